@@ -1,0 +1,29 @@
+//! Pure rules of the Amazon Pay v2 charge lifecycle.
+//!
+//! Everything here is a value or a function of values: time is passed in as a
+//! [`Timestamp`], randomness as numbers, and nothing reads a clock, a file or a socket.
+//! There is no serde: the wire format lives in `amzpay-api`, storage in `amzpay-store`.
+//!
+//! Each operation is a transition function that checks its preconditions as a flat list in
+//! precedence order and only then mutates; an `Err` means nothing was changed.
+
+pub mod charge;
+pub mod charge_permission;
+pub mod error;
+pub mod ids;
+pub mod limits;
+pub mod metadata;
+pub mod money;
+pub mod refund;
+pub mod region;
+pub mod sandbox;
+pub mod time;
+
+pub use charge::{CancelReason, Charge, ChargeState, DeclineReason};
+pub use charge_permission::{ChargePermission, ClosureReason, PermissionState, PermissionType};
+pub use error::{DomainError, ReasonCode};
+pub use ids::{ChargeId, ChargePermissionId, RefundId};
+pub use money::{Currency, Money};
+pub use refund::{Refund, RefundState};
+pub use region::{Environment, Region};
+pub use time::Timestamp;

@@ -1,0 +1,199 @@
+//! Small validated values carried by permissions and charges.
+
+use crate::error::{DomainError, ReasonCode};
+use crate::limits;
+use crate::money::Money;
+
+fn check_length(field: &str, value: &Option<String>, max: usize) -> Result<(), DomainError> {
+    match value {
+        Some(text) if text.chars().count() > max => Err(DomainError::new(
+            ReasonCode::InvalidParameterValue,
+            format!("{field} is longer than {max} characters"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Merchant-provided order details (spec §5.1).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MerchantMetadata {
+    pub merchant_reference_id: Option<String>,
+    pub merchant_store_name: Option<String>,
+    pub note_to_buyer: Option<String>,
+    pub custom_information: Option<String>,
+}
+
+impl MerchantMetadata {
+    /// Checks every field's length (spec §5.1 [U]).
+    pub fn validate(self) -> Result<MerchantMetadata, DomainError> {
+        check_length("merchantMetadata.merchantReferenceId", &self.merchant_reference_id, limits::MERCHANT_REFERENCE_ID_MAX_CHARS)?;
+        check_length("merchantMetadata.merchantStoreName", &self.merchant_store_name, limits::MERCHANT_STORE_NAME_MAX_CHARS)?;
+        check_length("merchantMetadata.noteToBuyer", &self.note_to_buyer, limits::NOTE_TO_BUYER_MAX_CHARS)?;
+        check_length("merchantMetadata.customInformation", &self.custom_information, limits::CUSTOM_INFORMATION_MAX_CHARS)?;
+        Ok(self)
+    }
+}
+
+/// How often a recurring permission is charged (spec §5.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrequencyUnit {
+    Year,
+    Month,
+    Week,
+    Day,
+    Variable,
+}
+
+impl FrequencyUnit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FrequencyUnit::Year => "Year",
+            FrequencyUnit::Month => "Month",
+            FrequencyUnit::Week => "Week",
+            FrequencyUnit::Day => "Day",
+            FrequencyUnit::Variable => "Variable",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<FrequencyUnit> {
+        [FrequencyUnit::Year, FrequencyUnit::Month, FrequencyUnit::Week, FrequencyUnit::Day, FrequencyUnit::Variable]
+            .into_iter()
+            .find(|unit| unit.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecurringMetadata {
+    pub frequency: Option<(FrequencyUnit, u32)>,
+    pub amount: Option<Money>,
+}
+
+/// The buyer as the merchant sees them (spec §5.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Buyer {
+    pub buyer_id: String,
+    pub name: String,
+    pub email: String,
+    pub phone_number: Option<String>,
+}
+
+/// Text shown on the buyer's statement (`AMZ* <softDescriptor>`): non-empty, at most
+/// 16 bytes (seeds 000/003).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SoftDescriptor(String);
+
+impl SoftDescriptor {
+    pub fn parse(text: &str) -> Result<SoftDescriptor, DomainError> {
+        if text.is_empty() || text.len() > limits::SOFT_DESCRIPTOR_MAX_BYTES {
+            return Err(DomainError::new(
+                ReasonCode::InvalidParameterValue,
+                format!("softDescriptor must be 1 to {} characters", limits::SOFT_DESCRIPTOR_MAX_BYTES),
+            ));
+        }
+        Ok(SoftDescriptor(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Who initiated a charge (spec §5.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChargeInitiator {
+    Citu,
+    Mitu,
+    Citr,
+    Mitr,
+}
+
+impl ChargeInitiator {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChargeInitiator::Citu => "CITU",
+            ChargeInitiator::Mitu => "MITU",
+            ChargeInitiator::Citr => "CITR",
+            ChargeInitiator::Mitr => "MITR",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ChargeInitiator> {
+        [ChargeInitiator::Citu, ChargeInitiator::Mitu, ChargeInitiator::Citr, ChargeInitiator::Mitr]
+            .into_iter()
+            .find(|c| c.as_str() == text)
+    }
+}
+
+/// Where a charge was made (spec §5.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Web,
+    Phone,
+    App,
+    Alexa,
+    PointOfSale,
+    FireTv,
+    Offline,
+    Amazon,
+}
+
+impl Channel {
+    const ALL: [Channel; 8] = [
+        Channel::Web,
+        Channel::Phone,
+        Channel::App,
+        Channel::Alexa,
+        Channel::PointOfSale,
+        Channel::FireTv,
+        Channel::Offline,
+        Channel::Amazon,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Web => "Web",
+            Channel::Phone => "Phone",
+            Channel::App => "App",
+            Channel::Alexa => "Alexa",
+            Channel::PointOfSale => "PointOfSale",
+            Channel::FireTv => "FireTv",
+            Channel::Offline => "Offline",
+            Channel::Amazon => "Amazon",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn soft_descriptors_are_one_to_sixteen_bytes() {
+        assert!(SoftDescriptor::parse("Descriptor").is_ok());
+        assert!(SoftDescriptor::parse("0123456789abcdef").is_ok());
+        assert_eq!(SoftDescriptor::parse("0123456789abcdefg").unwrap_err().code, ReasonCode::InvalidParameterValue);
+        assert!(SoftDescriptor::parse("").is_err());
+        // Nine two-byte characters are 18 bytes.
+        assert!(SoftDescriptor::parse("ééééééééé").is_err());
+    }
+
+    #[test]
+    fn merchant_metadata_lengths_are_bounded() {
+        let long = |n| Some("x".repeat(n));
+        let cases = [
+            (MerchantMetadata { merchant_reference_id: long(256), ..Default::default() }, true),
+            (MerchantMetadata { merchant_reference_id: long(257), ..Default::default() }, false),
+            (MerchantMetadata { merchant_store_name: long(50), ..Default::default() }, true),
+            (MerchantMetadata { merchant_store_name: long(51), ..Default::default() }, false),
+            (MerchantMetadata { note_to_buyer: long(256), ..Default::default() }, false),
+            (MerchantMetadata { custom_information: long(4097), ..Default::default() }, false),
+        ];
+        for (metadata, ok) in cases {
+            assert_eq!(metadata.clone().validate().is_ok(), ok, "{metadata:?}");
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! Regions and environments (spec §1, §4).
+
+use crate::money::Currency;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Region {
+    Na,
+    Eu,
+    Jp,
+}
+
+impl Region {
+    pub fn code(self) -> &'static str {
+        match self {
+            Region::Na => "na",
+            Region::Eu => "eu",
+            Region::Jp => "jp",
+        }
+    }
+
+    /// The region an `x-amz-pay-region` alias names, in any case (`us`, `NA`, `de`, `uk`...).
+    pub fn from_alias(alias: &str) -> Option<Region> {
+        match alias.to_ascii_lowercase().as_str() {
+            "na" | "us" => Some(Region::Na),
+            "eu" | "de" | "uk" => Some(Region::Eu),
+            "jp" => Some(Region::Jp),
+            _ => None,
+        }
+    }
+
+    /// The API host of the region.
+    pub fn host(self) -> &'static str {
+        match self {
+            Region::Na => "pay-api.amazon.com",
+            Region::Eu => "pay-api.amazon.eu",
+            Region::Jp => "pay-api.amazon.jp",
+        }
+    }
+
+    /// The region's ledger currency when none is given.
+    pub fn default_currency(self) -> Currency {
+        match self {
+            Region::Na => Currency::Usd,
+            Region::Eu => Currency::Eur,
+            Region::Jp => Currency::Jpy,
+        }
+    }
+
+    /// Whether a permission of this region may be in this currency: its ledger currencies,
+    /// and in the EU the multi-currency presentment currencies (spec §4).
+    pub fn accepts(self, currency: Currency) -> bool {
+        match self {
+            Region::Na => currency == Currency::Usd,
+            Region::Jp => currency == Currency::Jpy,
+            Region::Eu => !matches!(currency, Currency::Jpy),
+        }
+    }
+
+    /// Whether the currency is a ledger currency of this region (not a presentment one).
+    pub fn is_ledger(self, currency: Currency) -> bool {
+        match self {
+            Region::Na => currency == Currency::Usd,
+            Region::Eu => matches!(currency, Currency::Eur | Currency::Gbp),
+            Region::Jp => currency == Currency::Jpy,
+        }
+    }
+}
+
+/// Sandbox and live are isolated worlds (product.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Environment {
+    Sandbox,
+    Live,
+}
+
+impl Environment {
+    /// As `releaseEnvironment` spells it.
+    pub fn release_name(self) -> &'static str {
+        match self {
+            Environment::Sandbox => "Sandbox",
+            Environment::Live => "Live",
+        }
+    }
+
+    /// As the path segment spells it.
+    pub fn path_segment(self) -> &'static str {
+        match self {
+            Environment::Sandbox => "sandbox",
+            Environment::Live => "live",
+        }
+    }
+
+    pub fn from_path_segment(segment: &str) -> Option<Environment> {
+        match segment {
+            "sandbox" => Some(Environment::Sandbox),
+            "live" => Some(Environment::Live),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_aliases_work_in_any_case() {
+        for (alias, region) in [("na", Region::Na), ("US", Region::Na), ("Eu", Region::Eu), ("de", Region::Eu), ("UK", Region::Eu), ("jp", Region::Jp), ("JP", Region::Jp)] {
+            assert_eq!(Region::from_alias(alias), Some(region), "{alias}");
+        }
+        assert_eq!(Region::from_alias("fe"), None);
+    }
+
+    #[test]
+    fn currencies_belong_to_their_regions() {
+        assert!(Region::Na.accepts(Currency::Usd));
+        assert!(!Region::Na.accepts(Currency::Eur));
+        assert!(Region::Eu.accepts(Currency::Aud));
+        assert!(Region::Eu.accepts(Currency::Usd));
+        assert!(!Region::Eu.is_ledger(Currency::Usd));
+        assert!(!Region::Eu.accepts(Currency::Jpy));
+        assert!(Region::Jp.accepts(Currency::Jpy));
+    }
+}
