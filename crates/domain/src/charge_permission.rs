@@ -316,6 +316,18 @@ impl ChargePermission {
         }
     }
 
+    /// Whether the buyer's details are shown (spec §5.3): one-time permissions for 30 days
+    /// after creation; recurring and Saved Wallet ones while open and 30 days after closing.
+    pub fn buyer_visible(&self, now: Timestamp) -> bool {
+        let window = limits::BUYER_DETAILS_VISIBLE_SECONDS;
+        match self.kind {
+            PermissionType::OneTime => now.seconds_since(self.created_at) < window,
+            PermissionType::Recurring | PermissionType::PaymentMethodOnFile => {
+                !self.state.is_closed() || now.seconds_since(self.state_updated_at) < window
+            }
+        }
+    }
+
     pub(crate) fn set_state(&mut self, state: PermissionState, now: Timestamp) {
         self.state = state;
         self.state_updated_at = now;

@@ -30,6 +30,10 @@ pub const ONE_TIME_PERMISSION_LIFETIME_SECONDS: i64 = 180 * SECONDS_PER_DAY;
 /// charge, last this many calendar months (spec §6.2, §12).
 pub const EXTENDED_LIFETIME_MONTHS: u8 = 13;
 
+/// Buyer details stay visible this long: after creation for one-time permissions, after
+/// closing for recurring ones (spec §5.3).
+pub const BUYER_DETAILS_VISIBLE_SECONDS: i64 = 30 * SECONDS_PER_DAY;
+
 /// Refunds may exceed the captured amount by this percentage of it... (spec §6.3, §12)
 pub const REFUND_OVERAGE_PERCENT: i64 = 15;
 

@@ -462,3 +462,17 @@ fn ids_of_charges_and_refunds_derive_from_the_permission() {
     assert_eq!(second.id.as_str(), format!("{}-C000002", permission.id));
     assert_eq!(second.id.permission_id(), permission.id);
 }
+
+#[test]
+fn buyer_details_are_visible_for_30_days() {
+    let mut one_time = one_time(100);
+    one_time.buyer = None;
+    assert!(one_time.buyer_visible(T0.plus_seconds(30 * DAY - 1)));
+    assert!(!one_time.buyer_visible(T0.plus_seconds(30 * DAY)));
+    let mut recurring = permission_in(Region::Na, PermissionType::Recurring, None);
+    assert!(recurring.buyer_visible(T0.plus_seconds(300 * DAY)));
+    let closed_at = T0.plus_seconds(100 * DAY);
+    charge::close_permission(&mut recurring, &mut [], ClosePermission { closure_reason: "x".into(), cancel_pending_charges: false }, closed_at).unwrap();
+    assert!(recurring.buyer_visible(closed_at.plus_seconds(30 * DAY - 1)));
+    assert!(!recurring.buyer_visible(closed_at.plus_seconds(30 * DAY)));
+}
