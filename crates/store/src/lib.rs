@@ -1,1 +1,128 @@
+//! Storage: the only crate with SQL.
+//!
+//! [`Store`] is the narrow, object-safe interface the server uses: run a closure inside one
+//! durable write transaction, or inside a read snapshot. The closure sees a [`WriteTx`] /
+//! [`ReadTx`] of typed load and save methods; it never sees SQL. SQLite
+//! ([`sqlite::SqliteStore`]) is the first backend: WAL, `synchronous=FULL`, and one writer
+//! thread that commits batches of transactions together (group commit).
 
+mod model;
+pub mod sqlite;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use amzpay_domain::{Charge, ChargeId, ChargePermission, ChargePermissionId, Environment, Refund, RefundId, Region, Timestamp};
+
+pub use model::{Event, IdempotencyRecord, KeyRecord, MerchantRecord, NotificationType, ObjectType};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+    #[error("the database writer has stopped")]
+    WriterStopped,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("io error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Reads, in a consistent snapshot. Every object read is scoped to a merchant and an
+/// environment: another merchant's or environment's object does not exist.
+pub trait ReadTx {
+    fn merchant(&mut self, merchant_id: &str) -> Result<Option<MerchantRecord>, StoreError>;
+    fn key(&mut self, public_key_id: &str) -> Result<Option<KeyRecord>, StoreError>;
+    fn permission(&mut self, merchant_id: &str, environment: Environment, id: &ChargePermissionId) -> Result<Option<ChargePermission>, StoreError>;
+    fn charge(&mut self, merchant_id: &str, environment: Environment, id: &ChargeId) -> Result<Option<Charge>, StoreError>;
+    fn refund(&mut self, merchant_id: &str, environment: Environment, id: &RefundId) -> Result<Option<Refund>, StoreError>;
+    /// The permission's charges that are still open (not Captured, Canceled or Declined).
+    fn open_charges(&mut self, merchant_id: &str, environment: Environment, permission_id: &ChargePermissionId) -> Result<Vec<Charge>, StoreError>;
+    fn idempotency(&mut self, merchant_id: &str, environment: Environment, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
+    /// Events in the outbox, oldest first (IPN delivery comes in a later issue).
+    fn events(&mut self, merchant_id: &str, environment: Environment, limit: u32) -> Result<Vec<Event>, StoreError>;
+}
+
+/// Writes, inside one transaction that commits durably or not at all.
+pub trait WriteTx: ReadTx {
+    fn insert_merchant(&mut self, merchant: &MerchantRecord) -> Result<(), StoreError>;
+    fn insert_key(&mut self, key: &KeyRecord) -> Result<(), StoreError>;
+    /// Inserts a new permission; `Conflict` if the id exists (ids are random).
+    fn insert_permission(&mut self, merchant_id: &str, permission: &ChargePermission) -> Result<(), StoreError>;
+    fn update_permission(&mut self, merchant_id: &str, permission: &ChargePermission) -> Result<(), StoreError>;
+    fn save_charge(&mut self, merchant_id: &str, charge: &Charge) -> Result<(), StoreError>;
+    fn save_refund(&mut self, merchant_id: &str, refund: &Refund) -> Result<(), StoreError>;
+    fn insert_event(&mut self, event: &Event) -> Result<(), StoreError>;
+    fn insert_idempotency(&mut self, record: &IdempotencyRecord) -> Result<(), StoreError>;
+}
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Called once the batch a write job ran in has committed (or failed to).
+pub type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+/// A write job: runs inside the transaction and says whether to keep its writes
+/// (`true`) or roll them back, and how to deliver its result after the commit.
+pub type WriteJob = Box<dyn FnOnce(&mut dyn WriteTx) -> (bool, Deliver) + Send>;
+pub type ReadJob = Box<dyn FnOnce(&mut dyn ReadTx) + Send>;
+
+/// The storage interface the server depends on.
+pub trait Store: Send + Sync + 'static {
+    /// Queues a write job. Its `Deliver` is called after its batch committed.
+    fn submit_write(&self, job: WriteJob) -> Result<(), StoreError>;
+    /// Runs a read job on a snapshot, off the async executor.
+    fn run_read(&self, job: ReadJob) -> BoxFuture<'_, Result<(), StoreError>>;
+}
+
+impl dyn Store {
+    /// Runs `work` in a write transaction and returns its result once it is durable. If
+    /// `work` fails, its writes are rolled back and the error returned.
+    pub async fn write<T, E>(&self, work: impl FnOnce(&mut dyn WriteTx) -> Result<T, E> + Send + 'static) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (sender, receiver) = tokio::sync::oneshot::channel::<Result<T, E>>();
+        let job: WriteJob = Box::new(move |tx| {
+            let result = work(tx);
+            let keep = result.is_ok();
+            let deliver: Deliver = Box::new(move |committed| {
+                let outcome = match committed {
+                    Ok(()) => result,
+                    Err(error) => Err(E::from(error)),
+                };
+                // The requester may have gone away (client disconnected); the write stands.
+                let _ = sender.send(outcome);
+            });
+            (keep, deliver)
+        });
+        self.submit_write(job).map_err(E::from)?;
+        receiver.await.unwrap_or_else(|_| Err(E::from(StoreError::WriterStopped)))
+    }
+
+    /// Runs `work` on a read snapshot.
+    pub async fn read<T, E>(&self, work: impl FnOnce(&mut dyn ReadTx) -> Result<T, E> + Send + 'static) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (sender, receiver) = tokio::sync::oneshot::channel::<Result<T, E>>();
+        let job: ReadJob = Box::new(move |tx| {
+            let _ = sender.send(work(tx));
+        });
+        self.run_read(job).await.map_err(E::from)?;
+        receiver.await.unwrap_or_else(|_| Err(E::from(StoreError::WriterStopped)))
+    }
+}
+
+/// What a new merchant needs (used by the CLI and the development merchant).
+pub fn new_merchant(merchant_id: &str, region: Region, store_id: &str, ipn_url: Option<String>, now: Timestamp) -> MerchantRecord {
+    MerchantRecord {
+        merchant_id: merchant_id.to_owned(),
+        region,
+        store_id: store_id.to_owned(),
+        ipn_url,
+        created_at: now,
+    }
+}

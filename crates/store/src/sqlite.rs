@@ -1,0 +1,821 @@
+//! The SQLite backend.
+//!
+//! Durability: WAL with `synchronous=FULL`, so a committed transaction survives a crash or
+//! a power loss. Throughput: one writer thread owns the write connection and commits every
+//! job waiting in its queue in one transaction (group commit), each job inside its own
+//! savepoint so that one job's failure rolls back only its own writes. Reads run on a small
+//! pool of read connections, which WAL lets proceed beside the writer.
+
+use std::path::Path;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use amzpay_domain::charge::{CancelReason, ChargeState, DeclineReason};
+use amzpay_domain::charge_permission::{ClosureReason, NonChargeableReason};
+use amzpay_domain::metadata::{Buyer, ChargeInitiator, Channel, FrequencyUnit, MerchantMetadata, RecurringMetadata, SoftDescriptor};
+use amzpay_domain::refund::RefundDeclineReason;
+use amzpay_domain::sandbox::{PendingResolution, SandboxCard};
+use amzpay_domain::*;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::model::*;
+use crate::{BoxFuture, ReadJob, ReadTx, Store, StoreError, WriteJob, WriteTx};
+
+/// Write jobs waiting for the writer. Beyond this the server answers 503 rather than
+/// queueing without bound: a full queue means the disk cannot keep up.
+pub const WRITE_QUEUE_CAPACITY: usize = 16_384;
+/// Jobs committed together at most: bounds the latency one commit adds to its first job.
+pub const MAX_GROUP_COMMIT_JOBS: usize = 512;
+/// Read connections: enough for two cores with headroom for blocking.
+pub const READ_CONNECTIONS: usize = 4;
+/// How long a connection waits for another process's lock (the CLI registering a merchant
+/// while the server runs, or a second server on the same file).
+pub const BUSY_TIMEOUT_MS: u64 = 10_000;
+
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE merchants (
+    merchant_id TEXT PRIMARY KEY,
+    region TEXT NOT NULL,
+    store_id TEXT NOT NULL,
+    ipn_url TEXT,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE keys (
+    public_key_id TEXT PRIMARY KEY,
+    merchant_id TEXT NOT NULL REFERENCES merchants(merchant_id),
+    environment TEXT,
+    public_key_pem TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE charge_permissions (
+    id TEXT PRIMARY KEY,
+    merchant_id TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    region TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    amount_limit INTEGER NOT NULL,
+    captured INTEGER NOT NULL,
+    open_authorized INTEGER NOT NULL,
+    period_start INTEGER NOT NULL,
+    period_used INTEGER NOT NULL,
+    charges_created INTEGER NOT NULL,
+    charge_sequence INTEGER NOT NULL,
+    refund_sequence INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    state_reason TEXT,
+    state_description TEXT,
+    state_updated_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER,
+    mm_present INTEGER NOT NULL,
+    mm_reference_id TEXT,
+    mm_store_name TEXT,
+    mm_note_to_buyer TEXT,
+    mm_custom_information TEXT,
+    mm_locked INTEGER NOT NULL,
+    rm_present INTEGER NOT NULL,
+    rm_unit TEXT,
+    rm_value INTEGER,
+    rm_amount INTEGER,
+    buyer_id TEXT,
+    buyer_name TEXT,
+    buyer_email TEXT,
+    buyer_phone TEXT,
+    payment_method TEXT NOT NULL,
+    platform_id TEXT
+);
+CREATE TABLE charges (
+    id TEXT PRIMARY KEY,
+    permission_id TEXT NOT NULL,
+    merchant_id TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    capture_amount INTEGER,
+    refunded INTEGER NOT NULL,
+    refund_pending INTEGER NOT NULL,
+    refund_count INTEGER NOT NULL,
+    soft_descriptor TEXT,
+    mm_present INTEGER NOT NULL,
+    mm_reference_id TEXT,
+    mm_store_name TEXT,
+    mm_note_to_buyer TEXT,
+    mm_custom_information TEXT,
+    provider_reference_id TEXT,
+    platform_id TEXT,
+    charge_initiator TEXT,
+    channel TEXT,
+    capture_now INTEGER NOT NULL,
+    can_handle_pending INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    state_reason TEXT,
+    reason_description TEXT,
+    pending_resolution TEXT,
+    state_updated_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    authorized_at INTEGER,
+    expires_at INTEGER NOT NULL,
+    period_start INTEGER NOT NULL
+);
+CREATE INDEX charges_by_permission ON charges (permission_id, state);
+CREATE TABLE refunds (
+    id TEXT PRIMARY KEY,
+    charge_id TEXT NOT NULL,
+    merchant_id TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    soft_descriptor TEXT,
+    state TEXT NOT NULL,
+    state_reason TEXT,
+    state_updated_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    merchant_id TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    object_type TEXT NOT NULL,
+    object_id TEXT NOT NULL,
+    charge_permission_id TEXT NOT NULL,
+    notification_type TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    delivered_at INTEGER
+);
+CREATE INDEX events_undelivered ON events (delivered_at, seq);
+CREATE TABLE idempotency_keys (
+    merchant_id TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (merchant_id, environment, key)
+) WITHOUT ROWID;
+"#];
+
+fn configure(connection: &Connection) -> Result<(), StoreError> {
+    connection.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    // FULL: the WAL is synced at every commit, so a 2xx survives a power loss.
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.pragma_update(None, "foreign_keys", "ON")?;
+    connection.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
+    let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let version: usize = tx.query_row("PRAGMA user_version", [], |row| row.get::<_, i64>(0))? as usize;
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(version) {
+        tx.execute_batch(migration)?;
+        tx.pragma_update(None, "user_version", (index + 1) as i64)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+pub struct SqliteStore {
+    sender: Mutex<Option<SyncSender<WriteJob>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    readers: Arc<ReaderPool>,
+}
+
+struct ReaderPool {
+    connections: Mutex<Vec<Connection>>,
+    permits: tokio::sync::Semaphore,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and starts the writer thread.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut writer = Connection::open(path)?;
+        configure(&writer)?;
+        migrate(&mut writer)?;
+        let mut readers = Vec::with_capacity(READ_CONNECTIONS);
+        for _ in 0..READ_CONNECTIONS {
+            let reader = Connection::open(path)?;
+            configure(&reader)?;
+            readers.push(reader);
+        }
+        let (sender, receiver) = sync_channel(WRITE_QUEUE_CAPACITY);
+        let handle = std::thread::Builder::new()
+            .name("amzpay-sqlite-writer".into())
+            .spawn(move || write_loop(writer, receiver))?;
+        Ok(SqliteStore {
+            sender: Mutex::new(Some(sender)),
+            writer: Mutex::new(Some(handle)),
+            readers: Arc::new(ReaderPool {
+                connections: Mutex::new(readers),
+                permits: tokio::sync::Semaphore::new(READ_CONNECTIONS),
+            }),
+        })
+    }
+
+    /// Stops accepting writes, lets the writer commit what is queued, and waits for it.
+    pub fn close(&self) {
+        drop(self.sender.lock().expect("sender lock").take());
+        if let Some(handle) = self.writer.lock().expect("writer lock").take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl Store for SqliteStore {
+    fn submit_write(&self, job: WriteJob) -> Result<(), StoreError> {
+        let guard = self.sender.lock().expect("sender lock");
+        let sender = guard.as_ref().ok_or(StoreError::WriterStopped)?;
+        match sender.try_send(job) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => Err(StoreError::Conflict("the write queue is full".into())),
+            Err(TrySendError::Disconnected(_)) => Err(StoreError::WriterStopped),
+        }
+    }
+
+    fn run_read(&self, job: ReadJob) -> BoxFuture<'_, Result<(), StoreError>> {
+        let pool = self.readers.clone();
+        Box::pin(async move {
+            let _permit = pool.permits.acquire().await.map_err(|_| StoreError::WriterStopped)?;
+            let pool_for_thread = pool.clone();
+            tokio::task::spawn_blocking(move || {
+                let connection = pool_for_thread.connections.lock().expect("reader pool").pop();
+                let connection = connection.ok_or_else(|| StoreError::Conflict("no read connection".into()))?;
+                let result = (|| {
+                    connection.execute_batch("BEGIN")?;
+                    job(&mut SqliteTx { connection: &connection });
+                    connection.execute_batch("COMMIT")?;
+                    Ok::<(), StoreError>(())
+                })();
+                if result.is_err() {
+                    let _ = connection.execute_batch("ROLLBACK");
+                }
+                pool_for_thread.connections.lock().expect("reader pool").push(connection);
+                result
+            })
+            .await
+            .map_err(|_| StoreError::Conflict("read task panicked".into()))?
+        })
+    }
+}
+
+fn write_loop(connection: Connection, receiver: Receiver<WriteJob>) {
+    while let Ok(first) = receiver.recv() {
+        let mut batch = Vec::with_capacity(64);
+        batch.push(first);
+        while batch.len() < MAX_GROUP_COMMIT_JOBS {
+            match receiver.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
+            // Dropping the jobs drops their result channels: each requester sees the writer
+            // failed and answers 500; nothing was written.
+            tracing::error!(%error, jobs = batch.len(), "could not begin a write transaction");
+            continue;
+        }
+        let mut delivers = Vec::with_capacity(batch.len());
+        for job in batch {
+            if let Err(error) = connection.execute_batch("SAVEPOINT job") {
+                tracing::error!(%error, "could not open a savepoint");
+                continue;
+            }
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut SqliteTx { connection: &connection })));
+            let keep = match &outcome {
+                Ok((keep, _)) => *keep,
+                Err(_) => {
+                    tracing::error!("a write job panicked; its writes are rolled back");
+                    false
+                }
+            };
+            let end = if keep { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+            if let Err(error) = connection.execute_batch(end) {
+                tracing::error!(%error, "could not end a savepoint");
+            }
+            if let Ok((_, deliver)) = outcome {
+                delivers.push(deliver);
+            }
+        }
+        let committed = connection.execute_batch("COMMIT").map_err(|e| e.to_string());
+        if committed.is_err() {
+            let _ = connection.execute_batch("ROLLBACK");
+        }
+        for deliver in delivers {
+            deliver(committed.clone().map_err(StoreError::Conflict));
+        }
+    }
+}
+
+struct SqliteTx<'c> {
+    connection: &'c Connection,
+}
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} '{value}'"))
+}
+
+fn currency_of(code: &str) -> Result<Currency, StoreError> {
+    Currency::from_code(code).ok_or_else(|| corrupt("currency", code))
+}
+
+fn environment_of(text: &str) -> Result<Environment, StoreError> {
+    Environment::from_path_segment(text).ok_or_else(|| corrupt("environment", text))
+}
+
+fn region_of(text: &str) -> Result<Region, StoreError> {
+    Region::from_alias(text).ok_or_else(|| corrupt("region", text))
+}
+
+fn ts(seconds: i64) -> Timestamp {
+    Timestamp::from_unix_seconds(seconds)
+}
+
+fn merchant_metadata_from(row: &Row<'_>) -> rusqlite::Result<Option<MerchantMetadata>> {
+    if !row.get::<_, bool>("mm_present")? {
+        return Ok(None);
+    }
+    Ok(Some(MerchantMetadata {
+        merchant_reference_id: row.get("mm_reference_id")?,
+        merchant_store_name: row.get("mm_store_name")?,
+        note_to_buyer: row.get("mm_note_to_buyer")?,
+        custom_information: row.get("mm_custom_information")?,
+    }))
+}
+
+fn permission_state_from(name: &str, reason: Option<String>, description: Option<String>) -> Result<PermissionState, StoreError> {
+    match name {
+        "Chargeable" => Ok(PermissionState::Chargeable),
+        "NonChargeable" => {
+            let reason = reason.unwrap_or_default();
+            Ok(PermissionState::NonChargeable(NonChargeableReason::parse(&reason).ok_or_else(|| corrupt("non-chargeable reason", &reason))?))
+        }
+        "Closed" => {
+            let reason = match reason {
+                None => None,
+                Some(text) => Some(ClosureReason::parse(&text).ok_or_else(|| corrupt("closure reason", &text))?),
+            };
+            Ok(PermissionState::Closed { reason, description })
+        }
+        other => Err(corrupt("permission state", other)),
+    }
+}
+
+fn permission_state_columns(state: &PermissionState) -> (&'static str, Option<&'static str>, Option<&str>) {
+    match state {
+        PermissionState::Chargeable => ("Chargeable", None, None),
+        PermissionState::NonChargeable(reason) => ("NonChargeable", Some(reason.as_str()), None),
+        PermissionState::Closed { reason, description } => ("Closed", reason.map(|r| r.as_str()), description.as_deref()),
+    }
+}
+
+fn charge_state_from(name: &str, reason: Option<String>) -> Result<ChargeState, StoreError> {
+    let reason_text = reason.unwrap_or_default();
+    match name {
+        "AuthorizationInitiated" => Ok(ChargeState::AuthorizationInitiated),
+        "Authorized" => Ok(ChargeState::Authorized),
+        "CaptureInitiated" => Ok(ChargeState::CaptureInitiated),
+        "Captured" => Ok(ChargeState::Captured),
+        "Canceled" => CancelReason::parse(&reason_text).map(ChargeState::Canceled).ok_or_else(|| corrupt("cancel reason", &reason_text)),
+        "Declined" => DeclineReason::parse(&reason_text).map(ChargeState::Declined).ok_or_else(|| corrupt("decline reason", &reason_text)),
+        other => Err(corrupt("charge state", other)),
+    }
+}
+
+fn pending_resolution_text(resolution: Option<PendingResolution>) -> Option<&'static str> {
+    resolution.map(|r| match r {
+        PendingResolution::Authorized => "Authorized",
+        PendingResolution::Declined(reason) => reason.as_str(),
+    })
+}
+
+fn pending_resolution_from(text: Option<String>) -> Result<Option<PendingResolution>, StoreError> {
+    match text.as_deref() {
+        None => Ok(None),
+        Some("Authorized") => Ok(Some(PendingResolution::Authorized)),
+        Some(other) => DeclineReason::parse(other)
+            .map(|reason| Some(PendingResolution::Declined(reason)))
+            .ok_or_else(|| corrupt("pending resolution", other)),
+    }
+}
+
+fn permission_from(row: &Row<'_>) -> Result<ChargePermission, StoreError> {
+    let currency = currency_of(&row.get::<_, String>("currency")?)?;
+    let money = |column: &str| -> Result<Money, StoreError> { Ok(Money::from_minor(row.get(column)?, currency)) };
+    let id_text: String = row.get("id")?;
+    let kind_text: String = row.get("kind")?;
+    let card_text: String = row.get("payment_method")?;
+    let recurring_metadata = if row.get::<_, bool>("rm_present")? {
+        let unit: Option<String> = row.get("rm_unit")?;
+        let frequency = match unit {
+            Some(unit) => Some((FrequencyUnit::parse(&unit).ok_or_else(|| corrupt("frequency unit", &unit))?, row.get::<_, u32>("rm_value")?)),
+            None => None,
+        };
+        let amount = row.get::<_, Option<i64>>("rm_amount")?.map(|minor| Money::from_minor(minor, currency));
+        Some(RecurringMetadata { frequency, amount })
+    } else {
+        None
+    };
+    let buyer = match row.get::<_, Option<String>>("buyer_id")? {
+        Some(buyer_id) => Some(Buyer {
+            buyer_id,
+            name: row.get("buyer_name")?,
+            email: row.get("buyer_email")?,
+            phone_number: row.get("buyer_phone")?,
+        }),
+        None => None,
+    };
+    Ok(ChargePermission {
+        id: ChargePermissionId::parse(&id_text).ok_or_else(|| corrupt("permission id", &id_text))?,
+        environment: environment_of(&row.get::<_, String>("environment")?)?,
+        region: region_of(&row.get::<_, String>("region")?)?,
+        kind: PermissionType::parse(&kind_text).ok_or_else(|| corrupt("permission type", &kind_text))?,
+        currency,
+        amount_limit: money("amount_limit")?,
+        captured: money("captured")?,
+        open_authorized: money("open_authorized")?,
+        period_start: ts(row.get("period_start")?),
+        period_used: money("period_used")?,
+        charges_created: row.get("charges_created")?,
+        charge_sequence: row.get("charge_sequence")?,
+        refund_sequence: row.get("refund_sequence")?,
+        state: permission_state_from(&row.get::<_, String>("state")?, row.get("state_reason")?, row.get("state_description")?)?,
+        state_updated_at: ts(row.get("state_updated_at")?),
+        created_at: ts(row.get("created_at")?),
+        expires_at: row.get::<_, Option<i64>>("expires_at")?.map(ts),
+        merchant_metadata: merchant_metadata_from(row)?,
+        merchant_metadata_locked: row.get("mm_locked")?,
+        recurring_metadata,
+        buyer,
+        payment_method: SandboxCard::parse(&card_text).ok_or_else(|| corrupt("payment method", &card_text))?,
+        platform_id: row.get("platform_id")?,
+    })
+}
+
+fn charge_from(row: &Row<'_>) -> Result<Charge, StoreError> {
+    let currency = currency_of(&row.get::<_, String>("currency")?)?;
+    let money = |column: &str| -> Result<Money, StoreError> { Ok(Money::from_minor(row.get(column)?, currency)) };
+    let id_text: String = row.get("id")?;
+    let id = ChargeId::parse(&id_text).ok_or_else(|| corrupt("charge id", &id_text))?;
+    let soft_descriptor = match row.get::<_, Option<String>>("soft_descriptor")? {
+        Some(text) => Some(SoftDescriptor::parse(&text).map_err(|_| corrupt("soft descriptor", &text))?),
+        None => None,
+    };
+    let initiator = row.get::<_, Option<String>>("charge_initiator")?;
+    let channel = row.get::<_, Option<String>>("channel")?;
+    Ok(Charge {
+        permission_id: id.permission_id(),
+        id,
+        environment: environment_of(&row.get::<_, String>("environment")?)?,
+        amount: money("amount")?,
+        capture_amount: row.get::<_, Option<i64>>("capture_amount")?.map(|m| Money::from_minor(m, currency)),
+        refunded: money("refunded")?,
+        refund_pending: money("refund_pending")?,
+        refund_count: row.get("refund_count")?,
+        soft_descriptor,
+        merchant_metadata: merchant_metadata_from(row)?,
+        provider_reference_id: row.get("provider_reference_id")?,
+        platform_id: row.get("platform_id")?,
+        charge_initiator: initiator.map(|t| ChargeInitiator::parse(&t).ok_or_else(|| corrupt("charge initiator", &t))).transpose()?,
+        channel: channel.map(|t| Channel::parse(&t).ok_or_else(|| corrupt("channel", &t))).transpose()?,
+        capture_now: row.get("capture_now")?,
+        can_handle_pending_authorization: row.get("can_handle_pending")?,
+        state: charge_state_from(&row.get::<_, String>("state")?, row.get("state_reason")?)?,
+        reason_description: row.get("reason_description")?,
+        pending_resolution: pending_resolution_from(row.get("pending_resolution")?)?,
+        state_updated_at: ts(row.get("state_updated_at")?),
+        created_at: ts(row.get("created_at")?),
+        authorized_at: row.get::<_, Option<i64>>("authorized_at")?.map(ts),
+        expires_at: ts(row.get("expires_at")?),
+        period_start: ts(row.get("period_start")?),
+    })
+}
+
+fn refund_from(row: &Row<'_>) -> Result<Refund, StoreError> {
+    let currency = currency_of(&row.get::<_, String>("currency")?)?;
+    let id_text: String = row.get("id")?;
+    let charge_text: String = row.get("charge_id")?;
+    let state_text: String = row.get("state")?;
+    let state = match state_text.as_str() {
+        "RefundInitiated" => RefundState::RefundInitiated,
+        "Refunded" => RefundState::Refunded,
+        "Declined" => {
+            let reason: String = row.get::<_, Option<String>>("state_reason")?.unwrap_or_default();
+            RefundState::Declined(RefundDeclineReason::parse(&reason).ok_or_else(|| corrupt("refund decline reason", &reason))?)
+        }
+        other => return Err(corrupt("refund state", other)),
+    };
+    let soft_descriptor = match row.get::<_, Option<String>>("soft_descriptor")? {
+        Some(text) => Some(SoftDescriptor::parse(&text).map_err(|_| corrupt("soft descriptor", &text))?),
+        None => None,
+    };
+    Ok(Refund {
+        id: RefundId::parse(&id_text).ok_or_else(|| corrupt("refund id", &id_text))?,
+        charge_id: ChargeId::parse(&charge_text).ok_or_else(|| corrupt("charge id", &charge_text))?,
+        environment: environment_of(&row.get::<_, String>("environment")?)?,
+        amount: Money::from_minor(row.get("amount")?, currency),
+        soft_descriptor,
+        state,
+        state_updated_at: ts(row.get("state_updated_at")?),
+        created_at: ts(row.get("created_at")?),
+    })
+}
+
+fn query_one<T>(
+    connection: &Connection,
+    sql: &str,
+    params: &[&dyn rusqlite::ToSql],
+    map: impl FnOnce(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    let mut statement = connection.prepare_cached(sql)?;
+    let mut rows = statement.query(params)?;
+    match rows.next()? {
+        Some(row) => Ok(Some(map(row)?)),
+        None => Ok(None),
+    }
+}
+
+const PERMISSION_COLUMNS: &str = "id, merchant_id, environment, region, kind, currency, amount_limit, captured, open_authorized, period_start, period_used, charges_created, charge_sequence, refund_sequence, state, state_reason, state_description, state_updated_at, created_at, expires_at, mm_present, mm_reference_id, mm_store_name, mm_note_to_buyer, mm_custom_information, mm_locked, rm_present, rm_unit, rm_value, rm_amount, buyer_id, buyer_name, buyer_email, buyer_phone, payment_method, platform_id";
+
+impl SqliteTx<'_> {
+    fn write_permission(&self, verb: &str, merchant_id: &str, p: &ChargePermission) -> Result<usize, StoreError> {
+        let sql = format!(
+            "{verb} INTO charge_permissions ({PERMISSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36)"
+        );
+        let (state, reason, description) = permission_state_columns(&p.state);
+        let mm = p.merchant_metadata.as_ref();
+        let rm = p.recurring_metadata.as_ref();
+        let buyer = p.buyer.as_ref();
+        let mut statement = self.connection.prepare_cached(&sql)?;
+        Ok(statement.execute(params![
+            p.id.as_str(),
+            merchant_id,
+            p.environment.path_segment(),
+            p.region.code(),
+            p.kind.as_str(),
+            p.currency.code(),
+            p.amount_limit.minor(),
+            p.captured.minor(),
+            p.open_authorized.minor(),
+            p.period_start.unix_seconds(),
+            p.period_used.minor(),
+            p.charges_created,
+            p.charge_sequence,
+            p.refund_sequence,
+            state,
+            reason,
+            description,
+            p.state_updated_at.unix_seconds(),
+            p.created_at.unix_seconds(),
+            p.expires_at.map(Timestamp::unix_seconds),
+            mm.is_some(),
+            mm.and_then(|m| m.merchant_reference_id.as_deref()),
+            mm.and_then(|m| m.merchant_store_name.as_deref()),
+            mm.and_then(|m| m.note_to_buyer.as_deref()),
+            mm.and_then(|m| m.custom_information.as_deref()),
+            p.merchant_metadata_locked,
+            rm.is_some(),
+            rm.and_then(|m| m.frequency).map(|(unit, _)| unit.as_str()),
+            rm.and_then(|m| m.frequency).map(|(_, value)| value),
+            rm.and_then(|m| m.amount).map(Money::minor),
+            buyer.map(|b| b.buyer_id.as_str()),
+            buyer.map(|b| b.name.as_str()),
+            buyer.map(|b| b.email.as_str()),
+            buyer.and_then(|b| b.phone_number.as_deref()),
+            p.payment_method.last_four(),
+            p.platform_id.as_deref(),
+        ])?)
+    }
+}
+
+impl ReadTx for SqliteTx<'_> {
+    fn merchant(&mut self, merchant_id: &str) -> Result<Option<MerchantRecord>, StoreError> {
+        query_one(self.connection, "SELECT merchant_id, region, store_id, ipn_url, created_at FROM merchants WHERE merchant_id = ?1", &[&merchant_id], |row| {
+            Ok(MerchantRecord {
+                merchant_id: row.get(0)?,
+                region: region_of(&row.get::<_, String>(1)?)?,
+                store_id: row.get(2)?,
+                ipn_url: row.get(3)?,
+                created_at: ts(row.get(4)?),
+            })
+        })
+    }
+
+    fn key(&mut self, public_key_id: &str) -> Result<Option<KeyRecord>, StoreError> {
+        query_one(self.connection, "SELECT public_key_id, merchant_id, environment, public_key_pem, created_at FROM keys WHERE public_key_id = ?1", &[&public_key_id], |row| {
+            Ok(KeyRecord {
+                public_key_id: row.get(0)?,
+                merchant_id: row.get(1)?,
+                environment: row.get::<_, Option<String>>(2)?.map(|e| environment_of(&e)).transpose()?,
+                public_key_pem: row.get(3)?,
+                created_at: ts(row.get(4)?),
+            })
+        })
+    }
+
+    fn permission(&mut self, merchant_id: &str, environment: Environment, id: &ChargePermissionId) -> Result<Option<ChargePermission>, StoreError> {
+        let sql = format!("SELECT {PERMISSION_COLUMNS} FROM charge_permissions WHERE id = ?1 AND merchant_id = ?2 AND environment = ?3");
+        query_one(self.connection, &sql, &[&id.as_str(), &merchant_id, &environment.path_segment()], permission_from)
+    }
+
+    fn charge(&mut self, merchant_id: &str, environment: Environment, id: &ChargeId) -> Result<Option<Charge>, StoreError> {
+        query_one(self.connection, "SELECT * FROM charges WHERE id = ?1 AND merchant_id = ?2 AND environment = ?3", &[&id.as_str(), &merchant_id, &environment.path_segment()], charge_from)
+    }
+
+    fn refund(&mut self, merchant_id: &str, environment: Environment, id: &RefundId) -> Result<Option<Refund>, StoreError> {
+        query_one(self.connection, "SELECT * FROM refunds WHERE id = ?1 AND merchant_id = ?2 AND environment = ?3", &[&id.as_str(), &merchant_id, &environment.path_segment()], refund_from)
+    }
+
+    fn open_charges(&mut self, merchant_id: &str, environment: Environment, permission_id: &ChargePermissionId) -> Result<Vec<Charge>, StoreError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT * FROM charges WHERE permission_id = ?1 AND merchant_id = ?2 AND environment = ?3 \
+             AND state IN ('AuthorizationInitiated', 'Authorized', 'CaptureInitiated') ORDER BY id",
+        )?;
+        let mut rows = statement.query(params![permission_id.as_str(), merchant_id, environment.path_segment()])?;
+        let mut charges = Vec::new();
+        while let Some(row) = rows.next()? {
+            charges.push(charge_from(row)?);
+        }
+        Ok(charges)
+    }
+
+    fn idempotency(&mut self, merchant_id: &str, environment: Environment, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        query_one(
+            self.connection,
+            "SELECT fingerprint, status, body, created_at FROM idempotency_keys WHERE merchant_id = ?1 AND environment = ?2 AND key = ?3",
+            &[&merchant_id, &environment.path_segment(), &key],
+            |row| {
+                Ok(IdempotencyRecord {
+                    merchant_id: merchant_id.to_owned(),
+                    environment,
+                    key: key.to_owned(),
+                    fingerprint: row.get(0)?,
+                    status: row.get(1)?,
+                    body: row.get(2)?,
+                    created_at: ts(row.get(3)?),
+                })
+            },
+        )
+    }
+
+    fn events(&mut self, merchant_id: &str, environment: Environment, limit: u32) -> Result<Vec<Event>, StoreError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT object_type, object_id, charge_permission_id, notification_type, created_at FROM events \
+             WHERE merchant_id = ?1 AND environment = ?2 ORDER BY seq LIMIT ?3",
+        )?;
+        let mut rows = statement.query(params![merchant_id, environment.path_segment(), limit])?;
+        let mut events = Vec::new();
+        while let Some(row) = rows.next()? {
+            let object_type: String = row.get(0)?;
+            let notification_type: String = row.get(3)?;
+            events.push(Event {
+                merchant_id: merchant_id.to_owned(),
+                environment,
+                object_type: ObjectType::parse(&object_type).ok_or_else(|| corrupt("object type", &object_type))?,
+                object_id: row.get(1)?,
+                charge_permission_id: row.get(2)?,
+                notification_type: NotificationType::parse(&notification_type).ok_or_else(|| corrupt("notification type", &notification_type))?,
+                created_at: ts(row.get(4)?),
+            });
+        }
+        Ok(events)
+    }
+}
+
+impl WriteTx for SqliteTx<'_> {
+    fn insert_merchant(&mut self, m: &MerchantRecord) -> Result<(), StoreError> {
+        self.connection
+            .prepare_cached("INSERT INTO merchants (merchant_id, region, store_id, ipn_url, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
+            .execute(params![m.merchant_id, m.region.code(), m.store_id, m.ipn_url, m.created_at.unix_seconds()])?;
+        Ok(())
+    }
+
+    fn insert_key(&mut self, k: &KeyRecord) -> Result<(), StoreError> {
+        self.connection
+            .prepare_cached("INSERT INTO keys (public_key_id, merchant_id, environment, public_key_pem, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
+            .execute(params![k.public_key_id, k.merchant_id, k.environment.map(Environment::path_segment), k.public_key_pem, k.created_at.unix_seconds()])?;
+        Ok(())
+    }
+
+    fn insert_permission(&mut self, merchant_id: &str, permission: &ChargePermission) -> Result<(), StoreError> {
+        let exists: Option<i64> = self
+            .connection
+            .prepare_cached("SELECT 1 FROM charge_permissions WHERE id = ?1")?
+            .query_row([permission.id.as_str()], |row| row.get(0))
+            .optional()?;
+        if exists.is_some() {
+            return Err(StoreError::Conflict(format!("charge permission {} exists", permission.id)));
+        }
+        self.write_permission("INSERT", merchant_id, permission)?;
+        Ok(())
+    }
+
+    fn update_permission(&mut self, merchant_id: &str, permission: &ChargePermission) -> Result<(), StoreError> {
+        self.write_permission("REPLACE", merchant_id, permission)?;
+        Ok(())
+    }
+
+    fn save_charge(&mut self, merchant_id: &str, c: &Charge) -> Result<(), StoreError> {
+        let mm = c.merchant_metadata.as_ref();
+        self.connection
+            .prepare_cached(
+                "REPLACE INTO charges (id, permission_id, merchant_id, environment, currency, amount, capture_amount, refunded, refund_pending, refund_count, soft_descriptor, \
+                 mm_present, mm_reference_id, mm_store_name, mm_note_to_buyer, mm_custom_information, provider_reference_id, platform_id, charge_initiator, channel, \
+                 capture_now, can_handle_pending, state, state_reason, reason_description, pending_resolution, state_updated_at, created_at, authorized_at, expires_at, period_start) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)",
+            )?
+            .execute(params![
+                c.id.as_str(),
+                c.permission_id.as_str(),
+                merchant_id,
+                c.environment.path_segment(),
+                c.amount.currency().code(),
+                c.amount.minor(),
+                c.capture_amount.map(Money::minor),
+                c.refunded.minor(),
+                c.refund_pending.minor(),
+                c.refund_count,
+                c.soft_descriptor.as_ref().map(SoftDescriptor::as_str),
+                mm.is_some(),
+                mm.and_then(|m| m.merchant_reference_id.as_deref()),
+                mm.and_then(|m| m.merchant_store_name.as_deref()),
+                mm.and_then(|m| m.note_to_buyer.as_deref()),
+                mm.and_then(|m| m.custom_information.as_deref()),
+                c.provider_reference_id.as_deref(),
+                c.platform_id.as_deref(),
+                c.charge_initiator.map(ChargeInitiator::as_str),
+                c.channel.map(Channel::as_str),
+                c.capture_now,
+                c.can_handle_pending_authorization,
+                c.state.name(),
+                c.state.reason_code(),
+                c.reason_description.as_deref(),
+                pending_resolution_text(c.pending_resolution),
+                c.state_updated_at.unix_seconds(),
+                c.created_at.unix_seconds(),
+                c.authorized_at.map(Timestamp::unix_seconds),
+                c.expires_at.unix_seconds(),
+                c.period_start.unix_seconds(),
+            ])?;
+        Ok(())
+    }
+
+    fn save_refund(&mut self, merchant_id: &str, r: &Refund) -> Result<(), StoreError> {
+        self.connection
+            .prepare_cached(
+                "REPLACE INTO refunds (id, charge_id, merchant_id, environment, currency, amount, soft_descriptor, state, state_reason, state_updated_at, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?
+            .execute(params![
+                r.id.as_str(),
+                r.charge_id.as_str(),
+                merchant_id,
+                r.environment.path_segment(),
+                r.amount.currency().code(),
+                r.amount.minor(),
+                r.soft_descriptor.as_ref().map(SoftDescriptor::as_str),
+                r.state.name(),
+                r.state.reason_code(),
+                r.state_updated_at.unix_seconds(),
+                r.created_at.unix_seconds(),
+            ])?;
+        Ok(())
+    }
+
+    fn insert_event(&mut self, e: &Event) -> Result<(), StoreError> {
+        self.connection
+            .prepare_cached(
+                "INSERT INTO events (merchant_id, environment, object_type, object_id, charge_permission_id, notification_type, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                e.merchant_id,
+                e.environment.path_segment(),
+                e.object_type.as_str(),
+                e.object_id,
+                e.charge_permission_id,
+                e.notification_type.as_str(),
+                e.created_at.unix_seconds(),
+            ])?;
+        Ok(())
+    }
+
+    fn insert_idempotency(&mut self, r: &IdempotencyRecord) -> Result<(), StoreError> {
+        self.connection
+            .prepare_cached(
+                "INSERT INTO idempotency_keys (merchant_id, environment, key, fingerprint, status, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![r.merchant_id, r.environment.path_segment(), r.key, r.fingerprint, r.status, r.body, r.created_at.unix_seconds()])?;
+        Ok(())
+    }
+}

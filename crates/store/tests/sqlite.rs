@@ -1,0 +1,184 @@
+//! The store keeps what it is given, scoped to merchant and environment, and a failed job
+//! leaves no trace.
+
+use std::sync::Arc;
+
+use amzpay_domain::charge::{self, CaptureCharge, ChargeCreation, CreateCharge};
+use amzpay_domain::charge_permission::NewPermission;
+use amzpay_domain::metadata::{Buyer, FrequencyUnit, MerchantMetadata, RecurringMetadata, SoftDescriptor};
+use amzpay_domain::refund::{self, CreateRefund};
+use amzpay_domain::sandbox::{AuthorizationOutcome, SandboxCard};
+use amzpay_domain::*;
+use amzpay_store::sqlite::SqliteStore;
+use amzpay_store::*;
+
+const T0: Timestamp = Timestamp::from_unix_seconds(1_705_320_000);
+
+fn open(dir: &tempfile::TempDir) -> Arc<dyn Store> {
+    Arc::new(SqliteStore::open(&dir.path().join("amzpay.db")).unwrap())
+}
+
+fn permission(kind: PermissionType) -> ChargePermission {
+    let new = NewPermission {
+        kind,
+        amount_limit: (kind == PermissionType::OneTime).then_some(Money::from_minor(10_000, Currency::Usd)),
+        currency: None,
+        recurring_metadata: (kind == PermissionType::Recurring).then_some(RecurringMetadata {
+            frequency: Some((FrequencyUnit::Month, 1)),
+            amount: Some(Money::from_minor(999, Currency::Usd)),
+        }),
+        merchant_metadata: Some(MerchantMetadata { merchant_reference_id: Some("order-1".into()), note_to_buyer: Some("thanks".into()), ..Default::default() }),
+        payment_method: SandboxCard::parse("4444").unwrap(),
+        buyer: Some(Buyer { buyer_id: "b1".into(), name: "Ann".into(), email: "ann@example.com".into(), phone_number: None }),
+        platform_id: Some("platform".into()),
+        extend_expiration: false,
+    };
+    ChargePermission::create(ChargePermissionId::generate(Environment::Sandbox, 42, 43), Environment::Sandbox, Region::Na, new, T0).unwrap()
+}
+
+#[tokio::test]
+async fn objects_round_trip_exactly_and_are_scoped_to_merchant_and_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let mut p = permission(PermissionType::Recurring);
+    let request = CreateCharge {
+        amount: Money::from_minor(500, Currency::Usd),
+        capture_now: true,
+        soft_descriptor: Some(SoftDescriptor::parse("Shop").unwrap()),
+        can_handle_pending_authorization: false,
+        merchant_metadata: None,
+        provider_reference_id: Some("psp-1".into()),
+        platform_id: None,
+        charge_initiator: None,
+        channel: None,
+    };
+    let ChargeCreation::Created(mut c) = charge::create_charge(&mut p, request, AuthorizationOutcome::Approved, T0).unwrap() else { panic!() };
+    let r = refund::create_refund(&mut p, &mut c, CreateRefund { amount: Money::from_minor(100, Currency::Usd), soft_descriptor: None }, T0).unwrap();
+    let (p2, c2, r2) = (p.clone(), c.clone(), r.clone());
+    store
+        .write(move |tx| -> Result<(), StoreError> {
+            tx.insert_permission("M1", &p2)?;
+            tx.save_charge("M1", &c2)?;
+            tx.save_refund("M1", &r2)
+        })
+        .await
+        .unwrap();
+    let (id, cid, rid) = (p.id.clone(), c.id.clone(), r.id.clone());
+    let (lp, lc, lr, other_merchant, other_env) = store
+        .read(move |tx| -> Result<_, StoreError> {
+            Ok((
+                tx.permission("M1", Environment::Sandbox, &id)?,
+                tx.charge("M1", Environment::Sandbox, &cid)?,
+                tx.refund("M1", Environment::Sandbox, &rid)?,
+                tx.permission("M2", Environment::Sandbox, &id)?,
+                tx.charge("M1", Environment::Live, &cid)?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(lp, Some(p));
+    assert_eq!(lc, Some(c));
+    assert_eq!(lr, Some(r));
+    assert_eq!(other_merchant, None);
+    assert_eq!(other_env, None);
+}
+
+#[tokio::test]
+async fn a_failed_job_rolls_back_only_its_own_writes_and_commits_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let mut one_time = permission(PermissionType::OneTime);
+    let mut tasks = Vec::new();
+    for n in 0..20u32 {
+        let store = store.clone();
+        let mut p = one_time.clone();
+        p.id = ChargePermissionId::generate(Environment::Sandbox, n, n);
+        tasks.push(tokio::spawn(async move {
+            store
+                .write(move |tx| -> Result<(), StoreError> {
+                    tx.insert_permission("M1", &p)?;
+                    if n % 2 == 1 {
+                        // Written, then refused: the savepoint must undo the insert.
+                        return Err(StoreError::Conflict("refused".into()));
+                    }
+                    Ok(())
+                })
+                .await
+        }));
+    }
+    for (n, task) in tasks.into_iter().enumerate() {
+        assert_eq!(task.await.unwrap().is_ok(), n % 2 == 0);
+    }
+    // A duplicate id is a conflict, not an overwrite.
+    one_time.id = ChargePermissionId::generate(Environment::Sandbox, 0, 0);
+    let duplicate = one_time.clone();
+    let result = store.write(move |tx| tx.insert_permission("M1", &duplicate)).await;
+    assert!(matches!(result, Err(StoreError::Conflict(_))));
+    drop(store);
+    let reopened = open(&dir);
+    let found = reopened
+        .read(|tx| -> Result<Vec<bool>, StoreError> {
+            (0..20u32)
+                .map(|n| Ok(tx.permission("M1", Environment::Sandbox, &ChargePermissionId::generate(Environment::Sandbox, n, n))?.is_some()))
+                .collect()
+        })
+        .await
+        .unwrap();
+    assert_eq!(found, (0..20).map(|n| n % 2 == 0).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn open_charges_idempotency_records_and_events_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let mut p = permission(PermissionType::OneTime);
+    let mut charges = Vec::new();
+    for _ in 0..3 {
+        let request = CreateCharge { amount: Money::from_minor(100, Currency::Usd), capture_now: false, soft_descriptor: None, can_handle_pending_authorization: false, merchant_metadata: None, provider_reference_id: None, platform_id: None, charge_initiator: None, channel: None };
+        let ChargeCreation::Created(c) = charge::create_charge(&mut p, request, AuthorizationOutcome::Approved, T0).unwrap() else { panic!() };
+        charges.push(c);
+    }
+    charge::capture(&mut p, &mut charges[1], CaptureCharge { amount: Money::from_minor(100, Currency::Usd), soft_descriptor: None }, T0).unwrap();
+    let (p2, c2) = (p.clone(), charges.clone());
+    let record = IdempotencyRecord { merchant_id: "M1".into(), environment: Environment::Sandbox, key: "k1".into(), fingerprint: "f".into(), status: 201, body: b"{\"a\":1}".to_vec(), created_at: T0 };
+    let record2 = record.clone();
+    let event = Event { merchant_id: "M1".into(), environment: Environment::Sandbox, object_type: ObjectType::Charge, object_id: charges[1].id.to_string(), charge_permission_id: p.id.to_string(), notification_type: NotificationType::StateChange, created_at: T0 };
+    let event2 = event.clone();
+    store
+        .write(move |tx| -> Result<(), StoreError> {
+            tx.insert_permission("M1", &p2)?;
+            for c in &c2 {
+                tx.save_charge("M1", c)?;
+            }
+            tx.insert_idempotency(&record2)?;
+            tx.insert_event(&event2)
+        })
+        .await
+        .unwrap();
+    let id = p.id.clone();
+    let (open, stored, events) = store
+        .read(move |tx| -> Result<_, StoreError> {
+            Ok((tx.open_charges("M1", Environment::Sandbox, &id)?, tx.idempotency("M1", Environment::Sandbox, "k1")?, tx.events("M1", Environment::Sandbox, 10)?))
+        })
+        .await
+        .unwrap();
+    assert_eq!(open.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), vec![charges[0].id.clone(), charges[2].id.clone()]);
+    assert_eq!(stored, Some(record));
+    assert_eq!(events, vec![event]);
+}
+
+#[tokio::test]
+async fn merchants_and_keys_are_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let merchant = new_merchant("AMZPAYDEV01", Region::Eu, "amzn1.application-oa2-client.0123", None, T0);
+    let key = KeyRecord { public_key_id: "SANDBOX-ABC".into(), merchant_id: "AMZPAYDEV01".into(), environment: Some(Environment::Sandbox), public_key_pem: "pem".into(), created_at: T0 };
+    let legacy = KeyRecord { public_key_id: "ABC".into(), environment: None, ..key.clone() };
+    let (m2, k2, l2) = (merchant.clone(), key.clone(), legacy.clone());
+    store.write(move |tx| -> Result<(), StoreError> { tx.insert_merchant(&m2)?; tx.insert_key(&k2)?; tx.insert_key(&l2) }).await.unwrap();
+    let found = store
+        .read(|tx| -> Result<_, StoreError> { Ok((tx.merchant("AMZPAYDEV01")?, tx.key("SANDBOX-ABC")?, tx.key("ABC")?, tx.key("nope")?)) })
+        .await
+        .unwrap();
+    assert_eq!(found, (Some(merchant), Some(key), Some(legacy), None));
+}
