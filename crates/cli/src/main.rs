@@ -1,1 +1,237 @@
-fn main() {}
+//! `amzpay`: the command line over the server (and, later, the SDK).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use amzpay_domain::{Environment, Region};
+use amzpay_server::config::{DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_TLS_LISTEN};
+use amzpay_server::merchants::{KeyStyle, NewMerchant, create_merchant};
+use amzpay_server::{Application, Config, system_now};
+use amzpay_store::Store;
+use amzpay_store::sqlite::SqliteStore;
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "amzpay",
+    version,
+    about = "A local Amazon Pay API v2: server, merchants and keys.",
+    long_about = "amzpay speaks the Amazon Pay API v2 wire protocol. Point an official Amazon Pay SDK's service URL at it (overrideServiceUrl: 'localhost:8443') and charge, capture and refund with no account and no network."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (HTTP and HTTPS) on an embedded SQLite database.
+    ///
+    /// On an empty data directory it creates a sandbox development merchant and prints
+    /// where its key and description are.
+    Serve {
+        /// Where the database, the TLS certificate and the development merchant live.
+        #[arg(long, env = "AMZPAY_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        /// HTTP address; port 0 picks a free port.
+        #[arg(long, env = "AMZPAY_LISTEN", default_value = DEFAULT_LISTEN)]
+        listen: SocketAddr,
+        /// HTTPS address (self-signed certificate); port 0 picks a free port.
+        #[arg(long, env = "AMZPAY_TLS_LISTEN", default_value = DEFAULT_TLS_LISTEN)]
+        tls_listen: SocketAddr,
+        /// Database URL: sqlite://PATH (default: amzpay.db in the data directory).
+        #[arg(long, env = "AMZPAY_DATABASE")]
+        database: Option<String>,
+    },
+    /// Manage merchants.
+    Merchant {
+        #[command(subcommand)]
+        command: MerchantCommand,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RegionArg {
+    Na,
+    Eu,
+    Jp,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KeyStyleArg {
+    /// SANDBOX-...: the key calls the sandbox.
+    Sandbox,
+    /// LIVE-...: the key calls live.
+    Live,
+    /// No prefix: the path (/sandbox/v2/ or /live/v2/) picks the environment.
+    Legacy,
+}
+
+#[derive(Subcommand)]
+enum MerchantCommand {
+    /// Register a merchant with one key; works while the server runs.
+    ///
+    /// Without --public-key-file a key pair is generated and the private key written into
+    /// the data directory. Prints merchantId, publicKeyId, privateKeyFile, region, storeId.
+    Create {
+        #[arg(long, env = "AMZPAY_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        #[arg(long, env = "AMZPAY_DATABASE")]
+        database: Option<String>,
+        #[arg(long, value_enum)]
+        region: RegionArg,
+        /// An RSA public key (PEM) to register instead of generating a pair.
+        #[arg(long)]
+        public_key_file: Option<PathBuf>,
+        /// Where IPNs for this merchant go.
+        #[arg(long)]
+        ipn_url: Option<String>,
+        /// How the key id is named.
+        #[arg(long, value_enum, default_value = "sandbox")]
+        key: KeyStyleArg,
+        /// Print JSON (the only format for now).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve {
+            data_dir,
+            listen,
+            tls_listen,
+            database,
+        } => {
+            serve(Config {
+                data_dir,
+                listen: Some(listen),
+                tls_listen: Some(tls_listen),
+                database,
+            })
+            .await
+        }
+        Command::Merchant {
+            command:
+                MerchantCommand::Create {
+                    data_dir,
+                    database,
+                    region,
+                    public_key_file,
+                    ipn_url,
+                    key,
+                    json: _,
+                },
+        } => {
+            let config = Config {
+                data_dir: data_dir.clone(),
+                listen: None,
+                tls_listen: None,
+                database,
+            };
+            let path = config.sqlite_path().map_err(anyhow::Error::msg)?;
+            let store: Arc<SqliteStore> = Arc::new(
+                SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?,
+            );
+            let public_key_pem = match public_key_file {
+                Some(file) => Some(
+                    std::fs::read_to_string(&file)
+                        .with_context(|| format!("reading {}", file.display()))?,
+                ),
+                None => None,
+            };
+            let region = match region {
+                RegionArg::Na => Region::Na,
+                RegionArg::Eu => Region::Eu,
+                RegionArg::Jp => Region::Jp,
+            };
+            let key_style = match key {
+                KeyStyleArg::Sandbox => KeyStyle::Prefixed(Environment::Sandbox),
+                KeyStyleArg::Live => KeyStyle::Prefixed(Environment::Live),
+                KeyStyleArg::Legacy => KeyStyle::Legacy,
+            };
+            let dyn_store: &dyn Store = store.as_ref();
+            let description = create_merchant(
+                dyn_store,
+                &data_dir,
+                NewMerchant {
+                    region,
+                    public_key_pem,
+                    ipn_url,
+                    key_style,
+                },
+                system_now(),
+                None,
+            )
+            .await?;
+            store.close();
+            println!("{}", serde_json::to_string_pretty(&description)?);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let data_dir = config.data_dir.clone();
+    let app = Application::build(config)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let Some(http) = app.http_addr else {
+        bail!("no HTTP listener")
+    };
+    let Some(https) = app.https_addr else {
+        bail!("no HTTPS listener")
+    };
+    // Printed on stdout, one fact a line, so scripts (and tests) can read the bound ports.
+    println!("amzpay listening on http://{http}");
+    println!("amzpay listening on https://{https}");
+    println!("data directory: {}", data_dir.display());
+    println!(
+        "development merchant: {} (merchantId {}, publicKeyId {})",
+        data_dir
+            .join(amzpay_server::merchants::DEV_MERCHANT_FILE)
+            .display(),
+        app.dev_merchant.merchant_id,
+        app.dev_merchant.public_key_id
+    );
+    tracing::info!(%http, %https, "serving");
+    app.run_until(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

@@ -1,11 +1,13 @@
 //! The Charge: one payment (spec §5.2, §6.1), and the transitions that touch a charge and
 //! its permission together.
 
-use crate::charge_permission::{ChargePermission, ClosureReason, NonChargeableReason, PermissionState, PermissionType};
+use crate::charge_permission::{
+    ChargePermission, ClosureReason, NonChargeableReason, PermissionState, PermissionType,
+};
 use crate::error::{DomainError, ReasonCode};
 use crate::ids::{ChargeId, ChargePermissionId};
 use crate::limits;
-use crate::metadata::{ChargeInitiator, Channel, MerchantMetadata, SoftDescriptor};
+use crate::metadata::{Channel, ChargeInitiator, MerchantMetadata, SoftDescriptor};
 use crate::money::Money;
 use crate::region::{Environment, Region};
 use crate::sandbox::{AuthorizationOutcome, PendingResolution};
@@ -85,10 +87,18 @@ impl DeclineReason {
     fn description(self) -> &'static str {
         match self {
             DeclineReason::SoftDeclined => "The charge was soft declined; a retry may succeed.",
-            DeclineReason::HardDeclined => "The charge was hard declined; ask the buyer for another payment method.",
-            DeclineReason::AmazonRejected => "The charge was declined by Amazon; the charge permission is canceled.",
-            DeclineReason::ProcessingFailure => "Amazon could not process the charge; retry if the charge permission is Chargeable.",
-            DeclineReason::TransactionTimedOut => "Amazon Pay did not have enough time to process the authorization.",
+            DeclineReason::HardDeclined => {
+                "The charge was hard declined; ask the buyer for another payment method."
+            }
+            DeclineReason::AmazonRejected => {
+                "The charge was declined by Amazon; the charge permission is canceled."
+            }
+            DeclineReason::ProcessingFailure => {
+                "Amazon could not process the charge; retry if the charge permission is Chargeable."
+            }
+            DeclineReason::TransactionTimedOut => {
+                "Amazon Pay did not have enough time to process the authorization."
+            }
         }
     }
 }
@@ -129,7 +139,9 @@ impl ChargeState {
     /// Open charges hold part of their permission's balance.
     pub fn is_open(self) -> bool {
         match self {
-            ChargeState::AuthorizationInitiated | ChargeState::Authorized | ChargeState::CaptureInitiated => true,
+            ChargeState::AuthorizationInitiated
+            | ChargeState::Authorized
+            | ChargeState::CaptureInitiated => true,
             ChargeState::Captured | ChargeState::Canceled(_) | ChargeState::Declined(_) => false,
         }
     }
@@ -141,7 +153,10 @@ impl ChargeState {
 
     /// Cancel Charge is allowed until capture starts (seeds 003).
     fn is_cancelable(self) -> bool {
-        matches!(self, ChargeState::AuthorizationInitiated | ChargeState::Authorized)
+        matches!(
+            self,
+            ChargeState::AuthorizationInitiated | ChargeState::Authorized
+        )
     }
 }
 
@@ -208,9 +223,15 @@ fn charge_status(message: impl Into<String>) -> DomainError {
     DomainError::new(ReasonCode::InvalidChargeStatus, message)
 }
 
-fn check_soft_descriptor_region(region: Region, soft_descriptor: &Option<SoftDescriptor>) -> Result<(), DomainError> {
+fn check_soft_descriptor_region(
+    region: Region,
+    soft_descriptor: &Option<SoftDescriptor>,
+) -> Result<(), DomainError> {
     if region == Region::Jp && soft_descriptor.is_some() {
-        return Err(DomainError::new(ReasonCode::InvalidParameterValue, "softDescriptor is not available in Japan"));
+        return Err(DomainError::new(
+            ReasonCode::InvalidParameterValue,
+            "softDescriptor is not available in Japan",
+        ));
     }
     Ok(())
 }
@@ -219,15 +240,25 @@ fn check_soft_descriptor_region(region: Region, soft_descriptor: &Option<SoftDes
 /// decline makes a Recurring or Saved Wallet permission NonChargeable until the buyer fixes
 /// the payment method; Amazon's rejection closes any permission; soft declines, processing
 /// failures and timeouts leave it as it is.
-pub fn apply_decline_to_permission(permission: &mut ChargePermission, reason: DeclineReason, now: Timestamp) {
+pub fn apply_decline_to_permission(
+    permission: &mut ChargePermission,
+    reason: DeclineReason,
+    now: Timestamp,
+) {
     if permission.state.is_closed() {
         return;
     }
     match reason {
         DeclineReason::HardDeclined if permission.kind != PermissionType::OneTime => permission
-            .set_state(PermissionState::NonChargeable(NonChargeableReason::PaymentMethodInvalid), now),
+            .set_state(
+                PermissionState::NonChargeable(NonChargeableReason::PaymentMethodInvalid),
+                now,
+            ),
         DeclineReason::AmazonRejected => permission.set_state(
-            PermissionState::Closed { reason: Some(ClosureReason::AmazonClosed), description: None },
+            PermissionState::Closed {
+                reason: Some(ClosureReason::AmazonClosed),
+                description: None,
+            },
             now,
         ),
         DeclineReason::HardDeclined
@@ -242,7 +273,10 @@ fn same_period(permission: &ChargePermission, charge: &Charge) -> bool {
 }
 
 /// An open charge stops holding its amount (canceled, declined or expired).
-fn release_open_amount(permission: &mut ChargePermission, charge: &Charge) -> Result<(), DomainError> {
+fn release_open_amount(
+    permission: &mut ChargePermission,
+    charge: &Charge,
+) -> Result<(), DomainError> {
     permission.open_authorized = permission.open_authorized.checked_sub(charge.amount)?;
     if same_period(permission, charge) {
         permission.period_used = permission.period_used.checked_sub(charge.amount)?;
@@ -256,7 +290,13 @@ fn close_if_fully_captured(permission: &mut ChargePermission, now: Timestamp) {
         && !permission.amount_limit.exceeds(permission.captured)
         && !permission.state.is_closed()
     {
-        permission.set_state(PermissionState::Closed { reason: None, description: None }, now);
+        permission.set_state(
+            PermissionState::Closed {
+                reason: None,
+                description: None,
+            },
+            now,
+        );
     }
 }
 
@@ -272,20 +312,36 @@ pub fn create_charge(
     permission.advance_to(now);
     check_soft_descriptor_region(permission.region, &request.soft_descriptor)?;
     if request.soft_descriptor.is_some() && !request.capture_now {
-        return Err(DomainError::new(ReasonCode::InvalidParameterCombination, "softDescriptor requires captureNow: true"));
+        return Err(DomainError::new(
+            ReasonCode::InvalidParameterCombination,
+            "softDescriptor requires captureNow: true",
+        ));
     }
     if request.amount.currency() != permission.currency {
         return Err(DomainError::new(
             ReasonCode::CurrencyMismatch,
-            format!("chargeAmount is in {}, the charge permission in {}", request.amount.currency(), permission.currency),
+            format!(
+                "chargeAmount is in {}, the charge permission in {}",
+                request.amount.currency(),
+                permission.currency
+            ),
         ));
     }
     if !request.amount.is_positive() {
-        return Err(DomainError::new(ReasonCode::InvalidParameterValue, "chargeAmount must be greater than zero"));
+        return Err(DomainError::new(
+            ReasonCode::InvalidParameterValue,
+            "chargeAmount must be greater than zero",
+        ));
     }
-    let max = Money::from_minor(limits::max_charge_amount_minor(permission.currency), permission.currency);
+    let max = Money::from_minor(
+        limits::max_charge_amount_minor(permission.currency),
+        permission.currency,
+    );
     if request.amount.exceeds(max) {
-        return Err(DomainError::new(ReasonCode::TransactionAmountExceeded, format!("chargeAmount is above the maximum of {max} per charge")));
+        return Err(DomainError::new(
+            ReasonCode::TransactionAmountExceeded,
+            format!("chargeAmount is above the maximum of {max} per charge"),
+        ));
     }
     if permission.state != PermissionState::Chargeable {
         return Err(DomainError::new(
@@ -293,10 +349,15 @@ pub fn create_charge(
             format!("the charge permission is {}", permission.state.name()),
         ));
     }
-    if permission.kind == PermissionType::OneTime && permission.charges_created >= limits::MAX_CHARGES_PER_ONE_TIME_PERMISSION {
+    if permission.kind == PermissionType::OneTime
+        && permission.charges_created >= limits::MAX_CHARGES_PER_ONE_TIME_PERMISSION
+    {
         return Err(DomainError::new(
             ReasonCode::TransactionCountExceeded,
-            format!("a OneTime charge permission allows {} charges", limits::MAX_CHARGES_PER_ONE_TIME_PERMISSION),
+            format!(
+                "a OneTime charge permission allows {} charges",
+                limits::MAX_CHARGES_PER_ONE_TIME_PERMISSION
+            ),
         ));
     }
     let balance = permission.amount_balance();
@@ -306,12 +367,18 @@ pub fn create_charge(
         } else {
             ReasonCode::TransactionAmountExceeded
         };
-        return Err(DomainError::new(code, format!("chargeAmount is above the charge permission's balance of {balance}")));
+        return Err(DomainError::new(
+            code,
+            format!("chargeAmount is above the charge permission's balance of {balance}"),
+        ));
     }
     let (state, pending_resolution) = match outcome {
         AuthorizationOutcome::Declined(reason) => {
             apply_decline_to_permission(permission, reason, now);
-            return Ok(ChargeCreation::Declined(DomainError::new(reason.reason_code(), reason.description())));
+            return Ok(ChargeCreation::Declined(DomainError::new(
+                reason.reason_code(),
+                reason.description(),
+            )));
         }
         AuthorizationOutcome::Approved if request.capture_now => (ChargeState::Captured, None),
         AuthorizationOutcome::Approved => (ChargeState::Authorized, None),
@@ -342,7 +409,10 @@ pub fn create_charge(
         refund_pending: Money::zero(permission.currency),
         refund_count: 0,
         soft_descriptor: request.soft_descriptor,
-        merchant_metadata: request.merchant_metadata.map(MerchantMetadata::validate).transpose()?,
+        merchant_metadata: request
+            .merchant_metadata
+            .map(MerchantMetadata::validate)
+            .transpose()?,
         provider_reference_id: request.provider_reference_id,
         platform_id: request.platform_id,
         charge_initiator: request.charge_initiator,
@@ -366,7 +436,11 @@ pub fn create_charge(
 
 /// Applies what time alone does to a charge: an authorization left uncaptured for 30 days
 /// is canceled `ExpiredUnused` and releases its amount. Returns whether it changed.
-pub fn expire_charge_if_due(permission: &mut ChargePermission, charge: &mut Charge, now: Timestamp) -> Result<bool, DomainError> {
+pub fn expire_charge_if_due(
+    permission: &mut ChargePermission,
+    charge: &mut Charge,
+    now: Timestamp,
+) -> Result<bool, DomainError> {
     permission.advance_to(now);
     if charge.state == ChargeState::Authorized && now >= charge.expires_at {
         release_open_amount(permission, charge)?;
@@ -395,16 +469,32 @@ pub fn capture(
     expire_charge_if_due(permission, charge, now)?;
     check_soft_descriptor_region(permission.region, &request.soft_descriptor)?;
     if request.amount.currency() != charge.amount.currency() {
-        return Err(DomainError::new(ReasonCode::CurrencyMismatch, format!("captureAmount is in {}, the charge in {}", request.amount.currency(), charge.amount.currency())));
+        return Err(DomainError::new(
+            ReasonCode::CurrencyMismatch,
+            format!(
+                "captureAmount is in {}, the charge in {}",
+                request.amount.currency(),
+                charge.amount.currency()
+            ),
+        ));
     }
     if !request.amount.is_positive() {
-        return Err(DomainError::new(ReasonCode::InvalidParameterValue, "captureAmount must be greater than zero"));
+        return Err(DomainError::new(
+            ReasonCode::InvalidParameterValue,
+            "captureAmount must be greater than zero",
+        ));
     }
     if charge.state != ChargeState::Authorized {
-        return Err(charge_status(format!("the charge is {}; only an Authorized charge can be captured", charge.state.name())));
+        return Err(charge_status(format!(
+            "the charge is {}; only an Authorized charge can be captured",
+            charge.state.name()
+        )));
     }
     if request.amount.exceeds(charge.amount) {
-        return Err(DomainError::new(ReasonCode::TransactionAmountExceeded, format!("captureAmount is above the authorized {}", charge.amount)));
+        return Err(DomainError::new(
+            ReasonCode::TransactionAmountExceeded,
+            format!("captureAmount is above the authorized {}", charge.amount),
+        ));
     }
     let authorized_at = charge.authorized_at.unwrap_or(charge.created_at);
     charge.capture_amount = Some(request.amount);
@@ -421,12 +511,18 @@ pub fn capture(
 
 /// The capture money moves: the open authorization becomes captured, and the part not
 /// captured is released.
-fn settle_capture(permission: &mut ChargePermission, charge: &mut Charge, now: Timestamp) -> Result<(), DomainError> {
+fn settle_capture(
+    permission: &mut ChargePermission,
+    charge: &mut Charge,
+    now: Timestamp,
+) -> Result<(), DomainError> {
     let captured = charge.capture_amount.unwrap_or(charge.amount);
     permission.open_authorized = permission.open_authorized.checked_sub(charge.amount)?;
     permission.captured = permission.captured.checked_add(captured)?;
     if same_period(permission, charge) {
-        permission.period_used = permission.period_used.checked_sub(charge.amount.checked_sub(captured)?)?;
+        permission.period_used = permission
+            .period_used
+            .checked_sub(charge.amount.checked_sub(captured)?)?;
     }
     charge.state = ChargeState::Captured;
     charge.state_updated_at = now;
@@ -435,19 +531,35 @@ fn settle_capture(permission: &mut ChargePermission, charge: &mut Charge, now: T
 }
 
 /// An asynchronous capture finishes (the clock, in a later issue, calls this).
-pub fn complete_capture(permission: &mut ChargePermission, charge: &mut Charge, now: Timestamp) -> Result<(), DomainError> {
+pub fn complete_capture(
+    permission: &mut ChargePermission,
+    charge: &mut Charge,
+    now: Timestamp,
+) -> Result<(), DomainError> {
     if charge.state != ChargeState::CaptureInitiated {
-        return Err(charge_status("only a CaptureInitiated charge can finish capturing"));
+        return Err(charge_status(
+            "only a CaptureInitiated charge can finish capturing",
+        ));
     }
     settle_capture(permission, charge, now)
 }
 
 /// A pending authorization resolves (the clock, in a later issue, calls this).
-pub fn resolve_authorization(permission: &mut ChargePermission, charge: &mut Charge, now: Timestamp) -> Result<(), DomainError> {
+pub fn resolve_authorization(
+    permission: &mut ChargePermission,
+    charge: &mut Charge,
+    now: Timestamp,
+) -> Result<(), DomainError> {
     if charge.state != ChargeState::AuthorizationInitiated {
-        return Err(charge_status("only an AuthorizationInitiated charge can resolve"));
+        return Err(charge_status(
+            "only an AuthorizationInitiated charge can resolve",
+        ));
     }
-    match charge.pending_resolution.take().unwrap_or(PendingResolution::Authorized) {
+    match charge
+        .pending_resolution
+        .take()
+        .unwrap_or(PendingResolution::Authorized)
+    {
         PendingResolution::Authorized => {
             charge.state = ChargeState::Authorized;
             charge.authorized_at = Some(now);
@@ -470,12 +582,26 @@ pub fn resolve_authorization(permission: &mut ChargePermission, charge: &mut Cha
 }
 
 /// Cancel Charge (seeds 003): only from AuthorizationInitiated or Authorized.
-pub fn cancel(permission: &mut ChargePermission, charge: &mut Charge, reason: String, now: Timestamp) -> Result<(), DomainError> {
+pub fn cancel(
+    permission: &mut ChargePermission,
+    charge: &mut Charge,
+    reason: String,
+    now: Timestamp,
+) -> Result<(), DomainError> {
     expire_charge_if_due(permission, charge, now)?;
     if !charge.state.is_cancelable() {
-        return Err(charge_status(format!("the charge is {}; only AuthorizationInitiated or Authorized charges can be canceled", charge.state.name())));
+        return Err(charge_status(format!(
+            "the charge is {}; only AuthorizationInitiated or Authorized charges can be canceled",
+            charge.state.name()
+        )));
     }
-    cancel_open_charge(permission, charge, CancelReason::MerchantCanceled, Some(reason), now)
+    cancel_open_charge(
+        permission,
+        charge,
+        CancelReason::MerchantCanceled,
+        Some(reason),
+        now,
+    )
 }
 
 fn cancel_open_charge(
@@ -511,7 +637,10 @@ pub fn close_permission(
 ) -> Result<Vec<usize>, DomainError> {
     permission.advance_to(now);
     if permission.state.is_closed() {
-        return Err(DomainError::new(ReasonCode::InvalidChargePermissionStatus, "the charge permission is already Closed"));
+        return Err(DomainError::new(
+            ReasonCode::InvalidChargePermissionStatus,
+            "the charge permission is already Closed",
+        ));
     }
     let mut changed = Vec::new();
     for (index, charge) in charges.iter_mut().enumerate() {
@@ -519,14 +648,23 @@ pub fn close_permission(
             changed.push(index);
         }
         if request.cancel_pending_charges && charge.state.is_cancelable() {
-            cancel_open_charge(permission, charge, CancelReason::ChargePermissionCanceled, None, now)?;
+            cancel_open_charge(
+                permission,
+                charge,
+                CancelReason::ChargePermissionCanceled,
+                None,
+                now,
+            )?;
             if !changed.contains(&index) {
                 changed.push(index);
             }
         }
     }
     permission.set_state(
-        PermissionState::Closed { reason: Some(ClosureReason::MerchantClosed), description: Some(request.closure_reason) },
+        PermissionState::Closed {
+            reason: Some(ClosureReason::MerchantClosed),
+            description: Some(request.closure_reason),
+        },
         now,
     );
     Ok(changed)

@@ -2,7 +2,7 @@
 //! §6.2).
 
 use crate::error::{DomainError, ReasonCode};
-use crate::ids::{ChargeId, ChargePermissionId, RefundId, MAX_CHILD_SEQUENCE};
+use crate::ids::{ChargeId, ChargePermissionId, MAX_CHILD_SEQUENCE, RefundId};
 use crate::limits;
 use crate::metadata::{Buyer, MerchantMetadata, RecurringMetadata};
 use crate::money::{Currency, Money};
@@ -28,9 +28,13 @@ impl PermissionType {
     }
 
     pub fn parse(text: &str) -> Option<PermissionType> {
-        [PermissionType::OneTime, PermissionType::Recurring, PermissionType::PaymentMethodOnFile]
-            .into_iter()
-            .find(|t| t.as_str() == text)
+        [
+            PermissionType::OneTime,
+            PermissionType::Recurring,
+            PermissionType::PaymentMethodOnFile,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == text)
     }
 
     /// Recurring and Saved Wallet permissions have a monthly limit that resets on the 1st.
@@ -84,7 +88,9 @@ impl NonChargeableReason {
     }
 
     pub fn parse(text: &str) -> Option<NonChargeableReason> {
-        NonChargeableReason::ALL.into_iter().find(|r| r.as_str() == text)
+        NonChargeableReason::ALL
+            .into_iter()
+            .find(|r| r.as_str() == text)
     }
 }
 
@@ -108,9 +114,14 @@ impl ClosureReason {
     }
 
     pub fn parse(text: &str) -> Option<ClosureReason> {
-        [ClosureReason::MerchantClosed, ClosureReason::BuyerClosed, ClosureReason::AmazonClosed, ClosureReason::Expired]
-            .into_iter()
-            .find(|r| r.as_str() == text)
+        [
+            ClosureReason::MerchantClosed,
+            ClosureReason::BuyerClosed,
+            ClosureReason::AmazonClosed,
+            ClosureReason::Expired,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == text)
     }
 }
 
@@ -120,7 +131,10 @@ pub enum PermissionState {
     NonChargeable(NonChargeableReason),
     /// `reason` is `None` when a one-time permission closed because its whole limit was
     /// captured (product.md: "closes (no reason code)").
-    Closed { reason: Option<ClosureReason>, description: Option<String> },
+    Closed {
+        reason: Option<ClosureReason>,
+        description: Option<String>,
+    },
 }
 
 impl PermissionState {
@@ -205,15 +219,24 @@ impl ChargePermission {
         now: Timestamp,
     ) -> Result<ChargePermission, DomainError> {
         if !new.payment_method.usable_for_charges() {
-            return Err(invalid(format!("card {} acts during checkout only", new.payment_method.last_four())));
+            return Err(invalid(format!(
+                "card {} acts during checkout only",
+                new.payment_method.last_four()
+            )));
         }
         let (currency, amount_limit) = match new.kind {
             PermissionType::OneTime => {
                 let limit = new.amount_limit.ok_or_else(|| {
-                    DomainError::new(ReasonCode::MissingParameterValue, "amountLimit is required for a OneTime charge permission")
+                    DomainError::new(
+                        ReasonCode::MissingParameterValue,
+                        "amountLimit is required for a OneTime charge permission",
+                    )
                 })?;
                 if new.currency.is_some_and(|c| c != limit.currency()) {
-                    return Err(DomainError::new(ReasonCode::CurrencyMismatch, "currencyCode differs from amountLimit's currency"));
+                    return Err(DomainError::new(
+                        ReasonCode::CurrencyMismatch,
+                        "currencyCode differs from amountLimit's currency",
+                    ));
                 }
                 if !limit.is_positive() {
                     return Err(invalid("amountLimit must be greater than zero"));
@@ -222,37 +245,67 @@ impl ChargePermission {
             }
             PermissionType::Recurring => {
                 if new.amount_limit.is_some() {
-                    return Err(DomainError::new(ReasonCode::InvalidParameterCombination, "amountLimit applies to OneTime permissions; Recurring ones have Amazon's monthly limit"));
+                    return Err(DomainError::new(
+                        ReasonCode::InvalidParameterCombination,
+                        "amountLimit applies to OneTime permissions; Recurring ones have Amazon's monthly limit",
+                    ));
                 }
                 let currency = new.currency.unwrap_or(region.default_currency());
                 let limit = limits::recurring_monthly_limit_minor(currency)
                     .filter(|_| region.is_ledger(currency))
-                    .ok_or_else(|| invalid(format!("Recurring permissions are not available in {currency} in region {}", region.code())))?;
+                    .ok_or_else(|| {
+                        invalid(format!(
+                            "Recurring permissions are not available in {currency} in region {}",
+                            region.code()
+                        ))
+                    })?;
                 (currency, Money::from_minor(limit, currency))
             }
             PermissionType::PaymentMethodOnFile => {
                 if new.amount_limit.is_some() {
-                    return Err(DomainError::new(ReasonCode::InvalidParameterCombination, "amountLimit applies to OneTime permissions; Saved Wallet ones have Amazon's monthly limit"));
+                    return Err(DomainError::new(
+                        ReasonCode::InvalidParameterCombination,
+                        "amountLimit applies to OneTime permissions; Saved Wallet ones have Amazon's monthly limit",
+                    ));
                 }
                 let currency = new.currency.unwrap_or(region.default_currency());
-                (currency, Money::from_minor(limits::saved_wallet_monthly_limit_minor(currency), currency))
+                (
+                    currency,
+                    Money::from_minor(limits::saved_wallet_monthly_limit_minor(currency), currency),
+                )
             }
         };
         if !region.accepts(currency) {
-            return Err(invalid(format!("{currency} is not available in region {}", region.code())));
+            return Err(invalid(format!(
+                "{currency} is not available in region {}",
+                region.code()
+            )));
         }
         if new.recurring_metadata.is_some() && new.kind != PermissionType::Recurring {
-            return Err(DomainError::new(ReasonCode::InvalidParameterCombination, "recurringMetadata applies to Recurring permissions only"));
+            return Err(DomainError::new(
+                ReasonCode::InvalidParameterCombination,
+                "recurringMetadata applies to Recurring permissions only",
+            ));
         }
         if let Some(amount) = new.recurring_metadata.as_ref().and_then(|m| m.amount)
             && amount.currency() != currency
         {
-            return Err(DomainError::new(ReasonCode::CurrencyMismatch, "recurringMetadata.amount is in another currency"));
+            return Err(DomainError::new(
+                ReasonCode::CurrencyMismatch,
+                "recurringMetadata.amount is in another currency",
+            ));
         }
-        let merchant_metadata = new.merchant_metadata.map(MerchantMetadata::validate).transpose()?;
+        let merchant_metadata = new
+            .merchant_metadata
+            .map(MerchantMetadata::validate)
+            .transpose()?;
         let expires_at = match new.kind {
-            PermissionType::OneTime if new.extend_expiration => Some(now.plus_months(limits::EXTENDED_LIFETIME_MONTHS)),
-            PermissionType::OneTime => Some(now.plus_seconds(limits::ONE_TIME_PERMISSION_LIFETIME_SECONDS)),
+            PermissionType::OneTime if new.extend_expiration => {
+                Some(now.plus_months(limits::EXTENDED_LIFETIME_MONTHS))
+            }
+            PermissionType::OneTime => {
+                Some(now.plus_seconds(limits::ONE_TIME_PERMISSION_LIFETIME_SECONDS))
+            }
             PermissionType::Recurring => Some(now.plus_months(limits::EXTENDED_LIFETIME_MONTHS)),
             PermissionType::PaymentMethodOnFile => None,
         };
@@ -290,10 +343,19 @@ impl ChargePermission {
         let used = if self.kind.has_monthly_limit() {
             self.period_used
         } else {
-            self.captured.checked_add(self.open_authorized).unwrap_or(self.amount_limit)
+            self.captured
+                .checked_add(self.open_authorized)
+                .unwrap_or(self.amount_limit)
         };
-        let balance = self.amount_limit.checked_sub(used).unwrap_or(Money::zero(self.currency));
-        if balance.minor() < 0 { Money::zero(self.currency) } else { balance }
+        let balance = self
+            .amount_limit
+            .checked_sub(used)
+            .unwrap_or(Money::zero(self.currency));
+        if balance.minor() < 0 {
+            Money::zero(self.currency)
+        } else {
+            balance
+        }
     }
 
     /// Applies what time alone does: a new calendar month resets the monthly use, and an
@@ -309,7 +371,13 @@ impl ChargePermission {
         }
         match self.expires_at {
             Some(expiry) if now >= expiry && !self.state.is_closed() => {
-                self.set_state(PermissionState::Closed { reason: Some(ClosureReason::Expired), description: None }, expiry);
+                self.set_state(
+                    PermissionState::Closed {
+                        reason: Some(ClosureReason::Expired),
+                        description: None,
+                    },
+                    expiry,
+                );
                 true
             }
             _ => false,
@@ -335,7 +403,10 @@ impl ChargePermission {
 
     pub(crate) fn next_charge_id(&mut self) -> Result<ChargeId, DomainError> {
         if self.charge_sequence >= MAX_CHILD_SEQUENCE {
-            return Err(DomainError::new(ReasonCode::TransactionCountExceeded, "this charge permission has used every charge id"));
+            return Err(DomainError::new(
+                ReasonCode::TransactionCountExceeded,
+                "this charge permission has used every charge id",
+            ));
         }
         self.charge_sequence += 1;
         Ok(self.id.charge_id(self.charge_sequence))
@@ -343,7 +414,10 @@ impl ChargePermission {
 
     pub(crate) fn next_refund_id(&mut self) -> Result<RefundId, DomainError> {
         if self.refund_sequence >= MAX_CHILD_SEQUENCE {
-            return Err(DomainError::new(ReasonCode::TransactionCountExceeded, "this charge permission has used every refund id"));
+            return Err(DomainError::new(
+                ReasonCode::TransactionCountExceeded,
+                "this charge permission has used every refund id",
+            ));
         }
         self.refund_sequence += 1;
         Ok(self.id.refund_id(self.refund_sequence))
@@ -354,22 +428,37 @@ impl ChargePermission {
     pub fn update(&mut self, update: PermissionUpdate, now: Timestamp) -> Result<(), DomainError> {
         self.advance_to(now);
         if self.state.is_closed() {
-            return Err(DomainError::new(ReasonCode::InvalidChargePermissionStatus, "the charge permission is Closed"));
+            return Err(DomainError::new(
+                ReasonCode::InvalidChargePermissionStatus,
+                "the charge permission is Closed",
+            ));
         }
         if update.recurring_metadata.is_some() && self.kind != PermissionType::Recurring {
-            return Err(DomainError::new(ReasonCode::InvalidParameterCombination, "recurringMetadata applies to Recurring permissions only"));
+            return Err(DomainError::new(
+                ReasonCode::InvalidParameterCombination,
+                "recurringMetadata applies to Recurring permissions only",
+            ));
         }
         if let Some(amount) = update.recurring_metadata.as_ref().and_then(|m| m.amount)
             && amount.currency() != self.currency
         {
-            return Err(DomainError::new(ReasonCode::CurrencyMismatch, "recurringMetadata.amount is in another currency"));
+            return Err(DomainError::new(
+                ReasonCode::CurrencyMismatch,
+                "recurringMetadata.amount is in another currency",
+            ));
         }
-        let metadata = update.merchant_metadata.map(MerchantMetadata::validate).transpose()?;
+        let metadata = update
+            .merchant_metadata
+            .map(MerchantMetadata::validate)
+            .transpose()?;
         if let Some(metadata) = &metadata
             && self.merchant_metadata_locked
             && self.merchant_metadata.as_ref() != Some(metadata)
         {
-            return Err(DomainError::new(ReasonCode::ChargePermissionNotModifiable, "merchantMetadata can be changed only once"));
+            return Err(DomainError::new(
+                ReasonCode::ChargePermissionNotModifiable,
+                "merchantMetadata can be changed only once",
+            ));
         }
         if let Some(metadata) = metadata {
             self.merchant_metadata = Some(metadata);

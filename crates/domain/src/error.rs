@@ -50,7 +50,6 @@ reason_codes! {
     RequestNotSupported => 405,
     RequestTimeout => 408,
     AmountMismatch => 409,
-    PayloadTooLarge => 413,
     InvalidChargePermissionStatus => 422,
     InvalidChargeStatus => 422,
     InvalidCheckoutSessionStatus => 422,
@@ -85,7 +84,10 @@ pub struct DomainError {
 
 impl DomainError {
     pub fn new(code: ReasonCode, message: impl Into<String>) -> DomainError {
-        DomainError { code, message: message.into() }
+        DomainError {
+            code,
+            message: message.into(),
+        }
     }
 }
 

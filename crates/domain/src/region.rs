@@ -105,7 +105,15 @@ mod tests {
 
     #[test]
     fn region_aliases_work_in_any_case() {
-        for (alias, region) in [("na", Region::Na), ("US", Region::Na), ("Eu", Region::Eu), ("de", Region::Eu), ("UK", Region::Eu), ("jp", Region::Jp), ("JP", Region::Jp)] {
+        for (alias, region) in [
+            ("na", Region::Na),
+            ("US", Region::Na),
+            ("Eu", Region::Eu),
+            ("de", Region::Eu),
+            ("UK", Region::Eu),
+            ("jp", Region::Jp),
+            ("JP", Region::Jp),
+        ] {
             assert_eq!(Region::from_alias(alias), Some(region), "{alias}");
         }
         assert_eq!(Region::from_alias("fe"), None);

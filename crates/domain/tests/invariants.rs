@@ -10,15 +10,38 @@ use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
 enum Op {
-    Create { amount: i64, capture_now: bool, outcome: u8 },
-    Capture { charge: usize, amount: i64 },
-    Cancel { charge: usize },
-    Resolve { charge: usize },
-    CompleteCapture { charge: usize },
-    Refund { charge: usize, amount: i64 },
-    SettleRefund { refund: usize, ok: bool },
-    Close { cancel_pending: bool },
-    Wait { seconds: i64 },
+    Create {
+        amount: i64,
+        capture_now: bool,
+        outcome: u8,
+    },
+    Capture {
+        charge: usize,
+        amount: i64,
+    },
+    Cancel {
+        charge: usize,
+    },
+    Resolve {
+        charge: usize,
+    },
+    CompleteCapture {
+        charge: usize,
+    },
+    Refund {
+        charge: usize,
+        amount: i64,
+    },
+    SettleRefund {
+        refund: usize,
+        ok: bool,
+    },
+    Close {
+        cancel_pending: bool,
+    },
+    Wait {
+        seconds: i64,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -36,15 +59,23 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 fn kind() -> impl Strategy<Value = PermissionType> {
-    prop_oneof![Just(PermissionType::OneTime), Just(PermissionType::Recurring), Just(PermissionType::PaymentMethodOnFile)]
+    prop_oneof![
+        Just(PermissionType::OneTime),
+        Just(PermissionType::Recurring),
+        Just(PermissionType::PaymentMethodOnFile)
+    ]
 }
 
 fn outcome(code: u8) -> AuthorizationOutcome {
     match code {
         0 => AuthorizationOutcome::Declined(DeclineReason::SoftDeclined),
         1 => AuthorizationOutcome::Declined(DeclineReason::HardDeclined),
-        2 => AuthorizationOutcome::Pending { then: PendingResolution::Authorized },
-        3 => AuthorizationOutcome::Pending { then: PendingResolution::Declined(DeclineReason::HardDeclined) },
+        2 => AuthorizationOutcome::Pending {
+            then: PendingResolution::Authorized,
+        },
+        3 => AuthorizationOutcome::Pending {
+            then: PendingResolution::Declined(DeclineReason::HardDeclined),
+        },
         _ => AuthorizationOutcome::Approved,
     }
 }
@@ -54,29 +85,59 @@ fn usd(minor: i64) -> Money {
 }
 
 fn check_invariants(permission: &ChargePermission, charges: &[Charge], refunds: &[Refund]) {
-    let open: i64 = charges.iter().filter(|c| c.state.is_open()).map(|c| c.amount.minor()).sum();
-    assert_eq!(permission.open_authorized.minor(), open, "open authorizations match the open charges");
+    let open: i64 = charges
+        .iter()
+        .filter(|c| c.state.is_open())
+        .map(|c| c.amount.minor())
+        .sum();
+    assert_eq!(
+        permission.open_authorized.minor(),
+        open,
+        "open authorizations match the open charges"
+    );
     let balance = permission.amount_balance();
     assert!(balance.minor() >= 0 && !balance.exceeds(permission.amount_limit));
     if permission.kind == PermissionType::OneTime {
-        let captured: i64 = charges.iter().filter(|c| c.state == ChargeState::Captured).map(|c| c.capture_amount.unwrap().minor()).sum();
+        let captured: i64 = charges
+            .iter()
+            .filter(|c| c.state == ChargeState::Captured)
+            .map(|c| c.capture_amount.unwrap().minor())
+            .sum();
         assert_eq!(permission.captured.minor(), captured);
-        assert!(permission.captured.minor() + permission.open_authorized.minor() <= permission.amount_limit.minor(), "captured + authorized <= limit");
+        assert!(
+            permission.captured.minor() + permission.open_authorized.minor()
+                <= permission.amount_limit.minor(),
+            "captured + authorized <= limit"
+        );
         assert!(permission.charges_created <= 25);
     } else {
-        assert!(permission.period_used.minor() <= permission.amount_limit.minor(), "monthly use <= monthly limit");
+        assert!(
+            permission.period_used.minor() <= permission.amount_limit.minor(),
+            "monthly use <= monthly limit"
+        );
         assert!(permission.period_used.minor() >= 0);
     }
     for charge in charges {
         if let Some(captured) = charge.capture_amount {
             assert!(!captured.exceeds(charge.amount), "captured <= authorized");
             let limit = refund::refund_limit(captured).unwrap();
-            assert!(!charge.refunded.checked_add(charge.refund_pending).unwrap().exceeds(limit), "refunded <= refund limit");
+            assert!(
+                !charge
+                    .refunded
+                    .checked_add(charge.refund_pending)
+                    .unwrap()
+                    .exceeds(limit),
+                "refunded <= refund limit"
+            );
         } else {
             assert_eq!(charge.refund_count, 0);
         }
         assert!(charge.refund_count <= 10);
-        let settled: i64 = refunds.iter().filter(|r| r.charge_id == charge.id && r.state == RefundState::Refunded).map(|r| r.amount.minor()).sum();
+        let settled: i64 = refunds
+            .iter()
+            .filter(|r| r.charge_id == charge.id && r.state == RefundState::Refunded)
+            .map(|r| r.amount.minor())
+            .sum();
         assert_eq!(charge.refunded.minor(), settled);
     }
 }

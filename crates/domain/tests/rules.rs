@@ -2,7 +2,7 @@
 
 use amzpay_domain::charge::{self, CaptureCharge, ChargeCreation, ClosePermission, CreateCharge};
 use amzpay_domain::charge_permission::{NewPermission, NonChargeableReason, PermissionUpdate};
-use amzpay_domain::metadata::{MerchantMetadata, RecurringMetadata, FrequencyUnit, SoftDescriptor};
+use amzpay_domain::metadata::{FrequencyUnit, MerchantMetadata, RecurringMetadata, SoftDescriptor};
 use amzpay_domain::refund::{self, CreateRefund, RefundDeclineReason};
 use amzpay_domain::sandbox::{AuthorizationOutcome, PendingResolution, SandboxCard};
 use amzpay_domain::*;
@@ -59,7 +59,14 @@ fn request(amount: Money) -> CreateCharge {
 }
 
 fn authorize(permission: &mut ChargePermission, amount: Money, now: Timestamp) -> Charge {
-    match charge::create_charge(permission, request(amount), AuthorizationOutcome::Approved, now).unwrap() {
+    match charge::create_charge(
+        permission,
+        request(amount),
+        AuthorizationOutcome::Approved,
+        now,
+    )
+    .unwrap()
+    {
         ChargeCreation::Created(charge) => charge,
         ChargeCreation::Declined(e) => panic!("declined: {e}"),
     }
@@ -79,33 +86,114 @@ fn create_charge_refusals_come_in_precedence_order() {
     }
     let soft = Some(SoftDescriptor::parse("Descriptor").unwrap());
     let cases = [
-        Case { name: "soft descriptor without captureNow", setup: |_| {}, request: CreateCharge { soft_descriptor: soft.clone(), ..request(usd(100)) }, expected: ReasonCode::InvalidParameterCombination },
-        Case { name: "other currency", setup: |_| {}, request: request(Money::from_minor(100, Currency::Eur)), expected: ReasonCode::CurrencyMismatch },
-        Case { name: "zero amount", setup: |_| {}, request: request(usd(0)), expected: ReasonCode::InvalidParameterValue },
-        Case { name: "above the per-charge maximum", setup: |p| p.amount_limit = usd(200_000_00), request: request(usd(150_000_01)), expected: ReasonCode::TransactionAmountExceeded },
-        Case { name: "closed permission", setup: |p| { charge::close_permission(p, &mut [], ClosePermission { closure_reason: "x".into(), cancel_pending_charges: false }, T0).unwrap(); }, request: request(usd(100)), expected: ReasonCode::InvalidChargePermissionStatus },
-        Case { name: "non-chargeable permission", setup: |p| p.state = PermissionState::NonChargeable(NonChargeableReason::PaymentMethodInvalid), request: request(usd(100)), expected: ReasonCode::InvalidChargePermissionStatus },
-        Case { name: "26th charge", setup: |p| p.charges_created = 25, request: request(usd(100)), expected: ReasonCode::TransactionCountExceeded },
-        Case { name: "above the balance", setup: |_| {}, request: request(usd(10_001)), expected: ReasonCode::TransactionAmountExceeded },
+        Case {
+            name: "soft descriptor without captureNow",
+            setup: |_| {},
+            request: CreateCharge {
+                soft_descriptor: soft.clone(),
+                ..request(usd(100))
+            },
+            expected: ReasonCode::InvalidParameterCombination,
+        },
+        Case {
+            name: "other currency",
+            setup: |_| {},
+            request: request(Money::from_minor(100, Currency::Eur)),
+            expected: ReasonCode::CurrencyMismatch,
+        },
+        Case {
+            name: "zero amount",
+            setup: |_| {},
+            request: request(usd(0)),
+            expected: ReasonCode::InvalidParameterValue,
+        },
+        Case {
+            name: "above the per-charge maximum",
+            setup: |p| p.amount_limit = usd(200_000_00),
+            request: request(usd(150_000_01)),
+            expected: ReasonCode::TransactionAmountExceeded,
+        },
+        Case {
+            name: "closed permission",
+            setup: |p| {
+                charge::close_permission(
+                    p,
+                    &mut [],
+                    ClosePermission {
+                        closure_reason: "x".into(),
+                        cancel_pending_charges: false,
+                    },
+                    T0,
+                )
+                .unwrap();
+            },
+            request: request(usd(100)),
+            expected: ReasonCode::InvalidChargePermissionStatus,
+        },
+        Case {
+            name: "non-chargeable permission",
+            setup: |p| {
+                p.state = PermissionState::NonChargeable(NonChargeableReason::PaymentMethodInvalid)
+            },
+            request: request(usd(100)),
+            expected: ReasonCode::InvalidChargePermissionStatus,
+        },
+        Case {
+            name: "26th charge",
+            setup: |p| p.charges_created = 25,
+            request: request(usd(100)),
+            expected: ReasonCode::TransactionCountExceeded,
+        },
+        Case {
+            name: "above the balance",
+            setup: |_| {},
+            request: request(usd(10_001)),
+            expected: ReasonCode::TransactionAmountExceeded,
+        },
     ];
     for case in cases {
         let mut permission = one_time(10_000);
         (case.setup)(&mut permission);
         let before = permission.clone();
-        let result = charge::create_charge(&mut permission, case.request, AuthorizationOutcome::Approved, T0);
+        let result = charge::create_charge(
+            &mut permission,
+            case.request,
+            AuthorizationOutcome::Approved,
+            T0,
+        );
         assert_eq!(code_of(result), case.expected, "{}", case.name);
-        assert_eq!(permission, before, "{}: a refusal changes nothing", case.name);
+        assert_eq!(
+            permission, before,
+            "{}: a refusal changes nothing",
+            case.name
+        );
     }
 }
 
 #[test]
 fn the_per_charge_maximum_is_per_currency() {
-    let mut jp = permission_in(Region::Jp, PermissionType::OneTime, Some(Money::from_minor(20_000_000, Currency::Jpy)));
+    let mut jp = permission_in(
+        Region::Jp,
+        PermissionType::OneTime,
+        Some(Money::from_minor(20_000_000, Currency::Jpy)),
+    );
     let over = request(Money::from_minor(10_000_001, Currency::Jpy));
-    assert_eq!(code_of(charge::create_charge(&mut jp, over, AuthorizationOutcome::Approved, T0)), ReasonCode::TransactionAmountExceeded);
+    assert_eq!(
+        code_of(charge::create_charge(
+            &mut jp,
+            over,
+            AuthorizationOutcome::Approved,
+            T0
+        )),
+        ReasonCode::TransactionAmountExceeded
+    );
     let at = request(Money::from_minor(10_000_000, Currency::Jpy));
     assert!(charge::create_charge(&mut jp, at, AuthorizationOutcome::Approved, T0).is_ok());
-    let mut eu = permission_in(Region::Eu, PermissionType::OneTime, Some(Money::from_minor(100_000_000, Currency::Eur)));
+    let mut eu = permission_in(
+        Region::Eu,
+        PermissionType::OneTime,
+        Some(Money::from_minor(100_000_000, Currency::Eur)),
+    );
     let at = request(Money::from_minor(15_000_000, Currency::Eur));
     assert!(charge::create_charge(&mut eu, at, AuthorizationOutcome::Approved, T0).is_ok());
 }
@@ -114,12 +202,36 @@ fn the_per_charge_maximum_is_per_currency() {
 fn soft_descriptors_need_capture_now_and_are_refused_in_japan() {
     let soft = Some(SoftDescriptor::parse("Descriptor").unwrap());
     let mut na = one_time(10_000);
-    let with = CreateCharge { capture_now: true, soft_descriptor: soft.clone(), ..request(usd(100)) };
-    let ChargeCreation::Created(created) = charge::create_charge(&mut na, with, AuthorizationOutcome::Approved, T0).unwrap() else { panic!() };
+    let with = CreateCharge {
+        capture_now: true,
+        soft_descriptor: soft.clone(),
+        ..request(usd(100))
+    };
+    let ChargeCreation::Created(created) =
+        charge::create_charge(&mut na, with, AuthorizationOutcome::Approved, T0).unwrap()
+    else {
+        panic!()
+    };
     assert_eq!(created.soft_descriptor.unwrap().as_str(), "Descriptor");
-    let mut jp = permission_in(Region::Jp, PermissionType::OneTime, Some(Money::from_minor(10_000, Currency::Jpy)));
-    let with = CreateCharge { capture_now: true, soft_descriptor: soft, ..request(Money::from_minor(100, Currency::Jpy)) };
-    assert_eq!(code_of(charge::create_charge(&mut jp, with, AuthorizationOutcome::Approved, T0)), ReasonCode::InvalidParameterValue);
+    let mut jp = permission_in(
+        Region::Jp,
+        PermissionType::OneTime,
+        Some(Money::from_minor(10_000, Currency::Jpy)),
+    );
+    let with = CreateCharge {
+        capture_now: true,
+        soft_descriptor: soft,
+        ..request(Money::from_minor(100, Currency::Jpy))
+    };
+    assert_eq!(
+        code_of(charge::create_charge(
+            &mut jp,
+            with,
+            AuthorizationOutcome::Approved,
+            T0
+        )),
+        ReasonCode::InvalidParameterValue
+    );
 }
 
 #[test]
@@ -129,7 +241,15 @@ fn a_one_time_permission_allows_25_charges() {
         let charge = authorize(&mut permission, usd(100), T0);
         assert_eq!(charge.state, ChargeState::Authorized);
     }
-    assert_eq!(code_of(charge::create_charge(&mut permission, request(usd(100)), AuthorizationOutcome::Approved, T0)), ReasonCode::TransactionCountExceeded);
+    assert_eq!(
+        code_of(charge::create_charge(
+            &mut permission,
+            request(usd(100)),
+            AuthorizationOutcome::Approved,
+            T0
+        )),
+        ReasonCode::TransactionCountExceeded
+    );
     assert_eq!(permission.charges_created, 25);
     // Recurring permissions have no count limit.
     let mut recurring = permission_in(Region::Na, PermissionType::Recurring, None);
@@ -139,30 +259,87 @@ fn a_one_time_permission_allows_25_charges() {
 }
 
 #[test]
-fn balance_counts_captures_and_open_authorizations_and_the_permission_closes_when_all_is_captured() {
+fn balance_counts_captures_and_open_authorizations_and_the_permission_closes_when_all_is_captured()
+{
     let mut permission = one_time(10_000);
     let mut first = authorize(&mut permission, usd(6_000), T0);
     assert_eq!(permission.amount_balance(), usd(4_000));
-    assert_eq!(code_of(charge::create_charge(&mut permission, request(usd(4_001)), AuthorizationOutcome::Approved, T0)), ReasonCode::TransactionAmountExceeded);
+    assert_eq!(
+        code_of(charge::create_charge(
+            &mut permission,
+            request(usd(4_001)),
+            AuthorizationOutcome::Approved,
+            T0
+        )),
+        ReasonCode::TransactionAmountExceeded
+    );
     let mut second = authorize(&mut permission, usd(4_000), T0);
     assert_eq!(permission.amount_balance(), usd(0));
-    assert_eq!(permission.state, PermissionState::Chargeable, "open authorizations alone do not close it");
+    assert_eq!(
+        permission.state,
+        PermissionState::Chargeable,
+        "open authorizations alone do not close it"
+    );
     // Capturing less than authorized releases the rest.
-    charge::capture(&mut permission, &mut first, CaptureCharge { amount: usd(5_000), soft_descriptor: None }, T0).unwrap();
+    charge::capture(
+        &mut permission,
+        &mut first,
+        CaptureCharge {
+            amount: usd(5_000),
+            soft_descriptor: None,
+        },
+        T0,
+    )
+    .unwrap();
     assert_eq!(permission.amount_balance(), usd(1_000));
     assert_eq!(permission.captured, usd(5_000));
-    charge::capture(&mut permission, &mut second, CaptureCharge { amount: usd(4_000), soft_descriptor: None }, T0).unwrap();
+    charge::capture(
+        &mut permission,
+        &mut second,
+        CaptureCharge {
+            amount: usd(4_000),
+            soft_descriptor: None,
+        },
+        T0,
+    )
+    .unwrap();
     assert_eq!(permission.state, PermissionState::Chargeable);
     let mut third = authorize(&mut permission, usd(1_000), T0);
-    charge::capture(&mut permission, &mut third, CaptureCharge { amount: usd(1_000), soft_descriptor: None }, T0 ).unwrap();
-    assert_eq!(permission.state, PermissionState::Closed { reason: None, description: None });
+    charge::capture(
+        &mut permission,
+        &mut third,
+        CaptureCharge {
+            amount: usd(1_000),
+            soft_descriptor: None,
+        },
+        T0,
+    )
+    .unwrap();
+    assert_eq!(
+        permission.state,
+        PermissionState::Closed {
+            reason: None,
+            description: None
+        }
+    );
     assert_eq!(permission.amount_balance(), usd(0));
 }
 
 #[test]
 fn capture_now_captures_and_closes_a_fully_used_one_time_permission() {
     let mut permission = one_time(1_400);
-    let ChargeCreation::Created(charge) = charge::create_charge(&mut permission, CreateCharge { capture_now: true, ..request(usd(1_400)) }, AuthorizationOutcome::Approved, T0).unwrap() else { panic!() };
+    let ChargeCreation::Created(charge) = charge::create_charge(
+        &mut permission,
+        CreateCharge {
+            capture_now: true,
+            ..request(usd(1_400))
+        },
+        AuthorizationOutcome::Approved,
+        T0,
+    )
+    .unwrap() else {
+        panic!()
+    };
     assert_eq!(charge.state, ChargeState::Captured);
     assert_eq!(charge.capture_amount, Some(usd(1_400)));
     assert!(permission.state.is_closed());
@@ -178,23 +355,108 @@ fn capture_rules() {
         expected: Result<ChargeState, ReasonCode>,
     }
     let cases = [
-        Case { name: "full capture", prepare: |_, _| {}, amount: usd(1_000), at: T0, expected: Ok(ChargeState::Captured) },
-        Case { name: "partial capture", prepare: |_, _| {}, amount: usd(1), at: T0, expected: Ok(ChargeState::Captured) },
-        Case { name: "above the authorization", prepare: |_, _| {}, amount: usd(1_001), at: T0, expected: Err(ReasonCode::TransactionAmountExceeded) },
-        Case { name: "other currency", prepare: |_, _| {}, amount: Money::from_minor(1_000, Currency::Eur), at: T0, expected: Err(ReasonCode::CurrencyMismatch) },
-        Case { name: "zero", prepare: |_, _| {}, amount: usd(0), at: T0, expected: Err(ReasonCode::InvalidParameterValue) },
-        Case { name: "second capture", prepare: |p, c| charge::capture(p, c, CaptureCharge { amount: usd(10), soft_descriptor: None }, T0).unwrap(), amount: usd(10), at: T0, expected: Err(ReasonCode::InvalidChargeStatus) },
-        Case { name: "canceled charge", prepare: |p, c| charge::cancel(p, c, "r".into(), T0).unwrap(), amount: usd(10), at: T0, expected: Err(ReasonCode::InvalidChargeStatus) },
-        Case { name: "7 days exactly is synchronous", prepare: |_, _| {}, amount: usd(10), at: T0.plus_seconds(7 * DAY), expected: Ok(ChargeState::Captured) },
-        Case { name: "7 days and a second is asynchronous", prepare: |_, _| {}, amount: usd(10), at: T0.plus_seconds(7 * DAY + 1), expected: Ok(ChargeState::CaptureInitiated) },
-        Case { name: "30 days less a second still captures", prepare: |_, _| {}, amount: usd(10), at: T0.plus_seconds(30 * DAY - 1), expected: Ok(ChargeState::CaptureInitiated) },
-        Case { name: "30 days is expired", prepare: |_, _| {}, amount: usd(10), at: T0.plus_seconds(30 * DAY), expected: Err(ReasonCode::InvalidChargeStatus) },
+        Case {
+            name: "full capture",
+            prepare: |_, _| {},
+            amount: usd(1_000),
+            at: T0,
+            expected: Ok(ChargeState::Captured),
+        },
+        Case {
+            name: "partial capture",
+            prepare: |_, _| {},
+            amount: usd(1),
+            at: T0,
+            expected: Ok(ChargeState::Captured),
+        },
+        Case {
+            name: "above the authorization",
+            prepare: |_, _| {},
+            amount: usd(1_001),
+            at: T0,
+            expected: Err(ReasonCode::TransactionAmountExceeded),
+        },
+        Case {
+            name: "other currency",
+            prepare: |_, _| {},
+            amount: Money::from_minor(1_000, Currency::Eur),
+            at: T0,
+            expected: Err(ReasonCode::CurrencyMismatch),
+        },
+        Case {
+            name: "zero",
+            prepare: |_, _| {},
+            amount: usd(0),
+            at: T0,
+            expected: Err(ReasonCode::InvalidParameterValue),
+        },
+        Case {
+            name: "second capture",
+            prepare: |p, c| {
+                charge::capture(
+                    p,
+                    c,
+                    CaptureCharge {
+                        amount: usd(10),
+                        soft_descriptor: None,
+                    },
+                    T0,
+                )
+                .unwrap()
+            },
+            amount: usd(10),
+            at: T0,
+            expected: Err(ReasonCode::InvalidChargeStatus),
+        },
+        Case {
+            name: "canceled charge",
+            prepare: |p, c| charge::cancel(p, c, "r".into(), T0).unwrap(),
+            amount: usd(10),
+            at: T0,
+            expected: Err(ReasonCode::InvalidChargeStatus),
+        },
+        Case {
+            name: "7 days exactly is synchronous",
+            prepare: |_, _| {},
+            amount: usd(10),
+            at: T0.plus_seconds(7 * DAY),
+            expected: Ok(ChargeState::Captured),
+        },
+        Case {
+            name: "7 days and a second is asynchronous",
+            prepare: |_, _| {},
+            amount: usd(10),
+            at: T0.plus_seconds(7 * DAY + 1),
+            expected: Ok(ChargeState::CaptureInitiated),
+        },
+        Case {
+            name: "30 days less a second still captures",
+            prepare: |_, _| {},
+            amount: usd(10),
+            at: T0.plus_seconds(30 * DAY - 1),
+            expected: Ok(ChargeState::CaptureInitiated),
+        },
+        Case {
+            name: "30 days is expired",
+            prepare: |_, _| {},
+            amount: usd(10),
+            at: T0.plus_seconds(30 * DAY),
+            expected: Err(ReasonCode::InvalidChargeStatus),
+        },
     ];
     for case in cases {
         let mut permission = one_time(100_000);
         let mut charge = authorize(&mut permission, usd(1_000), T0);
         (case.prepare)(&mut permission, &mut charge);
-        let result = charge::capture(&mut permission, &mut charge, CaptureCharge { amount: case.amount, soft_descriptor: None }, case.at);
+        let result = charge::capture(
+            &mut permission,
+            &mut charge,
+            CaptureCharge {
+                amount: case.amount,
+                soft_descriptor: None,
+            },
+            case.at,
+        );
         match case.expected {
             Ok(state) => {
                 result.unwrap_or_else(|e| panic!("{}: {e}", case.name));
@@ -210,10 +472,27 @@ fn an_asynchronous_capture_holds_the_balance_until_it_completes() {
     let mut permission = one_time(1_000);
     let mut charge = authorize(&mut permission, usd(1_000), T0);
     let later = T0.plus_seconds(8 * DAY);
-    charge::capture(&mut permission, &mut charge, CaptureCharge { amount: usd(1_000), soft_descriptor: None }, later).unwrap();
+    charge::capture(
+        &mut permission,
+        &mut charge,
+        CaptureCharge {
+            amount: usd(1_000),
+            soft_descriptor: None,
+        },
+        later,
+    )
+    .unwrap();
     assert_eq!(charge.state, ChargeState::CaptureInitiated);
     assert_eq!(permission.captured, usd(0));
-    assert_eq!(code_of(charge::cancel(&mut permission, &mut charge, "r".into(), later)), ReasonCode::InvalidChargeStatus);
+    assert_eq!(
+        code_of(charge::cancel(
+            &mut permission,
+            &mut charge,
+            "r".into(),
+            later
+        )),
+        ReasonCode::InvalidChargeStatus
+    );
     charge::complete_capture(&mut permission, &mut charge, later.plus_seconds(30)).unwrap();
     assert_eq!(charge.state, ChargeState::Captured);
     assert_eq!(permission.captured, usd(1_000));
@@ -224,9 +503,18 @@ fn an_asynchronous_capture_holds_the_balance_until_it_completes() {
 fn authorizations_expire_unused_after_30_days_and_release_the_balance() {
     let mut permission = one_time(1_000);
     let mut charge = authorize(&mut permission, usd(1_000), T0);
-    assert!(!charge::expire_charge_if_due(&mut permission, &mut charge, T0.plus_seconds(30 * DAY - 1)).unwrap());
-    assert!(charge::expire_charge_if_due(&mut permission, &mut charge, T0.plus_seconds(30 * DAY)).unwrap());
-    assert_eq!(charge.state, ChargeState::Canceled(CancelReason::ExpiredUnused));
+    assert!(
+        !charge::expire_charge_if_due(&mut permission, &mut charge, T0.plus_seconds(30 * DAY - 1))
+            .unwrap()
+    );
+    assert!(
+        charge::expire_charge_if_due(&mut permission, &mut charge, T0.plus_seconds(30 * DAY))
+            .unwrap()
+    );
+    assert_eq!(
+        charge.state,
+        ChargeState::Canceled(CancelReason::ExpiredUnused)
+    );
     assert_eq!(permission.amount_balance(), usd(1_000));
     assert_eq!(charge.expires_at, T0.plus_seconds(30 * DAY));
 }
@@ -234,51 +522,167 @@ fn authorizations_expire_unused_after_30_days_and_release_the_balance() {
 #[test]
 fn cancel_is_allowed_from_authorization_initiated_and_authorized_only() {
     let mut permission = one_time(10_000);
-    let mut pending = match charge::create_charge(&mut permission, CreateCharge { can_handle_pending_authorization: true, ..request(usd(100)) }, AuthorizationOutcome::Pending { then: PendingResolution::Authorized }, T0).unwrap() {
+    let mut pending = match charge::create_charge(
+        &mut permission,
+        CreateCharge {
+            can_handle_pending_authorization: true,
+            ..request(usd(100))
+        },
+        AuthorizationOutcome::Pending {
+            then: PendingResolution::Authorized,
+        },
+        T0,
+    )
+    .unwrap()
+    {
         ChargeCreation::Created(c) => c,
         ChargeCreation::Declined(e) => panic!("{e}"),
     };
     assert_eq!(pending.state, ChargeState::AuthorizationInitiated);
     charge::cancel(&mut permission, &mut pending, "out of stock".into(), T0).unwrap();
-    assert_eq!(pending.state, ChargeState::Canceled(CancelReason::MerchantCanceled));
+    assert_eq!(
+        pending.state,
+        ChargeState::Canceled(CancelReason::MerchantCanceled)
+    );
     assert_eq!(pending.reason_description.as_deref(), Some("out of stock"));
-    assert_eq!(code_of(charge::cancel(&mut permission, &mut pending, "again".into(), T0)), ReasonCode::InvalidChargeStatus);
+    assert_eq!(
+        code_of(charge::cancel(
+            &mut permission,
+            &mut pending,
+            "again".into(),
+            T0
+        )),
+        ReasonCode::InvalidChargeStatus
+    );
     let mut captured = authorize(&mut permission, usd(100), T0);
-    charge::capture(&mut permission, &mut captured, CaptureCharge { amount: usd(100), soft_descriptor: None }, T0).unwrap();
-    assert_eq!(code_of(charge::cancel(&mut permission, &mut captured, "r".into(), T0)), ReasonCode::InvalidChargeStatus);
+    charge::capture(
+        &mut permission,
+        &mut captured,
+        CaptureCharge {
+            amount: usd(100),
+            soft_descriptor: None,
+        },
+        T0,
+    )
+    .unwrap();
+    assert_eq!(
+        code_of(charge::cancel(
+            &mut permission,
+            &mut captured,
+            "r".into(),
+            T0
+        )),
+        ReasonCode::InvalidChargeStatus
+    );
     assert_eq!(permission.amount_balance(), usd(9_900));
 }
 
 #[test]
 fn pending_authorizations_resolve_to_authorized_or_declined() {
     let mut permission = permission_in(Region::Na, PermissionType::Recurring, None);
-    let pending = CreateCharge { can_handle_pending_authorization: true, ..request(usd(100)) };
-    let ChargeCreation::Created(mut ok) = charge::create_charge(&mut permission, pending.clone(), AuthorizationOutcome::Pending { then: PendingResolution::Authorized }, T0).unwrap() else { panic!() };
+    let pending = CreateCharge {
+        can_handle_pending_authorization: true,
+        ..request(usd(100))
+    };
+    let ChargeCreation::Created(mut ok) = charge::create_charge(
+        &mut permission,
+        pending.clone(),
+        AuthorizationOutcome::Pending {
+            then: PendingResolution::Authorized,
+        },
+        T0,
+    )
+    .unwrap() else {
+        panic!()
+    };
     charge::resolve_authorization(&mut permission, &mut ok, T0.plus_seconds(30)).unwrap();
     assert_eq!(ok.state, ChargeState::Authorized);
-    let ChargeCreation::Created(mut bad) = charge::create_charge(&mut permission, pending, AuthorizationOutcome::Pending { then: PendingResolution::Declined(DeclineReason::HardDeclined) }, T0).unwrap() else { panic!() };
+    let ChargeCreation::Created(mut bad) = charge::create_charge(
+        &mut permission,
+        pending,
+        AuthorizationOutcome::Pending {
+            then: PendingResolution::Declined(DeclineReason::HardDeclined),
+        },
+        T0,
+    )
+    .unwrap() else {
+        panic!()
+    };
     charge::resolve_authorization(&mut permission, &mut bad, T0.plus_seconds(30)).unwrap();
-    assert_eq!(bad.state, ChargeState::Declined(DeclineReason::HardDeclined));
-    assert_eq!(permission.state, PermissionState::NonChargeable(NonChargeableReason::PaymentMethodInvalid));
-    assert_eq!(permission.period_used, usd(100), "the declined amount is released");
+    assert_eq!(
+        bad.state,
+        ChargeState::Declined(DeclineReason::HardDeclined)
+    );
+    assert_eq!(
+        permission.state,
+        PermissionState::NonChargeable(NonChargeableReason::PaymentMethodInvalid)
+    );
+    assert_eq!(
+        permission.period_used,
+        usd(100),
+        "the declined amount is released"
+    );
 }
 
 #[test]
 fn synchronous_declines_create_no_charge_and_have_their_consequences() {
     let cases = [
-        (PermissionType::Recurring, DeclineReason::HardDeclined, ReasonCode::HardDeclined, "NonChargeable"),
-        (PermissionType::PaymentMethodOnFile, DeclineReason::HardDeclined, ReasonCode::HardDeclined, "NonChargeable"),
-        (PermissionType::OneTime, DeclineReason::HardDeclined, ReasonCode::HardDeclined, "Chargeable"),
-        (PermissionType::Recurring, DeclineReason::SoftDeclined, ReasonCode::SoftDeclined, "Chargeable"),
-        (PermissionType::Recurring, DeclineReason::TransactionTimedOut, ReasonCode::TransactionTimedOut, "Chargeable"),
-        (PermissionType::Recurring, DeclineReason::ProcessingFailure, ReasonCode::ProcessingFailure, "Chargeable"),
-        (PermissionType::OneTime, DeclineReason::AmazonRejected, ReasonCode::AmazonRejected, "Closed"),
+        (
+            PermissionType::Recurring,
+            DeclineReason::HardDeclined,
+            ReasonCode::HardDeclined,
+            "NonChargeable",
+        ),
+        (
+            PermissionType::PaymentMethodOnFile,
+            DeclineReason::HardDeclined,
+            ReasonCode::HardDeclined,
+            "NonChargeable",
+        ),
+        (
+            PermissionType::OneTime,
+            DeclineReason::HardDeclined,
+            ReasonCode::HardDeclined,
+            "Chargeable",
+        ),
+        (
+            PermissionType::Recurring,
+            DeclineReason::SoftDeclined,
+            ReasonCode::SoftDeclined,
+            "Chargeable",
+        ),
+        (
+            PermissionType::Recurring,
+            DeclineReason::TransactionTimedOut,
+            ReasonCode::TransactionTimedOut,
+            "Chargeable",
+        ),
+        (
+            PermissionType::Recurring,
+            DeclineReason::ProcessingFailure,
+            ReasonCode::ProcessingFailure,
+            "Chargeable",
+        ),
+        (
+            PermissionType::OneTime,
+            DeclineReason::AmazonRejected,
+            ReasonCode::AmazonRejected,
+            "Closed",
+        ),
     ];
     for (kind, reason, code, state) in cases {
         let limit = (kind == PermissionType::OneTime).then_some(usd(10_000));
         let mut permission = permission_in(Region::Na, kind, limit);
-        let outcome = charge::create_charge(&mut permission, request(usd(100)), AuthorizationOutcome::Declined(reason), T0).unwrap();
-        let ChargeCreation::Declined(error) = outcome else { panic!("{reason:?} created a charge") };
+        let outcome = charge::create_charge(
+            &mut permission,
+            request(usd(100)),
+            AuthorizationOutcome::Declined(reason),
+            T0,
+        )
+        .unwrap();
+        let ChargeCreation::Declined(error) = outcome else {
+            panic!("{reason:?} created a charge")
+        };
         assert_eq!(error.code, code);
         assert_eq!(permission.state.name(), state, "{kind:?} {reason:?}");
         assert_eq!(permission.charges_created, 0);
@@ -289,22 +693,44 @@ fn synchronous_declines_create_no_charge_and_have_their_consequences() {
 
 #[test]
 fn monthly_limits_hold_for_recurring_and_saved_wallet_and_reset_on_the_first() {
-    let cases = [(PermissionType::Recurring, 1_000_00), (PermissionType::PaymentMethodOnFile, 15_000_00)];
+    let cases = [
+        (PermissionType::Recurring, 1_000_00),
+        (PermissionType::PaymentMethodOnFile, 15_000_00),
+    ];
     for (kind, limit) in cases {
         let mut permission = permission_in(Region::Na, kind, None);
         assert_eq!(permission.amount_limit, usd(limit));
         authorize(&mut permission, usd(limit - 100), T0);
-        assert_eq!(code_of(charge::create_charge(&mut permission, request(usd(101)), AuthorizationOutcome::Approved, T0)), ReasonCode::PeriodicAmountExceeded);
+        assert_eq!(
+            code_of(charge::create_charge(
+                &mut permission,
+                request(usd(101)),
+                AuthorizationOutcome::Approved,
+                T0
+            )),
+            ReasonCode::PeriodicAmountExceeded
+        );
         authorize(&mut permission, usd(100), T0);
         // 2024-02-01T00:00:00Z is the next month.
         let february = Timestamp::from_unix_seconds(1_706_745_600);
-        assert_eq!(code_of(charge::create_charge(&mut permission, request(usd(1)), AuthorizationOutcome::Approved, february.plus_seconds(-1))), ReasonCode::PeriodicAmountExceeded);
+        assert_eq!(
+            code_of(charge::create_charge(
+                &mut permission,
+                request(usd(1)),
+                AuthorizationOutcome::Approved,
+                february.plus_seconds(-1)
+            )),
+            ReasonCode::PeriodicAmountExceeded
+        );
         authorize(&mut permission, usd(limit), february);
     }
     let jp = permission_in(Region::Jp, PermissionType::Recurring, None);
     assert_eq!(jp.amount_limit, Money::from_minor(100_000, Currency::Jpy));
     let jp_wallet = permission_in(Region::Jp, PermissionType::PaymentMethodOnFile, None);
-    assert_eq!(jp_wallet.amount_limit, Money::from_minor(2_000_000, Currency::Jpy));
+    assert_eq!(
+        jp_wallet.amount_limit,
+        Money::from_minor(2_000_000, Currency::Jpy)
+    );
 }
 
 #[test]
@@ -314,62 +740,205 @@ fn permissions_expire_by_type() {
     let mut expiring = one_time.clone();
     assert!(!expiring.advance_to(T0.plus_seconds(180 * DAY - 1)));
     assert!(expiring.advance_to(T0.plus_seconds(180 * DAY)));
-    assert_eq!(expiring.state, PermissionState::Closed { reason: Some(ClosureReason::Expired), description: None });
+    assert_eq!(
+        expiring.state,
+        PermissionState::Closed {
+            reason: Some(ClosureReason::Expired),
+            description: None
+        }
+    );
     let wallet = permission_in(Region::Na, PermissionType::PaymentMethodOnFile, None);
     assert_eq!(wallet.expires_at, None);
     let mut recurring = permission_in(Region::Na, PermissionType::Recurring, None);
     assert_eq!(recurring.expires_at, Some(T0.plus_months(13)));
     let later = T0.plus_seconds(100 * DAY);
     authorize(&mut recurring, usd(1), later);
-    assert_eq!(recurring.expires_at, Some(later.plus_months(13)), "a charge keeps a recurring permission alive");
+    assert_eq!(
+        recurring.expires_at,
+        Some(later.plus_months(13)),
+        "a charge keeps a recurring permission alive"
+    );
     let mut extended = new_permission(PermissionType::OneTime, Some(usd(1)));
     extended.extend_expiration = true;
-    let extended = ChargePermission::create(ChargePermissionId::generate(Environment::Sandbox, 3, 4), Environment::Sandbox, Region::Na, extended, T0).unwrap();
+    let extended = ChargePermission::create(
+        ChargePermissionId::generate(Environment::Sandbox, 3, 4),
+        Environment::Sandbox,
+        Region::Na,
+        extended,
+        T0,
+    )
+    .unwrap();
     assert_eq!(extended.expires_at, Some(T0.plus_months(13)));
 }
 
 #[test]
 fn creating_permissions_checks_type_currency_and_card() {
     let make = |region: Region, new: NewPermission| {
-        ChargePermission::create(ChargePermissionId::generate(Environment::Sandbox, 1, 1), Environment::Sandbox, region, new, T0).map(|_| ())
+        ChargePermission::create(
+            ChargePermissionId::generate(Environment::Sandbox, 1, 1),
+            Environment::Sandbox,
+            region,
+            new,
+            T0,
+        )
+        .map(|_| ())
     };
-    assert_eq!(make(Region::Na, new_permission(PermissionType::OneTime, None)).unwrap_err().code, ReasonCode::MissingParameterValue);
-    assert_eq!(make(Region::Na, new_permission(PermissionType::OneTime, Some(usd(0)))).unwrap_err().code, ReasonCode::InvalidParameterValue);
-    assert_eq!(make(Region::Na, new_permission(PermissionType::OneTime, Some(Money::from_minor(1, Currency::Eur)))).unwrap_err().code, ReasonCode::InvalidParameterValue);
-    assert_eq!(make(Region::Na, new_permission(PermissionType::Recurring, Some(usd(1)))).unwrap_err().code, ReasonCode::InvalidParameterCombination);
+    assert_eq!(
+        make(Region::Na, new_permission(PermissionType::OneTime, None))
+            .unwrap_err()
+            .code,
+        ReasonCode::MissingParameterValue
+    );
+    assert_eq!(
+        make(
+            Region::Na,
+            new_permission(PermissionType::OneTime, Some(usd(0)))
+        )
+        .unwrap_err()
+        .code,
+        ReasonCode::InvalidParameterValue
+    );
+    assert_eq!(
+        make(
+            Region::Na,
+            new_permission(
+                PermissionType::OneTime,
+                Some(Money::from_minor(1, Currency::Eur))
+            )
+        )
+        .unwrap_err()
+        .code,
+        ReasonCode::InvalidParameterValue
+    );
+    assert_eq!(
+        make(
+            Region::Na,
+            new_permission(PermissionType::Recurring, Some(usd(1)))
+        )
+        .unwrap_err()
+        .code,
+        ReasonCode::InvalidParameterCombination
+    );
     let mut aud_recurring = new_permission(PermissionType::Recurring, None);
     aud_recurring.currency = Some(Currency::Aud);
-    assert_eq!(make(Region::Eu, aud_recurring).unwrap_err().code, ReasonCode::InvalidParameterValue);
+    assert_eq!(
+        make(Region::Eu, aud_recurring).unwrap_err().code,
+        ReasonCode::InvalidParameterValue
+    );
     let mut aud_wallet = new_permission(PermissionType::PaymentMethodOnFile, None);
     aud_wallet.currency = Some(Currency::Aud);
     assert!(make(Region::Eu, aud_wallet).is_ok());
     let mut checkout_card = new_permission(PermissionType::OneTime, Some(usd(1)));
     checkout_card.payment_method = SandboxCard::parse("3064").unwrap();
-    assert_eq!(make(Region::Na, checkout_card).unwrap_err().code, ReasonCode::InvalidParameterValue);
+    assert_eq!(
+        make(Region::Na, checkout_card).unwrap_err().code,
+        ReasonCode::InvalidParameterValue
+    );
     let mut recurring_on_one_time = new_permission(PermissionType::OneTime, Some(usd(1)));
-    recurring_on_one_time.recurring_metadata = Some(RecurringMetadata { frequency: Some((FrequencyUnit::Month, 1)), amount: None });
-    assert_eq!(make(Region::Na, recurring_on_one_time).unwrap_err().code, ReasonCode::InvalidParameterCombination);
+    recurring_on_one_time.recurring_metadata = Some(RecurringMetadata {
+        frequency: Some((FrequencyUnit::Month, 1)),
+        amount: None,
+    });
+    assert_eq!(
+        make(Region::Na, recurring_on_one_time).unwrap_err().code,
+        ReasonCode::InvalidParameterCombination
+    );
 }
 
 #[test]
 fn merchant_metadata_can_be_changed_once() {
     let mut permission = one_time(100);
-    let first = MerchantMetadata { merchant_reference_id: Some("order-1".into()), ..Default::default() };
-    let second = MerchantMetadata { merchant_reference_id: Some("order-2".into()), ..Default::default() };
-    permission.update(PermissionUpdate { merchant_metadata: Some(first.clone()), recurring_metadata: None }, T0).unwrap();
-    permission.update(PermissionUpdate { merchant_metadata: Some(first.clone()), recurring_metadata: None }, T0).unwrap();
+    let first = MerchantMetadata {
+        merchant_reference_id: Some("order-1".into()),
+        ..Default::default()
+    };
+    let second = MerchantMetadata {
+        merchant_reference_id: Some("order-2".into()),
+        ..Default::default()
+    };
+    permission
+        .update(
+            PermissionUpdate {
+                merchant_metadata: Some(first.clone()),
+                recurring_metadata: None,
+            },
+            T0,
+        )
+        .unwrap();
+    permission
+        .update(
+            PermissionUpdate {
+                merchant_metadata: Some(first.clone()),
+                recurring_metadata: None,
+            },
+            T0,
+        )
+        .unwrap();
     let before = permission.clone();
-    assert_eq!(code_of(permission.update(PermissionUpdate { merchant_metadata: Some(second), recurring_metadata: None }, T0)), ReasonCode::ChargePermissionNotModifiable);
+    assert_eq!(
+        code_of(permission.update(
+            PermissionUpdate {
+                merchant_metadata: Some(second),
+                recurring_metadata: None
+            },
+            T0
+        )),
+        ReasonCode::ChargePermissionNotModifiable
+    );
     assert_eq!(permission, before);
-    let recurring = RecurringMetadata { frequency: Some((FrequencyUnit::Month, 1)), amount: Some(usd(999)) };
-    assert_eq!(code_of(permission.update(PermissionUpdate { merchant_metadata: None, recurring_metadata: Some(recurring.clone()) }, T0)), ReasonCode::InvalidParameterCombination);
+    let recurring = RecurringMetadata {
+        frequency: Some((FrequencyUnit::Month, 1)),
+        amount: Some(usd(999)),
+    };
+    assert_eq!(
+        code_of(permission.update(
+            PermissionUpdate {
+                merchant_metadata: None,
+                recurring_metadata: Some(recurring.clone())
+            },
+            T0
+        )),
+        ReasonCode::InvalidParameterCombination
+    );
     let mut subscription = permission_in(Region::Na, PermissionType::Recurring, None);
-    subscription.update(PermissionUpdate { merchant_metadata: None, recurring_metadata: Some(recurring.clone()) }, T0).unwrap();
+    subscription
+        .update(
+            PermissionUpdate {
+                merchant_metadata: None,
+                recurring_metadata: Some(recurring.clone()),
+            },
+            T0,
+        )
+        .unwrap();
     assert_eq!(subscription.recurring_metadata, Some(recurring));
-    let too_long = MerchantMetadata { merchant_store_name: Some("x".repeat(51)), ..Default::default() };
-    assert_eq!(code_of(subscription.update(PermissionUpdate { merchant_metadata: Some(too_long), recurring_metadata: None }, T0)), ReasonCode::InvalidParameterValue);
-    charge::close_permission(&mut subscription, &mut [], ClosePermission { closure_reason: "bye".into(), cancel_pending_charges: false }, T0).unwrap();
-    assert_eq!(code_of(subscription.update(PermissionUpdate::default(), T0)), ReasonCode::InvalidChargePermissionStatus);
+    let too_long = MerchantMetadata {
+        merchant_store_name: Some("x".repeat(51)),
+        ..Default::default()
+    };
+    assert_eq!(
+        code_of(subscription.update(
+            PermissionUpdate {
+                merchant_metadata: Some(too_long),
+                recurring_metadata: None
+            },
+            T0
+        )),
+        ReasonCode::InvalidParameterValue
+    );
+    charge::close_permission(
+        &mut subscription,
+        &mut [],
+        ClosePermission {
+            closure_reason: "bye".into(),
+            cancel_pending_charges: false,
+        },
+        T0,
+    )
+    .unwrap();
+    assert_eq!(
+        code_of(subscription.update(PermissionUpdate::default(), T0)),
+        ReasonCode::InvalidChargePermissionStatus
+    );
 }
 
 #[test]
@@ -378,25 +947,72 @@ fn closing_cancels_pending_charges_only_when_asked() {
         let mut permission = one_time(10_000);
         let authorized = authorize(&mut permission, usd(100), T0);
         let mut captured = authorize(&mut permission, usd(100), T0);
-        charge::capture(&mut permission, &mut captured, CaptureCharge { amount: usd(100), soft_descriptor: None }, T0).unwrap();
+        charge::capture(
+            &mut permission,
+            &mut captured,
+            CaptureCharge {
+                amount: usd(100),
+                soft_descriptor: None,
+            },
+            T0,
+        )
+        .unwrap();
         let mut charges = [authorized, captured];
-        let changed = charge::close_permission(&mut permission, &mut charges, ClosePermission { closure_reason: "subscription ended".into(), cancel_pending_charges }, T0).unwrap();
-        assert_eq!(permission.state, PermissionState::Closed { reason: Some(ClosureReason::MerchantClosed), description: Some("subscription ended".into()) });
+        let changed = charge::close_permission(
+            &mut permission,
+            &mut charges,
+            ClosePermission {
+                closure_reason: "subscription ended".into(),
+                cancel_pending_charges,
+            },
+            T0,
+        )
+        .unwrap();
+        assert_eq!(
+            permission.state,
+            PermissionState::Closed {
+                reason: Some(ClosureReason::MerchantClosed),
+                description: Some("subscription ended".into())
+            }
+        );
         assert_eq!(charges[1].state, ChargeState::Captured);
         if cancel_pending_charges {
             assert_eq!(changed, [0]);
-            assert_eq!(charges[0].state, ChargeState::Canceled(CancelReason::ChargePermissionCanceled));
+            assert_eq!(
+                charges[0].state,
+                ChargeState::Canceled(CancelReason::ChargePermissionCanceled)
+            );
         } else {
             assert!(changed.is_empty());
             assert_eq!(charges[0].state, ChargeState::Authorized);
         }
-        assert_eq!(code_of(charge::close_permission(&mut permission, &mut [], ClosePermission { closure_reason: "again".into(), cancel_pending_charges }, T0)), ReasonCode::InvalidChargePermissionStatus);
+        assert_eq!(
+            code_of(charge::close_permission(
+                &mut permission,
+                &mut [],
+                ClosePermission {
+                    closure_reason: "again".into(),
+                    cancel_pending_charges
+                },
+                T0
+            )),
+            ReasonCode::InvalidChargePermissionStatus
+        );
     }
 }
 
 fn captured_charge(amount: Money, permission: &mut ChargePermission) -> Charge {
     let mut charge = authorize(permission, amount, T0);
-    charge::capture(permission, &mut charge, CaptureCharge { amount, soft_descriptor: None }, T0).unwrap();
+    charge::capture(
+        permission,
+        &mut charge,
+        CaptureCharge {
+            amount,
+            soft_descriptor: None,
+        },
+        T0,
+    )
+    .unwrap();
     charge
 }
 
@@ -406,8 +1022,14 @@ fn refund_limits_are_captured_plus_the_smaller_of_15_percent_and_75() {
         (usd(100_00), usd(115_00)),
         (usd(500_00), usd(575_00)),
         (usd(1_000_00), usd(1_075_00)),
-        (Money::from_minor(10_000, Currency::Jpy), Money::from_minor(11_500, Currency::Jpy)),
-        (Money::from_minor(1_000_000, Currency::Jpy), Money::from_minor(1_008_400, Currency::Jpy)),
+        (
+            Money::from_minor(10_000, Currency::Jpy),
+            Money::from_minor(11_500, Currency::Jpy),
+        ),
+        (
+            Money::from_minor(1_000_000, Currency::Jpy),
+            Money::from_minor(1_008_400, Currency::Jpy),
+        ),
         (usd(150_000_00), usd(150_000_00)),
     ];
     for (captured, limit) in cases {
@@ -419,28 +1041,94 @@ fn refund_limits_are_captured_plus_the_smaller_of_15_percent_and_75() {
 fn refund_rules() {
     let mut permission = one_time(1_000_000);
     let mut authorized = authorize(&mut permission, usd(100_00), T0);
-    let refund_of = |amount| CreateRefund { amount, soft_descriptor: None };
-    assert_eq!(code_of(refund::create_refund(&mut permission, &mut authorized, refund_of(usd(1)), T0)), ReasonCode::InvalidChargeStatus);
+    let refund_of = |amount| CreateRefund {
+        amount,
+        soft_descriptor: None,
+    };
+    assert_eq!(
+        code_of(refund::create_refund(
+            &mut permission,
+            &mut authorized,
+            refund_of(usd(1)),
+            T0
+        )),
+        ReasonCode::InvalidChargeStatus
+    );
     let mut charge = captured_charge(usd(100_00), &mut permission);
-    assert_eq!(code_of(refund::create_refund(&mut permission, &mut charge, refund_of(Money::from_minor(1, Currency::Eur)), T0)), ReasonCode::CurrencyMismatch);
-    assert_eq!(code_of(refund::create_refund(&mut permission, &mut charge, refund_of(usd(0)), T0)), ReasonCode::InvalidParameterValue);
-    assert_eq!(code_of(refund::create_refund(&mut permission, &mut charge, refund_of(usd(115_01)), T0)), ReasonCode::TransactionAmountExceeded);
-    let mut first = refund::create_refund(&mut permission, &mut charge, refund_of(usd(100_00)), T0).unwrap();
+    assert_eq!(
+        code_of(refund::create_refund(
+            &mut permission,
+            &mut charge,
+            refund_of(Money::from_minor(1, Currency::Eur)),
+            T0
+        )),
+        ReasonCode::CurrencyMismatch
+    );
+    assert_eq!(
+        code_of(refund::create_refund(
+            &mut permission,
+            &mut charge,
+            refund_of(usd(0)),
+            T0
+        )),
+        ReasonCode::InvalidParameterValue
+    );
+    assert_eq!(
+        code_of(refund::create_refund(
+            &mut permission,
+            &mut charge,
+            refund_of(usd(115_01)),
+            T0
+        )),
+        ReasonCode::TransactionAmountExceeded
+    );
+    let mut first =
+        refund::create_refund(&mut permission, &mut charge, refund_of(usd(100_00)), T0).unwrap();
     assert_eq!(first.state, RefundState::RefundInitiated);
     assert_eq!(first.id.as_str(), format!("{}-R000001", permission.id));
     // Pending refunds count against the limit.
-    assert_eq!(code_of(refund::create_refund(&mut permission, &mut charge, refund_of(usd(15_01)), T0)), ReasonCode::TransactionAmountExceeded);
+    assert_eq!(
+        code_of(refund::create_refund(
+            &mut permission,
+            &mut charge,
+            refund_of(usd(15_01)),
+            T0
+        )),
+        ReasonCode::TransactionAmountExceeded
+    );
     refund::settle_refund(&mut charge, &mut first, Ok(()), T0.plus_seconds(30)).unwrap();
     assert_eq!(first.state, RefundState::Refunded);
     assert_eq!(charge.refunded, usd(100_00));
-    let mut declined = refund::create_refund(&mut permission, &mut charge, refund_of(usd(15_00)), T0).unwrap();
-    refund::settle_refund(&mut charge, &mut declined, Err(RefundDeclineReason::AmazonRejected), T0).unwrap();
-    assert_eq!(declined.state, RefundState::Declined(RefundDeclineReason::AmazonRejected));
-    assert_eq!(charge.refunded, usd(100_00), "a declined refund refunds nothing");
+    let mut declined =
+        refund::create_refund(&mut permission, &mut charge, refund_of(usd(15_00)), T0).unwrap();
+    refund::settle_refund(
+        &mut charge,
+        &mut declined,
+        Err(RefundDeclineReason::AmazonRejected),
+        T0,
+    )
+    .unwrap();
+    assert_eq!(
+        declined.state,
+        RefundState::Declined(RefundDeclineReason::AmazonRejected)
+    );
+    assert_eq!(
+        charge.refunded,
+        usd(100_00),
+        "a declined refund refunds nothing"
+    );
     for _ in 0..8 {
         refund::create_refund(&mut permission, &mut charge, refund_of(usd(1)), T0).unwrap();
     }
-    assert_eq!(code_of(refund::create_refund(&mut permission, &mut charge, refund_of(usd(1)), T0)), ReasonCode::TransactionCountExceeded);
+    assert_eq!(
+        code_of(refund::create_refund(
+            &mut permission,
+            &mut charge,
+            refund_of(usd(1)),
+            T0
+        )),
+        ReasonCode::TransactionCountExceeded
+    );
     assert_eq!(charge.refund_count, 10);
 }
 
@@ -449,7 +1137,16 @@ fn refunds_work_after_a_one_time_permission_closed_by_full_capture() {
     let mut permission = one_time(5_000);
     let mut charge = captured_charge(usd(5_000), &mut permission);
     assert!(permission.state.is_closed());
-    let refund = refund::create_refund(&mut permission, &mut charge, CreateRefund { amount: usd(5_000), soft_descriptor: None }, T0).unwrap();
+    let refund = refund::create_refund(
+        &mut permission,
+        &mut charge,
+        CreateRefund {
+            amount: usd(5_000),
+            soft_descriptor: None,
+        },
+        T0,
+    )
+    .unwrap();
     assert_eq!(refund.amount, usd(5_000));
 }
 
@@ -472,7 +1169,16 @@ fn buyer_details_are_visible_for_30_days() {
     let mut recurring = permission_in(Region::Na, PermissionType::Recurring, None);
     assert!(recurring.buyer_visible(T0.plus_seconds(300 * DAY)));
     let closed_at = T0.plus_seconds(100 * DAY);
-    charge::close_permission(&mut recurring, &mut [], ClosePermission { closure_reason: "x".into(), cancel_pending_charges: false }, closed_at).unwrap();
+    charge::close_permission(
+        &mut recurring,
+        &mut [],
+        ClosePermission {
+            closure_reason: "x".into(),
+            cancel_pending_charges: false,
+        },
+        closed_at,
+    )
+    .unwrap();
     assert!(recurring.buyer_visible(closed_at.plus_seconds(30 * DAY - 1)));
     assert!(!recurring.buyer_visible(closed_at.plus_seconds(30 * DAY)));
 }

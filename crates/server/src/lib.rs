@@ -1,1 +1,198 @@
+//! The amzpay server: Amazon Pay v2 over HTTP and HTTPS.
+//!
+//! A request goes through [`http::handle`]: read the body (bounded), parse the path
+//! ([`routes`]), authenticate ([`auth`]), pick the operation, check the idempotency key,
+//! and run the operation's shell ([`ops`]) against the [`amzpay_store::Store`].
 
+pub mod auth;
+pub mod config;
+mod files;
+pub mod http;
+pub mod merchants;
+pub mod ops;
+pub mod routes;
+pub mod tls;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use amzpay_domain::{DomainError, ReasonCode, Timestamp};
+use amzpay_store::sqlite::SqliteStore;
+use amzpay_store::{Store, StoreError};
+use tokio::net::TcpListener;
+
+pub use config::Config;
+
+/// Wall-clock time. The sandbox clock that tests can move comes with a later issue; every
+/// rule already takes time from here and nowhere else.
+#[derive(Debug, Clone, Default)]
+pub struct Clock;
+
+impl Clock {
+    pub fn now(&self) -> Timestamp {
+        system_now()
+    }
+}
+
+pub fn system_now() -> Timestamp {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    Timestamp::from_unix_seconds(seconds)
+}
+
+/// What every request handler shares.
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub keys: auth::KeyCache,
+    pub clock: Clock,
+}
+
+/// A storage failure: logged once here, answered as Amazon's 500 (or 503 when the write
+/// queue is full).
+pub(crate) fn internal_error(error: StoreError) -> DomainError {
+    match error {
+        StoreError::Conflict(message) if message.contains("queue is full") => {
+            tracing::warn!("write queue full; shedding load");
+            DomainError::new(
+                ReasonCode::ServiceUnavailable,
+                "the server is overloaded; retry later",
+            )
+        }
+        other => {
+            tracing::error!(error = %other, "storage failure");
+            DomainError::new(
+                ReasonCode::InternalServerError,
+                "an internal error occurred; retry later",
+            )
+        }
+    }
+}
+
+/// A built server: listeners bound, store open, not yet serving.
+pub struct Application {
+    state: Arc<AppState>,
+    sqlite: Arc<SqliteStore>,
+    http: Option<TcpListener>,
+    https: Option<(std::net::TcpListener, axum_server::tls_rustls::RustlsConfig)>,
+    pub http_addr: Option<SocketAddr>,
+    pub https_addr: Option<SocketAddr>,
+    pub dev_merchant: merchants::MerchantDescription,
+}
+
+impl Application {
+    /// Opens the store, creates the development merchant on first start, binds the
+    /// listeners (port 0 picks a free port).
+    pub async fn build(config: Config) -> Result<Application, BuildError> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        let path = config.sqlite_path().map_err(BuildError::Config)?;
+        let sqlite = Arc::new(SqliteStore::open(&path)?);
+        let store: Arc<dyn Store> = sqlite.clone();
+        let dev_merchant =
+            merchants::ensure_dev_merchant(store.as_ref(), &config.data_dir, system_now()).await?;
+        let http = match config.listen {
+            Some(addr) => Some(TcpListener::bind(addr).await?),
+            None => None,
+        };
+        let http_addr = http.as_ref().map(|l| l.local_addr()).transpose()?;
+        let https = match config.tls_listen {
+            Some(addr) => {
+                // Only the ring provider is compiled in; installing twice is harmless.
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                let (cert, key) = tls::ensure_self_signed(&config.data_dir)?;
+                let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await?;
+                let listener = std::net::TcpListener::bind(addr)?;
+                listener.set_nonblocking(true)?;
+                Some((listener, tls))
+            }
+            None => None,
+        };
+        let https_addr = https.as_ref().map(|(l, _)| l.local_addr()).transpose()?;
+        let state = Arc::new(AppState {
+            store,
+            keys: auth::KeyCache::default(),
+            clock: Clock,
+        });
+        Ok(Application {
+            state,
+            sqlite,
+            http,
+            https,
+            http_addr,
+            https_addr,
+            dev_merchant,
+        })
+    }
+
+    /// The store, for tools and tests that register merchants before serving.
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.state.store.clone()
+    }
+
+    /// Serves until `shutdown` completes, then lets requests in flight finish and the
+    /// store commit what is queued.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let router = http::router(self.state.clone());
+        let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
+        let mut tasks = tokio::task::JoinSet::new();
+        if let Some(listener) = self.http {
+            let mut stop = stop_tx.subscribe();
+            let app = router.clone();
+            tasks.spawn(async move {
+                axum::serve(listener, app.into_make_service())
+                    .with_graceful_shutdown(async move {
+                        let _ = stop.recv().await;
+                    })
+                    .await
+            });
+        }
+        if let Some((listener, tls)) = self.https {
+            let handle = axum_server::Handle::new();
+            let mut stop = stop_tx.subscribe();
+            let stopper = handle.clone();
+            tokio::spawn(async move {
+                let _ = stop.recv().await;
+                stopper.graceful_shutdown(Some(std::time::Duration::from_secs(
+                    config::SHUTDOWN_GRACE_SECONDS,
+                )));
+            });
+            let app = router.clone();
+            tasks.spawn(async move {
+                axum_server::from_tcp_rustls(listener, tls)
+                    .handle(handle)
+                    .serve(app.into_make_service())
+                    .await
+            });
+        }
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop_tx.send(());
+        });
+        let mut result = Ok(());
+        while let Some(joined) = tasks.join_next().await {
+            if let Ok(Err(error)) = joined {
+                result = Err(error);
+            }
+        }
+        drop(self.state);
+        self.sqlite.close();
+        result
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Merchant(#[from] merchants::MerchantError),
+}

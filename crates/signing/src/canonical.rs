@@ -1,6 +1,6 @@
 //! The canonical request and the string to sign.
 
-use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 
 use crate::Algorithm;
@@ -69,10 +69,13 @@ pub fn canonical_query_from_pairs(pairs: impl IntoIterator<Item = (String, Strin
 /// Canonical query of a raw query string as received (without the `?`). `+` is a literal
 /// plus, as RFC 3986 has it; the SDKs encode spaces as `%20`.
 pub fn canonical_query_from_wire(raw_query: &str) -> String {
-    let pairs = raw_query.split('&').filter(|pair| !pair.is_empty()).map(|pair| {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        (decode_lossy(name), decode_lossy(value))
-    });
+    let pairs = raw_query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode_lossy(name), decode_lossy(value))
+        });
     canonical_query_from_pairs(pairs)
 }
 
@@ -126,5 +129,9 @@ pub fn canonical_request(input: &CanonicalRequestInput<'_>) -> String {
 
 /// `ALG '\n' hex(sha256(CanonicalRequest))`.
 pub fn string_to_sign(algorithm: Algorithm, canonical_request: &str) -> String {
-    format!("{}\n{}", algorithm.name(), hex_sha256(canonical_request.as_bytes()))
+    format!(
+        "{}\n{}",
+        algorithm.name(),
+        hex_sha256(canonical_request.as_bytes())
+    )
 }

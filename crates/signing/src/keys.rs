@@ -3,7 +3,9 @@
 use std::fmt;
 
 use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
-use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
+use rsa::pkcs8::{
+    DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding,
+};
 use rsa::traits::PublicKeyParts;
 use rsa::{RsaPrivateKey, RsaPublicKey};
 
@@ -57,7 +59,11 @@ impl PublicKey {
 }
 
 fn check_size(bits: usize) -> Result<(), KeyError> {
-    if bits < MIN_KEY_BITS { Err(KeyError::TooShort(bits)) } else { Ok(()) }
+    if bits < MIN_KEY_BITS {
+        Err(KeyError::TooShort(bits))
+    } else {
+        Ok(())
+    }
 }
 
 pub fn parse_private_key_pem(pem: &str) -> Result<PrivateKey, KeyError> {

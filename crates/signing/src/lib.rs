@@ -17,13 +17,13 @@ mod keys;
 
 pub use authorization::{AuthorizationHeader, AuthorizationParseError};
 pub use canonical::{
-    canonical_query_from_pairs, canonical_query_from_wire, canonical_request,
-    canonical_uri_from_decoded, canonical_uri_from_wire, hex_sha256, string_to_sign,
-    CanonicalRequestInput,
+    CanonicalRequestInput, canonical_query_from_pairs, canonical_query_from_wire,
+    canonical_request, canonical_uri_from_decoded, canonical_uri_from_wire, hex_sha256,
+    string_to_sign,
 };
 pub use keys::{
-    generate_private_key, parse_private_key_pem, parse_public_key_pem, private_key_to_pem,
-    public_key_to_pem, KeyError, PrivateKey, PublicKey,
+    KeyError, PrivateKey, PublicKey, generate_private_key, parse_private_key_pem,
+    parse_public_key_pem, private_key_to_pem, public_key_to_pem,
 };
 
 use base64::Engine as _;
@@ -141,8 +141,11 @@ pub fn sign_request(
     public_key_id: &str,
     request: &RequestToSign<'_>,
 ) -> String {
-    let mut signed_headers: Vec<String> =
-        request.headers.iter().map(|(name, _)| name.to_ascii_lowercase()).collect();
+    let mut signed_headers: Vec<String> = request
+        .headers
+        .iter()
+        .map(|(name, _)| name.to_ascii_lowercase())
+        .collect();
     signed_headers.sort();
     let canonical_uri = canonical_uri_from_decoded(request.path);
     let canonical_query = canonical_query_from_pairs(request.query.iter().cloned());

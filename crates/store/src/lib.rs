@@ -12,9 +12,14 @@ pub mod sqlite;
 use std::future::Future;
 use std::pin::Pin;
 
-use amzpay_domain::{Charge, ChargeId, ChargePermission, ChargePermissionId, Environment, Refund, RefundId, Region, Timestamp};
+use amzpay_domain::{
+    Charge, ChargeId, ChargePermission, ChargePermissionId, Environment, Refund, RefundId, Region,
+    Timestamp,
+};
 
-pub use model::{Event, IdempotencyRecord, KeyRecord, MerchantRecord, NotificationType, ObjectType};
+pub use model::{
+    Event, IdempotencyRecord, KeyRecord, MerchantRecord, NotificationType, ObjectType,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -35,14 +40,44 @@ pub enum StoreError {
 pub trait ReadTx {
     fn merchant(&mut self, merchant_id: &str) -> Result<Option<MerchantRecord>, StoreError>;
     fn key(&mut self, public_key_id: &str) -> Result<Option<KeyRecord>, StoreError>;
-    fn permission(&mut self, merchant_id: &str, environment: Environment, id: &ChargePermissionId) -> Result<Option<ChargePermission>, StoreError>;
-    fn charge(&mut self, merchant_id: &str, environment: Environment, id: &ChargeId) -> Result<Option<Charge>, StoreError>;
-    fn refund(&mut self, merchant_id: &str, environment: Environment, id: &RefundId) -> Result<Option<Refund>, StoreError>;
+    fn permission(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        id: &ChargePermissionId,
+    ) -> Result<Option<ChargePermission>, StoreError>;
+    fn charge(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        id: &ChargeId,
+    ) -> Result<Option<Charge>, StoreError>;
+    fn refund(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        id: &RefundId,
+    ) -> Result<Option<Refund>, StoreError>;
     /// The permission's charges that are still open (not Captured, Canceled or Declined).
-    fn open_charges(&mut self, merchant_id: &str, environment: Environment, permission_id: &ChargePermissionId) -> Result<Vec<Charge>, StoreError>;
-    fn idempotency(&mut self, merchant_id: &str, environment: Environment, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
+    fn open_charges(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        permission_id: &ChargePermissionId,
+    ) -> Result<Vec<Charge>, StoreError>;
+    fn idempotency(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>, StoreError>;
     /// Events in the outbox, oldest first (IPN delivery comes in a later issue).
-    fn events(&mut self, merchant_id: &str, environment: Environment, limit: u32) -> Result<Vec<Event>, StoreError>;
+    fn events(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        limit: u32,
+    ) -> Result<Vec<Event>, StoreError>;
 }
 
 /// Writes, inside one transaction that commits durably or not at all.
@@ -50,8 +85,16 @@ pub trait WriteTx: ReadTx {
     fn insert_merchant(&mut self, merchant: &MerchantRecord) -> Result<(), StoreError>;
     fn insert_key(&mut self, key: &KeyRecord) -> Result<(), StoreError>;
     /// Inserts a new permission; `Conflict` if the id exists (ids are random).
-    fn insert_permission(&mut self, merchant_id: &str, permission: &ChargePermission) -> Result<(), StoreError>;
-    fn update_permission(&mut self, merchant_id: &str, permission: &ChargePermission) -> Result<(), StoreError>;
+    fn insert_permission(
+        &mut self,
+        merchant_id: &str,
+        permission: &ChargePermission,
+    ) -> Result<(), StoreError>;
+    fn update_permission(
+        &mut self,
+        merchant_id: &str,
+        permission: &ChargePermission,
+    ) -> Result<(), StoreError>;
     fn save_charge(&mut self, merchant_id: &str, charge: &Charge) -> Result<(), StoreError>;
     fn save_refund(&mut self, merchant_id: &str, refund: &Refund) -> Result<(), StoreError>;
     fn insert_event(&mut self, event: &Event) -> Result<(), StoreError>;
@@ -78,7 +121,10 @@ pub trait Store: Send + Sync + 'static {
 impl dyn Store {
     /// Runs `work` in a write transaction and returns its result once it is durable. If
     /// `work` fails, its writes are rolled back and the error returned.
-    pub async fn write<T, E>(&self, work: impl FnOnce(&mut dyn WriteTx) -> Result<T, E> + Send + 'static) -> Result<T, E>
+    pub async fn write<T, E>(
+        &self,
+        work: impl FnOnce(&mut dyn WriteTx) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
@@ -98,11 +144,16 @@ impl dyn Store {
             (keep, deliver)
         });
         self.submit_write(job).map_err(E::from)?;
-        receiver.await.unwrap_or_else(|_| Err(E::from(StoreError::WriterStopped)))
+        receiver
+            .await
+            .unwrap_or_else(|_| Err(E::from(StoreError::WriterStopped)))
     }
 
     /// Runs `work` on a read snapshot.
-    pub async fn read<T, E>(&self, work: impl FnOnce(&mut dyn ReadTx) -> Result<T, E> + Send + 'static) -> Result<T, E>
+    pub async fn read<T, E>(
+        &self,
+        work: impl FnOnce(&mut dyn ReadTx) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
@@ -112,12 +163,20 @@ impl dyn Store {
             let _ = sender.send(work(tx));
         });
         self.run_read(job).await.map_err(E::from)?;
-        receiver.await.unwrap_or_else(|_| Err(E::from(StoreError::WriterStopped)))
+        receiver
+            .await
+            .unwrap_or_else(|_| Err(E::from(StoreError::WriterStopped)))
     }
 }
 
 /// What a new merchant needs (used by the CLI and the development merchant).
-pub fn new_merchant(merchant_id: &str, region: Region, store_id: &str, ipn_url: Option<String>, now: Timestamp) -> MerchantRecord {
+pub fn new_merchant(
+    merchant_id: &str,
+    region: Region,
+    store_id: &str,
+    ipn_url: Option<String>,
+    now: Timestamp,
+) -> MerchantRecord {
     MerchantRecord {
         merchant_id: merchant_id.to_owned(),
         region,

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use amzpay_domain::charge::{self, CaptureCharge, ChargeCreation, CreateCharge};
 use amzpay_domain::charge_permission::NewPermission;
-use amzpay_domain::metadata::{Buyer, FrequencyUnit, MerchantMetadata, RecurringMetadata, SoftDescriptor};
+use amzpay_domain::metadata::{
+    Buyer, FrequencyUnit, MerchantMetadata, RecurringMetadata, SoftDescriptor,
+};
 use amzpay_domain::refund::{self, CreateRefund};
 use amzpay_domain::sandbox::{AuthorizationOutcome, SandboxCard};
 use amzpay_domain::*;
@@ -21,19 +23,36 @@ fn open(dir: &tempfile::TempDir) -> Arc<dyn Store> {
 fn permission(kind: PermissionType) -> ChargePermission {
     let new = NewPermission {
         kind,
-        amount_limit: (kind == PermissionType::OneTime).then_some(Money::from_minor(10_000, Currency::Usd)),
+        amount_limit: (kind == PermissionType::OneTime)
+            .then_some(Money::from_minor(10_000, Currency::Usd)),
         currency: None,
         recurring_metadata: (kind == PermissionType::Recurring).then_some(RecurringMetadata {
             frequency: Some((FrequencyUnit::Month, 1)),
             amount: Some(Money::from_minor(999, Currency::Usd)),
         }),
-        merchant_metadata: Some(MerchantMetadata { merchant_reference_id: Some("order-1".into()), note_to_buyer: Some("thanks".into()), ..Default::default() }),
+        merchant_metadata: Some(MerchantMetadata {
+            merchant_reference_id: Some("order-1".into()),
+            note_to_buyer: Some("thanks".into()),
+            ..Default::default()
+        }),
         payment_method: SandboxCard::parse("4444").unwrap(),
-        buyer: Some(Buyer { buyer_id: "b1".into(), name: "Ann".into(), email: "ann@example.com".into(), phone_number: None }),
+        buyer: Some(Buyer {
+            buyer_id: "b1".into(),
+            name: "Ann".into(),
+            email: "ann@example.com".into(),
+            phone_number: None,
+        }),
         platform_id: Some("platform".into()),
         extend_expiration: false,
     };
-    ChargePermission::create(ChargePermissionId::generate(Environment::Sandbox, 42, 43), Environment::Sandbox, Region::Na, new, T0).unwrap()
+    ChargePermission::create(
+        ChargePermissionId::generate(Environment::Sandbox, 42, 43),
+        Environment::Sandbox,
+        Region::Na,
+        new,
+        T0,
+    )
+    .unwrap()
 }
 
 #[tokio::test]
@@ -52,8 +71,21 @@ async fn objects_round_trip_exactly_and_are_scoped_to_merchant_and_environment()
         charge_initiator: None,
         channel: None,
     };
-    let ChargeCreation::Created(mut c) = charge::create_charge(&mut p, request, AuthorizationOutcome::Approved, T0).unwrap() else { panic!() };
-    let r = refund::create_refund(&mut p, &mut c, CreateRefund { amount: Money::from_minor(100, Currency::Usd), soft_descriptor: None }, T0).unwrap();
+    let ChargeCreation::Created(mut c) =
+        charge::create_charge(&mut p, request, AuthorizationOutcome::Approved, T0).unwrap()
+    else {
+        panic!()
+    };
+    let r = refund::create_refund(
+        &mut p,
+        &mut c,
+        CreateRefund {
+            amount: Money::from_minor(100, Currency::Usd),
+            soft_descriptor: None,
+        },
+        T0,
+    )
+    .unwrap();
     let (p2, c2, r2) = (p.clone(), c.clone(), r.clone());
     store
         .write(move |tx| -> Result<(), StoreError> {
@@ -112,14 +144,24 @@ async fn a_failed_job_rolls_back_only_its_own_writes_and_commits_survive_reopeni
     // A duplicate id is a conflict, not an overwrite.
     one_time.id = ChargePermissionId::generate(Environment::Sandbox, 0, 0);
     let duplicate = one_time.clone();
-    let result = store.write(move |tx| tx.insert_permission("M1", &duplicate)).await;
+    let result = store
+        .write(move |tx| tx.insert_permission("M1", &duplicate))
+        .await;
     assert!(matches!(result, Err(StoreError::Conflict(_))));
     drop(store);
     let reopened = open(&dir);
     let found = reopened
         .read(|tx| -> Result<Vec<bool>, StoreError> {
             (0..20u32)
-                .map(|n| Ok(tx.permission("M1", Environment::Sandbox, &ChargePermissionId::generate(Environment::Sandbox, n, n))?.is_some()))
+                .map(|n| {
+                    Ok(tx
+                        .permission(
+                            "M1",
+                            Environment::Sandbox,
+                            &ChargePermissionId::generate(Environment::Sandbox, n, n),
+                        )?
+                        .is_some())
+                })
                 .collect()
         })
         .await
@@ -134,15 +176,54 @@ async fn open_charges_idempotency_records_and_events_are_kept() {
     let mut p = permission(PermissionType::OneTime);
     let mut charges = Vec::new();
     for _ in 0..3 {
-        let request = CreateCharge { amount: Money::from_minor(100, Currency::Usd), capture_now: false, soft_descriptor: None, can_handle_pending_authorization: false, merchant_metadata: None, provider_reference_id: None, platform_id: None, charge_initiator: None, channel: None };
-        let ChargeCreation::Created(c) = charge::create_charge(&mut p, request, AuthorizationOutcome::Approved, T0).unwrap() else { panic!() };
+        let request = CreateCharge {
+            amount: Money::from_minor(100, Currency::Usd),
+            capture_now: false,
+            soft_descriptor: None,
+            can_handle_pending_authorization: false,
+            merchant_metadata: None,
+            provider_reference_id: None,
+            platform_id: None,
+            charge_initiator: None,
+            channel: None,
+        };
+        let ChargeCreation::Created(c) =
+            charge::create_charge(&mut p, request, AuthorizationOutcome::Approved, T0).unwrap()
+        else {
+            panic!()
+        };
         charges.push(c);
     }
-    charge::capture(&mut p, &mut charges[1], CaptureCharge { amount: Money::from_minor(100, Currency::Usd), soft_descriptor: None }, T0).unwrap();
+    charge::capture(
+        &mut p,
+        &mut charges[1],
+        CaptureCharge {
+            amount: Money::from_minor(100, Currency::Usd),
+            soft_descriptor: None,
+        },
+        T0,
+    )
+    .unwrap();
     let (p2, c2) = (p.clone(), charges.clone());
-    let record = IdempotencyRecord { merchant_id: "M1".into(), environment: Environment::Sandbox, key: "k1".into(), fingerprint: "f".into(), status: 201, body: b"{\"a\":1}".to_vec(), created_at: T0 };
+    let record = IdempotencyRecord {
+        merchant_id: "M1".into(),
+        environment: Environment::Sandbox,
+        key: "k1".into(),
+        fingerprint: "f".into(),
+        status: 201,
+        body: b"{\"a\":1}".to_vec(),
+        created_at: T0,
+    };
     let record2 = record.clone();
-    let event = Event { merchant_id: "M1".into(), environment: Environment::Sandbox, object_type: ObjectType::Charge, object_id: charges[1].id.to_string(), charge_permission_id: p.id.to_string(), notification_type: NotificationType::StateChange, created_at: T0 };
+    let event = Event {
+        merchant_id: "M1".into(),
+        environment: Environment::Sandbox,
+        object_type: ObjectType::Charge,
+        object_id: charges[1].id.to_string(),
+        charge_permission_id: p.id.to_string(),
+        notification_type: NotificationType::StateChange,
+        created_at: T0,
+    };
     let event2 = event.clone();
     store
         .write(move |tx| -> Result<(), StoreError> {
@@ -158,11 +239,18 @@ async fn open_charges_idempotency_records_and_events_are_kept() {
     let id = p.id.clone();
     let (open, stored, events) = store
         .read(move |tx| -> Result<_, StoreError> {
-            Ok((tx.open_charges("M1", Environment::Sandbox, &id)?, tx.idempotency("M1", Environment::Sandbox, "k1")?, tx.events("M1", Environment::Sandbox, 10)?))
+            Ok((
+                tx.open_charges("M1", Environment::Sandbox, &id)?,
+                tx.idempotency("M1", Environment::Sandbox, "k1")?,
+                tx.events("M1", Environment::Sandbox, 10)?,
+            ))
         })
         .await
         .unwrap();
-    assert_eq!(open.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), vec![charges[0].id.clone(), charges[2].id.clone()]);
+    assert_eq!(
+        open.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
+        vec![charges[0].id.clone(), charges[2].id.clone()]
+    );
     assert_eq!(stored, Some(record));
     assert_eq!(events, vec![event]);
 }
@@ -171,13 +259,43 @@ async fn open_charges_idempotency_records_and_events_are_kept() {
 async fn merchants_and_keys_are_stored() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    let merchant = new_merchant("AMZPAYDEV01", Region::Eu, "amzn1.application-oa2-client.0123", None, T0);
-    let key = KeyRecord { public_key_id: "SANDBOX-ABC".into(), merchant_id: "AMZPAYDEV01".into(), environment: Some(Environment::Sandbox), public_key_pem: "pem".into(), created_at: T0 };
-    let legacy = KeyRecord { public_key_id: "ABC".into(), environment: None, ..key.clone() };
+    let merchant = new_merchant(
+        "AMZPAYDEV01",
+        Region::Eu,
+        "amzn1.application-oa2-client.0123",
+        None,
+        T0,
+    );
+    let key = KeyRecord {
+        public_key_id: "SANDBOX-ABC".into(),
+        merchant_id: "AMZPAYDEV01".into(),
+        environment: Some(Environment::Sandbox),
+        public_key_pem: "pem".into(),
+        created_at: T0,
+    };
+    let legacy = KeyRecord {
+        public_key_id: "ABC".into(),
+        environment: None,
+        ..key.clone()
+    };
     let (m2, k2, l2) = (merchant.clone(), key.clone(), legacy.clone());
-    store.write(move |tx| -> Result<(), StoreError> { tx.insert_merchant(&m2)?; tx.insert_key(&k2)?; tx.insert_key(&l2) }).await.unwrap();
+    store
+        .write(move |tx| -> Result<(), StoreError> {
+            tx.insert_merchant(&m2)?;
+            tx.insert_key(&k2)?;
+            tx.insert_key(&l2)
+        })
+        .await
+        .unwrap();
     let found = store
-        .read(|tx| -> Result<_, StoreError> { Ok((tx.merchant("AMZPAYDEV01")?, tx.key("SANDBOX-ABC")?, tx.key("ABC")?, tx.key("nope")?)) })
+        .read(|tx| -> Result<_, StoreError> {
+            Ok((
+                tx.merchant("AMZPAYDEV01")?,
+                tx.key("SANDBOX-ABC")?,
+                tx.key("ABC")?,
+                tx.key("nope")?,
+            ))
+        })
         .await
         .unwrap();
     assert_eq!(found, (Some(merchant), Some(key), Some(legacy), None));

@@ -1,0 +1,262 @@
+//! Authentication of signed requests (spec §3, §9; product.md): the signature, the date
+//! window, the host, the region, and which merchant and environment the key speaks for.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use amzpay_api::format::parse_amz_date;
+use amzpay_domain::{DomainError, Environment, ReasonCode, Region, Timestamp};
+use amzpay_signing::{
+    AuthorizationHeader, CanonicalRequestInput, PublicKey, canonical_query_from_wire,
+    canonical_request, canonical_uri_from_wire, parse_public_key_pem, string_to_sign, verify,
+};
+use amzpay_store::{KeyRecord, Store, StoreError};
+
+use crate::config::{MAX_CLOCK_SKEW_FUTURE_SECONDS, MAX_REQUEST_AGE_SECONDS};
+
+/// Who is calling, once the signature verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub merchant_id: String,
+    pub region: Region,
+    pub environment: Environment,
+}
+
+struct CachedKey {
+    record: KeyRecord,
+    region: Region,
+    public_key: PublicKey,
+}
+
+/// Public keys by id, parsed once. A key registered by another process (the CLI while the
+/// server runs) is found in the database on its first use.
+#[derive(Default)]
+pub struct KeyCache {
+    keys: RwLock<HashMap<String, Arc<CachedKey>>>,
+}
+
+/// The most keys kept parsed in memory; beyond it the cache starts over (a bound, not a
+/// working set: real deployments have few merchants).
+const KEY_CACHE_CAPACITY: usize = 10_000;
+
+impl KeyCache {
+    async fn get(
+        &self,
+        store: &dyn Store,
+        public_key_id: &str,
+    ) -> Result<Option<Arc<CachedKey>>, DomainError> {
+        if let Some(found) = self.keys.read().expect("key cache").get(public_key_id) {
+            return Ok(Some(found.clone()));
+        }
+        let id = public_key_id.to_owned();
+        let found = store
+            .read(move |tx| -> Result<_, StoreError> {
+                let Some(key) = tx.key(&id)? else {
+                    return Ok(None);
+                };
+                let merchant = tx.merchant(&key.merchant_id)?;
+                Ok(merchant.map(|m| (key, m.region)))
+            })
+            .await
+            .map_err(crate::internal_error)?;
+        let Some((record, region)) = found else {
+            return Ok(None);
+        };
+        let public_key = parse_public_key_pem(&record.public_key_pem).map_err(|e| {
+            tracing::error!(key = %record.public_key_id, error = %e, "a stored public key does not parse");
+            DomainError::new(ReasonCode::InvalidAuthentication, "the key for this PublicKeyId is unusable")
+        })?;
+        let cached = Arc::new(CachedKey {
+            record,
+            region,
+            public_key,
+        });
+        let mut keys = self.keys.write().expect("key cache");
+        if keys.len() >= KEY_CACHE_CAPACITY {
+            keys.clear();
+        }
+        keys.insert(public_key_id.to_owned(), cached.clone());
+        Ok(Some(cached))
+    }
+}
+
+/// What authentication looks at.
+pub struct SignedRequest<'a> {
+    pub method: &'a str,
+    /// The path exactly as received (still percent-encoded).
+    pub raw_path: &'a str,
+    pub raw_query: &'a str,
+    pub headers: &'a [(String, String)],
+    /// The `Host` the client called (header or HTTP/2 authority).
+    pub host: Option<&'a str>,
+    pub body: &'a [u8],
+    pub path_environment: Option<Environment>,
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+fn required_header<'a>(
+    headers: &'a [(String, String)],
+    name: &str,
+) -> Result<&'a str, DomainError> {
+    match header(headers, name) {
+        None => Err(DomainError::new(
+            ReasonCode::MissingHeader,
+            format!("the {name} header is required"),
+        )),
+        Some(value) if value.trim().is_empty() => Err(DomainError::new(
+            ReasonCode::MissingHeaderValue,
+            format!("the {name} header is empty"),
+        )),
+        Some(value) => Ok(value.trim()),
+    }
+}
+
+fn bad_header(message: impl Into<String>) -> DomainError {
+    DomainError::new(ReasonCode::InvalidHeaderValue, message)
+}
+
+/// Whether a key id names its environment (spec §1: upper-cased, starts with LIVE or
+/// SANDBOX).
+pub fn environment_of_key_id(public_key_id: &str) -> Option<Environment> {
+    let upper = public_key_id.to_ascii_uppercase();
+    if upper.starts_with("SANDBOX") {
+        Some(Environment::Sandbox)
+    } else if upper.starts_with("LIVE") {
+        Some(Environment::Live)
+    } else {
+        None
+    }
+}
+
+/// Checks a request; `now` is the server's real time (the date window is about the
+/// client's clock, never the sandbox clock).
+pub async fn authenticate(
+    cache: &KeyCache,
+    store: &dyn Store,
+    request: &SignedRequest<'_>,
+    now: Timestamp,
+) -> Result<Caller, DomainError> {
+    let authorization_text = required_header(request.headers, "authorization")?;
+    let authorization =
+        AuthorizationHeader::parse(authorization_text).map_err(|e| bad_header(e.to_string()))?;
+
+    let date_text = required_header(request.headers, "x-amz-pay-date")?;
+    let date = parse_amz_date(date_text).ok_or_else(|| {
+        bad_header(format!(
+            "x-amz-pay-date '{date_text}' is not yyyyMMddTHHmmssZ or yyyy-MM-ddTHH:mm:ssZ"
+        ))
+    })?;
+    if date.seconds_since(now) > MAX_CLOCK_SKEW_FUTURE_SECONDS {
+        return Err(bad_header(format!(
+            "x-amz-pay-date '{date_text}' is more than {MAX_CLOCK_SKEW_FUTURE_SECONDS} seconds in the future; check the client's clock"
+        )));
+    }
+    if now.seconds_since(date) > MAX_REQUEST_AGE_SECONDS {
+        return Err(bad_header(format!(
+            "x-amz-pay-date '{date_text}' is more than {MAX_REQUEST_AGE_SECONDS} seconds old"
+        )));
+    }
+    if !authorization
+        .signed_headers
+        .iter()
+        .any(|h| h == "x-amz-pay-date")
+    {
+        return Err(bad_header("x-amz-pay-date must be among the SignedHeaders"));
+    }
+
+    let pay_host = required_header(request.headers, "x-amz-pay-host")?;
+    match request.host {
+        Some(host) if host.eq_ignore_ascii_case(pay_host) => {}
+        Some(host) => {
+            return Err(bad_header(format!(
+                "x-amz-pay-host '{pay_host}' does not match the Host '{host}' the request was sent to"
+            )));
+        }
+        None => {
+            return Err(DomainError::new(
+                ReasonCode::MissingHeader,
+                "the Host header is required",
+            ));
+        }
+    }
+
+    let Some(key) = cache.get(store, &authorization.public_key_id).await? else {
+        return Err(DomainError::new(
+            ReasonCode::InvalidAuthentication,
+            format!(
+                "PublicKeyId '{}' is not registered",
+                authorization.public_key_id
+            ),
+        ));
+    };
+
+    if let Some(alias) = header(request.headers, "x-amz-pay-region") {
+        let region = Region::from_alias(alias.trim())
+            .ok_or_else(|| bad_header(format!("x-amz-pay-region '{alias}' is not a region")))?;
+        if region != key.region {
+            return Err(bad_header(format!(
+                "x-amz-pay-region '{alias}' is not this merchant's region ({})",
+                key.region.code()
+            )));
+        }
+    }
+
+    let environment = match (key.record.environment, request.path_environment) {
+        (Some(key_env), Some(path_env)) if key_env != path_env => {
+            return Err(DomainError::new(
+                ReasonCode::UnauthorizedAccess,
+                format!(
+                    "a {} key cannot call /{}/",
+                    key_env.release_name(),
+                    path_env.path_segment()
+                ),
+            ));
+        }
+        (Some(key_env), _) => key_env,
+        (None, Some(path_env)) => path_env,
+        (None, None) => {
+            return Err(DomainError::new(
+                ReasonCode::InvalidRequest,
+                "keys without a SANDBOX- or LIVE- prefix must call /sandbox/v2/... or /live/v2/...",
+            ));
+        }
+    };
+
+    let canonical_uri = canonical_uri_from_wire(request.raw_path);
+    let canonical_query = canonical_query_from_wire(request.raw_query);
+    let canonical = canonical_request(&CanonicalRequestInput {
+        method: request.method,
+        canonical_uri: &canonical_uri,
+        canonical_query: &canonical_query,
+        headers: request.headers,
+        signed_headers: &authorization.signed_headers,
+        body: request.body,
+    });
+    let to_sign = string_to_sign(authorization.algorithm, &canonical);
+    if verify(
+        &key.public_key,
+        authorization.algorithm,
+        &to_sign,
+        &authorization.signature,
+    )
+    .is_err()
+    {
+        return Err(DomainError::new(
+            ReasonCode::InvalidRequestSignature,
+            format!(
+                "The request signature does not match. The canonical request was:\n{canonical}\n\nThe string to sign was:\n{to_sign}"
+            ),
+        ));
+    }
+    Ok(Caller {
+        merchant_id: key.record.merchant_id.clone(),
+        region: key.region,
+        environment,
+    })
+}

@@ -1,0 +1,56 @@
+//! Server configuration, with the defaults of `product.md`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// `x-amz-pay-date` may be at most this far in the future (product.md: 5 minutes).
+pub const MAX_CLOCK_SKEW_FUTURE_SECONDS: i64 = 5 * 60;
+/// ...and at most this far in the past (product.md: 15 minutes).
+pub const MAX_REQUEST_AGE_SECONDS: i64 = 15 * 60;
+/// Largest request body accepted. Amazon Pay bodies are a few kilobytes; the largest field,
+/// `customInformation`, is 4,096 characters (ours).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// How long graceful shutdown waits for requests in flight.
+pub const SHUTDOWN_GRACE_SECONDS: u64 = 10;
+
+pub const DEFAULT_DATA_DIR: &str = "./amzpay-data";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_TLS_LISTEN: &str = "127.0.0.1:8443";
+pub const DATABASE_FILE: &str = "amzpay.db";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    /// HTTP listener; `None` disables it.
+    pub listen: Option<SocketAddr>,
+    /// HTTPS listener; `None` disables it.
+    pub tls_listen: Option<SocketAddr>,
+    /// `sqlite://PATH`; defaults to `amzpay.db` in the data directory.
+    pub database: Option<String>,
+}
+
+impl Config {
+    /// The zero-configuration defaults of `amzpay serve`.
+    pub fn with_defaults() -> Config {
+        Config {
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            listen: Some(DEFAULT_LISTEN.parse().expect("valid default address")),
+            tls_listen: Some(DEFAULT_TLS_LISTEN.parse().expect("valid default address")),
+            database: None,
+        }
+    }
+
+    /// Where the SQLite file is.
+    pub fn sqlite_path(&self) -> Result<PathBuf, String> {
+        match &self.database {
+            None => Ok(self.data_dir.join(DATABASE_FILE)),
+            Some(url) => match url.strip_prefix("sqlite://") {
+                Some(path) if !path.is_empty() => Ok(PathBuf::from(path)),
+                _ if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                    Err("PostgreSQL is not supported yet; use sqlite://PATH".to_owned())
+                }
+                _ => Err(format!("unsupported --database '{url}'; use sqlite://PATH")),
+            },
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! The HTTP edge: one handler for every API path. It reads the body (bounded), answers
+//! with Amazon's error envelope, and stamps every response with `x-amz-pay-request-id`.
+
+use std::sync::Arc;
+
+use amzpay_domain::{DomainError, ReasonCode};
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::response::Response;
+use http::header::{CONTENT_TYPE, HOST};
+use http::{HeaderValue, StatusCode};
+
+use crate::AppState;
+use crate::auth::{SignedRequest, authenticate};
+use crate::config::MAX_BODY_BYTES;
+use crate::ops::{Reply, check_idempotency_key, execute};
+use crate::routes::{ApiPath, route};
+
+pub const REQUEST_ID_HEADER: &str = "x-amz-pay-request-id";
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new().fallback(handle).with_state(state)
+}
+
+fn respond(reply: Reply) -> Response {
+    let mut response = Response::new(Body::from(reply.body));
+    *response.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let request_id = uuid::Uuid::new_v4().to_string();
+    headers.insert(
+        REQUEST_ID_HEADER,
+        HeaderValue::from_str(&request_id).expect("a uuid is a valid header"),
+    );
+    response
+}
+
+/// Every API request.
+pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    respond(
+        process(&state, request)
+            .await
+            .unwrap_or_else(|e| Reply::error(&e)),
+    )
+}
+
+async fn process(state: &AppState, request: Request) -> Result<Reply, DomainError> {
+    let (parts, body) = request.into_parts();
+    let body: Bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            DomainError::new(
+                ReasonCode::InvalidRequest,
+                format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+            )
+        })?;
+    let path = ApiPath::parse(parts.uri.path())?;
+    let headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let host = parts
+        .headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| parts.uri.authority().map(|a| a.to_string()));
+    let signed = SignedRequest {
+        method: parts.method.as_str(),
+        raw_path: parts.uri.path(),
+        raw_query: parts.uri.query().unwrap_or(""),
+        headers: &headers,
+        host: host.as_deref(),
+        body: &body,
+        path_environment: path.environment,
+    };
+    let caller = authenticate(
+        &state.keys,
+        state.store.as_ref(),
+        &signed,
+        crate::system_now(),
+    )
+    .await?;
+    let operation = route(&parts.method, &path.segments)?;
+    let key = match parts.headers.get("x-amz-pay-idempotency-key") {
+        Some(value) => {
+            let text = value.to_str().map_err(|_| {
+                DomainError::new(
+                    ReasonCode::InvalidHeaderValue,
+                    "x-amz-pay-idempotency-key is not ASCII",
+                )
+            })?;
+            if text.trim().is_empty() {
+                return Err(DomainError::new(
+                    ReasonCode::MissingHeaderValue,
+                    "x-amz-pay-idempotency-key is empty",
+                ));
+            }
+            check_idempotency_key(text.trim())?;
+            Some(text.trim().to_owned())
+        }
+        None => None,
+    };
+    if operation.requires_idempotency_key() && key.is_none() {
+        return Err(DomainError::new(
+            ReasonCode::MissingHeader,
+            format!(
+                "{} requires the x-amz-pay-idempotency-key header",
+                operation.name()
+            ),
+        ));
+    }
+    Ok(execute(state, caller, operation, key, body.to_vec()).await)
+}

@@ -1,0 +1,614 @@
+//! The imperative shell of every operation: load, call the pure transition, write the new
+//! state, the outbox events and the idempotency record in one transaction, answer.
+
+use amzpay_api::body::parse_body;
+use amzpay_api::error::error_response;
+use amzpay_api::requests::{
+    CancelChargeBody, CaptureChargeBody, ClosePermissionBody, CreateChargeBody,
+    CreatePermissionBody, CreateRefundBody, UpdatePermissionBody,
+};
+use amzpay_api::responses::{ChargeOut, ChargePermissionOut, RefundOut, to_json};
+use amzpay_domain::charge::{self, ChargeCreation};
+use amzpay_domain::refund;
+use amzpay_domain::sandbox::{self, AuthorizationOutcome};
+use amzpay_domain::{
+    Charge, ChargeId, ChargePermission, ChargePermissionId, DomainError, Environment, ReasonCode,
+    Refund, RefundId, Timestamp,
+};
+use amzpay_store::{
+    Event, IdempotencyRecord, NotificationType, ObjectType, ReadTx, StoreError, WriteTx,
+};
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::routes::Operation;
+
+/// An HTTP answer: status and JSON body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn error(error: &DomainError) -> Reply {
+        let (status, body) = error_response(error);
+        Reply { status, body }
+    }
+
+    fn json(status: u16, body: Vec<u8>) -> Reply {
+        Reply { status, body }
+    }
+
+    /// Outcomes replayed for a retried key (product.md): every 2xx and every 4xx that came
+    /// from validation or state; not 5xx or 429.
+    fn is_replayable(&self) -> bool {
+        (200..300).contains(&self.status)
+            || ((400..500).contains(&self.status) && self.status != 429)
+    }
+}
+
+/// Longest idempotency key (spec §8).
+pub const IDEMPOTENCY_KEY_MAX_CHARS: usize = 32;
+
+/// Checks an `x-amz-pay-idempotency-key` value: at most 32 of `[a-zA-Z0-9_-]`.
+pub fn check_idempotency_key(key: &str) -> Result<(), DomainError> {
+    let valid = !key.is_empty()
+        && key.len() <= IDEMPOTENCY_KEY_MAX_CHARS
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if valid {
+        Ok(())
+    } else {
+        Err(DomainError::new(
+            ReasonCode::InvalidHeaderValue,
+            format!(
+                "x-amz-pay-idempotency-key must be 1 to {IDEMPOTENCY_KEY_MAX_CHARS} characters of a-z, A-Z, 0-9, '_' and '-'"
+            ),
+        ))
+    }
+}
+
+/// What a retry must repeat: the operation, its target and the body's values (key order
+/// and whitespace aside).
+fn fingerprint(operation: &Operation, body: &[u8]) -> String {
+    let canonical_body = match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(value) => value.to_string(),
+        Err(_) => String::from_utf8_lossy(body).into_owned(),
+    };
+    let mut hasher = Sha256::new();
+    hasher.update(operation.name().as_bytes());
+    hasher.update(b"\n");
+    hasher.update(operation.target().as_bytes());
+    hasher.update(b"\n");
+    hasher.update(canonical_body.as_bytes());
+    hex::encode(hasher.finalize())
+}
+
+fn not_found(what: &str, id: &str) -> DomainError {
+    DomainError::new(
+        ReasonCode::ResourceNotFound,
+        format!("{what} '{id}' does not exist"),
+    )
+}
+
+/// Stages IPN events for what changed in one operation.
+struct Outbox<'a> {
+    caller: &'a Caller,
+    now: Timestamp,
+    events: Vec<Event>,
+}
+
+impl<'a> Outbox<'a> {
+    fn new(caller: &'a Caller, now: Timestamp) -> Self {
+        Outbox {
+            caller,
+            now,
+            events: Vec::new(),
+        }
+    }
+
+    fn state_change(
+        &mut self,
+        object_type: ObjectType,
+        object_id: &str,
+        permission_id: &ChargePermissionId,
+    ) {
+        self.events.push(Event {
+            merchant_id: self.caller.merchant_id.clone(),
+            environment: self.caller.environment,
+            object_type,
+            object_id: object_id.to_owned(),
+            charge_permission_id: permission_id.to_string(),
+            notification_type: NotificationType::StateChange,
+            created_at: self.now,
+        });
+    }
+
+    fn permission_if_changed(&mut self, before: &ChargePermission, after: &ChargePermission) {
+        if before.state != after.state {
+            self.state_change(ObjectType::ChargePermission, after.id.as_str(), &after.id);
+        }
+    }
+
+    fn charge_if_changed(&mut self, before: Option<&Charge>, after: &Charge) {
+        if before.map(|c| c.state) != Some(after.state) {
+            self.state_change(ObjectType::Charge, after.id.as_str(), &after.permission_id);
+        }
+    }
+
+    fn write(self, tx: &mut dyn WriteTx) -> Result<(), StoreError> {
+        for event in &self.events {
+            tx.insert_event(event)?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs an operation for an authenticated caller.
+pub async fn execute(
+    state: &AppState,
+    caller: Caller,
+    operation: Operation,
+    idempotency_key: Option<String>,
+    body: Vec<u8>,
+) -> Reply {
+    let now = state.clock.now();
+    match operation {
+        Operation::GetChargePermission(id) => {
+            read(state, move |tx| get_permission(tx, &caller, &id, now)).await
+        }
+        Operation::GetCharge(id) => read(state, move |tx| get_charge(tx, &caller, &id, now)).await,
+        Operation::GetRefund(id) => read(state, move |tx| get_refund(tx, &caller, &id)).await,
+        Operation::UpdateChargePermission(_)
+        | Operation::CloseChargePermission(_)
+        | Operation::CancelCharge(_) => {
+            write(state, move |tx| mutate(tx, &caller, &operation, &body, now)).await
+        }
+        Operation::CreateCharge
+        | Operation::CaptureCharge(_)
+        | Operation::CreateRefund
+        | Operation::CreateTestChargePermission => {
+            let key = idempotency_key
+                .expect("the handler checked that idempotent operations carry a key");
+            write(state, move |tx| {
+                idempotent(tx, &caller, &operation, &key, &body, now)
+            })
+            .await
+        }
+    }
+}
+
+async fn read(
+    state: &AppState,
+    work: impl FnOnce(&mut dyn ReadTx) -> Result<Reply, StoreError> + Send + 'static,
+) -> Reply {
+    state
+        .store
+        .read(work)
+        .await
+        .unwrap_or_else(|e| Reply::error(&crate::internal_error(e)))
+}
+
+async fn write(
+    state: &AppState,
+    work: impl FnOnce(&mut dyn WriteTx) -> Result<Reply, StoreError> + Send + 'static,
+) -> Reply {
+    state
+        .store
+        .write(work)
+        .await
+        .unwrap_or_else(|e| Reply::error(&crate::internal_error(e)))
+}
+
+fn get_permission(
+    tx: &mut dyn ReadTx,
+    caller: &Caller,
+    id: &ChargePermissionId,
+    now: Timestamp,
+) -> Result<Reply, StoreError> {
+    let Some(mut permission) = tx.permission(&caller.merchant_id, caller.environment, id)? else {
+        return Ok(Reply::error(&not_found("charge permission", id.as_str())));
+    };
+    // Show what time alone has done (expiry, a new month) even before it is written.
+    permission.advance_to(now);
+    Ok(Reply::json(
+        200,
+        to_json(&ChargePermissionOut::new(&permission, now)),
+    ))
+}
+
+fn get_charge(
+    tx: &mut dyn ReadTx,
+    caller: &Caller,
+    id: &ChargeId,
+    now: Timestamp,
+) -> Result<Reply, StoreError> {
+    let Some(mut charge) = tx.charge(&caller.merchant_id, caller.environment, id)? else {
+        return Ok(Reply::error(&not_found("charge", id.as_str())));
+    };
+    if let Some(mut permission) = tx.permission(
+        &caller.merchant_id,
+        caller.environment,
+        &charge.permission_id,
+    )? {
+        let _ = charge::expire_charge_if_due(&mut permission, &mut charge, now);
+    }
+    Ok(Reply::json(200, to_json(&ChargeOut::from(&charge))))
+}
+
+fn get_refund(tx: &mut dyn ReadTx, caller: &Caller, id: &RefundId) -> Result<Reply, StoreError> {
+    match tx.refund(&caller.merchant_id, caller.environment, id)? {
+        Some(refund) => Ok(Reply::json(200, to_json(&RefundOut::from(&refund)))),
+        None => Ok(Reply::error(&not_found("refund", id.as_str()))),
+    }
+}
+
+/// Operations without idempotency keys: a refusal writes nothing.
+fn mutate(
+    tx: &mut dyn WriteTx,
+    caller: &Caller,
+    operation: &Operation,
+    body: &[u8],
+    now: Timestamp,
+) -> Result<Reply, StoreError> {
+    let result = match operation {
+        Operation::UpdateChargePermission(id) => update_permission(tx, caller, id, body, now),
+        Operation::CloseChargePermission(id) => close_permission(tx, caller, id, body, now),
+        Operation::CancelCharge(id) => cancel_charge(tx, caller, id, body, now),
+        _ => unreachable!("mutate handles update, close and cancel only"),
+    };
+    Ok(result?.unwrap_or_else(|e| Reply::error(&e)))
+}
+
+/// Operations with idempotency keys: replay, refuse a reused key, or run and remember.
+fn idempotent(
+    tx: &mut dyn WriteTx,
+    caller: &Caller,
+    operation: &Operation,
+    key: &str,
+    body: &[u8],
+    now: Timestamp,
+) -> Result<Reply, StoreError> {
+    let fingerprint = fingerprint(operation, body);
+    if let Some(record) = tx.idempotency(&caller.merchant_id, caller.environment, key)? {
+        if record.fingerprint == fingerprint {
+            return Ok(Reply {
+                status: record.status,
+                body: record.body,
+            });
+        }
+        return Ok(Reply::error(&DomainError::new(
+            ReasonCode::DuplicateIdempotencyKey,
+            format!("x-amz-pay-idempotency-key '{key}' was already used for a different request"),
+        )));
+    }
+    let result = match operation {
+        Operation::CreateCharge => create_charge(tx, caller, body, now),
+        Operation::CaptureCharge(id) => capture_charge(tx, caller, id, body, now),
+        Operation::CreateRefund => create_refund(tx, caller, body, now),
+        Operation::CreateTestChargePermission => create_test_permission(tx, caller, body, now),
+        _ => unreachable!("idempotent handles the four keyed operations only"),
+    };
+    let reply = result?.unwrap_or_else(|e| Reply::error(&e));
+    if reply.is_replayable() {
+        tx.insert_idempotency(&IdempotencyRecord {
+            merchant_id: caller.merchant_id.clone(),
+            environment: caller.environment,
+            key: key.to_owned(),
+            fingerprint,
+            status: reply.status,
+            body: reply.body.clone(),
+            created_at: now,
+        })?;
+    }
+    Ok(reply)
+}
+
+/// The outer `Result` is the store's; the inner one the domain's (a refusal).
+type OpResult = Result<Result<Reply, DomainError>, StoreError>;
+
+macro_rules! refuse {
+    ($e:expr) => {
+        match $e {
+            Ok(value) => value,
+            Err(error) => return Ok(Err(error)),
+        }
+    };
+}
+
+fn load_permission(
+    tx: &mut dyn WriteTx,
+    caller: &Caller,
+    id: &ChargePermissionId,
+) -> Result<Result<ChargePermission, DomainError>, StoreError> {
+    Ok(tx
+        .permission(&caller.merchant_id, caller.environment, id)?
+        .ok_or_else(|| not_found("charge permission", id.as_str())))
+}
+
+fn load_charge(
+    tx: &mut dyn WriteTx,
+    caller: &Caller,
+    id: &ChargeId,
+) -> Result<Result<(Charge, ChargePermission), DomainError>, StoreError> {
+    let Some(charge) = tx.charge(&caller.merchant_id, caller.environment, id)? else {
+        return Ok(Err(not_found("charge", id.as_str())));
+    };
+    let Some(permission) = tx.permission(
+        &caller.merchant_id,
+        caller.environment,
+        &charge.permission_id,
+    )?
+    else {
+        return Err(StoreError::Corrupt(format!(
+            "charge {id} has no permission"
+        )));
+    };
+    Ok(Ok((charge, permission)))
+}
+
+fn create_charge(tx: &mut dyn WriteTx, caller: &Caller, body: &[u8], now: Timestamp) -> OpResult {
+    let parsed = refuse!(parse_body::<CreateChargeBody>(body));
+    let (permission_id, request) = refuse!(parsed.into_command());
+    let mut permission = refuse!(load_permission(tx, caller, &permission_id)?);
+    let before = permission.clone();
+    let outcome = match caller.environment {
+        Environment::Sandbox => refuse!(sandbox::authorize(
+            permission.payment_method,
+            request.can_handle_pending_authorization
+        )),
+        Environment::Live => AuthorizationOutcome::Approved,
+    };
+    let creation = refuse!(charge::create_charge(
+        &mut permission,
+        request,
+        outcome,
+        now
+    ));
+    let mut outbox = Outbox::new(caller, now);
+    outbox.permission_if_changed(&before, &permission);
+    tx.update_permission(&caller.merchant_id, &permission)?;
+    let reply = match creation {
+        ChargeCreation::Created(charge) => {
+            outbox.charge_if_changed(None, &charge);
+            tx.save_charge(&caller.merchant_id, &charge)?;
+            Reply::json(201, to_json(&ChargeOut::from(&charge)))
+        }
+        ChargeCreation::Declined(error) => Reply::error(&error),
+    };
+    outbox.write(tx)?;
+    Ok(Ok(reply))
+}
+
+fn capture_charge(
+    tx: &mut dyn WriteTx,
+    caller: &Caller,
+    id: &ChargeId,
+    body: &[u8],
+    now: Timestamp,
+) -> OpResult {
+    let request =
+        refuse!(parse_body::<CaptureChargeBody>(body).and_then(CaptureChargeBody::into_command));
+    let (mut charge, mut permission) = refuse!(load_charge(tx, caller, id)?);
+    let (charge_before, permission_before) = (charge.clone(), permission.clone());
+    refuse!(charge::capture(&mut permission, &mut charge, request, now));
+    save_charge_and_permission(
+        tx,
+        caller,
+        now,
+        (&charge_before, &charge),
+        (&permission_before, &permission),
+    )?;
+    Ok(Ok(Reply::json(200, to_json(&ChargeOut::from(&charge)))))
+}
+
+fn cancel_charge(
+    tx: &mut dyn WriteTx,
+    caller: &Caller,
+    id: &ChargeId,
+    body: &[u8],
+    now: Timestamp,
+) -> OpResult {
+    let reason =
+        refuse!(parse_body::<CancelChargeBody>(body).and_then(CancelChargeBody::into_reason));
+    let (mut charge, mut permission) = refuse!(load_charge(tx, caller, id)?);
+    let (charge_before, permission_before) = (charge.clone(), permission.clone());
+    refuse!(charge::cancel(&mut permission, &mut charge, reason, now));
+    save_charge_and_permission(
+        tx,
+        caller,
+        now,
+        (&charge_before, &charge),
+        (&permission_before, &permission),
+    )?;
+    Ok(Ok(Reply::json(200, to_json(&ChargeOut::from(&charge)))))
+}
+
+fn save_charge_and_permission(
+    tx: &mut dyn WriteTx,
+    caller: &Caller,
+    now: Timestamp,
+    charge: (&Charge, &Charge),
+    permission: (&ChargePermission, &ChargePermission),
+) -> Result<(), StoreError> {
+    let mut outbox = Outbox::new(caller, now);
+    outbox.charge_if_changed(Some(charge.0), charge.1);
+    outbox.permission_if_changed(permission.0, permission.1);
+    tx.save_charge(&caller.merchant_id, charge.1)?;
+    tx.update_permission(&caller.merchant_id, permission.1)?;
+    outbox.write(tx)
+}
+
+fn create_refund(tx: &mut dyn WriteTx, caller: &Caller, body: &[u8], now: Timestamp) -> OpResult {
+    let (charge_id, request) =
+        refuse!(parse_body::<CreateRefundBody>(body).and_then(CreateRefundBody::into_command));
+    let (mut charge, mut permission) = refuse!(load_charge(tx, caller, &charge_id)?);
+    let refund: Refund = refuse!(refund::create_refund(
+        &mut permission,
+        &mut charge,
+        request,
+        now
+    ));
+    let mut outbox = Outbox::new(caller, now);
+    outbox.state_change(ObjectType::Refund, refund.id.as_str(), &permission.id);
+    tx.save_charge(&caller.merchant_id, &charge)?;
+    tx.update_permission(&caller.merchant_id, &permission)?;
+    tx.save_refund(&caller.merchant_id, &refund)?;
+    outbox.write(tx)?;
+    Ok(Ok(Reply::json(201, to_json(&RefundOut::from(&refund)))))
+}
+
+fn update_permission(
+    tx: &mut dyn WriteTx,
+    caller: &Caller,
+    id: &ChargePermissionId,
+    body: &[u8],
+    now: Timestamp,
+) -> OpResult {
+    let update = refuse!(
+        parse_body::<UpdatePermissionBody>(body).and_then(UpdatePermissionBody::into_command)
+    );
+    let mut permission = refuse!(load_permission(tx, caller, id)?);
+    let before = permission.clone();
+    refuse!(permission.update(update, now));
+    let mut outbox = Outbox::new(caller, now);
+    outbox.permission_if_changed(&before, &permission);
+    tx.update_permission(&caller.merchant_id, &permission)?;
+    outbox.write(tx)?;
+    Ok(Ok(Reply::json(
+        200,
+        to_json(&ChargePermissionOut::new(&permission, now)),
+    )))
+}
+
+fn close_permission(
+    tx: &mut dyn WriteTx,
+    caller: &Caller,
+    id: &ChargePermissionId,
+    body: &[u8],
+    now: Timestamp,
+) -> OpResult {
+    let request = refuse!(
+        parse_body::<ClosePermissionBody>(body).and_then(ClosePermissionBody::into_command)
+    );
+    let mut permission = refuse!(load_permission(tx, caller, id)?);
+    let before = permission.clone();
+    let mut charges = tx.open_charges(&caller.merchant_id, caller.environment, id)?;
+    let changed = refuse!(charge::close_permission(
+        &mut permission,
+        &mut charges,
+        request,
+        now
+    ));
+    let mut outbox = Outbox::new(caller, now);
+    outbox.permission_if_changed(&before, &permission);
+    for index in changed {
+        outbox.state_change(
+            ObjectType::Charge,
+            charges[index].id.as_str(),
+            &permission.id,
+        );
+        tx.save_charge(&caller.merchant_id, &charges[index])?;
+    }
+    tx.update_permission(&caller.merchant_id, &permission)?;
+    outbox.write(tx)?;
+    Ok(Ok(Reply::json(
+        200,
+        to_json(&ChargePermissionOut::new(&permission, now)),
+    )))
+}
+
+/// Permission ids are random; a collision (one in 10^14 per pair) is retried this often.
+const PERMISSION_ID_ATTEMPTS: usize = 8;
+
+fn create_test_permission(
+    tx: &mut dyn WriteTx,
+    caller: &Caller,
+    body: &[u8],
+    now: Timestamp,
+) -> OpResult {
+    if caller.environment != Environment::Sandbox {
+        return Ok(Err(not_found("resource", "testHelpers/chargePermissions")));
+    }
+    let new = refuse!(
+        parse_body::<CreatePermissionBody>(body).and_then(CreatePermissionBody::into_command)
+    );
+    for _ in 0..PERMISSION_ID_ATTEMPTS {
+        let id = ChargePermissionId::generate(caller.environment, rand::random(), rand::random());
+        let permission = refuse!(ChargePermission::create(
+            id,
+            caller.environment,
+            caller.region,
+            new.clone(),
+            now
+        ));
+        match tx.insert_permission(&caller.merchant_id, &permission) {
+            Ok(()) => {
+                let mut outbox = Outbox::new(caller, now);
+                outbox.state_change(
+                    ObjectType::ChargePermission,
+                    permission.id.as_str(),
+                    &permission.id,
+                );
+                outbox.write(tx)?;
+                return Ok(Ok(Reply::json(
+                    201,
+                    to_json(&ChargePermissionOut::new(&permission, now)),
+                )));
+            }
+            Err(StoreError::Conflict(_)) => continue,
+            Err(other) => return Err(other),
+        }
+    }
+    Err(StoreError::Conflict(
+        "could not find a free charge permission id".into(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idempotency_keys_are_at_most_32_safe_characters() {
+        for ok in [
+            "a",
+            "0123456789abcdef0123456789abcdef",
+            "A-b_C",
+            "3f2a9c0e5d7b4a1f8e6c2b9d0a7f5e31",
+        ] {
+            assert!(check_idempotency_key(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "0123456789abcdef0123456789abcdefX",
+            "has space",
+            "semi;colon",
+            "ü",
+        ] {
+            assert_eq!(
+                check_idempotency_key(bad).unwrap_err().code,
+                ReasonCode::InvalidHeaderValue,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn fingerprints_ignore_formatting_but_not_values_or_targets() {
+        let charge = Operation::CreateCharge;
+        let a = fingerprint(&charge, br#"{"a":1,"b":"x"}"#);
+        assert_eq!(a, fingerprint(&charge, br#"{ "b": "x",  "a": 1 }"#));
+        assert_ne!(a, fingerprint(&charge, br#"{"a":2,"b":"x"}"#));
+        assert_ne!(
+            a,
+            fingerprint(&Operation::CreateRefund, br#"{"a":1,"b":"x"}"#)
+        );
+        let one = Operation::CaptureCharge(ChargeId::parse("S01-1111111-1111111-C000001").unwrap());
+        let two = Operation::CaptureCharge(ChargeId::parse("S01-1111111-1111111-C000002").unwrap());
+        assert_ne!(fingerprint(&one, b"{}"), fingerprint(&two, b"{}"));
+    }
+}
