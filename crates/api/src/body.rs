@@ -8,11 +8,7 @@ use serde::de::DeserializeOwned;
 /// `UnrecognizedField`; a value of the wrong type is `InvalidParameterValue`. An empty body
 /// reads as `{}`, so that required fields are reported as missing.
 pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DomainError> {
-    let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}".as_slice()
-    } else {
-        bytes
-    };
+    let bytes = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { bytes };
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -25,10 +21,9 @@ pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DomainError> {
 fn classify(error: serde_json::Error, path: &str) -> DomainError {
     use serde_json::error::Category;
     match error.classify() {
-        Category::Syntax | Category::Eof | Category::Io => DomainError::new(
-            ReasonCode::InvalidRequestFormat,
-            format!("the request body is not valid JSON: {error}"),
-        ),
+        Category::Syntax | Category::Eof | Category::Io => {
+            DomainError::new(ReasonCode::InvalidRequestFormat, format!("the request body is not valid JSON: {error}"))
+        }
         Category::Data => {
             let text = error.to_string();
             if let Some(rest) = text.strip_prefix("unknown field `") {
@@ -39,21 +34,12 @@ fn classify(error: serde_json::Error, path: &str) -> DomainError {
                     // The path already names the unknown field's parent chain plus the field.
                     path.to_owned()
                 };
-                DomainError::new(
-                    ReasonCode::UnrecognizedField,
-                    format!("unrecognized field '{full}'"),
-                )
+                DomainError::new(ReasonCode::UnrecognizedField, format!("unrecognized field '{full}'"))
             } else if text.starts_with("missing field") {
-                DomainError::new(
-                    ReasonCode::MissingParameterValue,
-                    format!("{text} at '{path}'"),
-                )
+                DomainError::new(ReasonCode::MissingParameterValue, format!("{text} at '{path}'"))
             } else {
                 let text = text.split(" at line ").next().unwrap_or(&text);
-                DomainError::new(
-                    ReasonCode::InvalidParameterValue,
-                    format!("'{path}': {text}"),
-                )
+                DomainError::new(ReasonCode::InvalidParameterValue, format!("'{path}': {text}"))
             }
         }
     }
@@ -86,30 +72,15 @@ mod tests {
             (r#"not json"#, ReasonCode::InvalidRequestFormat),
             (r#"{} {}"#, ReasonCode::InvalidRequestFormat),
             (r#"{"bogus": 1}"#, ReasonCode::UnrecognizedField),
-            (
-                r#"{"chargeAmount": {"amount": "1", "extra": 2}}"#,
-                ReasonCode::UnrecognizedField,
-            ),
-            (
-                r#"{"captureNow": "yes"}"#,
-                ReasonCode::InvalidParameterValue,
-            ),
+            (r#"{"chargeAmount": {"amount": "1", "extra": 2}}"#, ReasonCode::UnrecognizedField),
+            (r#"{"captureNow": "yes"}"#, ReasonCode::InvalidParameterValue),
             (r#"[1]"#, ReasonCode::InvalidParameterValue),
         ];
         for (json, code) in cases {
-            assert_eq!(
-                parse_body::<Outer>(json.as_bytes()).unwrap_err().code,
-                code,
-                "{json}"
-            );
+            assert_eq!(parse_body::<Outer>(json.as_bytes()).unwrap_err().code, code, "{json}");
         }
-        let nested =
-            parse_body::<Outer>(br#"{"chargeAmount": {"amount": "1", "extra": 2}}"#).unwrap_err();
-        assert!(
-            nested.message.contains("chargeAmount.extra"),
-            "{}",
-            nested.message
-        );
+        let nested = parse_body::<Outer>(br#"{"chargeAmount": {"amount": "1", "extra": 2}}"#).unwrap_err();
+        assert!(nested.message.contains("chargeAmount.extra"), "{}", nested.message);
         assert!(parse_body::<Outer>(b"").is_ok());
         assert!(parse_body::<Outer>(br#"{"captureNow": null}"#).is_ok());
     }

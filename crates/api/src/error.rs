@@ -12,12 +12,6 @@ pub struct ErrorBody<'a> {
 
 /// The status and JSON body of an error.
 pub fn error_response(error: &DomainError) -> (u16, Vec<u8>) {
-    let body = ErrorBody {
-        reason_code: error.code.as_str(),
-        message: &error.message,
-    };
-    (
-        error.code.http_status(),
-        serde_json::to_vec(&body).expect("serializing strings"),
-    )
+    let body = ErrorBody { reason_code: error.code.as_str(), message: &error.message };
+    (error.code.http_status(), serde_json::to_vec(&body).expect("serializing strings"))
 }

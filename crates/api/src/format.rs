@@ -7,12 +7,8 @@ use time::macros::format_description;
 
 /// `yyyyMMdd'T'HHmmss'Z'`, e.g. `20190714T155300Z` (spec §4).
 pub fn format_timestamp(timestamp: Timestamp) -> String {
-    let dt = OffsetDateTime::from_unix_timestamp(timestamp.unix_seconds())
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    dt.format(format_description!(
-        "[year][month][day]T[hour][minute][second]Z"
-    ))
-    .expect("formatting a valid date")
+    let dt = OffsetDateTime::from_unix_timestamp(timestamp.unix_seconds()).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    dt.format(format_description!("[year][month][day]T[hour][minute][second]Z")).expect("formatting a valid date")
 }
 
 /// Reads an `x-amz-pay-date` header: the compact form (`20180524T223710Z`, Java/.NET/PHP/
@@ -20,12 +16,9 @@ pub fn format_timestamp(timestamp: Timestamp) -> String {
 pub fn parse_amz_date(text: &str) -> Option<Timestamp> {
     let compact = format_description!("[year][month][day]T[hour][minute][second]Z");
     let iso = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    let parsed = time::PrimitiveDateTime::parse(text, compact)
-        .or_else(|_| time::PrimitiveDateTime::parse(text, iso))
-        .ok()?;
-    Some(Timestamp::from_unix_seconds(
-        parsed.assume_utc().unix_timestamp(),
-    ))
+    let parsed =
+        time::PrimitiveDateTime::parse(text, compact).or_else(|_| time::PrimitiveDateTime::parse(text, iso)).ok()?;
+    Some(Timestamp::from_unix_seconds(parsed.assume_utc().unix_timestamp()))
 }
 
 /// An amount in a request: a string (`"14.00"`) or a JSON number (`14`, `12.99`), as the
@@ -57,10 +50,7 @@ pub struct PriceIn {
 
 pub fn parse_currency(field: &str, code: &str) -> Result<Currency, DomainError> {
     Currency::from_code(code).ok_or_else(|| {
-        DomainError::new(
-            ReasonCode::InvalidParameterValue,
-            format!("{field} '{code}' is not a supported currency"),
-        )
+        DomainError::new(ReasonCode::InvalidParameterValue, format!("{field} '{code}' is not a supported currency"))
     })
 }
 
@@ -68,24 +58,14 @@ impl PriceIn {
     /// The price as money; `field` names it in messages (`chargeAmount`).
     pub fn to_money(&self, field: &str) -> Result<Money, DomainError> {
         let code = self.currency_code.as_deref().ok_or_else(|| {
-            DomainError::new(
-                ReasonCode::MissingParameterValue,
-                format!("{field}.currencyCode is required"),
-            )
+            DomainError::new(ReasonCode::MissingParameterValue, format!("{field}.currencyCode is required"))
         })?;
         let currency = parse_currency(&format!("{field}.currencyCode"), code)?;
         let amount = self.amount.as_ref().ok_or_else(|| {
-            DomainError::new(
-                ReasonCode::MissingParameterValue,
-                format!("{field}.amount is required"),
-            )
+            DomainError::new(ReasonCode::MissingParameterValue, format!("{field}.amount is required"))
         })?;
-        Money::parse_decimal(&amount.text(), currency).map_err(|e| {
-            DomainError::new(
-                ReasonCode::InvalidParameterValue,
-                format!("{field}.amount: {e}"),
-            )
-        })
+        Money::parse_decimal(&amount.text(), currency)
+            .map_err(|e| DomainError::new(ReasonCode::InvalidParameterValue, format!("{field}.amount: {e}")))
     }
 }
 
@@ -99,10 +79,7 @@ pub struct Price {
 
 impl From<Money> for Price {
     fn from(money: Money) -> Price {
-        Price {
-            amount: money.to_decimal_string(),
-            currency_code: money.currency().code(),
-        }
+        Price { amount: money.to_decimal_string(), currency_code: money.currency().code() }
     }
 }
 
@@ -127,45 +104,25 @@ mod tests {
             (r#"{"amount":12.99,"currencyCode":"USD"}"#, Ok(1299)),
             (r#"{"amount":50,"currencyCode":"USD"}"#, Ok(5000)),
             (r#"{"amount":100000,"currencyCode":"JPY"}"#, Ok(100_000)),
-            (
-                r#"{"amount":12.999999999999999999,"currencyCode":"USD"}"#,
-                Err(ReasonCode::InvalidParameterValue),
-            ),
-            (
-                r#"{"amount":1e3,"currencyCode":"USD"}"#,
-                Err(ReasonCode::InvalidParameterValue),
-            ),
-            (
-                r#"{"amount":"-1","currencyCode":"USD"}"#,
-                Err(ReasonCode::InvalidParameterValue),
-            ),
-            (
-                r#"{"amount":"1","currencyCode":"XXX"}"#,
-                Err(ReasonCode::InvalidParameterValue),
-            ),
+            (r#"{"amount":12.999999999999999999,"currencyCode":"USD"}"#, Err(ReasonCode::InvalidParameterValue)),
+            (r#"{"amount":1e3,"currencyCode":"USD"}"#, Err(ReasonCode::InvalidParameterValue)),
+            (r#"{"amount":"-1","currencyCode":"USD"}"#, Err(ReasonCode::InvalidParameterValue)),
+            (r#"{"amount":"1","currencyCode":"XXX"}"#, Err(ReasonCode::InvalidParameterValue)),
             (r#"{"amount":"1"}"#, Err(ReasonCode::MissingParameterValue)),
-            (
-                r#"{"currencyCode":"USD"}"#,
-                Err(ReasonCode::MissingParameterValue),
-            ),
+            (r#"{"currencyCode":"USD"}"#, Err(ReasonCode::MissingParameterValue)),
         ];
         for (json, expected) in cases {
             let price: PriceIn = serde_json::from_str(json).unwrap();
-            let result = price
-                .to_money("chargeAmount")
-                .map(|m| m.minor())
-                .map_err(|e| e.code);
+            let result = price.to_money("chargeAmount").map(|m| m.minor()).map_err(|e| e.code);
             assert_eq!(result, expected, "{json}");
         }
     }
 
     #[test]
     fn prices_go_out_as_strings() {
-        let json =
-            serde_json::to_string(&Price::from(Money::from_minor(1400, Currency::Usd))).unwrap();
+        let json = serde_json::to_string(&Price::from(Money::from_minor(1400, Currency::Usd))).unwrap();
         assert_eq!(json, r#"{"amount":"14.00","currencyCode":"USD"}"#);
-        let json =
-            serde_json::to_string(&Price::from(Money::from_minor(100_000, Currency::Jpy))).unwrap();
+        let json = serde_json::to_string(&Price::from(Money::from_minor(100_000, Currency::Jpy))).unwrap();
         assert_eq!(json, r#"{"amount":"100000","currencyCode":"JPY"}"#);
     }
 }

@@ -4,8 +4,7 @@ use amzpay_domain::charge::{CaptureCharge, ClosePermission, CreateCharge};
 use amzpay_domain::charge_permission::{NewPermission, PermissionUpdate};
 use amzpay_domain::limits::REASON_TEXT_MAX_CHARS;
 use amzpay_domain::metadata::{
-    Buyer, Channel, ChargeInitiator, FrequencyUnit, MerchantMetadata, RecurringMetadata,
-    SoftDescriptor,
+    Buyer, Channel, ChargeInitiator, FrequencyUnit, MerchantMetadata, RecurringMetadata, SoftDescriptor,
 };
 use amzpay_domain::refund::CreateRefund;
 use amzpay_domain::sandbox::{DEFAULT_CARD, SandboxCard};
@@ -15,10 +14,7 @@ use serde::Deserialize;
 use crate::format::{PriceIn, parse_currency};
 
 fn missing(field: &str) -> DomainError {
-    DomainError::new(
-        ReasonCode::MissingParameterValue,
-        format!("{field} is required"),
-    )
+    DomainError::new(ReasonCode::MissingParameterValue, format!("{field} is required"))
 }
 
 fn invalid(message: impl Into<String>) -> DomainError {
@@ -26,13 +22,9 @@ fn invalid(message: impl Into<String>) -> DomainError {
 }
 
 fn reason_text(field: &str, value: Option<String>) -> Result<String, DomainError> {
-    let value = value
-        .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| missing(field))?;
+    let value = value.filter(|v| !v.trim().is_empty()).ok_or_else(|| missing(field))?;
     if value.chars().count() > REASON_TEXT_MAX_CHARS {
-        return Err(invalid(format!(
-            "{field} is longer than {REASON_TEXT_MAX_CHARS} characters"
-        )));
+        return Err(invalid(format!("{field} is longer than {REASON_TEXT_MAX_CHARS} characters")));
     }
     Ok(value)
 }
@@ -42,13 +34,9 @@ fn soft_descriptor(value: Option<String>) -> Result<Option<SoftDescriptor>, Doma
 }
 
 /// A charge permission id from a body; malformed ids cannot name anything.
-pub fn charge_permission_id(
-    field: &str,
-    value: Option<String>,
-) -> Result<ChargePermissionId, DomainError> {
+pub fn charge_permission_id(field: &str, value: Option<String>) -> Result<ChargePermissionId, DomainError> {
     let value = value.ok_or_else(|| missing(field))?;
-    ChargePermissionId::parse(&value)
-        .ok_or_else(|| invalid(format!("{field} '{value}' is not a charge permission id")))
+    ChargePermissionId::parse(&value).ok_or_else(|| invalid(format!("{field} '{value}' is not a charge permission id")))
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -110,29 +98,22 @@ impl RecurringMetadataIn {
         let frequency = match self.frequency {
             None => None,
             Some(frequency) => {
-                let unit_text = frequency
-                    .unit
-                    .ok_or_else(|| missing("recurringMetadata.frequency.unit"))?;
-                let unit = FrequencyUnit::parse(&unit_text)
-                    .ok_or_else(|| invalid(format!("recurringMetadata.frequency.unit '{unit_text}' is not Year, Month, Week, Day or Variable")))?;
-                let value = match frequency
-                    .value
-                    .ok_or_else(|| missing("recurringMetadata.frequency.value"))?
-                {
+                let unit_text = frequency.unit.ok_or_else(|| missing("recurringMetadata.frequency.unit"))?;
+                let unit = FrequencyUnit::parse(&unit_text).ok_or_else(|| {
+                    invalid(format!(
+                        "recurringMetadata.frequency.unit '{unit_text}' is not Year, Month, Week, Day or Variable"
+                    ))
+                })?;
+                let value = match frequency.value.ok_or_else(|| missing("recurringMetadata.frequency.value"))? {
                     FrequencyValueIn::Number(n) => n,
                     FrequencyValueIn::Text(text) => text.parse().map_err(|_| {
-                        invalid(format!(
-                            "recurringMetadata.frequency.value '{text}' is not a whole number"
-                        ))
+                        invalid(format!("recurringMetadata.frequency.value '{text}' is not a whole number"))
                     })?,
                 };
                 Some((unit, value))
             }
         };
-        let amount = self
-            .amount
-            .map(|p| p.to_money("recurringMetadata.amount"))
-            .transpose()?;
+        let amount = self.amount.map(|p| p.to_money("recurringMetadata.amount")).transpose()?;
         Ok(RecurringMetadata { frequency, amount })
     }
 }
@@ -157,10 +138,7 @@ pub struct CreateChargeBody {
 impl CreateChargeBody {
     pub fn into_command(self) -> Result<(ChargePermissionId, CreateCharge), DomainError> {
         let permission_id = charge_permission_id("chargePermissionId", self.charge_permission_id)?;
-        let amount = self
-            .charge_amount
-            .ok_or_else(|| missing("chargeAmount"))?
-            .to_money("chargeAmount")?;
+        let amount = self.charge_amount.ok_or_else(|| missing("chargeAmount"))?.to_money("chargeAmount")?;
         let capture_now = self.capture_now.unwrap_or(false);
         let soft_descriptor = soft_descriptor(self.soft_descriptor)?;
         if soft_descriptor.is_some() && !capture_now {
@@ -172,18 +150,14 @@ impl CreateChargeBody {
         let charge_initiator = self
             .charge_initiator
             .map(|text| {
-                ChargeInitiator::parse(&text).ok_or_else(|| {
-                    invalid(format!(
-                        "chargeInitiator '{text}' is not CITU, MITU, CITR or MITR"
-                    ))
-                })
+                ChargeInitiator::parse(&text)
+                    .ok_or_else(|| invalid(format!("chargeInitiator '{text}' is not CITU, MITU, CITR or MITR")))
             })
             .transpose()?;
         let channel = self
             .channel
             .map(|text| {
-                Channel::parse(&text)
-                    .ok_or_else(|| invalid(format!("channel '{text}' is not a known channel")))
+                Channel::parse(&text).ok_or_else(|| invalid(format!("channel '{text}' is not a known channel")))
             })
             .transpose()?;
         Ok((
@@ -192,9 +166,7 @@ impl CreateChargeBody {
                 amount,
                 capture_now,
                 soft_descriptor,
-                can_handle_pending_authorization: self
-                    .can_handle_pending_authorization
-                    .unwrap_or(false),
+                can_handle_pending_authorization: self.can_handle_pending_authorization.unwrap_or(false),
                 merchant_metadata: self.merchant_metadata.map(Into::into),
                 provider_reference_id: self.provider_metadata.and_then(|p| p.provider_reference_id),
                 platform_id: self.platform_id,
@@ -215,14 +187,8 @@ pub struct CaptureChargeBody {
 
 impl CaptureChargeBody {
     pub fn into_command(self) -> Result<CaptureCharge, DomainError> {
-        let amount = self
-            .capture_amount
-            .ok_or_else(|| missing("captureAmount"))?
-            .to_money("captureAmount")?;
-        Ok(CaptureCharge {
-            amount,
-            soft_descriptor: soft_descriptor(self.soft_descriptor)?,
-        })
+        let amount = self.capture_amount.ok_or_else(|| missing("captureAmount"))?.to_money("captureAmount")?;
+        Ok(CaptureCharge { amount, soft_descriptor: soft_descriptor(self.soft_descriptor)? })
     }
 }
 
@@ -251,19 +217,10 @@ pub struct CreateRefundBody {
 impl CreateRefundBody {
     pub fn into_command(self) -> Result<(ChargeId, CreateRefund), DomainError> {
         let text = self.charge_id.ok_or_else(|| missing("chargeId"))?;
-        let charge_id = ChargeId::parse(&text)
-            .ok_or_else(|| invalid(format!("chargeId '{text}' is not a charge id")))?;
-        let amount = self
-            .refund_amount
-            .ok_or_else(|| missing("refundAmount"))?
-            .to_money("refundAmount")?;
-        Ok((
-            charge_id,
-            CreateRefund {
-                amount,
-                soft_descriptor: soft_descriptor(self.soft_descriptor)?,
-            },
-        ))
+        let charge_id =
+            ChargeId::parse(&text).ok_or_else(|| invalid(format!("chargeId '{text}' is not a charge id")))?;
+        let amount = self.refund_amount.ok_or_else(|| missing("refundAmount"))?.to_money("refundAmount")?;
+        Ok((charge_id, CreateRefund { amount, soft_descriptor: soft_descriptor(self.soft_descriptor)? }))
     }
 }
 
@@ -279,10 +236,7 @@ impl UpdatePermissionBody {
     pub fn into_command(self) -> Result<PermissionUpdate, DomainError> {
         Ok(PermissionUpdate {
             merchant_metadata: self.merchant_metadata.map(Into::into),
-            recurring_metadata: self
-                .recurring_metadata
-                .map(RecurringMetadataIn::into_domain)
-                .transpose()?,
+            recurring_metadata: self.recurring_metadata.map(RecurringMetadataIn::into_domain).transpose()?,
         })
     }
 }
@@ -342,20 +296,13 @@ impl CreatePermissionBody {
         let kind = match self.charge_permission_type {
             None => PermissionType::OneTime,
             Some(text) => PermissionType::parse(&text).ok_or_else(|| {
-                invalid(format!(
-                    "chargePermissionType '{text}' is not OneTime, Recurring or PaymentMethodOnFile"
-                ))
+                invalid(format!("chargePermissionType '{text}' is not OneTime, Recurring or PaymentMethodOnFile"))
             })?,
         };
-        let card_text = self
-            .payment_method
-            .unwrap_or_else(|| DEFAULT_CARD.to_owned());
+        let card_text = self.payment_method.unwrap_or_else(|| DEFAULT_CARD.to_owned());
         let payment_method = SandboxCard::parse(&card_text)
             .ok_or_else(|| invalid(format!("paymentMethod '{card_text}' is not a sandbox card")))?;
-        let currency = self
-            .currency_code
-            .map(|c| parse_currency("currencyCode", &c))
-            .transpose()?;
+        let currency = self.currency_code.map(|c| parse_currency("currencyCode", &c)).transpose()?;
         let buyer = match self.buyer {
             None => default_buyer(),
             Some(buyer) => {
@@ -370,15 +317,9 @@ impl CreatePermissionBody {
         };
         Ok(NewPermission {
             kind,
-            amount_limit: self
-                .amount_limit
-                .map(|p| p.to_money("amountLimit"))
-                .transpose()?,
+            amount_limit: self.amount_limit.map(|p| p.to_money("amountLimit")).transpose()?,
             currency,
-            recurring_metadata: self
-                .recurring_metadata
-                .map(RecurringMetadataIn::into_domain)
-                .transpose()?,
+            recurring_metadata: self.recurring_metadata.map(RecurringMetadataIn::into_domain).transpose()?,
             merchant_metadata: self.merchant_metadata.map(Into::into),
             payment_method,
             buyer: Some(buyer),
@@ -394,9 +335,7 @@ mod tests {
     use crate::body::parse_body;
 
     fn create_charge(json: &str) -> Result<(ChargePermissionId, CreateCharge), ReasonCode> {
-        parse_body::<CreateChargeBody>(json.as_bytes())
-            .and_then(CreateChargeBody::into_command)
-            .map_err(|e| e.code)
+        parse_body::<CreateChargeBody>(json.as_bytes()).and_then(CreateChargeBody::into_command).map_err(|e| e.code)
     }
 
     #[test]
@@ -407,14 +346,8 @@ mod tests {
         assert_eq!(command.amount.minor(), 1400);
         assert!(command.capture_now);
         let cases = [
-            (
-                r#"{"chargeAmount":{"amount":"1","currencyCode":"USD"}}"#,
-                ReasonCode::MissingParameterValue,
-            ),
-            (
-                r#"{"chargePermissionId":"S01-0000000-0000000"}"#,
-                ReasonCode::MissingParameterValue,
-            ),
+            (r#"{"chargeAmount":{"amount":"1","currencyCode":"USD"}}"#, ReasonCode::MissingParameterValue),
+            (r#"{"chargePermissionId":"S01-0000000-0000000"}"#, ReasonCode::MissingParameterValue),
             (
                 r#"{"chargePermissionId":"nope","chargeAmount":{"amount":"1","currencyCode":"USD"}}"#,
                 ReasonCode::InvalidParameterValue,
@@ -452,49 +385,27 @@ mod tests {
                 .and_then(ClosePermissionBody::into_command)
                 .map_err(|e| e.code)
         };
-        assert_eq!(
-            close("{}").map(|_| ()),
-            Err(ReasonCode::MissingParameterValue)
-        );
-        assert!(
-            close(r#"{"closureReason":"done","cancelPendingCharges":true}"#)
-                .unwrap()
-                .cancel_pending_charges
-        );
+        assert_eq!(close("{}").map(|_| ()), Err(ReasonCode::MissingParameterValue));
+        assert!(close(r#"{"closureReason":"done","cancelPendingCharges":true}"#).unwrap().cancel_pending_charges);
         let cancel = |json: &str| {
-            parse_body::<CancelChargeBody>(json.as_bytes())
-                .and_then(CancelChargeBody::into_reason)
-                .map_err(|e| e.code)
+            parse_body::<CancelChargeBody>(json.as_bytes()).and_then(CancelChargeBody::into_reason).map_err(|e| e.code)
         };
+        assert_eq!(cancel(r#"{"cancellationReason":"  "}"#), Err(ReasonCode::MissingParameterValue));
         assert_eq!(
-            cancel(r#"{"cancellationReason":"  "}"#),
-            Err(ReasonCode::MissingParameterValue)
-        );
-        assert_eq!(
-            cancel(&format!(
-                r#"{{"cancellationReason":"{}"}}"#,
-                "x".repeat(1025)
-            )),
+            cancel(&format!(r#"{{"cancellationReason":"{}"}}"#, "x".repeat(1025))),
             Err(ReasonCode::InvalidParameterValue)
         );
     }
 
     #[test]
     fn recurring_frequency_values_arrive_as_strings_or_integers() {
-        for json in [
-            r#"{"frequency":{"unit":"Month","value":"1"}}"#,
-            r#"{"frequency":{"unit":"Month","value":1}}"#,
-        ] {
-            let metadata = parse_body::<RecurringMetadataIn>(json.as_bytes())
-                .unwrap()
-                .into_domain()
-                .unwrap();
+        for json in [r#"{"frequency":{"unit":"Month","value":"1"}}"#, r#"{"frequency":{"unit":"Month","value":1}}"#] {
+            let metadata = parse_body::<RecurringMetadataIn>(json.as_bytes()).unwrap().into_domain().unwrap();
             assert_eq!(metadata.frequency, Some((FrequencyUnit::Month, 1)));
         }
-        let bad =
-            parse_body::<RecurringMetadataIn>(br#"{"frequency":{"unit":"Fortnight","value":1}}"#)
-                .unwrap()
-                .into_domain();
+        let bad = parse_body::<RecurringMetadataIn>(br#"{"frequency":{"unit":"Fortnight","value":1}}"#)
+            .unwrap()
+            .into_domain();
         assert_eq!(bad.unwrap_err().code, ReasonCode::InvalidParameterValue);
     }
 }

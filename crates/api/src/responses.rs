@@ -66,9 +66,7 @@ pub struct ChargeOut<'a> {
 
 impl<'a> From<&'a Charge> for ChargeOut<'a> {
     fn from(c: &'a Charge) -> Self {
-        let captured = c
-            .capture_amount
-            .filter(|_| c.state == amzpay_domain::ChargeState::Captured);
+        let captured = c.capture_amount.filter(|_| c.state == amzpay_domain::ChargeState::Captured);
         ChargeOut {
             charge_id: c.id.as_str(),
             charge_permission_id: c.permission_id.as_str(),
@@ -81,9 +79,7 @@ impl<'a> From<&'a Charge> for ChargeOut<'a> {
             conversion_rate: captured.map(|_| "1.00"),
             soft_descriptor: c.soft_descriptor.as_ref().map(|s| s.as_str()),
             merchant_metadata: c.merchant_metadata.as_ref().map(Into::into),
-            provider_metadata: ProviderMetadataOut {
-                provider_reference_id: c.provider_reference_id.as_deref(),
-            },
+            provider_metadata: ProviderMetadataOut { provider_reference_id: c.provider_reference_id.as_deref() },
             platform_id: c.platform_id.as_deref(),
             charge_initiator: c.charge_initiator.map(|i| i.as_str()),
             channel: c.channel.map(|ch| ch.as_str()),
@@ -148,10 +144,7 @@ pub struct RecurringMetadataOut {
 impl From<&RecurringMetadata> for RecurringMetadataOut {
     fn from(m: &RecurringMetadata) -> Self {
         RecurringMetadataOut {
-            frequency: m.frequency.map(|(unit, value)| FrequencyOut {
-                unit: unit.as_str(),
-                value: value.to_string(),
-            }),
+            frequency: m.frequency.map(|(unit, value)| FrequencyOut { unit: unit.as_str(), value: value.to_string() }),
             amount: m.amount.map(Price::from),
         }
     }
@@ -233,15 +226,11 @@ impl<'a> ChargePermissionOut<'a> {
     pub fn new(p: &'a ChargePermission, now: Timestamp) -> Self {
         let reasons = match &p.state {
             PermissionState::Chargeable => None,
-            PermissionState::NonChargeable(reason) => Some(vec![PermissionReasonOut {
-                reason_code: reason.as_str(),
-                reason_description: None,
-            }]),
+            PermissionState::NonChargeable(reason) => {
+                Some(vec![PermissionReasonOut { reason_code: reason.as_str(), reason_description: None }])
+            }
             PermissionState::Closed { reason: None, .. } => None,
-            PermissionState::Closed {
-                reason: Some(reason),
-                description,
-            } => Some(vec![PermissionReasonOut {
+            PermissionState::Closed { reason: Some(reason), description } => Some(vec![PermissionReasonOut {
                 reason_code: reason.as_str(),
                 reason_description: description.as_deref(),
             }]),
@@ -251,15 +240,8 @@ impl<'a> ChargePermissionOut<'a> {
             charge_permission_reference_id: None,
             charge_permission_type: p.kind.as_str(),
             recurring_metadata: p.recurring_metadata.as_ref().map(Into::into),
-            limits: LimitsOut {
-                amount_limit: p.amount_limit.into(),
-                amount_balance: p.amount_balance().into(),
-            },
-            buyer: p
-                .buyer
-                .as_ref()
-                .filter(|_| p.buyer_visible(now))
-                .map(Into::into),
+            limits: LimitsOut { amount_limit: p.amount_limit.into(), amount_balance: p.amount_balance().into() },
+            buyer: p.buyer.as_ref().filter(|_| p.buyer_visible(now)).map(Into::into),
             shipping_address: None,
             billing_address: None,
             payment_preferences: vec![PaymentPreferenceOut {

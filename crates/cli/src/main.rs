@@ -99,61 +99,30 @@ enum MerchantCommand {
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(run(cli))
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve {
-            data_dir,
-            listen,
-            tls_listen,
-            database,
-        } => {
-            serve(Config {
-                data_dir,
-                listen: Some(listen),
-                tls_listen: Some(tls_listen),
-                database,
-            })
-            .await
+        Command::Serve { data_dir, listen, tls_listen, database } => {
+            serve(Config { data_dir, listen: Some(listen), tls_listen: Some(tls_listen), database }).await
         }
         Command::Merchant {
-            command:
-                MerchantCommand::Create {
-                    data_dir,
-                    database,
-                    region,
-                    public_key_file,
-                    ipn_url,
-                    key,
-                    json: _,
-                },
+            command: MerchantCommand::Create { data_dir, database, region, public_key_file, ipn_url, key, json: _ },
         } => {
-            let config = Config {
-                data_dir: data_dir.clone(),
-                listen: None,
-                tls_listen: None,
-                database,
-            };
+            let config = Config { data_dir: data_dir.clone(), listen: None, tls_listen: None, database };
             let path = config.sqlite_path().map_err(anyhow::Error::msg)?;
-            let store: Arc<SqliteStore> = Arc::new(
-                SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?,
-            );
+            let store: Arc<SqliteStore> =
+                Arc::new(SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?);
             let public_key_pem = match public_key_file {
-                Some(file) => Some(
-                    std::fs::read_to_string(&file)
-                        .with_context(|| format!("reading {}", file.display()))?,
-                ),
+                Some(file) => {
+                    Some(std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?)
+                }
                 None => None,
             };
             let region = match region {
@@ -170,12 +139,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let description = create_merchant(
                 dyn_store,
                 &data_dir,
-                NewMerchant {
-                    region,
-                    public_key_pem,
-                    ipn_url,
-                    key_style,
-                },
+                NewMerchant { region, public_key_pem, ipn_url, key_style },
                 system_now(),
                 None,
             )
@@ -189,24 +153,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let data_dir = config.data_dir.clone();
-    let app = Application::build(config)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let Some(http) = app.http_addr else {
-        bail!("no HTTP listener")
-    };
-    let Some(https) = app.https_addr else {
-        bail!("no HTTPS listener")
-    };
+    let app = Application::build(config).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let Some(http) = app.http_addr else { bail!("no HTTP listener") };
+    let Some(https) = app.https_addr else { bail!("no HTTPS listener") };
     // Printed on stdout, one fact a line, so scripts (and tests) can read the bound ports.
     println!("amzpay listening on http://{http}");
     println!("amzpay listening on https://{https}");
     println!("data directory: {}", data_dir.display());
     println!(
         "development merchant: {} (merchantId {}, publicKeyId {})",
-        data_dir
-            .join(amzpay_server::merchants::DEV_MERCHANT_FILE)
-            .display(),
+        data_dir.join(amzpay_server::merchants::DEV_MERCHANT_FILE).display(),
         app.dev_merchant.merchant_id,
         app.dev_merchant.public_key_id
     );
@@ -222,9 +178,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut signal) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             signal.recv().await;
         }
     };

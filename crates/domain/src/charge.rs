@@ -1,9 +1,7 @@
 //! The Charge: one payment (spec §5.2, §6.1), and the transitions that touch a charge and
 //! its permission together.
 
-use crate::charge_permission::{
-    ChargePermission, ClosureReason, NonChargeableReason, PermissionState, PermissionType,
-};
+use crate::charge_permission::{ChargePermission, ClosureReason, NonChargeableReason, PermissionState, PermissionType};
 use crate::error::{DomainError, ReasonCode};
 use crate::ids::{ChargeId, ChargePermissionId};
 use crate::limits;
@@ -87,18 +85,12 @@ impl DeclineReason {
     fn description(self) -> &'static str {
         match self {
             DeclineReason::SoftDeclined => "The charge was soft declined; a retry may succeed.",
-            DeclineReason::HardDeclined => {
-                "The charge was hard declined; ask the buyer for another payment method."
-            }
-            DeclineReason::AmazonRejected => {
-                "The charge was declined by Amazon; the charge permission is canceled."
-            }
+            DeclineReason::HardDeclined => "The charge was hard declined; ask the buyer for another payment method.",
+            DeclineReason::AmazonRejected => "The charge was declined by Amazon; the charge permission is canceled.",
             DeclineReason::ProcessingFailure => {
                 "Amazon could not process the charge; retry if the charge permission is Chargeable."
             }
-            DeclineReason::TransactionTimedOut => {
-                "Amazon Pay did not have enough time to process the authorization."
-            }
+            DeclineReason::TransactionTimedOut => "Amazon Pay did not have enough time to process the authorization.",
         }
     }
 }
@@ -139,9 +131,7 @@ impl ChargeState {
     /// Open charges hold part of their permission's balance.
     pub fn is_open(self) -> bool {
         match self {
-            ChargeState::AuthorizationInitiated
-            | ChargeState::Authorized
-            | ChargeState::CaptureInitiated => true,
+            ChargeState::AuthorizationInitiated | ChargeState::Authorized | ChargeState::CaptureInitiated => true,
             ChargeState::Captured | ChargeState::Canceled(_) | ChargeState::Declined(_) => false,
         }
     }
@@ -153,10 +143,7 @@ impl ChargeState {
 
     /// Cancel Charge is allowed until capture starts (seeds 003).
     fn is_cancelable(self) -> bool {
-        matches!(
-            self,
-            ChargeState::AuthorizationInitiated | ChargeState::Authorized
-        )
+        matches!(self, ChargeState::AuthorizationInitiated | ChargeState::Authorized)
     }
 }
 
@@ -223,15 +210,9 @@ fn charge_status(message: impl Into<String>) -> DomainError {
     DomainError::new(ReasonCode::InvalidChargeStatus, message)
 }
 
-fn check_soft_descriptor_region(
-    region: Region,
-    soft_descriptor: &Option<SoftDescriptor>,
-) -> Result<(), DomainError> {
+fn check_soft_descriptor_region(region: Region, soft_descriptor: &Option<SoftDescriptor>) -> Result<(), DomainError> {
     if region == Region::Jp && soft_descriptor.is_some() {
-        return Err(DomainError::new(
-            ReasonCode::InvalidParameterValue,
-            "softDescriptor is not available in Japan",
-        ));
+        return Err(DomainError::new(ReasonCode::InvalidParameterValue, "softDescriptor is not available in Japan"));
     }
     Ok(())
 }
@@ -240,27 +221,16 @@ fn check_soft_descriptor_region(
 /// decline makes a Recurring or Saved Wallet permission NonChargeable until the buyer fixes
 /// the payment method; Amazon's rejection closes any permission; soft declines, processing
 /// failures and timeouts leave it as it is.
-pub fn apply_decline_to_permission(
-    permission: &mut ChargePermission,
-    reason: DeclineReason,
-    now: Timestamp,
-) {
+pub fn apply_decline_to_permission(permission: &mut ChargePermission, reason: DeclineReason, now: Timestamp) {
     if permission.state.is_closed() {
         return;
     }
     match reason {
-        DeclineReason::HardDeclined if permission.kind != PermissionType::OneTime => permission
-            .set_state(
-                PermissionState::NonChargeable(NonChargeableReason::PaymentMethodInvalid),
-                now,
-            ),
-        DeclineReason::AmazonRejected => permission.set_state(
-            PermissionState::Closed {
-                reason: Some(ClosureReason::AmazonClosed),
-                description: None,
-            },
-            now,
-        ),
+        DeclineReason::HardDeclined if permission.kind != PermissionType::OneTime => {
+            permission.set_state(PermissionState::NonChargeable(NonChargeableReason::PaymentMethodInvalid), now)
+        }
+        DeclineReason::AmazonRejected => permission
+            .set_state(PermissionState::Closed { reason: Some(ClosureReason::AmazonClosed), description: None }, now),
         DeclineReason::HardDeclined
         | DeclineReason::SoftDeclined
         | DeclineReason::ProcessingFailure
@@ -273,10 +243,7 @@ fn same_period(permission: &ChargePermission, charge: &Charge) -> bool {
 }
 
 /// An open charge stops holding its amount (canceled, declined or expired).
-fn release_open_amount(
-    permission: &mut ChargePermission,
-    charge: &Charge,
-) -> Result<(), DomainError> {
+fn release_open_amount(permission: &mut ChargePermission, charge: &Charge) -> Result<(), DomainError> {
     permission.open_authorized = permission.open_authorized.checked_sub(charge.amount)?;
     if same_period(permission, charge) {
         permission.period_used = permission.period_used.checked_sub(charge.amount)?;
@@ -290,13 +257,7 @@ fn close_if_fully_captured(permission: &mut ChargePermission, now: Timestamp) {
         && !permission.amount_limit.exceeds(permission.captured)
         && !permission.state.is_closed()
     {
-        permission.set_state(
-            PermissionState::Closed {
-                reason: None,
-                description: None,
-            },
-            now,
-        );
+        permission.set_state(PermissionState::Closed { reason: None, description: None }, now);
     }
 }
 
@@ -328,15 +289,9 @@ pub fn create_charge(
         ));
     }
     if !request.amount.is_positive() {
-        return Err(DomainError::new(
-            ReasonCode::InvalidParameterValue,
-            "chargeAmount must be greater than zero",
-        ));
+        return Err(DomainError::new(ReasonCode::InvalidParameterValue, "chargeAmount must be greater than zero"));
     }
-    let max = Money::from_minor(
-        limits::max_charge_amount_minor(permission.currency),
-        permission.currency,
-    );
+    let max = Money::from_minor(limits::max_charge_amount_minor(permission.currency), permission.currency);
     if request.amount.exceeds(max) {
         return Err(DomainError::new(
             ReasonCode::TransactionAmountExceeded,
@@ -354,10 +309,7 @@ pub fn create_charge(
     {
         return Err(DomainError::new(
             ReasonCode::TransactionCountExceeded,
-            format!(
-                "a OneTime charge permission allows {} charges",
-                limits::MAX_CHARGES_PER_ONE_TIME_PERMISSION
-            ),
+            format!("a OneTime charge permission allows {} charges", limits::MAX_CHARGES_PER_ONE_TIME_PERMISSION),
         ));
     }
     let balance = permission.amount_balance();
@@ -375,10 +327,7 @@ pub fn create_charge(
     let (state, pending_resolution) = match outcome {
         AuthorizationOutcome::Declined(reason) => {
             apply_decline_to_permission(permission, reason, now);
-            return Ok(ChargeCreation::Declined(DomainError::new(
-                reason.reason_code(),
-                reason.description(),
-            )));
+            return Ok(ChargeCreation::Declined(DomainError::new(reason.reason_code(), reason.description())));
         }
         AuthorizationOutcome::Approved if request.capture_now => (ChargeState::Captured, None),
         AuthorizationOutcome::Approved => (ChargeState::Authorized, None),
@@ -409,10 +358,7 @@ pub fn create_charge(
         refund_pending: Money::zero(permission.currency),
         refund_count: 0,
         soft_descriptor: request.soft_descriptor,
-        merchant_metadata: request
-            .merchant_metadata
-            .map(MerchantMetadata::validate)
-            .transpose()?,
+        merchant_metadata: request.merchant_metadata.map(MerchantMetadata::validate).transpose()?,
         provider_reference_id: request.provider_reference_id,
         platform_id: request.platform_id,
         charge_initiator: request.charge_initiator,
@@ -471,18 +417,11 @@ pub fn capture(
     if request.amount.currency() != charge.amount.currency() {
         return Err(DomainError::new(
             ReasonCode::CurrencyMismatch,
-            format!(
-                "captureAmount is in {}, the charge in {}",
-                request.amount.currency(),
-                charge.amount.currency()
-            ),
+            format!("captureAmount is in {}, the charge in {}", request.amount.currency(), charge.amount.currency()),
         ));
     }
     if !request.amount.is_positive() {
-        return Err(DomainError::new(
-            ReasonCode::InvalidParameterValue,
-            "captureAmount must be greater than zero",
-        ));
+        return Err(DomainError::new(ReasonCode::InvalidParameterValue, "captureAmount must be greater than zero"));
     }
     if charge.state != ChargeState::Authorized {
         return Err(charge_status(format!(
@@ -511,18 +450,12 @@ pub fn capture(
 
 /// The capture money moves: the open authorization becomes captured, and the part not
 /// captured is released.
-fn settle_capture(
-    permission: &mut ChargePermission,
-    charge: &mut Charge,
-    now: Timestamp,
-) -> Result<(), DomainError> {
+fn settle_capture(permission: &mut ChargePermission, charge: &mut Charge, now: Timestamp) -> Result<(), DomainError> {
     let captured = charge.capture_amount.unwrap_or(charge.amount);
     permission.open_authorized = permission.open_authorized.checked_sub(charge.amount)?;
     permission.captured = permission.captured.checked_add(captured)?;
     if same_period(permission, charge) {
-        permission.period_used = permission
-            .period_used
-            .checked_sub(charge.amount.checked_sub(captured)?)?;
+        permission.period_used = permission.period_used.checked_sub(charge.amount.checked_sub(captured)?)?;
     }
     charge.state = ChargeState::Captured;
     charge.state_updated_at = now;
@@ -537,9 +470,7 @@ pub fn complete_capture(
     now: Timestamp,
 ) -> Result<(), DomainError> {
     if charge.state != ChargeState::CaptureInitiated {
-        return Err(charge_status(
-            "only a CaptureInitiated charge can finish capturing",
-        ));
+        return Err(charge_status("only a CaptureInitiated charge can finish capturing"));
     }
     settle_capture(permission, charge, now)
 }
@@ -551,15 +482,9 @@ pub fn resolve_authorization(
     now: Timestamp,
 ) -> Result<(), DomainError> {
     if charge.state != ChargeState::AuthorizationInitiated {
-        return Err(charge_status(
-            "only an AuthorizationInitiated charge can resolve",
-        ));
+        return Err(charge_status("only an AuthorizationInitiated charge can resolve"));
     }
-    match charge
-        .pending_resolution
-        .take()
-        .unwrap_or(PendingResolution::Authorized)
-    {
+    match charge.pending_resolution.take().unwrap_or(PendingResolution::Authorized) {
         PendingResolution::Authorized => {
             charge.state = ChargeState::Authorized;
             charge.authorized_at = Some(now);
@@ -595,13 +520,7 @@ pub fn cancel(
             charge.state.name()
         )));
     }
-    cancel_open_charge(
-        permission,
-        charge,
-        CancelReason::MerchantCanceled,
-        Some(reason),
-        now,
-    )
+    cancel_open_charge(permission, charge, CancelReason::MerchantCanceled, Some(reason), now)
 }
 
 fn cancel_open_charge(
@@ -648,13 +567,7 @@ pub fn close_permission(
             changed.push(index);
         }
         if request.cancel_pending_charges && charge.state.is_cancelable() {
-            cancel_open_charge(
-                permission,
-                charge,
-                CancelReason::ChargePermissionCanceled,
-                None,
-                now,
-            )?;
+            cancel_open_charge(permission, charge, CancelReason::ChargePermissionCanceled, None, now)?;
             if !changed.contains(&index) {
                 changed.push(index);
             }

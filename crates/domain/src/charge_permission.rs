@@ -28,13 +28,9 @@ impl PermissionType {
     }
 
     pub fn parse(text: &str) -> Option<PermissionType> {
-        [
-            PermissionType::OneTime,
-            PermissionType::Recurring,
-            PermissionType::PaymentMethodOnFile,
-        ]
-        .into_iter()
-        .find(|t| t.as_str() == text)
+        [PermissionType::OneTime, PermissionType::Recurring, PermissionType::PaymentMethodOnFile]
+            .into_iter()
+            .find(|t| t.as_str() == text)
     }
 
     /// Recurring and Saved Wallet permissions have a monthly limit that resets on the 1st.
@@ -88,9 +84,7 @@ impl NonChargeableReason {
     }
 
     pub fn parse(text: &str) -> Option<NonChargeableReason> {
-        NonChargeableReason::ALL
-            .into_iter()
-            .find(|r| r.as_str() == text)
+        NonChargeableReason::ALL.into_iter().find(|r| r.as_str() == text)
     }
 }
 
@@ -114,14 +108,9 @@ impl ClosureReason {
     }
 
     pub fn parse(text: &str) -> Option<ClosureReason> {
-        [
-            ClosureReason::MerchantClosed,
-            ClosureReason::BuyerClosed,
-            ClosureReason::AmazonClosed,
-            ClosureReason::Expired,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == text)
+        [ClosureReason::MerchantClosed, ClosureReason::BuyerClosed, ClosureReason::AmazonClosed, ClosureReason::Expired]
+            .into_iter()
+            .find(|r| r.as_str() == text)
     }
 }
 
@@ -219,10 +208,7 @@ impl ChargePermission {
         now: Timestamp,
     ) -> Result<ChargePermission, DomainError> {
         if !new.payment_method.usable_for_charges() {
-            return Err(invalid(format!(
-                "card {} acts during checkout only",
-                new.payment_method.last_four()
-            )));
+            return Err(invalid(format!("card {} acts during checkout only", new.payment_method.last_four())));
         }
         let (currency, amount_limit) = match new.kind {
             PermissionType::OneTime => {
@@ -269,17 +255,11 @@ impl ChargePermission {
                     ));
                 }
                 let currency = new.currency.unwrap_or(region.default_currency());
-                (
-                    currency,
-                    Money::from_minor(limits::saved_wallet_monthly_limit_minor(currency), currency),
-                )
+                (currency, Money::from_minor(limits::saved_wallet_monthly_limit_minor(currency), currency))
             }
         };
         if !region.accepts(currency) {
-            return Err(invalid(format!(
-                "{currency} is not available in region {}",
-                region.code()
-            )));
+            return Err(invalid(format!("{currency} is not available in region {}", region.code())));
         }
         if new.recurring_metadata.is_some() && new.kind != PermissionType::Recurring {
             return Err(DomainError::new(
@@ -295,17 +275,10 @@ impl ChargePermission {
                 "recurringMetadata.amount is in another currency",
             ));
         }
-        let merchant_metadata = new
-            .merchant_metadata
-            .map(MerchantMetadata::validate)
-            .transpose()?;
+        let merchant_metadata = new.merchant_metadata.map(MerchantMetadata::validate).transpose()?;
         let expires_at = match new.kind {
-            PermissionType::OneTime if new.extend_expiration => {
-                Some(now.plus_months(limits::EXTENDED_LIFETIME_MONTHS))
-            }
-            PermissionType::OneTime => {
-                Some(now.plus_seconds(limits::ONE_TIME_PERMISSION_LIFETIME_SECONDS))
-            }
+            PermissionType::OneTime if new.extend_expiration => Some(now.plus_months(limits::EXTENDED_LIFETIME_MONTHS)),
+            PermissionType::OneTime => Some(now.plus_seconds(limits::ONE_TIME_PERMISSION_LIFETIME_SECONDS)),
             PermissionType::Recurring => Some(now.plus_months(limits::EXTENDED_LIFETIME_MONTHS)),
             PermissionType::PaymentMethodOnFile => None,
         };
@@ -343,19 +316,10 @@ impl ChargePermission {
         let used = if self.kind.has_monthly_limit() {
             self.period_used
         } else {
-            self.captured
-                .checked_add(self.open_authorized)
-                .unwrap_or(self.amount_limit)
+            self.captured.checked_add(self.open_authorized).unwrap_or(self.amount_limit)
         };
-        let balance = self
-            .amount_limit
-            .checked_sub(used)
-            .unwrap_or(Money::zero(self.currency));
-        if balance.minor() < 0 {
-            Money::zero(self.currency)
-        } else {
-            balance
-        }
+        let balance = self.amount_limit.checked_sub(used).unwrap_or(Money::zero(self.currency));
+        if balance.minor() < 0 { Money::zero(self.currency) } else { balance }
     }
 
     /// Applies what time alone does: a new calendar month resets the monthly use, and an
@@ -372,10 +336,7 @@ impl ChargePermission {
         match self.expires_at {
             Some(expiry) if now >= expiry && !self.state.is_closed() => {
                 self.set_state(
-                    PermissionState::Closed {
-                        reason: Some(ClosureReason::Expired),
-                        description: None,
-                    },
+                    PermissionState::Closed { reason: Some(ClosureReason::Expired), description: None },
                     expiry,
                 );
                 true
@@ -428,10 +389,7 @@ impl ChargePermission {
     pub fn update(&mut self, update: PermissionUpdate, now: Timestamp) -> Result<(), DomainError> {
         self.advance_to(now);
         if self.state.is_closed() {
-            return Err(DomainError::new(
-                ReasonCode::InvalidChargePermissionStatus,
-                "the charge permission is Closed",
-            ));
+            return Err(DomainError::new(ReasonCode::InvalidChargePermissionStatus, "the charge permission is Closed"));
         }
         if update.recurring_metadata.is_some() && self.kind != PermissionType::Recurring {
             return Err(DomainError::new(
@@ -447,10 +405,7 @@ impl ChargePermission {
                 "recurringMetadata.amount is in another currency",
             ));
         }
-        let metadata = update
-            .merchant_metadata
-            .map(MerchantMetadata::validate)
-            .transpose()?;
+        let metadata = update.merchant_metadata.map(MerchantMetadata::validate).transpose()?;
         if let Some(metadata) = &metadata
             && self.merchant_metadata_locked
             && self.merchant_metadata.as_ref() != Some(metadata)

@@ -84,10 +84,7 @@ pub struct DomainError {
 
 impl DomainError {
     pub fn new(code: ReasonCode, message: impl Into<String>) -> DomainError {
-        DomainError {
-            code,
-            message: message.into(),
-        }
+        DomainError { code, message: message.into() }
     }
 }
 

@@ -32,8 +32,7 @@ fn is_permission_id(text: &str) -> bool {
 
 fn child_parts(text: &str, marker: u8) -> Option<(&str, u32)> {
     let b = text.as_bytes();
-    if b.len() != 27 || b[19] != b'-' || b[20] != marker || !b[21..].iter().all(u8::is_ascii_digit)
-    {
+    if b.len() != 27 || b[19] != b'-' || b[20] != marker || !b[21..].iter().all(u8::is_ascii_digit) {
         return None;
     }
     let parent = &text[..19];
@@ -51,11 +50,7 @@ impl ChargePermissionId {
             Environment::Sandbox => 'S',
             Environment::Live => 'P',
         };
-        ChargePermissionId(format!(
-            "{prefix}01-{:07}-{:07}",
-            first % 10_000_000,
-            second % 10_000_000
-        ))
+        ChargePermissionId(format!("{prefix}01-{:07}-{:07}", first % 10_000_000, second % 10_000_000))
     }
 
     pub fn parse(text: &str) -> Option<ChargePermissionId> {
@@ -131,29 +126,19 @@ mod tests {
     fn ids_have_amazons_shapes() {
         let permission = ChargePermissionId::generate(Environment::Sandbox, 5_105_180, 3_221_187);
         assert_eq!(permission.as_str(), "S01-5105180-3221187");
-        assert_eq!(
-            ChargePermissionId::generate(Environment::Live, 12, 123_456_789).as_str(),
-            "P01-0000012-3456789"
-        );
+        assert_eq!(ChargePermissionId::generate(Environment::Live, 12, 123_456_789).as_str(), "P01-0000012-3456789");
         let charge = permission.charge_id(56_351);
         assert_eq!(charge.as_str(), "S01-5105180-3221187-C056351");
         assert_eq!(charge.permission_id(), permission);
-        assert_eq!(
-            permission.refund_id(7).as_str(),
-            "S01-5105180-3221187-R000007"
-        );
+        assert_eq!(permission.refund_id(7).as_str(), "S01-5105180-3221187-R000007");
     }
 
     #[test]
     fn parsing_accepts_only_well_formed_ids() {
         assert!(ChargePermissionId::parse("P21-1111111-1111111").is_some());
-        for bad in [
-            "",
-            "P21-1111111-111111",
-            "p21-1111111-1111111",
-            "P2X-1111111-1111111",
-            "P21-1111111-1111111-C000001",
-        ] {
+        for bad in
+            ["", "P21-1111111-111111", "p21-1111111-1111111", "P2X-1111111-1111111", "P21-1111111-1111111-C000001"]
+        {
             assert!(ChargePermissionId::parse(bad).is_none(), "{bad}");
         }
         assert!(ChargeId::parse("P21-1111111-1111111-C111111").is_some());

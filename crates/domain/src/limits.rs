@@ -66,12 +66,9 @@ pub fn max_charge_amount_minor(currency: Currency) -> i64 {
         Currency::Dkk | Currency::Hkd | Currency::Nok | Currency::Sek | Currency::Zar => {
             1_500_000 * currency.minor_per_unit()
         }
-        Currency::Usd
-        | Currency::Eur
-        | Currency::Gbp
-        | Currency::Aud
-        | Currency::Nzd
-        | Currency::Chf => 150_000 * currency.minor_per_unit(),
+        Currency::Usd | Currency::Eur | Currency::Gbp | Currency::Aud | Currency::Nzd | Currency::Chf => {
+            150_000 * currency.minor_per_unit()
+        }
     }
 }
 
@@ -93,11 +90,8 @@ pub fn saved_wallet_monthly_limit_minor(currency: Currency) -> i64 {
         Currency::Dkk | Currency::Hkd | Currency::Nok | Currency::Sek | Currency::Zar => {
             150_000 * currency.minor_per_unit()
         }
-        Currency::Usd
-        | Currency::Eur
-        | Currency::Gbp
-        | Currency::Aud
-        | Currency::Nzd
-        | Currency::Chf => 15_000 * currency.minor_per_unit(),
+        Currency::Usd | Currency::Eur | Currency::Gbp | Currency::Aud | Currency::Nzd | Currency::Chf => {
+            15_000 * currency.minor_per_unit()
+        }
     }
 }

@@ -6,10 +6,9 @@ use crate::money::Money;
 
 fn check_length(field: &str, value: &Option<String>, max: usize) -> Result<(), DomainError> {
     match value {
-        Some(text) if text.chars().count() > max => Err(DomainError::new(
-            ReasonCode::InvalidParameterValue,
-            format!("{field} is longer than {max} characters"),
-        )),
+        Some(text) if text.chars().count() > max => {
+            Err(DomainError::new(ReasonCode::InvalidParameterValue, format!("{field} is longer than {max} characters")))
+        }
         _ => Ok(()),
     }
 }
@@ -36,11 +35,7 @@ impl MerchantMetadata {
             &self.merchant_store_name,
             limits::MERCHANT_STORE_NAME_MAX_CHARS,
         )?;
-        check_length(
-            "merchantMetadata.noteToBuyer",
-            &self.note_to_buyer,
-            limits::NOTE_TO_BUYER_MAX_CHARS,
-        )?;
+        check_length("merchantMetadata.noteToBuyer", &self.note_to_buyer, limits::NOTE_TO_BUYER_MAX_CHARS)?;
         check_length(
             "merchantMetadata.customInformation",
             &self.custom_information,
@@ -72,15 +67,9 @@ impl FrequencyUnit {
     }
 
     pub fn parse(text: &str) -> Option<FrequencyUnit> {
-        [
-            FrequencyUnit::Year,
-            FrequencyUnit::Month,
-            FrequencyUnit::Week,
-            FrequencyUnit::Day,
-            FrequencyUnit::Variable,
-        ]
-        .into_iter()
-        .find(|unit| unit.as_str() == text)
+        [FrequencyUnit::Year, FrequencyUnit::Month, FrequencyUnit::Week, FrequencyUnit::Day, FrequencyUnit::Variable]
+            .into_iter()
+            .find(|unit| unit.as_str() == text)
     }
 }
 
@@ -109,10 +98,7 @@ impl SoftDescriptor {
         if text.is_empty() || text.len() > limits::SOFT_DESCRIPTOR_MAX_BYTES {
             return Err(DomainError::new(
                 ReasonCode::InvalidParameterValue,
-                format!(
-                    "softDescriptor must be 1 to {} characters",
-                    limits::SOFT_DESCRIPTOR_MAX_BYTES
-                ),
+                format!("softDescriptor must be 1 to {} characters", limits::SOFT_DESCRIPTOR_MAX_BYTES),
             ));
         }
         Ok(SoftDescriptor(text.to_owned()))
@@ -143,14 +129,9 @@ impl ChargeInitiator {
     }
 
     pub fn parse(text: &str) -> Option<ChargeInitiator> {
-        [
-            ChargeInitiator::Citu,
-            ChargeInitiator::Mitu,
-            ChargeInitiator::Citr,
-            ChargeInitiator::Mitr,
-        ]
-        .into_iter()
-        .find(|c| c.as_str() == text)
+        [ChargeInitiator::Citu, ChargeInitiator::Mitu, ChargeInitiator::Citr, ChargeInitiator::Mitr]
+            .into_iter()
+            .find(|c| c.as_str() == text)
     }
 }
 
@@ -205,10 +186,7 @@ mod tests {
     fn soft_descriptors_are_one_to_sixteen_bytes() {
         assert!(SoftDescriptor::parse("Descriptor").is_ok());
         assert!(SoftDescriptor::parse("0123456789abcdef").is_ok());
-        assert_eq!(
-            SoftDescriptor::parse("0123456789abcdefg").unwrap_err().code,
-            ReasonCode::InvalidParameterValue
-        );
+        assert_eq!(SoftDescriptor::parse("0123456789abcdefg").unwrap_err().code, ReasonCode::InvalidParameterValue);
         assert!(SoftDescriptor::parse("").is_err());
         // Nine two-byte characters are 18 bytes.
         assert!(SoftDescriptor::parse("ééééééééé").is_err());
@@ -218,48 +196,12 @@ mod tests {
     fn merchant_metadata_lengths_are_bounded() {
         let long = |n| Some("x".repeat(n));
         let cases = [
-            (
-                MerchantMetadata {
-                    merchant_reference_id: long(256),
-                    ..Default::default()
-                },
-                true,
-            ),
-            (
-                MerchantMetadata {
-                    merchant_reference_id: long(257),
-                    ..Default::default()
-                },
-                false,
-            ),
-            (
-                MerchantMetadata {
-                    merchant_store_name: long(50),
-                    ..Default::default()
-                },
-                true,
-            ),
-            (
-                MerchantMetadata {
-                    merchant_store_name: long(51),
-                    ..Default::default()
-                },
-                false,
-            ),
-            (
-                MerchantMetadata {
-                    note_to_buyer: long(256),
-                    ..Default::default()
-                },
-                false,
-            ),
-            (
-                MerchantMetadata {
-                    custom_information: long(4097),
-                    ..Default::default()
-                },
-                false,
-            ),
+            (MerchantMetadata { merchant_reference_id: long(256), ..Default::default() }, true),
+            (MerchantMetadata { merchant_reference_id: long(257), ..Default::default() }, false),
+            (MerchantMetadata { merchant_store_name: long(50), ..Default::default() }, true),
+            (MerchantMetadata { merchant_store_name: long(51), ..Default::default() }, false),
+            (MerchantMetadata { note_to_buyer: long(256), ..Default::default() }, false),
+            (MerchantMetadata { custom_information: long(4097), ..Default::default() }, false),
         ];
         for (metadata, ok) in cases {
             assert_eq!(metadata.clone().validate().is_ok(), ok, "{metadata:?}");

@@ -90,11 +90,7 @@ pub enum AmountError {
     #[error("'{0}' is not a decimal amount")]
     NotDecimal(String),
     #[error("'{text}' has more than {decimals} decimal places for {currency}")]
-    TooManyDecimals {
-        text: String,
-        decimals: u32,
-        currency: Currency,
-    },
+    TooManyDecimals { text: String, decimals: u32, currency: Currency },
     #[error("'{0}' is too large")]
     TooLarge(String),
     #[error("'{0}' is negative")]
@@ -155,26 +151,16 @@ impl Money {
         let significant = fraction.trim_end_matches('0');
         let decimals = currency.decimals();
         if significant.len() > decimals as usize {
-            return Err(AmountError::TooManyDecimals {
-                text: text.to_owned(),
-                decimals,
-                currency,
-            });
+            return Err(AmountError::TooManyDecimals { text: text.to_owned(), decimals, currency });
         }
         let too_large = || AmountError::TooLarge(text.to_owned());
-        let whole_value: i64 = whole.trim_start_matches('0').parse().or_else(|_| {
-            if whole.trim_start_matches('0').is_empty() {
-                Ok(0)
-            } else {
-                Err(too_large())
-            }
-        })?;
+        let whole_value: i64 = whole
+            .trim_start_matches('0')
+            .parse()
+            .or_else(|_| if whole.trim_start_matches('0').is_empty() { Ok(0) } else { Err(too_large()) })?;
         let mut fraction_value: i64 = 0;
         for position in 0..decimals as usize {
-            let digit = significant
-                .as_bytes()
-                .get(position)
-                .map_or(0, |b| i64::from(b - b'0'));
+            let digit = significant.as_bytes().get(position).map_or(0, |b| i64::from(b - b'0'));
             fraction_value = fraction_value * 10 + digit;
         }
         let minor = whole_value
@@ -194,69 +180,38 @@ impl Money {
         let sign = if self.minor < 0 { "-" } else { "" };
         let abs = self.minor.unsigned_abs();
         let per_unit = per_unit.unsigned_abs();
-        format!(
-            "{sign}{}.{:0width$}",
-            abs / per_unit,
-            abs % per_unit,
-            width = decimals as usize
-        )
+        format!("{sign}{}.{:0width$}", abs / per_unit, abs % per_unit, width = decimals as usize)
     }
 
     fn same_currency(self, other: Money) -> Result<(), MoneyArithmeticError> {
         if self.currency == other.currency {
             Ok(())
         } else {
-            Err(MoneyArithmeticError::CurrencyMismatch(
-                self.currency,
-                other.currency,
-            ))
+            Err(MoneyArithmeticError::CurrencyMismatch(self.currency, other.currency))
         }
     }
 
     pub fn checked_add(self, other: Money) -> Result<Money, MoneyArithmeticError> {
         self.same_currency(other)?;
-        let minor = self
-            .minor
-            .checked_add(other.minor)
-            .ok_or(MoneyArithmeticError::Overflow)?;
-        Ok(Money {
-            minor,
-            currency: self.currency,
-        })
+        let minor = self.minor.checked_add(other.minor).ok_or(MoneyArithmeticError::Overflow)?;
+        Ok(Money { minor, currency: self.currency })
     }
 
     pub fn checked_sub(self, other: Money) -> Result<Money, MoneyArithmeticError> {
         self.same_currency(other)?;
-        let minor = self
-            .minor
-            .checked_sub(other.minor)
-            .ok_or(MoneyArithmeticError::Overflow)?;
-        Ok(Money {
-            minor,
-            currency: self.currency,
-        })
+        let minor = self.minor.checked_sub(other.minor).ok_or(MoneyArithmeticError::Overflow)?;
+        Ok(Money { minor, currency: self.currency })
     }
 
     /// `self * percent / 100`, rounded down.
     pub fn checked_percent(self, percent: i64) -> Result<Money, MoneyArithmeticError> {
-        let minor = self
-            .minor
-            .checked_mul(percent)
-            .ok_or(MoneyArithmeticError::Overflow)?
-            / 100;
-        Ok(Money {
-            minor,
-            currency: self.currency,
-        })
+        let minor = self.minor.checked_mul(percent).ok_or(MoneyArithmeticError::Overflow)? / 100;
+        Ok(Money { minor, currency: self.currency })
     }
 
     pub fn min(self, other: Money) -> Money {
         debug_assert_eq!(self.currency, other.currency);
-        if other.minor < self.minor {
-            other
-        } else {
-            self
-        }
+        if other.minor < self.minor { other } else { self }
     }
 
     /// Compares two amounts of one currency.
@@ -291,73 +246,33 @@ mod tests {
             ("0", Currency::Usd, 0),
         ];
         for (text, currency, minor) in ok {
-            assert_eq!(
-                Money::parse_decimal(text, currency),
-                Ok(Money::from_minor(minor, currency)),
-                "{text}"
-            );
+            assert_eq!(Money::parse_decimal(text, currency), Ok(Money::from_minor(minor, currency)), "{text}");
         }
         let bad = ["", ".5", "5.", "1e3", "1,00", " 1", "abc", "1.2.3", "+1"];
         for text in bad {
-            assert!(
-                matches!(
-                    Money::parse_decimal(text, Currency::Usd),
-                    Err(AmountError::NotDecimal(_))
-                ),
-                "{text}"
-            );
+            assert!(matches!(Money::parse_decimal(text, Currency::Usd), Err(AmountError::NotDecimal(_))), "{text}");
         }
-        assert!(matches!(
-            Money::parse_decimal("1.001", Currency::Usd),
-            Err(AmountError::TooManyDecimals { .. })
-        ));
-        assert!(matches!(
-            Money::parse_decimal("100.5", Currency::Jpy),
-            Err(AmountError::TooManyDecimals { .. })
-        ));
-        assert!(matches!(
-            Money::parse_decimal("-1.00", Currency::Usd),
-            Err(AmountError::Negative(_))
-        ));
-        assert!(matches!(
-            Money::parse_decimal("99999999999999999999", Currency::Usd),
-            Err(AmountError::TooLarge(_))
-        ));
+        assert!(matches!(Money::parse_decimal("1.001", Currency::Usd), Err(AmountError::TooManyDecimals { .. })));
+        assert!(matches!(Money::parse_decimal("100.5", Currency::Jpy), Err(AmountError::TooManyDecimals { .. })));
+        assert!(matches!(Money::parse_decimal("-1.00", Currency::Usd), Err(AmountError::Negative(_))));
+        assert!(matches!(Money::parse_decimal("99999999999999999999", Currency::Usd), Err(AmountError::TooLarge(_))));
     }
 
     #[test]
     fn formats_with_the_currency_decimals() {
-        assert_eq!(
-            Money::from_minor(1400, Currency::Usd).to_decimal_string(),
-            "14.00"
-        );
-        assert_eq!(
-            Money::from_minor(5, Currency::Eur).to_decimal_string(),
-            "0.05"
-        );
-        assert_eq!(
-            Money::from_minor(100_000, Currency::Jpy).to_decimal_string(),
-            "100000"
-        );
-        assert_eq!(
-            Money::from_minor(-250, Currency::Usd).to_decimal_string(),
-            "-2.50"
-        );
+        assert_eq!(Money::from_minor(1400, Currency::Usd).to_decimal_string(), "14.00");
+        assert_eq!(Money::from_minor(5, Currency::Eur).to_decimal_string(), "0.05");
+        assert_eq!(Money::from_minor(100_000, Currency::Jpy).to_decimal_string(), "100000");
+        assert_eq!(Money::from_minor(-250, Currency::Usd).to_decimal_string(), "-2.50");
     }
 
     #[test]
     fn arithmetic_is_checked_and_refuses_mixed_currencies() {
         let usd = Money::from_minor(i64::MAX, Currency::Usd);
-        assert_eq!(
-            usd.checked_add(Money::from_minor(1, Currency::Usd)),
-            Err(MoneyArithmeticError::Overflow)
-        );
+        assert_eq!(usd.checked_add(Money::from_minor(1, Currency::Usd)), Err(MoneyArithmeticError::Overflow));
         assert_eq!(
             Money::zero(Currency::Usd).checked_add(Money::zero(Currency::Eur)),
-            Err(MoneyArithmeticError::CurrencyMismatch(
-                Currency::Usd,
-                Currency::Eur
-            ))
+            Err(MoneyArithmeticError::CurrencyMismatch(Currency::Usd, Currency::Eur))
         );
         assert_eq!(
             Money::from_minor(1999, Currency::Usd).checked_percent(15),

@@ -25,12 +25,9 @@ impl RefundDeclineReason {
     }
 
     pub fn parse(text: &str) -> Option<RefundDeclineReason> {
-        [
-            RefundDeclineReason::AmazonRejected,
-            RefundDeclineReason::ProcessingFailure,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == text)
+        [RefundDeclineReason::AmazonRejected, RefundDeclineReason::ProcessingFailure]
+            .into_iter()
+            .find(|r| r.as_str() == text)
     }
 }
 
@@ -82,15 +79,9 @@ pub fn refund_limit(captured: Money) -> Result<Money, DomainError> {
     let currency = captured.currency();
     let overage = captured
         .checked_percent(limits::REFUND_OVERAGE_PERCENT)?
-        .min(Money::from_minor(
-            limits::refund_overage_cap_minor(currency),
-            currency,
-        ));
+        .min(Money::from_minor(limits::refund_overage_cap_minor(currency), currency));
     let limit = captured.checked_add(overage)?;
-    Ok(limit.min(Money::from_minor(
-        limits::max_charge_amount_minor(currency),
-        currency,
-    )))
+    Ok(limit.min(Money::from_minor(limits::max_charge_amount_minor(currency), currency)))
 }
 
 /// Create Refund: only from Captured, in the charge's currency, at most 10 per charge, and
@@ -102,35 +93,22 @@ pub fn create_refund(
     now: Timestamp,
 ) -> Result<Refund, DomainError> {
     if permission.region == Region::Jp && request.soft_descriptor.is_some() {
-        return Err(DomainError::new(
-            ReasonCode::InvalidParameterValue,
-            "softDescriptor is not available in Japan",
-        ));
+        return Err(DomainError::new(ReasonCode::InvalidParameterValue, "softDescriptor is not available in Japan"));
     }
     if charge.state != ChargeState::Captured {
         return Err(DomainError::new(
             ReasonCode::InvalidChargeStatus,
-            format!(
-                "the charge is {}; only a Captured charge can be refunded",
-                charge.state.name()
-            ),
+            format!("the charge is {}; only a Captured charge can be refunded", charge.state.name()),
         ));
     }
     if request.amount.currency() != charge.amount.currency() {
         return Err(DomainError::new(
             ReasonCode::CurrencyMismatch,
-            format!(
-                "refundAmount is in {}, the charge in {}",
-                request.amount.currency(),
-                charge.amount.currency()
-            ),
+            format!("refundAmount is in {}, the charge in {}", request.amount.currency(), charge.amount.currency()),
         ));
     }
     if !request.amount.is_positive() {
-        return Err(DomainError::new(
-            ReasonCode::InvalidParameterValue,
-            "refundAmount must be greater than zero",
-        ));
+        return Err(DomainError::new(ReasonCode::InvalidParameterValue, "refundAmount must be greater than zero"));
     }
     if charge.refund_count >= limits::MAX_REFUNDS_PER_CHARGE {
         return Err(DomainError::new(
@@ -140,10 +118,7 @@ pub fn create_refund(
     }
     let captured = charge.capture_amount.unwrap_or(charge.amount);
     let limit = refund_limit(captured)?;
-    let total = charge
-        .refunded
-        .checked_add(charge.refund_pending)?
-        .checked_add(request.amount)?;
+    let total = charge.refunded.checked_add(charge.refund_pending)?.checked_add(request.amount)?;
     if total.exceeds(limit) {
         return Err(DomainError::new(
             ReasonCode::TransactionAmountExceeded,
@@ -173,10 +148,7 @@ pub fn settle_refund(
     now: Timestamp,
 ) -> Result<(), DomainError> {
     if refund.state != RefundState::RefundInitiated {
-        return Err(DomainError::new(
-            ReasonCode::InvalidRequest,
-            "only a RefundInitiated refund can settle",
-        ));
+        return Err(DomainError::new(ReasonCode::InvalidRequest, "only a RefundInitiated refund can settle"));
     }
     charge.refund_pending = charge.refund_pending.checked_sub(refund.amount)?;
     refund.state = match outcome {

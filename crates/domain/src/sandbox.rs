@@ -54,10 +54,7 @@ impl SandboxCard {
     /// Whether a charge permission can hold this card. 3064 and 3434 act during checkout
     /// only, so no permission ever carries them.
     pub fn usable_for_charges(self) -> bool {
-        !matches!(
-            self,
-            SandboxCard::BuyerCancels | SandboxCard::CheckoutDeclined
-        )
+        !matches!(self, SandboxCard::BuyerCancels | SandboxCard::CheckoutDeclined)
     }
 }
 
@@ -82,29 +79,19 @@ pub enum PendingResolution {
 /// The sandbox processor's answer for a card. The pending cards need
 /// `canHandlePendingAuthorization: true`; without it Amazon could not answer in time, so
 /// the call is declined `TransactionTimedOut` (seeds 003).
-pub fn authorize(
-    card: SandboxCard,
-    can_handle_pending: bool,
-) -> Result<AuthorizationOutcome, DomainError> {
+pub fn authorize(card: SandboxCard, can_handle_pending: bool) -> Result<AuthorizationOutcome, DomainError> {
     match card {
         SandboxCard::Success(_) => Ok(AuthorizationOutcome::Approved),
-        SandboxCard::PendingThenAuthorized | SandboxCard::PendingThenHardDeclined
-            if !can_handle_pending =>
-        {
-            Ok(AuthorizationOutcome::Declined(
-                DeclineReason::TransactionTimedOut,
-            ))
+        SandboxCard::PendingThenAuthorized | SandboxCard::PendingThenHardDeclined if !can_handle_pending => {
+            Ok(AuthorizationOutcome::Declined(DeclineReason::TransactionTimedOut))
         }
-        SandboxCard::PendingThenAuthorized => Ok(AuthorizationOutcome::Pending {
-            then: PendingResolution::Authorized,
-        }),
-        SandboxCard::PendingThenHardDeclined => Ok(AuthorizationOutcome::Pending {
-            then: PendingResolution::Declined(DeclineReason::HardDeclined),
-        }),
-        SandboxCard::BuyerCancels | SandboxCard::CheckoutDeclined => Err(DomainError::new(
-            ReasonCode::InvalidParameterValue,
-            "cards 3064 and 3434 act during checkout only",
-        )),
+        SandboxCard::PendingThenAuthorized => Ok(AuthorizationOutcome::Pending { then: PendingResolution::Authorized }),
+        SandboxCard::PendingThenHardDeclined => {
+            Ok(AuthorizationOutcome::Pending { then: PendingResolution::Declined(DeclineReason::HardDeclined) })
+        }
+        SandboxCard::BuyerCancels | SandboxCard::CheckoutDeclined => {
+            Err(DomainError::new(ReasonCode::InvalidParameterValue, "cards 3064 and 3434 act during checkout only"))
+        }
     }
 }
 
@@ -117,30 +104,14 @@ mod tests {
         let table = [
             ("1111", false, AuthorizationOutcome::Approved),
             ("0000", true, AuthorizationOutcome::Approved),
-            (
-                "0701",
-                true,
-                AuthorizationOutcome::Pending {
-                    then: PendingResolution::Authorized,
-                },
-            ),
+            ("0701", true, AuthorizationOutcome::Pending { then: PendingResolution::Authorized }),
             (
                 "4354",
                 true,
-                AuthorizationOutcome::Pending {
-                    then: PendingResolution::Declined(DeclineReason::HardDeclined),
-                },
+                AuthorizationOutcome::Pending { then: PendingResolution::Declined(DeclineReason::HardDeclined) },
             ),
-            (
-                "0701",
-                false,
-                AuthorizationOutcome::Declined(DeclineReason::TransactionTimedOut),
-            ),
-            (
-                "4354",
-                false,
-                AuthorizationOutcome::Declined(DeclineReason::TransactionTimedOut),
-            ),
+            ("0701", false, AuthorizationOutcome::Declined(DeclineReason::TransactionTimedOut)),
+            ("4354", false, AuthorizationOutcome::Declined(DeclineReason::TransactionTimedOut)),
         ];
         for (card, pending_ok, expected) in table {
             let card = SandboxCard::parse(card).unwrap();
@@ -148,9 +119,6 @@ mod tests {
         }
         assert!(SandboxCard::parse("1234").is_none());
         assert!(!SandboxCard::parse("3064").unwrap().usable_for_charges());
-        assert_eq!(
-            SandboxCard::parse("4444").unwrap().payment_descriptor(),
-            "Visa ****4444"
-        );
+        assert_eq!(SandboxCard::parse("4444").unwrap().payment_descriptor(), "Visa ****4444");
     }
 }

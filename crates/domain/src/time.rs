@@ -37,11 +37,7 @@ impl Timestamp {
         let month = Month::try_from((total.rem_euclid(12) + 1) as u8).expect("1..=12");
         let day = dt.day().min(time::util::days_in_month(month, year));
         let date = Date::from_calendar_date(year, month, day).expect("clamped day is valid");
-        Timestamp(
-            PrimitiveDateTime::new(date, dt.time())
-                .assume_utc()
-                .unix_timestamp(),
-        )
+        Timestamp(PrimitiveDateTime::new(date, dt.time()).assume_utc().unix_timestamp())
     }
 
     /// Midnight UTC of the first day of this instant's calendar month: monthly limits
@@ -49,11 +45,7 @@ impl Timestamp {
     pub fn month_start(self) -> Timestamp {
         let dt = self.to_datetime();
         let date = Date::from_calendar_date(dt.year(), dt.month(), 1).expect("day 1 exists");
-        Timestamp(
-            PrimitiveDateTime::new(date, Time::MIDNIGHT)
-                .assume_utc()
-                .unix_timestamp(),
-        )
+        Timestamp(PrimitiveDateTime::new(date, Time::MIDNIGHT).assume_utc().unix_timestamp())
     }
 }
 
@@ -62,14 +54,8 @@ mod tests {
     use super::*;
 
     fn ts(s: &str) -> Timestamp {
-        let format =
-            time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-        Timestamp(
-            PrimitiveDateTime::parse(s, format)
-                .unwrap()
-                .assume_utc()
-                .unix_timestamp(),
-        )
+        let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+        Timestamp(PrimitiveDateTime::parse(s, format).unwrap().assume_utc().unix_timestamp())
     }
 
     #[test]
@@ -81,23 +67,13 @@ mod tests {
             ("2024-12-01 23:59:59", 1, "2025-01-01 23:59:59"),
         ];
         for (start, months, expected) in cases {
-            assert_eq!(
-                ts(start).plus_months(months),
-                ts(expected),
-                "{start} + {months}"
-            );
+            assert_eq!(ts(start).plus_months(months), ts(expected), "{start} + {months}");
         }
     }
 
     #[test]
     fn month_start_is_midnight_of_the_first() {
-        assert_eq!(
-            ts("2024-02-29 13:14:15").month_start(),
-            ts("2024-02-01 00:00:00")
-        );
-        assert_eq!(
-            ts("2024-03-01 00:00:00").month_start(),
-            ts("2024-03-01 00:00:00")
-        );
+        assert_eq!(ts("2024-02-29 13:14:15").month_start(), ts("2024-02-01 00:00:00"));
+        assert_eq!(ts("2024-03-01 00:00:00").month_start(), ts("2024-03-01 00:00:00"));
     }
 }

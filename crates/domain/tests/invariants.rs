@@ -10,38 +10,15 @@ use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
 enum Op {
-    Create {
-        amount: i64,
-        capture_now: bool,
-        outcome: u8,
-    },
-    Capture {
-        charge: usize,
-        amount: i64,
-    },
-    Cancel {
-        charge: usize,
-    },
-    Resolve {
-        charge: usize,
-    },
-    CompleteCapture {
-        charge: usize,
-    },
-    Refund {
-        charge: usize,
-        amount: i64,
-    },
-    SettleRefund {
-        refund: usize,
-        ok: bool,
-    },
-    Close {
-        cancel_pending: bool,
-    },
-    Wait {
-        seconds: i64,
-    },
+    Create { amount: i64, capture_now: bool, outcome: u8 },
+    Capture { charge: usize, amount: i64 },
+    Cancel { charge: usize },
+    Resolve { charge: usize },
+    CompleteCapture { charge: usize },
+    Refund { charge: usize, amount: i64 },
+    SettleRefund { refund: usize, ok: bool },
+    Close { cancel_pending: bool },
+    Wait { seconds: i64 },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -70,12 +47,8 @@ fn outcome(code: u8) -> AuthorizationOutcome {
     match code {
         0 => AuthorizationOutcome::Declined(DeclineReason::SoftDeclined),
         1 => AuthorizationOutcome::Declined(DeclineReason::HardDeclined),
-        2 => AuthorizationOutcome::Pending {
-            then: PendingResolution::Authorized,
-        },
-        3 => AuthorizationOutcome::Pending {
-            then: PendingResolution::Declined(DeclineReason::HardDeclined),
-        },
+        2 => AuthorizationOutcome::Pending { then: PendingResolution::Authorized },
+        3 => AuthorizationOutcome::Pending { then: PendingResolution::Declined(DeclineReason::HardDeclined) },
         _ => AuthorizationOutcome::Approved,
     }
 }
@@ -85,16 +58,8 @@ fn usd(minor: i64) -> Money {
 }
 
 fn check_invariants(permission: &ChargePermission, charges: &[Charge], refunds: &[Refund]) {
-    let open: i64 = charges
-        .iter()
-        .filter(|c| c.state.is_open())
-        .map(|c| c.amount.minor())
-        .sum();
-    assert_eq!(
-        permission.open_authorized.minor(),
-        open,
-        "open authorizations match the open charges"
-    );
+    let open: i64 = charges.iter().filter(|c| c.state.is_open()).map(|c| c.amount.minor()).sum();
+    assert_eq!(permission.open_authorized.minor(), open, "open authorizations match the open charges");
     let balance = permission.amount_balance();
     assert!(balance.minor() >= 0 && !balance.exceeds(permission.amount_limit));
     if permission.kind == PermissionType::OneTime {
@@ -105,16 +70,12 @@ fn check_invariants(permission: &ChargePermission, charges: &[Charge], refunds: 
             .sum();
         assert_eq!(permission.captured.minor(), captured);
         assert!(
-            permission.captured.minor() + permission.open_authorized.minor()
-                <= permission.amount_limit.minor(),
+            permission.captured.minor() + permission.open_authorized.minor() <= permission.amount_limit.minor(),
             "captured + authorized <= limit"
         );
         assert!(permission.charges_created <= 25);
     } else {
-        assert!(
-            permission.period_used.minor() <= permission.amount_limit.minor(),
-            "monthly use <= monthly limit"
-        );
+        assert!(permission.period_used.minor() <= permission.amount_limit.minor(), "monthly use <= monthly limit");
         assert!(permission.period_used.minor() >= 0);
     }
     for charge in charges {
@@ -122,11 +83,7 @@ fn check_invariants(permission: &ChargePermission, charges: &[Charge], refunds: 
             assert!(!captured.exceeds(charge.amount), "captured <= authorized");
             let limit = refund::refund_limit(captured).unwrap();
             assert!(
-                !charge
-                    .refunded
-                    .checked_add(charge.refund_pending)
-                    .unwrap()
-                    .exceeds(limit),
+                !charge.refunded.checked_add(charge.refund_pending).unwrap().exceeds(limit),
                 "refunded <= refund limit"
             );
         } else {

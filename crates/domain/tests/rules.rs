@@ -59,14 +59,7 @@ fn request(amount: Money) -> CreateCharge {
 }
 
 fn authorize(permission: &mut ChargePermission, amount: Money, now: Timestamp) -> Charge {
-    match charge::create_charge(
-        permission,
-        request(amount),
-        AuthorizationOutcome::Approved,
-        now,
-    )
-    .unwrap()
-    {
+    match charge::create_charge(permission, request(amount), AuthorizationOutcome::Approved, now).unwrap() {
         ChargeCreation::Created(charge) => charge,
         ChargeCreation::Declined(e) => panic!("declined: {e}"),
     }
@@ -89,10 +82,7 @@ fn create_charge_refusals_come_in_precedence_order() {
         Case {
             name: "soft descriptor without captureNow",
             setup: |_| {},
-            request: CreateCharge {
-                soft_descriptor: soft.clone(),
-                ..request(usd(100))
-            },
+            request: CreateCharge { soft_descriptor: soft.clone(), ..request(usd(100)) },
             expected: ReasonCode::InvalidParameterCombination,
         },
         Case {
@@ -119,10 +109,7 @@ fn create_charge_refusals_come_in_precedence_order() {
                 charge::close_permission(
                     p,
                     &mut [],
-                    ClosePermission {
-                        closure_reason: "x".into(),
-                        cancel_pending_charges: false,
-                    },
+                    ClosePermission { closure_reason: "x".into(), cancel_pending_charges: false },
                     T0,
                 )
                 .unwrap();
@@ -132,9 +119,7 @@ fn create_charge_refusals_come_in_precedence_order() {
         },
         Case {
             name: "non-chargeable permission",
-            setup: |p| {
-                p.state = PermissionState::NonChargeable(NonChargeableReason::PaymentMethodInvalid)
-            },
+            setup: |p| p.state = PermissionState::NonChargeable(NonChargeableReason::PaymentMethodInvalid),
             request: request(usd(100)),
             expected: ReasonCode::InvalidChargePermissionStatus,
         },
@@ -155,45 +140,24 @@ fn create_charge_refusals_come_in_precedence_order() {
         let mut permission = one_time(10_000);
         (case.setup)(&mut permission);
         let before = permission.clone();
-        let result = charge::create_charge(
-            &mut permission,
-            case.request,
-            AuthorizationOutcome::Approved,
-            T0,
-        );
+        let result = charge::create_charge(&mut permission, case.request, AuthorizationOutcome::Approved, T0);
         assert_eq!(code_of(result), case.expected, "{}", case.name);
-        assert_eq!(
-            permission, before,
-            "{}: a refusal changes nothing",
-            case.name
-        );
+        assert_eq!(permission, before, "{}: a refusal changes nothing", case.name);
     }
 }
 
 #[test]
 fn the_per_charge_maximum_is_per_currency() {
-    let mut jp = permission_in(
-        Region::Jp,
-        PermissionType::OneTime,
-        Some(Money::from_minor(20_000_000, Currency::Jpy)),
-    );
+    let mut jp = permission_in(Region::Jp, PermissionType::OneTime, Some(Money::from_minor(20_000_000, Currency::Jpy)));
     let over = request(Money::from_minor(10_000_001, Currency::Jpy));
     assert_eq!(
-        code_of(charge::create_charge(
-            &mut jp,
-            over,
-            AuthorizationOutcome::Approved,
-            T0
-        )),
+        code_of(charge::create_charge(&mut jp, over, AuthorizationOutcome::Approved, T0)),
         ReasonCode::TransactionAmountExceeded
     );
     let at = request(Money::from_minor(10_000_000, Currency::Jpy));
     assert!(charge::create_charge(&mut jp, at, AuthorizationOutcome::Approved, T0).is_ok());
-    let mut eu = permission_in(
-        Region::Eu,
-        PermissionType::OneTime,
-        Some(Money::from_minor(100_000_000, Currency::Eur)),
-    );
+    let mut eu =
+        permission_in(Region::Eu, PermissionType::OneTime, Some(Money::from_minor(100_000_000, Currency::Eur)));
     let at = request(Money::from_minor(15_000_000, Currency::Eur));
     assert!(charge::create_charge(&mut eu, at, AuthorizationOutcome::Approved, T0).is_ok());
 }
@@ -202,34 +166,18 @@ fn the_per_charge_maximum_is_per_currency() {
 fn soft_descriptors_need_capture_now_and_are_refused_in_japan() {
     let soft = Some(SoftDescriptor::parse("Descriptor").unwrap());
     let mut na = one_time(10_000);
-    let with = CreateCharge {
-        capture_now: true,
-        soft_descriptor: soft.clone(),
-        ..request(usd(100))
-    };
+    let with = CreateCharge { capture_now: true, soft_descriptor: soft.clone(), ..request(usd(100)) };
     let ChargeCreation::Created(created) =
         charge::create_charge(&mut na, with, AuthorizationOutcome::Approved, T0).unwrap()
     else {
         panic!()
     };
     assert_eq!(created.soft_descriptor.unwrap().as_str(), "Descriptor");
-    let mut jp = permission_in(
-        Region::Jp,
-        PermissionType::OneTime,
-        Some(Money::from_minor(10_000, Currency::Jpy)),
-    );
-    let with = CreateCharge {
-        capture_now: true,
-        soft_descriptor: soft,
-        ..request(Money::from_minor(100, Currency::Jpy))
-    };
+    let mut jp = permission_in(Region::Jp, PermissionType::OneTime, Some(Money::from_minor(10_000, Currency::Jpy)));
+    let with =
+        CreateCharge { capture_now: true, soft_descriptor: soft, ..request(Money::from_minor(100, Currency::Jpy)) };
     assert_eq!(
-        code_of(charge::create_charge(
-            &mut jp,
-            with,
-            AuthorizationOutcome::Approved,
-            T0
-        )),
+        code_of(charge::create_charge(&mut jp, with, AuthorizationOutcome::Approved, T0)),
         ReasonCode::InvalidParameterValue
     );
 }
@@ -242,12 +190,7 @@ fn a_one_time_permission_allows_25_charges() {
         assert_eq!(charge.state, ChargeState::Authorized);
     }
     assert_eq!(
-        code_of(charge::create_charge(
-            &mut permission,
-            request(usd(100)),
-            AuthorizationOutcome::Approved,
-            T0
-        )),
+        code_of(charge::create_charge(&mut permission, request(usd(100)), AuthorizationOutcome::Approved, T0)),
         ReasonCode::TransactionCountExceeded
     );
     assert_eq!(permission.charges_created, 25);
@@ -259,69 +202,29 @@ fn a_one_time_permission_allows_25_charges() {
 }
 
 #[test]
-fn balance_counts_captures_and_open_authorizations_and_the_permission_closes_when_all_is_captured()
-{
+fn balance_counts_captures_and_open_authorizations_and_the_permission_closes_when_all_is_captured() {
     let mut permission = one_time(10_000);
     let mut first = authorize(&mut permission, usd(6_000), T0);
     assert_eq!(permission.amount_balance(), usd(4_000));
     assert_eq!(
-        code_of(charge::create_charge(
-            &mut permission,
-            request(usd(4_001)),
-            AuthorizationOutcome::Approved,
-            T0
-        )),
+        code_of(charge::create_charge(&mut permission, request(usd(4_001)), AuthorizationOutcome::Approved, T0)),
         ReasonCode::TransactionAmountExceeded
     );
     let mut second = authorize(&mut permission, usd(4_000), T0);
     assert_eq!(permission.amount_balance(), usd(0));
-    assert_eq!(
-        permission.state,
-        PermissionState::Chargeable,
-        "open authorizations alone do not close it"
-    );
+    assert_eq!(permission.state, PermissionState::Chargeable, "open authorizations alone do not close it");
     // Capturing less than authorized releases the rest.
-    charge::capture(
-        &mut permission,
-        &mut first,
-        CaptureCharge {
-            amount: usd(5_000),
-            soft_descriptor: None,
-        },
-        T0,
-    )
-    .unwrap();
+    charge::capture(&mut permission, &mut first, CaptureCharge { amount: usd(5_000), soft_descriptor: None }, T0)
+        .unwrap();
     assert_eq!(permission.amount_balance(), usd(1_000));
     assert_eq!(permission.captured, usd(5_000));
-    charge::capture(
-        &mut permission,
-        &mut second,
-        CaptureCharge {
-            amount: usd(4_000),
-            soft_descriptor: None,
-        },
-        T0,
-    )
-    .unwrap();
+    charge::capture(&mut permission, &mut second, CaptureCharge { amount: usd(4_000), soft_descriptor: None }, T0)
+        .unwrap();
     assert_eq!(permission.state, PermissionState::Chargeable);
     let mut third = authorize(&mut permission, usd(1_000), T0);
-    charge::capture(
-        &mut permission,
-        &mut third,
-        CaptureCharge {
-            amount: usd(1_000),
-            soft_descriptor: None,
-        },
-        T0,
-    )
-    .unwrap();
-    assert_eq!(
-        permission.state,
-        PermissionState::Closed {
-            reason: None,
-            description: None
-        }
-    );
+    charge::capture(&mut permission, &mut third, CaptureCharge { amount: usd(1_000), soft_descriptor: None }, T0)
+        .unwrap();
+    assert_eq!(permission.state, PermissionState::Closed { reason: None, description: None });
     assert_eq!(permission.amount_balance(), usd(0));
 }
 
@@ -330,10 +233,7 @@ fn capture_now_captures_and_closes_a_fully_used_one_time_permission() {
     let mut permission = one_time(1_400);
     let ChargeCreation::Created(charge) = charge::create_charge(
         &mut permission,
-        CreateCharge {
-            capture_now: true,
-            ..request(usd(1_400))
-        },
+        CreateCharge { capture_now: true, ..request(usd(1_400)) },
         AuthorizationOutcome::Approved,
         T0,
     )
@@ -393,16 +293,7 @@ fn capture_rules() {
         Case {
             name: "second capture",
             prepare: |p, c| {
-                charge::capture(
-                    p,
-                    c,
-                    CaptureCharge {
-                        amount: usd(10),
-                        soft_descriptor: None,
-                    },
-                    T0,
-                )
-                .unwrap()
+                charge::capture(p, c, CaptureCharge { amount: usd(10), soft_descriptor: None }, T0).unwrap()
             },
             amount: usd(10),
             at: T0,
@@ -451,10 +342,7 @@ fn capture_rules() {
         let result = charge::capture(
             &mut permission,
             &mut charge,
-            CaptureCharge {
-                amount: case.amount,
-                soft_descriptor: None,
-            },
+            CaptureCharge { amount: case.amount, soft_descriptor: None },
             case.at,
         );
         match case.expected {
@@ -472,25 +360,12 @@ fn an_asynchronous_capture_holds_the_balance_until_it_completes() {
     let mut permission = one_time(1_000);
     let mut charge = authorize(&mut permission, usd(1_000), T0);
     let later = T0.plus_seconds(8 * DAY);
-    charge::capture(
-        &mut permission,
-        &mut charge,
-        CaptureCharge {
-            amount: usd(1_000),
-            soft_descriptor: None,
-        },
-        later,
-    )
-    .unwrap();
+    charge::capture(&mut permission, &mut charge, CaptureCharge { amount: usd(1_000), soft_descriptor: None }, later)
+        .unwrap();
     assert_eq!(charge.state, ChargeState::CaptureInitiated);
     assert_eq!(permission.captured, usd(0));
     assert_eq!(
-        code_of(charge::cancel(
-            &mut permission,
-            &mut charge,
-            "r".into(),
-            later
-        )),
+        code_of(charge::cancel(&mut permission, &mut charge, "r".into(), later)),
         ReasonCode::InvalidChargeStatus
     );
     charge::complete_capture(&mut permission, &mut charge, later.plus_seconds(30)).unwrap();
@@ -503,18 +378,9 @@ fn an_asynchronous_capture_holds_the_balance_until_it_completes() {
 fn authorizations_expire_unused_after_30_days_and_release_the_balance() {
     let mut permission = one_time(1_000);
     let mut charge = authorize(&mut permission, usd(1_000), T0);
-    assert!(
-        !charge::expire_charge_if_due(&mut permission, &mut charge, T0.plus_seconds(30 * DAY - 1))
-            .unwrap()
-    );
-    assert!(
-        charge::expire_charge_if_due(&mut permission, &mut charge, T0.plus_seconds(30 * DAY))
-            .unwrap()
-    );
-    assert_eq!(
-        charge.state,
-        ChargeState::Canceled(CancelReason::ExpiredUnused)
-    );
+    assert!(!charge::expire_charge_if_due(&mut permission, &mut charge, T0.plus_seconds(30 * DAY - 1)).unwrap());
+    assert!(charge::expire_charge_if_due(&mut permission, &mut charge, T0.plus_seconds(30 * DAY)).unwrap());
+    assert_eq!(charge.state, ChargeState::Canceled(CancelReason::ExpiredUnused));
     assert_eq!(permission.amount_balance(), usd(1_000));
     assert_eq!(charge.expires_at, T0.plus_seconds(30 * DAY));
 }
@@ -524,13 +390,8 @@ fn cancel_is_allowed_from_authorization_initiated_and_authorized_only() {
     let mut permission = one_time(10_000);
     let mut pending = match charge::create_charge(
         &mut permission,
-        CreateCharge {
-            can_handle_pending_authorization: true,
-            ..request(usd(100))
-        },
-        AuthorizationOutcome::Pending {
-            then: PendingResolution::Authorized,
-        },
+        CreateCharge { can_handle_pending_authorization: true, ..request(usd(100)) },
+        AuthorizationOutcome::Pending { then: PendingResolution::Authorized },
         T0,
     )
     .unwrap()
@@ -540,38 +401,17 @@ fn cancel_is_allowed_from_authorization_initiated_and_authorized_only() {
     };
     assert_eq!(pending.state, ChargeState::AuthorizationInitiated);
     charge::cancel(&mut permission, &mut pending, "out of stock".into(), T0).unwrap();
-    assert_eq!(
-        pending.state,
-        ChargeState::Canceled(CancelReason::MerchantCanceled)
-    );
+    assert_eq!(pending.state, ChargeState::Canceled(CancelReason::MerchantCanceled));
     assert_eq!(pending.reason_description.as_deref(), Some("out of stock"));
     assert_eq!(
-        code_of(charge::cancel(
-            &mut permission,
-            &mut pending,
-            "again".into(),
-            T0
-        )),
+        code_of(charge::cancel(&mut permission, &mut pending, "again".into(), T0)),
         ReasonCode::InvalidChargeStatus
     );
     let mut captured = authorize(&mut permission, usd(100), T0);
-    charge::capture(
-        &mut permission,
-        &mut captured,
-        CaptureCharge {
-            amount: usd(100),
-            soft_descriptor: None,
-        },
-        T0,
-    )
-    .unwrap();
+    charge::capture(&mut permission, &mut captured, CaptureCharge { amount: usd(100), soft_descriptor: None }, T0)
+        .unwrap();
     assert_eq!(
-        code_of(charge::cancel(
-            &mut permission,
-            &mut captured,
-            "r".into(),
-            T0
-        )),
+        code_of(charge::cancel(&mut permission, &mut captured, "r".into(), T0)),
         ReasonCode::InvalidChargeStatus
     );
     assert_eq!(permission.amount_balance(), usd(9_900));
@@ -580,16 +420,11 @@ fn cancel_is_allowed_from_authorization_initiated_and_authorized_only() {
 #[test]
 fn pending_authorizations_resolve_to_authorized_or_declined() {
     let mut permission = permission_in(Region::Na, PermissionType::Recurring, None);
-    let pending = CreateCharge {
-        can_handle_pending_authorization: true,
-        ..request(usd(100))
-    };
+    let pending = CreateCharge { can_handle_pending_authorization: true, ..request(usd(100)) };
     let ChargeCreation::Created(mut ok) = charge::create_charge(
         &mut permission,
         pending.clone(),
-        AuthorizationOutcome::Pending {
-            then: PendingResolution::Authorized,
-        },
+        AuthorizationOutcome::Pending { then: PendingResolution::Authorized },
         T0,
     )
     .unwrap() else {
@@ -600,89 +435,36 @@ fn pending_authorizations_resolve_to_authorized_or_declined() {
     let ChargeCreation::Created(mut bad) = charge::create_charge(
         &mut permission,
         pending,
-        AuthorizationOutcome::Pending {
-            then: PendingResolution::Declined(DeclineReason::HardDeclined),
-        },
+        AuthorizationOutcome::Pending { then: PendingResolution::Declined(DeclineReason::HardDeclined) },
         T0,
     )
     .unwrap() else {
         panic!()
     };
     charge::resolve_authorization(&mut permission, &mut bad, T0.plus_seconds(30)).unwrap();
-    assert_eq!(
-        bad.state,
-        ChargeState::Declined(DeclineReason::HardDeclined)
-    );
-    assert_eq!(
-        permission.state,
-        PermissionState::NonChargeable(NonChargeableReason::PaymentMethodInvalid)
-    );
-    assert_eq!(
-        permission.period_used,
-        usd(100),
-        "the declined amount is released"
-    );
+    assert_eq!(bad.state, ChargeState::Declined(DeclineReason::HardDeclined));
+    assert_eq!(permission.state, PermissionState::NonChargeable(NonChargeableReason::PaymentMethodInvalid));
+    assert_eq!(permission.period_used, usd(100), "the declined amount is released");
 }
 
 #[test]
 fn synchronous_declines_create_no_charge_and_have_their_consequences() {
     let cases = [
-        (
-            PermissionType::Recurring,
-            DeclineReason::HardDeclined,
-            ReasonCode::HardDeclined,
-            "NonChargeable",
-        ),
-        (
-            PermissionType::PaymentMethodOnFile,
-            DeclineReason::HardDeclined,
-            ReasonCode::HardDeclined,
-            "NonChargeable",
-        ),
-        (
-            PermissionType::OneTime,
-            DeclineReason::HardDeclined,
-            ReasonCode::HardDeclined,
-            "Chargeable",
-        ),
-        (
-            PermissionType::Recurring,
-            DeclineReason::SoftDeclined,
-            ReasonCode::SoftDeclined,
-            "Chargeable",
-        ),
-        (
-            PermissionType::Recurring,
-            DeclineReason::TransactionTimedOut,
-            ReasonCode::TransactionTimedOut,
-            "Chargeable",
-        ),
-        (
-            PermissionType::Recurring,
-            DeclineReason::ProcessingFailure,
-            ReasonCode::ProcessingFailure,
-            "Chargeable",
-        ),
-        (
-            PermissionType::OneTime,
-            DeclineReason::AmazonRejected,
-            ReasonCode::AmazonRejected,
-            "Closed",
-        ),
+        (PermissionType::Recurring, DeclineReason::HardDeclined, ReasonCode::HardDeclined, "NonChargeable"),
+        (PermissionType::PaymentMethodOnFile, DeclineReason::HardDeclined, ReasonCode::HardDeclined, "NonChargeable"),
+        (PermissionType::OneTime, DeclineReason::HardDeclined, ReasonCode::HardDeclined, "Chargeable"),
+        (PermissionType::Recurring, DeclineReason::SoftDeclined, ReasonCode::SoftDeclined, "Chargeable"),
+        (PermissionType::Recurring, DeclineReason::TransactionTimedOut, ReasonCode::TransactionTimedOut, "Chargeable"),
+        (PermissionType::Recurring, DeclineReason::ProcessingFailure, ReasonCode::ProcessingFailure, "Chargeable"),
+        (PermissionType::OneTime, DeclineReason::AmazonRejected, ReasonCode::AmazonRejected, "Closed"),
     ];
     for (kind, reason, code, state) in cases {
         let limit = (kind == PermissionType::OneTime).then_some(usd(10_000));
         let mut permission = permission_in(Region::Na, kind, limit);
-        let outcome = charge::create_charge(
-            &mut permission,
-            request(usd(100)),
-            AuthorizationOutcome::Declined(reason),
-            T0,
-        )
-        .unwrap();
-        let ChargeCreation::Declined(error) = outcome else {
-            panic!("{reason:?} created a charge")
-        };
+        let outcome =
+            charge::create_charge(&mut permission, request(usd(100)), AuthorizationOutcome::Declined(reason), T0)
+                .unwrap();
+        let ChargeCreation::Declined(error) = outcome else { panic!("{reason:?} created a charge") };
         assert_eq!(error.code, code);
         assert_eq!(permission.state.name(), state, "{kind:?} {reason:?}");
         assert_eq!(permission.charges_created, 0);
@@ -693,21 +475,13 @@ fn synchronous_declines_create_no_charge_and_have_their_consequences() {
 
 #[test]
 fn monthly_limits_hold_for_recurring_and_saved_wallet_and_reset_on_the_first() {
-    let cases = [
-        (PermissionType::Recurring, 1_000_00),
-        (PermissionType::PaymentMethodOnFile, 15_000_00),
-    ];
+    let cases = [(PermissionType::Recurring, 1_000_00), (PermissionType::PaymentMethodOnFile, 15_000_00)];
     for (kind, limit) in cases {
         let mut permission = permission_in(Region::Na, kind, None);
         assert_eq!(permission.amount_limit, usd(limit));
         authorize(&mut permission, usd(limit - 100), T0);
         assert_eq!(
-            code_of(charge::create_charge(
-                &mut permission,
-                request(usd(101)),
-                AuthorizationOutcome::Approved,
-                T0
-            )),
+            code_of(charge::create_charge(&mut permission, request(usd(101)), AuthorizationOutcome::Approved, T0)),
             ReasonCode::PeriodicAmountExceeded
         );
         authorize(&mut permission, usd(100), T0);
@@ -727,10 +501,7 @@ fn monthly_limits_hold_for_recurring_and_saved_wallet_and_reset_on_the_first() {
     let jp = permission_in(Region::Jp, PermissionType::Recurring, None);
     assert_eq!(jp.amount_limit, Money::from_minor(100_000, Currency::Jpy));
     let jp_wallet = permission_in(Region::Jp, PermissionType::PaymentMethodOnFile, None);
-    assert_eq!(
-        jp_wallet.amount_limit,
-        Money::from_minor(2_000_000, Currency::Jpy)
-    );
+    assert_eq!(jp_wallet.amount_limit, Money::from_minor(2_000_000, Currency::Jpy));
 }
 
 #[test]
@@ -740,24 +511,14 @@ fn permissions_expire_by_type() {
     let mut expiring = one_time.clone();
     assert!(!expiring.advance_to(T0.plus_seconds(180 * DAY - 1)));
     assert!(expiring.advance_to(T0.plus_seconds(180 * DAY)));
-    assert_eq!(
-        expiring.state,
-        PermissionState::Closed {
-            reason: Some(ClosureReason::Expired),
-            description: None
-        }
-    );
+    assert_eq!(expiring.state, PermissionState::Closed { reason: Some(ClosureReason::Expired), description: None });
     let wallet = permission_in(Region::Na, PermissionType::PaymentMethodOnFile, None);
     assert_eq!(wallet.expires_at, None);
     let mut recurring = permission_in(Region::Na, PermissionType::Recurring, None);
     assert_eq!(recurring.expires_at, Some(T0.plus_months(13)));
     let later = T0.plus_seconds(100 * DAY);
     authorize(&mut recurring, usd(1), later);
-    assert_eq!(
-        recurring.expires_at,
-        Some(later.plus_months(13)),
-        "a charge keeps a recurring permission alive"
-    );
+    assert_eq!(recurring.expires_at, Some(later.plus_months(13)), "a charge keeps a recurring permission alive");
     let mut extended = new_permission(PermissionType::OneTime, Some(usd(1)));
     extended.extend_expiration = true;
     let extended = ChargePermission::create(
@@ -784,154 +545,79 @@ fn creating_permissions_checks_type_currency_and_card() {
         .map(|_| ())
     };
     assert_eq!(
-        make(Region::Na, new_permission(PermissionType::OneTime, None))
-            .unwrap_err()
-            .code,
+        make(Region::Na, new_permission(PermissionType::OneTime, None)).unwrap_err().code,
         ReasonCode::MissingParameterValue
     );
     assert_eq!(
-        make(
-            Region::Na,
-            new_permission(PermissionType::OneTime, Some(usd(0)))
-        )
-        .unwrap_err()
-        .code,
+        make(Region::Na, new_permission(PermissionType::OneTime, Some(usd(0)))).unwrap_err().code,
         ReasonCode::InvalidParameterValue
     );
     assert_eq!(
-        make(
-            Region::Na,
-            new_permission(
-                PermissionType::OneTime,
-                Some(Money::from_minor(1, Currency::Eur))
-            )
-        )
-        .unwrap_err()
-        .code,
+        make(Region::Na, new_permission(PermissionType::OneTime, Some(Money::from_minor(1, Currency::Eur))))
+            .unwrap_err()
+            .code,
         ReasonCode::InvalidParameterValue
     );
     assert_eq!(
-        make(
-            Region::Na,
-            new_permission(PermissionType::Recurring, Some(usd(1)))
-        )
-        .unwrap_err()
-        .code,
+        make(Region::Na, new_permission(PermissionType::Recurring, Some(usd(1)))).unwrap_err().code,
         ReasonCode::InvalidParameterCombination
     );
     let mut aud_recurring = new_permission(PermissionType::Recurring, None);
     aud_recurring.currency = Some(Currency::Aud);
-    assert_eq!(
-        make(Region::Eu, aud_recurring).unwrap_err().code,
-        ReasonCode::InvalidParameterValue
-    );
+    assert_eq!(make(Region::Eu, aud_recurring).unwrap_err().code, ReasonCode::InvalidParameterValue);
     let mut aud_wallet = new_permission(PermissionType::PaymentMethodOnFile, None);
     aud_wallet.currency = Some(Currency::Aud);
     assert!(make(Region::Eu, aud_wallet).is_ok());
     let mut checkout_card = new_permission(PermissionType::OneTime, Some(usd(1)));
     checkout_card.payment_method = SandboxCard::parse("3064").unwrap();
-    assert_eq!(
-        make(Region::Na, checkout_card).unwrap_err().code,
-        ReasonCode::InvalidParameterValue
-    );
+    assert_eq!(make(Region::Na, checkout_card).unwrap_err().code, ReasonCode::InvalidParameterValue);
     let mut recurring_on_one_time = new_permission(PermissionType::OneTime, Some(usd(1)));
-    recurring_on_one_time.recurring_metadata = Some(RecurringMetadata {
-        frequency: Some((FrequencyUnit::Month, 1)),
-        amount: None,
-    });
-    assert_eq!(
-        make(Region::Na, recurring_on_one_time).unwrap_err().code,
-        ReasonCode::InvalidParameterCombination
-    );
+    recurring_on_one_time.recurring_metadata =
+        Some(RecurringMetadata { frequency: Some((FrequencyUnit::Month, 1)), amount: None });
+    assert_eq!(make(Region::Na, recurring_on_one_time).unwrap_err().code, ReasonCode::InvalidParameterCombination);
 }
 
 #[test]
 fn merchant_metadata_can_be_changed_once() {
     let mut permission = one_time(100);
-    let first = MerchantMetadata {
-        merchant_reference_id: Some("order-1".into()),
-        ..Default::default()
-    };
-    let second = MerchantMetadata {
-        merchant_reference_id: Some("order-2".into()),
-        ..Default::default()
-    };
+    let first = MerchantMetadata { merchant_reference_id: Some("order-1".into()), ..Default::default() };
+    let second = MerchantMetadata { merchant_reference_id: Some("order-2".into()), ..Default::default() };
     permission
-        .update(
-            PermissionUpdate {
-                merchant_metadata: Some(first.clone()),
-                recurring_metadata: None,
-            },
-            T0,
-        )
+        .update(PermissionUpdate { merchant_metadata: Some(first.clone()), recurring_metadata: None }, T0)
         .unwrap();
     permission
-        .update(
-            PermissionUpdate {
-                merchant_metadata: Some(first.clone()),
-                recurring_metadata: None,
-            },
-            T0,
-        )
+        .update(PermissionUpdate { merchant_metadata: Some(first.clone()), recurring_metadata: None }, T0)
         .unwrap();
     let before = permission.clone();
     assert_eq!(
-        code_of(permission.update(
-            PermissionUpdate {
-                merchant_metadata: Some(second),
-                recurring_metadata: None
-            },
-            T0
-        )),
+        code_of(permission.update(PermissionUpdate { merchant_metadata: Some(second), recurring_metadata: None }, T0)),
         ReasonCode::ChargePermissionNotModifiable
     );
     assert_eq!(permission, before);
-    let recurring = RecurringMetadata {
-        frequency: Some((FrequencyUnit::Month, 1)),
-        amount: Some(usd(999)),
-    };
+    let recurring = RecurringMetadata { frequency: Some((FrequencyUnit::Month, 1)), amount: Some(usd(999)) };
     assert_eq!(
-        code_of(permission.update(
-            PermissionUpdate {
-                merchant_metadata: None,
-                recurring_metadata: Some(recurring.clone())
-            },
-            T0
-        )),
+        code_of(
+            permission
+                .update(PermissionUpdate { merchant_metadata: None, recurring_metadata: Some(recurring.clone()) }, T0)
+        ),
         ReasonCode::InvalidParameterCombination
     );
     let mut subscription = permission_in(Region::Na, PermissionType::Recurring, None);
     subscription
-        .update(
-            PermissionUpdate {
-                merchant_metadata: None,
-                recurring_metadata: Some(recurring.clone()),
-            },
-            T0,
-        )
+        .update(PermissionUpdate { merchant_metadata: None, recurring_metadata: Some(recurring.clone()) }, T0)
         .unwrap();
     assert_eq!(subscription.recurring_metadata, Some(recurring));
-    let too_long = MerchantMetadata {
-        merchant_store_name: Some("x".repeat(51)),
-        ..Default::default()
-    };
+    let too_long = MerchantMetadata { merchant_store_name: Some("x".repeat(51)), ..Default::default() };
     assert_eq!(
-        code_of(subscription.update(
-            PermissionUpdate {
-                merchant_metadata: Some(too_long),
-                recurring_metadata: None
-            },
-            T0
-        )),
+        code_of(
+            subscription.update(PermissionUpdate { merchant_metadata: Some(too_long), recurring_metadata: None }, T0)
+        ),
         ReasonCode::InvalidParameterValue
     );
     charge::close_permission(
         &mut subscription,
         &mut [],
-        ClosePermission {
-            closure_reason: "bye".into(),
-            cancel_pending_charges: false,
-        },
+        ClosePermission { closure_reason: "bye".into(), cancel_pending_charges: false },
         T0,
     )
     .unwrap();
@@ -947,24 +633,13 @@ fn closing_cancels_pending_charges_only_when_asked() {
         let mut permission = one_time(10_000);
         let authorized = authorize(&mut permission, usd(100), T0);
         let mut captured = authorize(&mut permission, usd(100), T0);
-        charge::capture(
-            &mut permission,
-            &mut captured,
-            CaptureCharge {
-                amount: usd(100),
-                soft_descriptor: None,
-            },
-            T0,
-        )
-        .unwrap();
+        charge::capture(&mut permission, &mut captured, CaptureCharge { amount: usd(100), soft_descriptor: None }, T0)
+            .unwrap();
         let mut charges = [authorized, captured];
         let changed = charge::close_permission(
             &mut permission,
             &mut charges,
-            ClosePermission {
-                closure_reason: "subscription ended".into(),
-                cancel_pending_charges,
-            },
+            ClosePermission { closure_reason: "subscription ended".into(), cancel_pending_charges },
             T0,
         )
         .unwrap();
@@ -978,10 +653,7 @@ fn closing_cancels_pending_charges_only_when_asked() {
         assert_eq!(charges[1].state, ChargeState::Captured);
         if cancel_pending_charges {
             assert_eq!(changed, [0]);
-            assert_eq!(
-                charges[0].state,
-                ChargeState::Canceled(CancelReason::ChargePermissionCanceled)
-            );
+            assert_eq!(charges[0].state, ChargeState::Canceled(CancelReason::ChargePermissionCanceled));
         } else {
             assert!(changed.is_empty());
             assert_eq!(charges[0].state, ChargeState::Authorized);
@@ -990,10 +662,7 @@ fn closing_cancels_pending_charges_only_when_asked() {
             code_of(charge::close_permission(
                 &mut permission,
                 &mut [],
-                ClosePermission {
-                    closure_reason: "again".into(),
-                    cancel_pending_charges
-                },
+                ClosePermission { closure_reason: "again".into(), cancel_pending_charges },
                 T0
             )),
             ReasonCode::InvalidChargePermissionStatus
@@ -1003,16 +672,7 @@ fn closing_cancels_pending_charges_only_when_asked() {
 
 fn captured_charge(amount: Money, permission: &mut ChargePermission) -> Charge {
     let mut charge = authorize(permission, amount, T0);
-    charge::capture(
-        permission,
-        &mut charge,
-        CaptureCharge {
-            amount,
-            soft_descriptor: None,
-        },
-        T0,
-    )
-    .unwrap();
+    charge::capture(permission, &mut charge, CaptureCharge { amount, soft_descriptor: None }, T0).unwrap();
     charge
 }
 
@@ -1022,14 +682,8 @@ fn refund_limits_are_captured_plus_the_smaller_of_15_percent_and_75() {
         (usd(100_00), usd(115_00)),
         (usd(500_00), usd(575_00)),
         (usd(1_000_00), usd(1_075_00)),
-        (
-            Money::from_minor(10_000, Currency::Jpy),
-            Money::from_minor(11_500, Currency::Jpy),
-        ),
-        (
-            Money::from_minor(1_000_000, Currency::Jpy),
-            Money::from_minor(1_008_400, Currency::Jpy),
-        ),
+        (Money::from_minor(10_000, Currency::Jpy), Money::from_minor(11_500, Currency::Jpy)),
+        (Money::from_minor(1_000_000, Currency::Jpy), Money::from_minor(1_008_400, Currency::Jpy)),
         (usd(150_000_00), usd(150_000_00)),
     ];
     for (captured, limit) in cases {
@@ -1041,17 +695,9 @@ fn refund_limits_are_captured_plus_the_smaller_of_15_percent_and_75() {
 fn refund_rules() {
     let mut permission = one_time(1_000_000);
     let mut authorized = authorize(&mut permission, usd(100_00), T0);
-    let refund_of = |amount| CreateRefund {
-        amount,
-        soft_descriptor: None,
-    };
+    let refund_of = |amount| CreateRefund { amount, soft_descriptor: None };
     assert_eq!(
-        code_of(refund::create_refund(
-            &mut permission,
-            &mut authorized,
-            refund_of(usd(1)),
-            T0
-        )),
+        code_of(refund::create_refund(&mut permission, &mut authorized, refund_of(usd(1)), T0)),
         ReasonCode::InvalidChargeStatus
     );
     let mut charge = captured_charge(usd(100_00), &mut permission);
@@ -1065,68 +711,33 @@ fn refund_rules() {
         ReasonCode::CurrencyMismatch
     );
     assert_eq!(
-        code_of(refund::create_refund(
-            &mut permission,
-            &mut charge,
-            refund_of(usd(0)),
-            T0
-        )),
+        code_of(refund::create_refund(&mut permission, &mut charge, refund_of(usd(0)), T0)),
         ReasonCode::InvalidParameterValue
     );
     assert_eq!(
-        code_of(refund::create_refund(
-            &mut permission,
-            &mut charge,
-            refund_of(usd(115_01)),
-            T0
-        )),
+        code_of(refund::create_refund(&mut permission, &mut charge, refund_of(usd(115_01)), T0)),
         ReasonCode::TransactionAmountExceeded
     );
-    let mut first =
-        refund::create_refund(&mut permission, &mut charge, refund_of(usd(100_00)), T0).unwrap();
+    let mut first = refund::create_refund(&mut permission, &mut charge, refund_of(usd(100_00)), T0).unwrap();
     assert_eq!(first.state, RefundState::RefundInitiated);
     assert_eq!(first.id.as_str(), format!("{}-R000001", permission.id));
     // Pending refunds count against the limit.
     assert_eq!(
-        code_of(refund::create_refund(
-            &mut permission,
-            &mut charge,
-            refund_of(usd(15_01)),
-            T0
-        )),
+        code_of(refund::create_refund(&mut permission, &mut charge, refund_of(usd(15_01)), T0)),
         ReasonCode::TransactionAmountExceeded
     );
     refund::settle_refund(&mut charge, &mut first, Ok(()), T0.plus_seconds(30)).unwrap();
     assert_eq!(first.state, RefundState::Refunded);
     assert_eq!(charge.refunded, usd(100_00));
-    let mut declined =
-        refund::create_refund(&mut permission, &mut charge, refund_of(usd(15_00)), T0).unwrap();
-    refund::settle_refund(
-        &mut charge,
-        &mut declined,
-        Err(RefundDeclineReason::AmazonRejected),
-        T0,
-    )
-    .unwrap();
-    assert_eq!(
-        declined.state,
-        RefundState::Declined(RefundDeclineReason::AmazonRejected)
-    );
-    assert_eq!(
-        charge.refunded,
-        usd(100_00),
-        "a declined refund refunds nothing"
-    );
+    let mut declined = refund::create_refund(&mut permission, &mut charge, refund_of(usd(15_00)), T0).unwrap();
+    refund::settle_refund(&mut charge, &mut declined, Err(RefundDeclineReason::AmazonRejected), T0).unwrap();
+    assert_eq!(declined.state, RefundState::Declined(RefundDeclineReason::AmazonRejected));
+    assert_eq!(charge.refunded, usd(100_00), "a declined refund refunds nothing");
     for _ in 0..8 {
         refund::create_refund(&mut permission, &mut charge, refund_of(usd(1)), T0).unwrap();
     }
     assert_eq!(
-        code_of(refund::create_refund(
-            &mut permission,
-            &mut charge,
-            refund_of(usd(1)),
-            T0
-        )),
+        code_of(refund::create_refund(&mut permission, &mut charge, refund_of(usd(1)), T0)),
         ReasonCode::TransactionCountExceeded
     );
     assert_eq!(charge.refund_count, 10);
@@ -1140,10 +751,7 @@ fn refunds_work_after_a_one_time_permission_closed_by_full_capture() {
     let refund = refund::create_refund(
         &mut permission,
         &mut charge,
-        CreateRefund {
-            amount: usd(5_000),
-            soft_descriptor: None,
-        },
+        CreateRefund { amount: usd(5_000), soft_descriptor: None },
         T0,
     )
     .unwrap();
@@ -1172,10 +780,7 @@ fn buyer_details_are_visible_for_30_days() {
     charge::close_permission(
         &mut recurring,
         &mut [],
-        ClosePermission {
-            closure_reason: "x".into(),
-            cancel_pending_charges: false,
-        },
+        ClosePermission { closure_reason: "x".into(), cancel_pending_charges: false },
         closed_at,
     )
     .unwrap();

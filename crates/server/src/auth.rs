@@ -7,8 +7,8 @@ use std::sync::{Arc, RwLock};
 use amzpay_api::format::parse_amz_date;
 use amzpay_domain::{DomainError, Environment, ReasonCode, Region, Timestamp};
 use amzpay_signing::{
-    AuthorizationHeader, CanonicalRequestInput, PublicKey, canonical_query_from_wire,
-    canonical_request, canonical_uri_from_wire, parse_public_key_pem, string_to_sign, verify,
+    AuthorizationHeader, CanonicalRequestInput, PublicKey, canonical_query_from_wire, canonical_request,
+    canonical_uri_from_wire, parse_public_key_pem, string_to_sign, verify,
 };
 use amzpay_store::{KeyRecord, Store, StoreError};
 
@@ -40,11 +40,7 @@ pub struct KeyCache {
 const KEY_CACHE_CAPACITY: usize = 10_000;
 
 impl KeyCache {
-    async fn get(
-        &self,
-        store: &dyn Store,
-        public_key_id: &str,
-    ) -> Result<Option<Arc<CachedKey>>, DomainError> {
+    async fn get(&self, store: &dyn Store, public_key_id: &str) -> Result<Option<Arc<CachedKey>>, DomainError> {
         if let Some(found) = self.keys.read().expect("key cache").get(public_key_id) {
             return Ok(Some(found.clone()));
         }
@@ -66,11 +62,7 @@ impl KeyCache {
             tracing::error!(key = %record.public_key_id, error = %e, "a stored public key does not parse");
             DomainError::new(ReasonCode::InvalidAuthentication, "the key for this PublicKeyId is unusable")
         })?;
-        let cached = Arc::new(CachedKey {
-            record,
-            region,
-            public_key,
-        });
+        let cached = Arc::new(CachedKey { record, region, public_key });
         let mut keys = self.keys.write().expect("key cache");
         if keys.len() >= KEY_CACHE_CAPACITY {
             keys.clear();
@@ -94,25 +86,15 @@ pub struct SignedRequest<'a> {
 }
 
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+    headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
-fn required_header<'a>(
-    headers: &'a [(String, String)],
-    name: &str,
-) -> Result<&'a str, DomainError> {
+fn required_header<'a>(headers: &'a [(String, String)], name: &str) -> Result<&'a str, DomainError> {
     match header(headers, name) {
-        None => Err(DomainError::new(
-            ReasonCode::MissingHeader,
-            format!("the {name} header is required"),
-        )),
-        Some(value) if value.trim().is_empty() => Err(DomainError::new(
-            ReasonCode::MissingHeaderValue,
-            format!("the {name} header is empty"),
-        )),
+        None => Err(DomainError::new(ReasonCode::MissingHeader, format!("the {name} header is required"))),
+        Some(value) if value.trim().is_empty() => {
+            Err(DomainError::new(ReasonCode::MissingHeaderValue, format!("the {name} header is empty")))
+        }
         Some(value) => Ok(value.trim()),
     }
 }
@@ -143,14 +125,11 @@ pub async fn authenticate(
     now: Timestamp,
 ) -> Result<Caller, DomainError> {
     let authorization_text = required_header(request.headers, "authorization")?;
-    let authorization =
-        AuthorizationHeader::parse(authorization_text).map_err(|e| bad_header(e.to_string()))?;
+    let authorization = AuthorizationHeader::parse(authorization_text).map_err(|e| bad_header(e.to_string()))?;
 
     let date_text = required_header(request.headers, "x-amz-pay-date")?;
     let date = parse_amz_date(date_text).ok_or_else(|| {
-        bad_header(format!(
-            "x-amz-pay-date '{date_text}' is not yyyyMMddTHHmmssZ or yyyy-MM-ddTHH:mm:ssZ"
-        ))
+        bad_header(format!("x-amz-pay-date '{date_text}' is not yyyyMMddTHHmmssZ or yyyy-MM-ddTHH:mm:ssZ"))
     })?;
     if date.seconds_since(now) > MAX_CLOCK_SKEW_FUTURE_SECONDS {
         return Err(bad_header(format!(
@@ -162,11 +141,7 @@ pub async fn authenticate(
             "x-amz-pay-date '{date_text}' is more than {MAX_REQUEST_AGE_SECONDS} seconds old"
         )));
     }
-    if !authorization
-        .signed_headers
-        .iter()
-        .any(|h| h == "x-amz-pay-date")
-    {
+    if !authorization.signed_headers.iter().any(|h| h == "x-amz-pay-date") {
         return Err(bad_header("x-amz-pay-date must be among the SignedHeaders"));
     }
 
@@ -179,20 +154,14 @@ pub async fn authenticate(
             )));
         }
         None => {
-            return Err(DomainError::new(
-                ReasonCode::MissingHeader,
-                "the Host header is required",
-            ));
+            return Err(DomainError::new(ReasonCode::MissingHeader, "the Host header is required"));
         }
     }
 
     let Some(key) = cache.get(store, &authorization.public_key_id).await? else {
         return Err(DomainError::new(
             ReasonCode::InvalidAuthentication,
-            format!(
-                "PublicKeyId '{}' is not registered",
-                authorization.public_key_id
-            ),
+            format!("PublicKeyId '{}' is not registered", authorization.public_key_id),
         ));
     };
 
@@ -211,11 +180,7 @@ pub async fn authenticate(
         (Some(key_env), Some(path_env)) if key_env != path_env => {
             return Err(DomainError::new(
                 ReasonCode::UnauthorizedAccess,
-                format!(
-                    "a {} key cannot call /{}/",
-                    key_env.release_name(),
-                    path_env.path_segment()
-                ),
+                format!("a {} key cannot call /{}/", key_env.release_name(), path_env.path_segment()),
             ));
         }
         (Some(key_env), _) => key_env,
@@ -239,14 +204,7 @@ pub async fn authenticate(
         body: request.body,
     });
     let to_sign = string_to_sign(authorization.algorithm, &canonical);
-    if verify(
-        &key.public_key,
-        authorization.algorithm,
-        &to_sign,
-        &authorization.signature,
-    )
-    .is_err()
-    {
+    if verify(&key.public_key, authorization.algorithm, &to_sign, &authorization.signature).is_err() {
         return Err(DomainError::new(
             ReasonCode::InvalidRequestSignature,
             format!(
@@ -254,9 +212,5 @@ pub async fn authenticate(
             ),
         ));
     }
-    Ok(Caller {
-        merchant_id: key.record.merchant_id.clone(),
-        region: key.region,
-        environment,
-    })
+    Ok(Caller { merchant_id: key.record.merchant_id.clone(), region: key.region, environment })
 }

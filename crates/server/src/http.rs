@@ -25,47 +25,29 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 fn respond(reply: Reply) -> Response {
     let mut response = Response::new(Body::from(reply.body));
-    *response.status_mut() =
-        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let request_id = uuid::Uuid::new_v4().to_string();
-    headers.insert(
-        REQUEST_ID_HEADER,
-        HeaderValue::from_str(&request_id).expect("a uuid is a valid header"),
-    );
+    headers.insert(REQUEST_ID_HEADER, HeaderValue::from_str(&request_id).expect("a uuid is a valid header"));
     response
 }
 
 /// Every API request.
 pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    respond(
-        process(&state, request)
-            .await
-            .unwrap_or_else(|e| Reply::error(&e)),
-    )
+    respond(process(&state, request).await.unwrap_or_else(|e| Reply::error(&e)))
 }
 
 async fn process(state: &AppState, request: Request) -> Result<Reply, DomainError> {
     let (parts, body) = request.into_parts();
-    let body: Bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
-        .await
-        .map_err(|_| {
-            DomainError::new(
-                ReasonCode::InvalidRequest,
-                format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
-            )
-        })?;
+    let body: Bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
+        DomainError::new(ReasonCode::InvalidRequest, format!("the request body is larger than {MAX_BODY_BYTES} bytes"))
+    })?;
     let path = ApiPath::parse(parts.uri.path())?;
     let headers: Vec<(String, String)> = parts
         .headers
         .iter()
-        .map(|(name, value)| {
-            (
-                name.as_str().to_owned(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            )
-        })
+        .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
         .collect();
     let host = parts
         .headers
@@ -82,27 +64,15 @@ async fn process(state: &AppState, request: Request) -> Result<Reply, DomainErro
         body: &body,
         path_environment: path.environment,
     };
-    let caller = authenticate(
-        &state.keys,
-        state.store.as_ref(),
-        &signed,
-        crate::system_now(),
-    )
-    .await?;
+    let caller = authenticate(&state.keys, state.store.as_ref(), &signed, crate::system_now()).await?;
     let operation = route(&parts.method, &path.segments)?;
     let key = match parts.headers.get("x-amz-pay-idempotency-key") {
         Some(value) => {
             let text = value.to_str().map_err(|_| {
-                DomainError::new(
-                    ReasonCode::InvalidHeaderValue,
-                    "x-amz-pay-idempotency-key is not ASCII",
-                )
+                DomainError::new(ReasonCode::InvalidHeaderValue, "x-amz-pay-idempotency-key is not ASCII")
             })?;
             if text.trim().is_empty() {
-                return Err(DomainError::new(
-                    ReasonCode::MissingHeaderValue,
-                    "x-amz-pay-idempotency-key is empty",
-                ));
+                return Err(DomainError::new(ReasonCode::MissingHeaderValue, "x-amz-pay-idempotency-key is empty"));
             }
             check_idempotency_key(text.trim())?;
             Some(text.trim().to_owned())
@@ -112,10 +82,7 @@ async fn process(state: &AppState, request: Request) -> Result<Reply, DomainErro
     if operation.requires_idempotency_key() && key.is_none() {
         return Err(DomainError::new(
             ReasonCode::MissingHeader,
-            format!(
-                "{} requires the x-amz-pay-idempotency-key header",
-                operation.name()
-            ),
+            format!("{} requires the x-amz-pay-idempotency-key header", operation.name()),
         ));
     }
     Ok(execute(state, caller, operation, key, body.to_vec()).await)

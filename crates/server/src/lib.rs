@@ -35,10 +35,8 @@ impl Clock {
 }
 
 pub fn system_now() -> Timestamp {
-    let seconds = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let seconds =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
     Timestamp::from_unix_seconds(seconds)
 }
 
@@ -55,17 +53,11 @@ pub(crate) fn internal_error(error: StoreError) -> DomainError {
     match error {
         StoreError::Conflict(message) if message.contains("queue is full") => {
             tracing::warn!("write queue full; shedding load");
-            DomainError::new(
-                ReasonCode::ServiceUnavailable,
-                "the server is overloaded; retry later",
-            )
+            DomainError::new(ReasonCode::ServiceUnavailable, "the server is overloaded; retry later")
         }
         other => {
             tracing::error!(error = %other, "storage failure");
-            DomainError::new(
-                ReasonCode::InternalServerError,
-                "an internal error occurred; retry later",
-            )
+            DomainError::new(ReasonCode::InternalServerError, "an internal error occurred; retry later")
         }
     }
 }
@@ -89,8 +81,7 @@ impl Application {
         let path = config.sqlite_path().map_err(BuildError::Config)?;
         let sqlite = Arc::new(SqliteStore::open(&path)?);
         let store: Arc<dyn Store> = sqlite.clone();
-        let dev_merchant =
-            merchants::ensure_dev_merchant(store.as_ref(), &config.data_dir, system_now()).await?;
+        let dev_merchant = merchants::ensure_dev_merchant(store.as_ref(), &config.data_dir, system_now()).await?;
         let http = match config.listen {
             Some(addr) => Some(TcpListener::bind(addr).await?),
             None => None,
@@ -109,20 +100,8 @@ impl Application {
             None => None,
         };
         let https_addr = https.as_ref().map(|(l, _)| l.local_addr()).transpose()?;
-        let state = Arc::new(AppState {
-            store,
-            keys: auth::KeyCache::default(),
-            clock: Clock,
-        });
-        Ok(Application {
-            state,
-            sqlite,
-            http,
-            https,
-            http_addr,
-            https_addr,
-            dev_merchant,
-        })
+        let state = Arc::new(AppState { store, keys: auth::KeyCache::default(), clock: Clock });
+        Ok(Application { state, sqlite, http, https, http_addr, https_addr, dev_merchant })
     }
 
     /// The store, for tools and tests that register merchants before serving.
@@ -156,16 +135,11 @@ impl Application {
             let stopper = handle.clone();
             tokio::spawn(async move {
                 let _ = stop.recv().await;
-                stopper.graceful_shutdown(Some(std::time::Duration::from_secs(
-                    config::SHUTDOWN_GRACE_SECONDS,
-                )));
+                stopper.graceful_shutdown(Some(std::time::Duration::from_secs(config::SHUTDOWN_GRACE_SECONDS)));
             });
             let app = router.clone();
             tasks.spawn(async move {
-                axum_server::from_tcp_rustls(listener, tls)
-                    .handle(handle)
-                    .serve(app.into_make_service())
-                    .await
+                axum_server::from_tcp_rustls(listener, tls).handle(handle).serve(app.into_make_service()).await
             });
         }
         tokio::spawn(async move {

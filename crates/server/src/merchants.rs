@@ -4,9 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use amzpay_domain::{Environment, Region, Timestamp};
-use amzpay_signing::{
-    generate_private_key, parse_public_key_pem, private_key_to_pem, public_key_to_pem,
-};
+use amzpay_signing::{generate_private_key, parse_public_key_pem, private_key_to_pem, public_key_to_pem};
 use amzpay_store::{KeyRecord, Store, StoreError, new_merchant};
 use rand::Rng;
 use serde::Serialize;
@@ -57,9 +55,7 @@ const ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 fn random_text(length: usize) -> String {
     let mut rng = rand::thread_rng();
-    (0..length)
-        .map(|_| char::from(ID_ALPHABET[rng.gen_range(0..ID_ALPHABET.len())]))
-        .collect()
+    (0..length).map(|_| char::from(ID_ALPHABET[rng.gen_range(0..ID_ALPHABET.len())])).collect()
 }
 
 fn public_key_id(style: KeyStyle) -> String {
@@ -80,24 +76,17 @@ pub async fn create_merchant(
     key_file_name: Option<&str>,
 ) -> Result<MerchantDescription, MerchantError> {
     let merchant_id = format!("A{}", random_text(12));
-    let store_id = format!(
-        "amzn1.application-oa2-client.{}",
-        hex::encode(rand::random::<[u8; 16]>())
-    );
+    let store_id = format!("amzn1.application-oa2-client.{}", hex::encode(rand::random::<[u8; 16]>()));
     let (public_pem, private_key_file) = match new.public_key_pem {
         Some(pem) => (public_key_to_pem(&parse_public_key_pem(&pem)?), None),
         None => {
             let private = generate_private_key();
             std::fs::create_dir_all(key_dir)?;
-            let file_name = key_file_name
-                .map(str::to_owned)
-                .unwrap_or_else(|| format!("merchant-{merchant_id}-private-key.pem"));
+            let file_name =
+                key_file_name.map(str::to_owned).unwrap_or_else(|| format!("merchant-{merchant_id}-private-key.pem"));
             let path = key_dir.join(file_name);
             crate::files::write_private(&path, private_key_to_pem(&private).as_bytes())?;
-            (
-                public_key_to_pem(&private.public_key()),
-                Some(std::path::absolute(&path).unwrap_or(path)),
-            )
+            (public_key_to_pem(&private.public_key()), Some(std::path::absolute(&path).unwrap_or(path)))
         }
     };
     let key = KeyRecord {
@@ -145,8 +134,7 @@ pub async fn ensure_dev_merchant(
         ipn_url: None,
         key_style: KeyStyle::Prefixed(Environment::Sandbox),
     };
-    let description =
-        create_merchant(store, data_dir, new, now, Some(DEV_MERCHANT_KEY_FILE)).await?;
+    let description = create_merchant(store, data_dir, new, now, Some(DEV_MERCHANT_KEY_FILE)).await?;
     let json = serde_json::to_vec_pretty(&description).expect("serializing a description");
     std::fs::write(&description_path, json)?;
     Ok(description)

@@ -25,10 +25,7 @@ impl ApiPath {
         let trimmed = path.strip_prefix('/').unwrap_or(path);
         let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
         let mut segments: Vec<String> = trimmed.split('/').map(percent_decode).collect();
-        let environment = match segments
-            .first()
-            .and_then(|s| Environment::from_path_segment(s))
-        {
+        let environment = match segments.first().and_then(|s| Environment::from_path_segment(s)) {
             Some(environment) => {
                 segments.remove(0);
                 Some(environment)
@@ -36,9 +33,8 @@ impl ApiPath {
             None => None,
         };
         let version = segments.first().cloned().unwrap_or_default();
-        let looks_like_version = version.len() >= 2
-            && version.starts_with('v')
-            && version[1..].bytes().all(|b| b.is_ascii_digit());
+        let looks_like_version =
+            version.len() >= 2 && version.starts_with('v') && version[1..].bytes().all(|b| b.is_ascii_digit());
         if !looks_like_version {
             return Err(not_found(format!("no resource at '{path}'")));
         }
@@ -49,18 +45,13 @@ impl ApiPath {
             ));
         }
         segments.remove(0);
-        Ok(ApiPath {
-            environment,
-            segments,
-        })
+        Ok(ApiPath { environment, segments })
     }
 }
 
 /// Ids are plain ASCII; a percent-encoded segment is decoded so that `%2D` matches `-`.
 fn percent_decode(segment: &str) -> String {
-    percent_encoding::percent_decode_str(segment)
-        .decode_utf8_lossy()
-        .into_owned()
+    percent_encoding::percent_decode_str(segment).decode_utf8_lossy().into_owned()
 }
 
 /// The operations amzpay serves.
@@ -118,27 +109,19 @@ impl Operation {
             Operation::GetChargePermission(id)
             | Operation::UpdateChargePermission(id)
             | Operation::CloseChargePermission(id) => id.as_str(),
-            Operation::GetCharge(id)
-            | Operation::CaptureCharge(id)
-            | Operation::CancelCharge(id) => id.as_str(),
+            Operation::GetCharge(id) | Operation::CaptureCharge(id) | Operation::CancelCharge(id) => id.as_str(),
             Operation::GetRefund(id) => id.as_str(),
-            Operation::CreateCharge
-            | Operation::CreateRefund
-            | Operation::CreateTestChargePermission => "",
+            Operation::CreateCharge | Operation::CreateRefund | Operation::CreateTestChargePermission => "",
         }
     }
 }
 
 fn unsupported(method: &Method) -> DomainError {
-    DomainError::new(
-        ReasonCode::UnsupportedOperation,
-        format!("{method} is not supported on this resource"),
-    )
+    DomainError::new(ReasonCode::UnsupportedOperation, format!("{method} is not supported on this resource"))
 }
 
 fn permission_id(text: &str) -> Result<ChargePermissionId, DomainError> {
-    ChargePermissionId::parse(text)
-        .ok_or_else(|| not_found(format!("charge permission '{text}' does not exist")))
+    ChargePermissionId::parse(text).ok_or_else(|| not_found(format!("charge permission '{text}' does not exist")))
 }
 
 fn charge_id(text: &str) -> Result<ChargeId, DomainError> {
@@ -153,11 +136,7 @@ fn refund_id(text: &str) -> Result<RefundId, DomainError> {
 pub fn route(method: &Method, segments: &[String]) -> Result<Operation, DomainError> {
     let parts: Vec<&str> = segments.iter().map(String::as_str).collect();
     let only = |allowed: Method, operation: Result<Operation, DomainError>| {
-        if *method == allowed {
-            operation
-        } else {
-            Err(unsupported(method))
-        }
+        if *method == allowed { operation } else { Err(unsupported(method)) }
     };
     match parts.as_slice() {
         ["chargePermissions", id] => match *method {
@@ -165,10 +144,9 @@ pub fn route(method: &Method, segments: &[String]) -> Result<Operation, DomainEr
             Method::PATCH => Ok(Operation::UpdateChargePermission(permission_id(id)?)),
             _ => Err(unsupported(method)),
         },
-        ["chargePermissions", id, "close"] => only(
-            Method::DELETE,
-            permission_id(id).map(Operation::CloseChargePermission),
-        ),
+        ["chargePermissions", id, "close"] => {
+            only(Method::DELETE, permission_id(id).map(Operation::CloseChargePermission))
+        }
         ["charges"] => only(Method::POST, Ok(Operation::CreateCharge)),
         ["charges", id] => match *method {
             Method::GET => Ok(Operation::GetCharge(charge_id(id)?)),
@@ -179,17 +157,11 @@ pub fn route(method: &Method, segments: &[String]) -> Result<Operation, DomainEr
             )),
             _ => Err(unsupported(method)),
         },
-        ["charges", id, "capture"] => {
-            only(Method::POST, charge_id(id).map(Operation::CaptureCharge))
-        }
-        ["charges", id, "cancel"] => {
-            only(Method::DELETE, charge_id(id).map(Operation::CancelCharge))
-        }
+        ["charges", id, "capture"] => only(Method::POST, charge_id(id).map(Operation::CaptureCharge)),
+        ["charges", id, "cancel"] => only(Method::DELETE, charge_id(id).map(Operation::CancelCharge)),
         ["refunds"] => only(Method::POST, Ok(Operation::CreateRefund)),
         ["refunds", id] => only(Method::GET, refund_id(id).map(Operation::GetRefund)),
-        ["testHelpers", "chargePermissions"] => {
-            only(Method::POST, Ok(Operation::CreateTestChargePermission))
-        }
+        ["testHelpers", "chargePermissions"] => only(Method::POST, Ok(Operation::CreateTestChargePermission)),
         _ => Err(not_found(format!("no resource at /{}", parts.join("/")))),
     }
 }
@@ -201,26 +173,10 @@ mod tests {
     #[test]
     fn paths_parse_with_and_without_environment_and_trailing_slash() {
         let cases = [
-            (
-                "/sandbox/v2/charges",
-                Some(Environment::Sandbox),
-                vec!["charges"],
-            ),
-            (
-                "/sandbox/v2/charges/",
-                Some(Environment::Sandbox),
-                vec!["charges"],
-            ),
-            (
-                "/live/v2/refunds/x",
-                Some(Environment::Live),
-                vec!["refunds", "x"],
-            ),
-            (
-                "/v2/chargePermissions/S01-1/close",
-                None,
-                vec!["chargePermissions", "S01-1", "close"],
-            ),
+            ("/sandbox/v2/charges", Some(Environment::Sandbox), vec!["charges"]),
+            ("/sandbox/v2/charges/", Some(Environment::Sandbox), vec!["charges"]),
+            ("/live/v2/refunds/x", Some(Environment::Live), vec!["refunds", "x"]),
+            ("/v2/chargePermissions/S01-1/close", None, vec!["chargePermissions", "S01-1", "close"]),
             ("/v2/charges/S01%2D1", None, vec!["charges", "S01-1"]),
         ];
         for (path, environment, segments) in cases {
@@ -228,63 +184,30 @@ mod tests {
             assert_eq!(parsed.environment, environment, "{path}");
             assert_eq!(parsed.segments, segments, "{path}");
         }
-        assert_eq!(
-            ApiPath::parse("/v1/charges").unwrap_err().code,
-            ReasonCode::InvalidAPIVersion
-        );
-        assert_eq!(
-            ApiPath::parse("/sandbox/v3/charges").unwrap_err().code,
-            ReasonCode::InvalidAPIVersion
-        );
-        assert_eq!(
-            ApiPath::parse("/").unwrap_err().code,
-            ReasonCode::ResourceNotFound
-        );
-        assert_eq!(
-            ApiPath::parse("/favicon.ico").unwrap_err().code,
-            ReasonCode::ResourceNotFound
-        );
+        assert_eq!(ApiPath::parse("/v1/charges").unwrap_err().code, ReasonCode::InvalidAPIVersion);
+        assert_eq!(ApiPath::parse("/sandbox/v3/charges").unwrap_err().code, ReasonCode::InvalidAPIVersion);
+        assert_eq!(ApiPath::parse("/").unwrap_err().code, ReasonCode::ResourceNotFound);
+        assert_eq!(ApiPath::parse("/favicon.ico").unwrap_err().code, ReasonCode::ResourceNotFound);
     }
 
     #[test]
     fn routes_match_method_and_shape() {
         let seg = |p: &str| p.split('/').map(str::to_owned).collect::<Vec<_>>();
-        assert_eq!(
-            route(&Method::POST, &seg("charges")).unwrap(),
-            Operation::CreateCharge
-        );
+        assert_eq!(route(&Method::POST, &seg("charges")).unwrap(), Operation::CreateCharge);
         assert!(matches!(
             route(&Method::GET, &seg("charges/S01-1111111-1111111-C000001")).unwrap(),
             Operation::GetCharge(_)
         ));
+        assert_eq!(route(&Method::GET, &seg("charges")).unwrap_err().code, ReasonCode::UnsupportedOperation);
+        assert_eq!(route(&Method::GET, &seg("charges/nope")).unwrap_err().code, ReasonCode::ResourceNotFound);
         assert_eq!(
-            route(&Method::GET, &seg("charges")).unwrap_err().code,
-            ReasonCode::UnsupportedOperation
-        );
-        assert_eq!(
-            route(&Method::GET, &seg("charges/nope")).unwrap_err().code,
-            ReasonCode::ResourceNotFound
-        );
-        assert_eq!(
-            route(
-                &Method::POST,
-                &seg("charges/S01-1111111-1111111-C000001/cancel")
-            )
-            .unwrap_err()
-            .code,
+            route(&Method::POST, &seg("charges/S01-1111111-1111111-C000001/cancel")).unwrap_err().code,
             ReasonCode::UnsupportedOperation
         );
         assert!(matches!(
-            route(
-                &Method::DELETE,
-                &seg("chargePermissions/S01-1111111-1111111/close")
-            )
-            .unwrap(),
+            route(&Method::DELETE, &seg("chargePermissions/S01-1111111-1111111/close")).unwrap(),
             Operation::CloseChargePermission(_)
         ));
-        assert_eq!(
-            route(&Method::GET, &seg("buyers/x")).unwrap_err().code,
-            ReasonCode::ResourceNotFound
-        );
+        assert_eq!(route(&Method::GET, &seg("buyers/x")).unwrap_err().code, ReasonCode::ResourceNotFound);
     }
 }

@@ -13,11 +13,7 @@ pub fn ensure_self_signed(data_dir: &Path) -> std::io::Result<(PathBuf, PathBuf)
     if cert_path.exists() && key_path.exists() {
         return Ok((cert_path, key_path));
     }
-    let names = vec![
-        "localhost".to_owned(),
-        "127.0.0.1".to_owned(),
-        "::1".to_owned(),
-    ];
+    let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned(), "::1".to_owned()];
     let certified = rcgen::generate_simple_self_signed(names).map_err(std::io::Error::other)?;
     std::fs::create_dir_all(data_dir)?;
     crate::files::write_private(&key_path, certified.key_pair.serialize_pem().as_bytes())?;

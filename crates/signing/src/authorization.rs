@@ -40,12 +40,9 @@ pub enum AuthorizationParseError {
 impl AuthorizationHeader {
     pub fn parse(value: &str) -> Result<AuthorizationHeader, AuthorizationParseError> {
         let value = value.trim();
-        let (algorithm_name, rest) =
-            value
-                .split_once(' ')
-                .ok_or(AuthorizationParseError::Malformed(
-                    "expected '{ALG} PublicKeyId=..., SignedHeaders=..., Signature=...'",
-                ))?;
+        let (algorithm_name, rest) = value.split_once(' ').ok_or(AuthorizationParseError::Malformed(
+            "expected '{ALG} PublicKeyId=..., SignedHeaders=..., Signature=...'",
+        ))?;
         let algorithm = Algorithm::from_name(algorithm_name)
             .ok_or_else(|| AuthorizationParseError::UnknownAlgorithm(algorithm_name.to_owned()))?;
         let mut public_key_id = None;
@@ -56,11 +53,8 @@ impl AuthorizationHeader {
             if part.is_empty() {
                 continue;
             }
-            let (name, field) = part
-                .split_once('=')
-                .ok_or(AuthorizationParseError::Malformed(
-                    "each part must be Name=value",
-                ))?;
+            let (name, field) =
+                part.split_once('=').ok_or(AuthorizationParseError::Malformed("each part must be Name=value"))?;
             match name.trim() {
                 "PublicKeyId" => public_key_id = Some(field.trim().to_owned()),
                 "SignedHeaders" => {
@@ -77,21 +71,12 @@ impl AuthorizationHeader {
                 _ => return Err(AuthorizationParseError::Malformed("unknown part")),
             }
         }
-        let public_key_id = public_key_id
-            .filter(|id| !id.is_empty())
-            .ok_or(AuthorizationParseError::Missing("PublicKeyId"))?;
-        let signed_headers = signed_headers
-            .filter(|h| !h.is_empty())
-            .ok_or(AuthorizationParseError::Missing("SignedHeaders"))?;
-        let signature = signature
-            .filter(|s| !s.is_empty())
-            .ok_or(AuthorizationParseError::Missing("Signature"))?;
-        Ok(AuthorizationHeader {
-            algorithm,
-            public_key_id,
-            signed_headers,
-            signature,
-        })
+        let public_key_id =
+            public_key_id.filter(|id| !id.is_empty()).ok_or(AuthorizationParseError::Missing("PublicKeyId"))?;
+        let signed_headers =
+            signed_headers.filter(|h| !h.is_empty()).ok_or(AuthorizationParseError::Missing("SignedHeaders"))?;
+        let signature = signature.filter(|s| !s.is_empty()).ok_or(AuthorizationParseError::Missing("Signature"))?;
+        Ok(AuthorizationHeader { algorithm, public_key_id, signed_headers, signature })
     }
 }
 
@@ -118,10 +103,7 @@ mod tests {
         let header = AuthorizationHeader::parse(text).unwrap();
         assert_eq!(header.algorithm, Algorithm::V2);
         assert_eq!(header.public_key_id, "SANDBOX-ABC");
-        assert_eq!(
-            header.signed_headers,
-            ["accept", "content-type", "x-amz-pay-date"]
-        );
+        assert_eq!(header.signed_headers, ["accept", "content-type", "x-amz-pay-date"]);
         assert_eq!(header.signature, "ab+c/d==");
         assert_eq!(header.to_string(), text);
     }
@@ -130,9 +112,7 @@ mod tests {
     fn rejects_unknown_algorithms_and_missing_parts() {
         assert_eq!(
             AuthorizationHeader::parse("AWS4-HMAC-SHA256 Credential=x"),
-            Err(AuthorizationParseError::UnknownAlgorithm(
-                "AWS4-HMAC-SHA256".into()
-            ))
+            Err(AuthorizationParseError::UnknownAlgorithm("AWS4-HMAC-SHA256".into()))
         );
         assert_eq!(
             AuthorizationHeader::parse("AMZN-PAY-RSASSA-PSS PublicKeyId=X, SignedHeaders=a"),

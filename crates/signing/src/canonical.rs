@@ -7,11 +7,7 @@ use crate::Algorithm;
 
 /// Everything RFC 3986 does not call unreserved is percent-encoded: the unreserved set is
 /// `A-Z a-z 0-9 - _ . ~`.
-const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+const ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// Lowercase hex SHA-256 of some bytes.
 pub fn hex_sha256(bytes: &[u8]) -> String {
@@ -24,10 +20,7 @@ pub fn canonical_uri_from_decoded(path: &str) -> String {
     if path.is_empty() {
         return "/".to_owned();
     }
-    path.split('/')
-        .map(|segment| utf8_percent_encode(segment, ENCODE).to_string())
-        .collect::<Vec<_>>()
-        .join("/")
+    path.split('/').map(|segment| utf8_percent_encode(segment, ENCODE).to_string()).collect::<Vec<_>>().join("/")
 }
 
 /// Canonical URI of a path as it arrived on the wire: each segment is decoded, then encoded
@@ -52,30 +45,20 @@ pub fn canonical_query_from_pairs(pairs: impl IntoIterator<Item = (String, Strin
     let mut encoded: Vec<(String, String)> = pairs
         .into_iter()
         .map(|(name, value)| {
-            (
-                utf8_percent_encode(&name, ENCODE).to_string(),
-                utf8_percent_encode(&value, ENCODE).to_string(),
-            )
+            (utf8_percent_encode(&name, ENCODE).to_string(), utf8_percent_encode(&value, ENCODE).to_string())
         })
         .collect();
     encoded.sort();
-    encoded
-        .into_iter()
-        .map(|(name, value)| format!("{name}={value}"))
-        .collect::<Vec<_>>()
-        .join("&")
+    encoded.into_iter().map(|(name, value)| format!("{name}={value}")).collect::<Vec<_>>().join("&")
 }
 
 /// Canonical query of a raw query string as received (without the `?`). `+` is a literal
 /// plus, as RFC 3986 has it; the SDKs encode spaces as `%20`.
 pub fn canonical_query_from_wire(raw_query: &str) -> String {
-    let pairs = raw_query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode_lossy(name), decode_lossy(value))
-        });
+    let pairs = raw_query.split('&').filter(|pair| !pair.is_empty()).map(|pair| {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (decode_lossy(name), decode_lossy(value))
+    });
     canonical_query_from_pairs(pairs)
 }
 
@@ -129,9 +112,5 @@ pub fn canonical_request(input: &CanonicalRequestInput<'_>) -> String {
 
 /// `ALG '\n' hex(sha256(CanonicalRequest))`.
 pub fn string_to_sign(algorithm: Algorithm, canonical_request: &str) -> String {
-    format!(
-        "{}\n{}",
-        algorithm.name(),
-        hex_sha256(canonical_request.as_bytes())
-    )
+    format!("{}\n{}", algorithm.name(), hex_sha256(canonical_request.as_bytes()))
 }

@@ -3,9 +3,7 @@
 use std::fmt;
 
 use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
-use rsa::pkcs8::{
-    DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding,
-};
+use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 use rsa::traits::PublicKeyParts;
 use rsa::{RsaPrivateKey, RsaPublicKey};
 
@@ -59,11 +57,7 @@ impl PublicKey {
 }
 
 fn check_size(bits: usize) -> Result<(), KeyError> {
-    if bits < MIN_KEY_BITS {
-        Err(KeyError::TooShort(bits))
-    } else {
-        Ok(())
-    }
+    if bits < MIN_KEY_BITS { Err(KeyError::TooShort(bits)) } else { Ok(()) }
 }
 
 pub fn parse_private_key_pem(pem: &str) -> Result<PrivateKey, KeyError> {
@@ -91,15 +85,10 @@ pub fn generate_private_key() -> PrivateKey {
 
 /// PKCS#8 PEM, the form the official SDKs and Seller Central use.
 pub fn private_key_to_pem(key: &PrivateKey) -> String {
-    key.0
-        .to_pkcs8_pem(LineEnding::LF)
-        .expect("PKCS#8 encoding of a valid RSA key")
-        .to_string()
+    key.0.to_pkcs8_pem(LineEnding::LF).expect("PKCS#8 encoding of a valid RSA key").to_string()
 }
 
 /// SPKI (`PUBLIC KEY`) PEM.
 pub fn public_key_to_pem(key: &PublicKey) -> String {
-    key.0
-        .to_public_key_pem(LineEnding::LF)
-        .expect("SPKI encoding of a valid RSA key")
+    key.0.to_public_key_pem(LineEnding::LF).expect("SPKI encoding of a valid RSA key")
 }

@@ -17,13 +17,12 @@ mod keys;
 
 pub use authorization::{AuthorizationHeader, AuthorizationParseError};
 pub use canonical::{
-    CanonicalRequestInput, canonical_query_from_pairs, canonical_query_from_wire,
-    canonical_request, canonical_uri_from_decoded, canonical_uri_from_wire, hex_sha256,
-    string_to_sign,
+    CanonicalRequestInput, canonical_query_from_pairs, canonical_query_from_wire, canonical_request,
+    canonical_uri_from_decoded, canonical_uri_from_wire, hex_sha256, string_to_sign,
 };
 pub use keys::{
-    KeyError, PrivateKey, PublicKey, generate_private_key, parse_private_key_pem,
-    parse_public_key_pem, private_key_to_pem, public_key_to_pem,
+    KeyError, PrivateKey, PublicKey, generate_private_key, parse_private_key_pem, parse_public_key_pem,
+    private_key_to_pem, public_key_to_pem,
 };
 
 use base64::Engine as _;
@@ -100,14 +99,10 @@ pub fn verify(
     string_to_sign: &str,
     signature_base64: &str,
 ) -> Result<(), VerifyError> {
-    let signature = BASE64
-        .decode(signature_base64.trim())
-        .map_err(|_| VerifyError::NotBase64)?;
+    let signature = BASE64.decode(signature_base64.trim()).map_err(|_| VerifyError::NotBase64)?;
     let digest = Sha256::digest(string_to_sign.as_bytes());
     let padding = Pss::new_with_salt::<Sha256>(algorithm.salt_len());
-    key.inner()
-        .verify(padding, &digest, &signature)
-        .map_err(|_| VerifyError::Mismatch)
+    key.inner().verify(padding, &digest, &signature).map_err(|_| VerifyError::Mismatch)
 }
 
 /// The string to sign of a button payload (`generateButtonSignature`): the payload bytes as
@@ -141,11 +136,7 @@ pub fn sign_request(
     public_key_id: &str,
     request: &RequestToSign<'_>,
 ) -> String {
-    let mut signed_headers: Vec<String> = request
-        .headers
-        .iter()
-        .map(|(name, _)| name.to_ascii_lowercase())
-        .collect();
+    let mut signed_headers: Vec<String> = request.headers.iter().map(|(name, _)| name.to_ascii_lowercase()).collect();
     signed_headers.sort();
     let canonical_uri = canonical_uri_from_decoded(request.path);
     let canonical_query = canonical_query_from_pairs(request.query.iter().cloned());
@@ -159,11 +150,5 @@ pub fn sign_request(
     });
     let to_sign = string_to_sign(algorithm, &canonical);
     let signature = sign(key, algorithm, &to_sign);
-    AuthorizationHeader {
-        algorithm,
-        public_key_id: public_key_id.to_owned(),
-        signed_headers,
-        signature,
-    }
-    .to_string()
+    AuthorizationHeader { algorithm, public_key_id: public_key_id.to_owned(), signed_headers, signature }.to_string()
 }

@@ -5,10 +5,7 @@ use amzpay_signing::*;
 use serde_json::Value;
 
 fn shared(path: &str) -> String {
-    let full = format!(
-        "{}/../../../shared/spec/vectors/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let full = format!("{}/../../../shared/spec/vectors/{path}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("reading {full}: {e}"))
 }
 
@@ -58,10 +55,7 @@ fn request_vectors() -> Vec<Vector> {
 }
 
 fn signed_names(headers: &[(String, String)]) -> Vec<String> {
-    let mut names: Vec<String> = headers
-        .iter()
-        .map(|(k, _)| k.to_ascii_lowercase())
-        .collect();
+    let mut names: Vec<String> = headers.iter().map(|(k, _)| k.to_ascii_lowercase()).collect();
     names.sort();
     names
 }
@@ -70,19 +64,9 @@ fn signed_names(headers: &[(String, String)]) -> Vec<String> {
 fn canonical_requests_and_strings_to_sign_match_every_vector() {
     for vector in request_vectors() {
         let uri = canonical_uri_from_decoded(&vector.path);
-        assert_eq!(
-            uri,
-            vector.v["canonical_uri"].as_str().unwrap(),
-            "{}",
-            vector.name
-        );
+        assert_eq!(uri, vector.v["canonical_uri"].as_str().unwrap(), "{}", vector.name);
         let query = canonical_query_from_pairs(vector.query.clone());
-        assert_eq!(
-            query,
-            vector.v["canonical_query"].as_str().unwrap(),
-            "{}",
-            vector.name
-        );
+        assert_eq!(query, vector.v["canonical_query"].as_str().unwrap(), "{}", vector.name);
         let names = signed_names(&vector.headers);
         let canonical = canonical_request(&CanonicalRequestInput {
             method: &vector.method,
@@ -92,12 +76,7 @@ fn canonical_requests_and_strings_to_sign_match_every_vector() {
             signed_headers: &names,
             body: vector.payload.as_bytes(),
         });
-        assert_eq!(
-            canonical,
-            vector.v["canonical_request"].as_str().unwrap(),
-            "{}",
-            vector.name
-        );
+        assert_eq!(canonical, vector.v["canonical_request"].as_str().unwrap(), "{}", vector.name);
         assert_eq!(
             string_to_sign(Algorithm::V1, &canonical),
             vector.v["string_to_sign_v1"].as_str().unwrap(),
@@ -119,18 +98,8 @@ fn the_server_side_canonicalization_of_wire_paths_and_queries_matches_every_vect
         // What a client puts on the wire: the canonical (encoded) forms.
         let wire_path = vector.v["canonical_uri"].as_str().unwrap();
         let wire_query = vector.v["canonical_query"].as_str().unwrap();
-        assert_eq!(
-            canonical_uri_from_wire(wire_path),
-            wire_path,
-            "{}",
-            vector.name
-        );
-        assert_eq!(
-            canonical_query_from_wire(wire_query),
-            wire_query,
-            "{}",
-            vector.name
-        );
+        assert_eq!(canonical_uri_from_wire(wire_path), wire_path, "{}", vector.name);
+        assert_eq!(canonical_query_from_wire(wire_query), wire_query, "{}", vector.name);
     }
     // Lowercase escapes and unordered pairs canonicalize the same way.
     assert_eq!(canonical_uri_from_wire("/%e1%88%b4"), "/%E1%88%B4");
@@ -142,14 +111,8 @@ fn button_signature_strings_match_the_vectors() {
     let all = vectors();
     for v in all["button_signature_vectors"].as_array().unwrap() {
         let payload = v["payload"].as_str().unwrap();
-        assert_eq!(
-            button_string_to_sign(Algorithm::V1, payload),
-            v["string_to_sign_v1"].as_str().unwrap()
-        );
-        assert_eq!(
-            button_string_to_sign(Algorithm::V2, payload),
-            v["string_to_sign_v2"].as_str().unwrap()
-        );
+        assert_eq!(button_string_to_sign(Algorithm::V1, payload), v["string_to_sign_v1"].as_str().unwrap());
+        assert_eq!(button_string_to_sign(Algorithm::V2, payload), v["string_to_sign_v2"].as_str().unwrap());
     }
 }
 
@@ -162,15 +125,9 @@ fn the_example_v2_signature_verifies_with_the_test_public_key_and_not_as_v1() {
         };
         let to_sign = vector.v["string_to_sign_v2"].as_str().unwrap();
         assert_eq!(verify(&public, Algorithm::V2, to_sign, signature), Ok(()));
-        assert_eq!(
-            verify(&public, Algorithm::V1, to_sign, signature),
-            Err(VerifyError::Mismatch)
-        );
+        assert_eq!(verify(&public, Algorithm::V1, to_sign, signature), Err(VerifyError::Mismatch));
         let tampered = to_sign.replace('4', "5");
-        assert_eq!(
-            verify(&public, Algorithm::V2, &tampered, signature),
-            Err(VerifyError::Mismatch)
-        );
+        assert_eq!(verify(&public, Algorithm::V2, &tampered, signature), Err(VerifyError::Mismatch));
     }
 }
 
@@ -181,28 +138,12 @@ fn signatures_made_with_the_test_key_verify_for_both_algorithms_and_only_their_o
     assert_eq!(private.public_key(), public);
     for algorithm in Algorithm::ALL {
         let signature = sign(&private, algorithm, "AMZN-PAY\nabc");
-        assert_eq!(
-            verify(&public, algorithm, "AMZN-PAY\nabc", &signature),
-            Ok(())
-        );
-        let other = if algorithm == Algorithm::V1 {
-            Algorithm::V2
-        } else {
-            Algorithm::V1
-        };
-        assert_eq!(
-            verify(&public, other, "AMZN-PAY\nabc", &signature),
-            Err(VerifyError::Mismatch)
-        );
-        assert_eq!(
-            verify(&public, algorithm, "AMZN-PAY\nabd", &signature),
-            Err(VerifyError::Mismatch)
-        );
+        assert_eq!(verify(&public, algorithm, "AMZN-PAY\nabc", &signature), Ok(()));
+        let other = if algorithm == Algorithm::V1 { Algorithm::V2 } else { Algorithm::V1 };
+        assert_eq!(verify(&public, other, "AMZN-PAY\nabc", &signature), Err(VerifyError::Mismatch));
+        assert_eq!(verify(&public, algorithm, "AMZN-PAY\nabd", &signature), Err(VerifyError::Mismatch));
     }
-    assert_eq!(
-        verify(&public, Algorithm::V1, "x", "***"),
-        Err(VerifyError::NotBase64)
-    );
+    assert_eq!(verify(&public, Algorithm::V1, "x", "***"), Err(VerifyError::NotBase64));
 }
 
 #[test]
@@ -213,10 +154,7 @@ fn keys_load_as_pkcs1_and_pkcs8_and_never_print_their_material() {
     let pkcs8 = parse_private_key_pem(&pkcs8_text).unwrap();
     assert_eq!(pkcs8.public_key(), pkcs1.public_key());
     assert_eq!(format!("{pkcs8:?}"), "PrivateKey(<redacted>)");
-    assert_eq!(
-        parse_private_key_pem("nope").unwrap_err(),
-        KeyError::BadPrivateKey
-    );
+    assert_eq!(parse_private_key_pem("nope").unwrap_err(), KeyError::BadPrivateKey);
     let spki = public_key_to_pem(&pkcs1.public_key());
     assert_eq!(parse_public_key_pem(&spki).unwrap(), pkcs1.public_key());
 }
@@ -233,13 +171,7 @@ fn sign_request_produces_a_header_the_server_side_verifies() {
         &private,
         Algorithm::V2,
         "SANDBOX-X",
-        &RequestToSign {
-            method: "GET",
-            path: "/v2/charges/S01-1",
-            query: &query,
-            headers: &headers,
-            body: b"",
-        },
+        &RequestToSign { method: "GET", path: "/v2/charges/S01-1", query: &query, headers: &headers, body: b"" },
     );
     let parsed = AuthorizationHeader::parse(&header).unwrap();
     assert_eq!(parsed.signed_headers, ["accept", "x-amz-pay-date"]);
@@ -252,13 +184,5 @@ fn sign_request_produces_a_header_the_server_side_verifies() {
         body: b"",
     });
     let to_sign = string_to_sign(Algorithm::V2, &canonical);
-    assert_eq!(
-        verify(
-            &private.public_key(),
-            Algorithm::V2,
-            &to_sign,
-            &parsed.signature
-        ),
-        Ok(())
-    );
+    assert_eq!(verify(&private.public_key(), Algorithm::V2, &to_sign, &parsed.signature), Ok(()));
 }

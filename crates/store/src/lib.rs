@@ -13,13 +13,10 @@ use std::future::Future;
 use std::pin::Pin;
 
 use amzpay_domain::{
-    Charge, ChargeId, ChargePermission, ChargePermissionId, Environment, Refund, RefundId, Region,
-    Timestamp,
+    Charge, ChargeId, ChargePermission, ChargePermissionId, Environment, Refund, RefundId, Region, Timestamp,
 };
 
-pub use model::{
-    Event, IdempotencyRecord, KeyRecord, MerchantRecord, NotificationType, ObjectType,
-};
+pub use model::{Event, IdempotencyRecord, KeyRecord, MerchantRecord, NotificationType, ObjectType};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -72,12 +69,7 @@ pub trait ReadTx {
         key: &str,
     ) -> Result<Option<IdempotencyRecord>, StoreError>;
     /// Events in the outbox, oldest first (IPN delivery comes in a later issue).
-    fn events(
-        &mut self,
-        merchant_id: &str,
-        environment: Environment,
-        limit: u32,
-    ) -> Result<Vec<Event>, StoreError>;
+    fn events(&mut self, merchant_id: &str, environment: Environment, limit: u32) -> Result<Vec<Event>, StoreError>;
 }
 
 /// Writes, inside one transaction that commits durably or not at all.
@@ -85,16 +77,8 @@ pub trait WriteTx: ReadTx {
     fn insert_merchant(&mut self, merchant: &MerchantRecord) -> Result<(), StoreError>;
     fn insert_key(&mut self, key: &KeyRecord) -> Result<(), StoreError>;
     /// Inserts a new permission; `Conflict` if the id exists (ids are random).
-    fn insert_permission(
-        &mut self,
-        merchant_id: &str,
-        permission: &ChargePermission,
-    ) -> Result<(), StoreError>;
-    fn update_permission(
-        &mut self,
-        merchant_id: &str,
-        permission: &ChargePermission,
-    ) -> Result<(), StoreError>;
+    fn insert_permission(&mut self, merchant_id: &str, permission: &ChargePermission) -> Result<(), StoreError>;
+    fn update_permission(&mut self, merchant_id: &str, permission: &ChargePermission) -> Result<(), StoreError>;
     fn save_charge(&mut self, merchant_id: &str, charge: &Charge) -> Result<(), StoreError>;
     fn save_refund(&mut self, merchant_id: &str, refund: &Refund) -> Result<(), StoreError>;
     fn insert_event(&mut self, event: &Event) -> Result<(), StoreError>;
@@ -144,16 +128,11 @@ impl dyn Store {
             (keep, deliver)
         });
         self.submit_write(job).map_err(E::from)?;
-        receiver
-            .await
-            .unwrap_or_else(|_| Err(E::from(StoreError::WriterStopped)))
+        receiver.await.unwrap_or_else(|_| Err(E::from(StoreError::WriterStopped)))
     }
 
     /// Runs `work` on a read snapshot.
-    pub async fn read<T, E>(
-        &self,
-        work: impl FnOnce(&mut dyn ReadTx) -> Result<T, E> + Send + 'static,
-    ) -> Result<T, E>
+    pub async fn read<T, E>(&self, work: impl FnOnce(&mut dyn ReadTx) -> Result<T, E> + Send + 'static) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
@@ -163,9 +142,7 @@ impl dyn Store {
             let _ = sender.send(work(tx));
         });
         self.run_read(job).await.map_err(E::from)?;
-        receiver
-            .await
-            .unwrap_or_else(|_| Err(E::from(StoreError::WriterStopped)))
+        receiver.await.unwrap_or_else(|_| Err(E::from(StoreError::WriterStopped)))
     }
 }
 

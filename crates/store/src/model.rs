@@ -53,13 +53,7 @@ impl ObjectType {
     }
 
     pub fn parse(text: &str) -> Option<ObjectType> {
-        [
-            ObjectType::ChargePermission,
-            ObjectType::Charge,
-            ObjectType::Refund,
-        ]
-        .into_iter()
-        .find(|t| t.as_str() == text)
+        [ObjectType::ChargePermission, ObjectType::Charge, ObjectType::Refund].into_iter().find(|t| t.as_str() == text)
     }
 }
 
@@ -78,12 +72,7 @@ impl NotificationType {
     }
 
     pub fn parse(text: &str) -> Option<NotificationType> {
-        [
-            NotificationType::StateChange,
-            NotificationType::AttributeChange,
-        ]
-        .into_iter()
-        .find(|t| t.as_str() == text)
+        [NotificationType::StateChange, NotificationType::AttributeChange].into_iter().find(|t| t.as_str() == text)
     }
 }
 

@@ -14,8 +14,7 @@ use std::thread::JoinHandle;
 use amzpay_domain::charge::{CancelReason, ChargeState, DeclineReason};
 use amzpay_domain::charge_permission::{ClosureReason, NonChargeableReason};
 use amzpay_domain::metadata::{
-    Buyer, Channel, ChargeInitiator, FrequencyUnit, MerchantMetadata, RecurringMetadata,
-    SoftDescriptor,
+    Buyer, Channel, ChargeInitiator, FrequencyUnit, MerchantMetadata, RecurringMetadata, SoftDescriptor,
 };
 use amzpay_domain::refund::RefundDeclineReason;
 use amzpay_domain::sandbox::{PendingResolution, SandboxCard};
@@ -172,8 +171,7 @@ fn configure(connection: &Connection) -> Result<(), StoreError> {
 
 fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
     let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let version: usize =
-        tx.query_row("PRAGMA user_version", [], |row| row.get::<_, i64>(0))? as usize;
+    let version: usize = tx.query_row("PRAGMA user_version", [], |row| row.get::<_, i64>(0))? as usize;
     for (index, migration) in MIGRATIONS.iter().enumerate().skip(version) {
         tx.execute_batch(migration)?;
         tx.pragma_update(None, "user_version", (index + 1) as i64)?;
@@ -243,9 +241,7 @@ impl Store for SqliteStore {
         let sender = guard.as_ref().ok_or(StoreError::WriterStopped)?;
         match sender.try_send(job) {
             Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => {
-                Err(StoreError::Conflict("the write queue is full".into()))
-            }
+            Err(TrySendError::Full(_)) => Err(StoreError::Conflict("the write queue is full".into())),
             Err(TrySendError::Disconnected(_)) => Err(StoreError::WriterStopped),
         }
     }
@@ -253,36 +249,21 @@ impl Store for SqliteStore {
     fn run_read(&self, job: ReadJob) -> BoxFuture<'_, Result<(), StoreError>> {
         let pool = self.readers.clone();
         Box::pin(async move {
-            let _permit = pool
-                .permits
-                .acquire()
-                .await
-                .map_err(|_| StoreError::WriterStopped)?;
+            let _permit = pool.permits.acquire().await.map_err(|_| StoreError::WriterStopped)?;
             let pool_for_thread = pool.clone();
             tokio::task::spawn_blocking(move || {
-                let connection = pool_for_thread
-                    .connections
-                    .lock()
-                    .expect("reader pool")
-                    .pop();
-                let connection =
-                    connection.ok_or_else(|| StoreError::Conflict("no read connection".into()))?;
+                let connection = pool_for_thread.connections.lock().expect("reader pool").pop();
+                let connection = connection.ok_or_else(|| StoreError::Conflict("no read connection".into()))?;
                 let result = (|| {
                     connection.execute_batch("BEGIN")?;
-                    job(&mut SqliteTx {
-                        connection: &connection,
-                    });
+                    job(&mut SqliteTx { connection: &connection });
                     connection.execute_batch("COMMIT")?;
                     Ok::<(), StoreError>(())
                 })();
                 if result.is_err() {
                     let _ = connection.execute_batch("ROLLBACK");
                 }
-                pool_for_thread
-                    .connections
-                    .lock()
-                    .expect("reader pool")
-                    .push(connection);
+                pool_for_thread.connections.lock().expect("reader pool").push(connection);
                 result
             })
             .await
@@ -314,9 +295,7 @@ fn write_loop(connection: Connection, receiver: Receiver<WriteJob>) {
                 continue;
             }
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                job(&mut SqliteTx {
-                    connection: &connection,
-                })
+                job(&mut SqliteTx { connection: &connection })
             }));
             let keep = match &outcome {
                 Ok((keep, _)) => *keep,
@@ -325,11 +304,7 @@ fn write_loop(connection: Connection, receiver: Receiver<WriteJob>) {
                     false
                 }
             };
-            let end = if keep {
-                "RELEASE job"
-            } else {
-                "ROLLBACK TO job; RELEASE job"
-            };
+            let end = if keep { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
             if let Err(error) = connection.execute_batch(end) {
                 tracing::error!(%error, "could not end a savepoint");
             }
@@ -337,9 +312,7 @@ fn write_loop(connection: Connection, receiver: Receiver<WriteJob>) {
                 delivers.push(deliver);
             }
         }
-        let committed = connection
-            .execute_batch("COMMIT")
-            .map_err(|e| e.to_string());
+        let committed = connection.execute_batch("COMMIT").map_err(|e| e.to_string());
         if committed.is_err() {
             let _ = connection.execute_batch("ROLLBACK");
         }
@@ -395,36 +368,27 @@ fn permission_state_from(
         "NonChargeable" => {
             let reason = reason.unwrap_or_default();
             Ok(PermissionState::NonChargeable(
-                NonChargeableReason::parse(&reason)
-                    .ok_or_else(|| corrupt("non-chargeable reason", &reason))?,
+                NonChargeableReason::parse(&reason).ok_or_else(|| corrupt("non-chargeable reason", &reason))?,
             ))
         }
         "Closed" => {
             let reason = match reason {
                 None => None,
-                Some(text) => Some(
-                    ClosureReason::parse(&text).ok_or_else(|| corrupt("closure reason", &text))?,
-                ),
+                Some(text) => Some(ClosureReason::parse(&text).ok_or_else(|| corrupt("closure reason", &text))?),
             };
-            Ok(PermissionState::Closed {
-                reason,
-                description,
-            })
+            Ok(PermissionState::Closed { reason, description })
         }
         other => Err(corrupt("permission state", other)),
     }
 }
 
-fn permission_state_columns(
-    state: &PermissionState,
-) -> (&'static str, Option<&'static str>, Option<&str>) {
+fn permission_state_columns(state: &PermissionState) -> (&'static str, Option<&'static str>, Option<&str>) {
     match state {
         PermissionState::Chargeable => ("Chargeable", None, None),
         PermissionState::NonChargeable(reason) => ("NonChargeable", Some(reason.as_str()), None),
-        PermissionState::Closed {
-            reason,
-            description,
-        } => ("Closed", reason.map(|r| r.as_str()), description.as_deref()),
+        PermissionState::Closed { reason, description } => {
+            ("Closed", reason.map(|r| r.as_str()), description.as_deref())
+        }
     }
 }
 
@@ -464,9 +428,7 @@ fn pending_resolution_from(text: Option<String>) -> Result<Option<PendingResolut
 
 fn permission_from(row: &Row<'_>) -> Result<ChargePermission, StoreError> {
     let currency = currency_of(&row.get::<_, String>("currency")?)?;
-    let money = |column: &str| -> Result<Money, StoreError> {
-        Ok(Money::from_minor(row.get(column)?, currency))
-    };
+    let money = |column: &str| -> Result<Money, StoreError> { Ok(Money::from_minor(row.get(column)?, currency)) };
     let id_text: String = row.get("id")?;
     let kind_text: String = row.get("kind")?;
     let card_text: String = row.get("payment_method")?;
@@ -479,9 +441,7 @@ fn permission_from(row: &Row<'_>) -> Result<ChargePermission, StoreError> {
             )),
             None => None,
         };
-        let amount = row
-            .get::<_, Option<i64>>("rm_amount")?
-            .map(|minor| Money::from_minor(minor, currency));
+        let amount = row.get::<_, Option<i64>>("rm_amount")?.map(|minor| Money::from_minor(minor, currency));
         Some(RecurringMetadata { frequency, amount })
     } else {
         None
@@ -496,12 +456,10 @@ fn permission_from(row: &Row<'_>) -> Result<ChargePermission, StoreError> {
         None => None,
     };
     Ok(ChargePermission {
-        id: ChargePermissionId::parse(&id_text)
-            .ok_or_else(|| corrupt("permission id", &id_text))?,
+        id: ChargePermissionId::parse(&id_text).ok_or_else(|| corrupt("permission id", &id_text))?,
         environment: environment_of(&row.get::<_, String>("environment")?)?,
         region: region_of(&row.get::<_, String>("region")?)?,
-        kind: PermissionType::parse(&kind_text)
-            .ok_or_else(|| corrupt("permission type", &kind_text))?,
+        kind: PermissionType::parse(&kind_text).ok_or_else(|| corrupt("permission type", &kind_text))?,
         currency,
         amount_limit: money("amount_limit")?,
         captured: money("captured")?,
@@ -523,23 +481,18 @@ fn permission_from(row: &Row<'_>) -> Result<ChargePermission, StoreError> {
         merchant_metadata_locked: row.get("mm_locked")?,
         recurring_metadata,
         buyer,
-        payment_method: SandboxCard::parse(&card_text)
-            .ok_or_else(|| corrupt("payment method", &card_text))?,
+        payment_method: SandboxCard::parse(&card_text).ok_or_else(|| corrupt("payment method", &card_text))?,
         platform_id: row.get("platform_id")?,
     })
 }
 
 fn charge_from(row: &Row<'_>) -> Result<Charge, StoreError> {
     let currency = currency_of(&row.get::<_, String>("currency")?)?;
-    let money = |column: &str| -> Result<Money, StoreError> {
-        Ok(Money::from_minor(row.get(column)?, currency))
-    };
+    let money = |column: &str| -> Result<Money, StoreError> { Ok(Money::from_minor(row.get(column)?, currency)) };
     let id_text: String = row.get("id")?;
     let id = ChargeId::parse(&id_text).ok_or_else(|| corrupt("charge id", &id_text))?;
     let soft_descriptor = match row.get::<_, Option<String>>("soft_descriptor")? {
-        Some(text) => {
-            Some(SoftDescriptor::parse(&text).map_err(|_| corrupt("soft descriptor", &text))?)
-        }
+        Some(text) => Some(SoftDescriptor::parse(&text).map_err(|_| corrupt("soft descriptor", &text))?),
         None => None,
     };
     let initiator = row.get::<_, Option<String>>("charge_initiator")?;
@@ -549,9 +502,7 @@ fn charge_from(row: &Row<'_>) -> Result<Charge, StoreError> {
         id,
         environment: environment_of(&row.get::<_, String>("environment")?)?,
         amount: money("amount")?,
-        capture_amount: row
-            .get::<_, Option<i64>>("capture_amount")?
-            .map(|m| Money::from_minor(m, currency)),
+        capture_amount: row.get::<_, Option<i64>>("capture_amount")?.map(|m| Money::from_minor(m, currency)),
         refunded: money("refunded")?,
         refund_pending: money("refund_pending")?,
         refund_count: row.get("refund_count")?,
@@ -562,9 +513,7 @@ fn charge_from(row: &Row<'_>) -> Result<Charge, StoreError> {
         charge_initiator: initiator
             .map(|t| ChargeInitiator::parse(&t).ok_or_else(|| corrupt("charge initiator", &t)))
             .transpose()?,
-        channel: channel
-            .map(|t| Channel::parse(&t).ok_or_else(|| corrupt("channel", &t)))
-            .transpose()?,
+        channel: channel.map(|t| Channel::parse(&t).ok_or_else(|| corrupt("channel", &t))).transpose()?,
         capture_now: row.get("capture_now")?,
         can_handle_pending_authorization: row.get("can_handle_pending")?,
         state: charge_state_from(&row.get::<_, String>("state")?, row.get("state_reason")?)?,
@@ -587,26 +536,20 @@ fn refund_from(row: &Row<'_>) -> Result<Refund, StoreError> {
         "RefundInitiated" => RefundState::RefundInitiated,
         "Refunded" => RefundState::Refunded,
         "Declined" => {
-            let reason: String = row
-                .get::<_, Option<String>>("state_reason")?
-                .unwrap_or_default();
+            let reason: String = row.get::<_, Option<String>>("state_reason")?.unwrap_or_default();
             RefundState::Declined(
-                RefundDeclineReason::parse(&reason)
-                    .ok_or_else(|| corrupt("refund decline reason", &reason))?,
+                RefundDeclineReason::parse(&reason).ok_or_else(|| corrupt("refund decline reason", &reason))?,
             )
         }
         other => return Err(corrupt("refund state", other)),
     };
     let soft_descriptor = match row.get::<_, Option<String>>("soft_descriptor")? {
-        Some(text) => {
-            Some(SoftDescriptor::parse(&text).map_err(|_| corrupt("soft descriptor", &text))?)
-        }
+        Some(text) => Some(SoftDescriptor::parse(&text).map_err(|_| corrupt("soft descriptor", &text))?),
         None => None,
     };
     Ok(Refund {
         id: RefundId::parse(&id_text).ok_or_else(|| corrupt("refund id", &id_text))?,
-        charge_id: ChargeId::parse(&charge_text)
-            .ok_or_else(|| corrupt("charge id", &charge_text))?,
+        charge_id: ChargeId::parse(&charge_text).ok_or_else(|| corrupt("charge id", &charge_text))?,
         environment: environment_of(&row.get::<_, String>("environment")?)?,
         amount: Money::from_minor(row.get("amount")?, currency),
         soft_descriptor,
@@ -633,12 +576,7 @@ fn query_one<T>(
 const PERMISSION_COLUMNS: &str = "id, merchant_id, environment, region, kind, currency, amount_limit, captured, open_authorized, period_start, period_used, charges_created, charge_sequence, refund_sequence, state, state_reason, state_description, state_updated_at, created_at, expires_at, mm_present, mm_reference_id, mm_store_name, mm_note_to_buyer, mm_custom_information, mm_locked, rm_present, rm_unit, rm_value, rm_amount, buyer_id, buyer_name, buyer_email, buyer_phone, payment_method, platform_id";
 
 impl SqliteTx<'_> {
-    fn write_permission(
-        &self,
-        verb: &str,
-        merchant_id: &str,
-        p: &ChargePermission,
-    ) -> Result<usize, StoreError> {
+    fn write_permission(&self, verb: &str, merchant_id: &str, p: &ChargePermission) -> Result<usize, StoreError> {
         let sql = format!(
             "{verb} INTO charge_permissions ({PERMISSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36)"
         );
@@ -715,10 +653,7 @@ impl ReadTx for SqliteTx<'_> {
                 Ok(KeyRecord {
                     public_key_id: row.get(0)?,
                     merchant_id: row.get(1)?,
-                    environment: row
-                        .get::<_, Option<String>>(2)?
-                        .map(|e| environment_of(&e))
-                        .transpose()?,
+                    environment: row.get::<_, Option<String>>(2)?.map(|e| environment_of(&e)).transpose()?,
                     public_key_pem: row.get(3)?,
                     created_at: ts(row.get(4)?),
                 })
@@ -735,12 +670,7 @@ impl ReadTx for SqliteTx<'_> {
         let sql = format!(
             "SELECT {PERMISSION_COLUMNS} FROM charge_permissions WHERE id = ?1 AND merchant_id = ?2 AND environment = ?3"
         );
-        query_one(
-            self.connection,
-            &sql,
-            &[&id.as_str(), &merchant_id, &environment.path_segment()],
-            permission_from,
-        )
+        query_one(self.connection, &sql, &[&id.as_str(), &merchant_id, &environment.path_segment()], permission_from)
     }
 
     fn charge(
@@ -781,11 +711,7 @@ impl ReadTx for SqliteTx<'_> {
             "SELECT * FROM charges WHERE permission_id = ?1 AND merchant_id = ?2 AND environment = ?3 \
              AND state IN ('AuthorizationInitiated', 'Authorized', 'CaptureInitiated') ORDER BY id",
         )?;
-        let mut rows = statement.query(params![
-            permission_id.as_str(),
-            merchant_id,
-            environment.path_segment()
-        ])?;
+        let mut rows = statement.query(params![permission_id.as_str(), merchant_id, environment.path_segment()])?;
         let mut charges = Vec::new();
         while let Some(row) = rows.next()? {
             charges.push(charge_from(row)?);
@@ -817,12 +743,7 @@ impl ReadTx for SqliteTx<'_> {
         )
     }
 
-    fn events(
-        &mut self,
-        merchant_id: &str,
-        environment: Environment,
-        limit: u32,
-    ) -> Result<Vec<Event>, StoreError> {
+    fn events(&mut self, merchant_id: &str, environment: Environment, limit: u32) -> Result<Vec<Event>, StoreError> {
         let mut statement = self.connection.prepare_cached(
             "SELECT object_type, object_id, charge_permission_id, notification_type, created_at FROM events \
              WHERE merchant_id = ?1 AND environment = ?2 ORDER BY seq LIMIT ?3",
@@ -835,8 +756,7 @@ impl ReadTx for SqliteTx<'_> {
             events.push(Event {
                 merchant_id: merchant_id.to_owned(),
                 environment,
-                object_type: ObjectType::parse(&object_type)
-                    .ok_or_else(|| corrupt("object type", &object_type))?,
+                object_type: ObjectType::parse(&object_type).ok_or_else(|| corrupt("object type", &object_type))?,
                 object_id: row.get(1)?,
                 charge_permission_id: row.get(2)?,
                 notification_type: NotificationType::parse(&notification_type)
@@ -863,31 +783,20 @@ impl WriteTx for SqliteTx<'_> {
         Ok(())
     }
 
-    fn insert_permission(
-        &mut self,
-        merchant_id: &str,
-        permission: &ChargePermission,
-    ) -> Result<(), StoreError> {
+    fn insert_permission(&mut self, merchant_id: &str, permission: &ChargePermission) -> Result<(), StoreError> {
         let exists: Option<i64> = self
             .connection
             .prepare_cached("SELECT 1 FROM charge_permissions WHERE id = ?1")?
             .query_row([permission.id.as_str()], |row| row.get(0))
             .optional()?;
         if exists.is_some() {
-            return Err(StoreError::Conflict(format!(
-                "charge permission {} exists",
-                permission.id
-            )));
+            return Err(StoreError::Conflict(format!("charge permission {} exists", permission.id)));
         }
         self.write_permission("INSERT", merchant_id, permission)?;
         Ok(())
     }
 
-    fn update_permission(
-        &mut self,
-        merchant_id: &str,
-        permission: &ChargePermission,
-    ) -> Result<(), StoreError> {
+    fn update_permission(&mut self, merchant_id: &str, permission: &ChargePermission) -> Result<(), StoreError> {
         self.write_permission("REPLACE", merchant_id, permission)?;
         Ok(())
     }

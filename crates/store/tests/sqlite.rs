@@ -5,9 +5,7 @@ use std::sync::Arc;
 
 use amzpay_domain::charge::{self, CaptureCharge, ChargeCreation, CreateCharge};
 use amzpay_domain::charge_permission::NewPermission;
-use amzpay_domain::metadata::{
-    Buyer, FrequencyUnit, MerchantMetadata, RecurringMetadata, SoftDescriptor,
-};
+use amzpay_domain::metadata::{Buyer, FrequencyUnit, MerchantMetadata, RecurringMetadata, SoftDescriptor};
 use amzpay_domain::refund::{self, CreateRefund};
 use amzpay_domain::sandbox::{AuthorizationOutcome, SandboxCard};
 use amzpay_domain::*;
@@ -23,8 +21,7 @@ fn open(dir: &tempfile::TempDir) -> Arc<dyn Store> {
 fn permission(kind: PermissionType) -> ChargePermission {
     let new = NewPermission {
         kind,
-        amount_limit: (kind == PermissionType::OneTime)
-            .then_some(Money::from_minor(10_000, Currency::Usd)),
+        amount_limit: (kind == PermissionType::OneTime).then_some(Money::from_minor(10_000, Currency::Usd)),
         currency: None,
         recurring_metadata: (kind == PermissionType::Recurring).then_some(RecurringMetadata {
             frequency: Some((FrequencyUnit::Month, 1)),
@@ -79,10 +76,7 @@ async fn objects_round_trip_exactly_and_are_scoped_to_merchant_and_environment()
     let r = refund::create_refund(
         &mut p,
         &mut c,
-        CreateRefund {
-            amount: Money::from_minor(100, Currency::Usd),
-            soft_descriptor: None,
-        },
+        CreateRefund { amount: Money::from_minor(100, Currency::Usd), soft_descriptor: None },
         T0,
     )
     .unwrap();
@@ -144,9 +138,7 @@ async fn a_failed_job_rolls_back_only_its_own_writes_and_commits_survive_reopeni
     // A duplicate id is a conflict, not an overwrite.
     one_time.id = ChargePermissionId::generate(Environment::Sandbox, 0, 0);
     let duplicate = one_time.clone();
-    let result = store
-        .write(move |tx| tx.insert_permission("M1", &duplicate))
-        .await;
+    let result = store.write(move |tx| tx.insert_permission("M1", &duplicate)).await;
     assert!(matches!(result, Err(StoreError::Conflict(_))));
     drop(store);
     let reopened = open(&dir);
@@ -197,10 +189,7 @@ async fn open_charges_idempotency_records_and_events_are_kept() {
     charge::capture(
         &mut p,
         &mut charges[1],
-        CaptureCharge {
-            amount: Money::from_minor(100, Currency::Usd),
-            soft_descriptor: None,
-        },
+        CaptureCharge { amount: Money::from_minor(100, Currency::Usd), soft_descriptor: None },
         T0,
     )
     .unwrap();
@@ -259,13 +248,7 @@ async fn open_charges_idempotency_records_and_events_are_kept() {
 async fn merchants_and_keys_are_stored() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    let merchant = new_merchant(
-        "AMZPAYDEV01",
-        Region::Eu,
-        "amzn1.application-oa2-client.0123",
-        None,
-        T0,
-    );
+    let merchant = new_merchant("AMZPAYDEV01", Region::Eu, "amzn1.application-oa2-client.0123", None, T0);
     let key = KeyRecord {
         public_key_id: "SANDBOX-ABC".into(),
         merchant_id: "AMZPAYDEV01".into(),
@@ -273,11 +256,7 @@ async fn merchants_and_keys_are_stored() {
         public_key_pem: "pem".into(),
         created_at: T0,
     };
-    let legacy = KeyRecord {
-        public_key_id: "ABC".into(),
-        environment: None,
-        ..key.clone()
-    };
+    let legacy = KeyRecord { public_key_id: "ABC".into(), environment: None, ..key.clone() };
     let (m2, k2, l2) = (merchant.clone(), key.clone(), legacy.clone());
     store
         .write(move |tx| -> Result<(), StoreError> {
@@ -289,12 +268,7 @@ async fn merchants_and_keys_are_stored() {
         .unwrap();
     let found = store
         .read(|tx| -> Result<_, StoreError> {
-            Ok((
-                tx.merchant("AMZPAYDEV01")?,
-                tx.key("SANDBOX-ABC")?,
-                tx.key("ABC")?,
-                tx.key("nope")?,
-            ))
+            Ok((tx.merchant("AMZPAYDEV01")?, tx.key("SANDBOX-ABC")?, tx.key("ABC")?, tx.key("nope")?))
         })
         .await
         .unwrap();

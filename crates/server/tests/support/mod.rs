@@ -1,0 +1,310 @@
+//! Test support: a real server on free ports in a fresh data directory, and a client that
+//! signs its requests the way the official SDKs do.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use amzpay_api::format::format_timestamp;
+use amzpay_domain::{Environment, Region};
+use amzpay_server::merchants::{create_merchant, KeyStyle, NewMerchant};
+use amzpay_server::{system_now, Application, Config};
+use amzpay_signing::{parse_private_key_pem, sign_request, Algorithm, PrivateKey, RequestToSign};
+use amzpay_store::Store;
+use serde_json::Value;
+
+pub struct TestApp {
+    pub http: String,
+    pub https: String,
+    pub host: String,
+    pub store: Arc<dyn Store>,
+    pub client: reqwest::Client,
+    pub dev: Merchant,
+    _data_dir: tempfile::TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+#[derive(Clone)]
+pub struct Merchant {
+    pub merchant_id: String,
+    pub public_key_id: String,
+    pub private_key: PrivateKey,
+    pub region: Region,
+}
+
+pub struct Response {
+    pub status: u16,
+    pub body: Value,
+    pub raw: Vec<u8>,
+    pub request_id: Option<String>,
+}
+
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status, String::from_utf8_lossy(&self.raw))
+    }
+}
+
+impl Response {
+    /// Asserts an Amazon error and returns its message.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, reason_code: &str) -> String {
+        assert_eq!((self.status, self.body["reasonCode"].as_str().unwrap_or("")), (status, reason_code), "{self:?}");
+        self.body["message"].as_str().unwrap_or("").to_owned()
+    }
+
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Value {
+        assert_eq!(self.status, status, "{self:?}");
+        &self.body
+    }
+}
+
+pub fn key_for(merchant: &amzpay_server::merchants::MerchantDescription) -> PrivateKey {
+    let path = merchant.private_key_file.as_ref().expect("a generated key");
+    parse_private_key_pem(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let data_dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            data_dir: data_dir.path().to_owned(),
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            tls_listen: Some("127.0.0.1:0".parse().unwrap()),
+            database: None,
+        };
+        let app = Application::build(config).await.unwrap();
+        let http_addr = app.http_addr.unwrap();
+        let https_addr = app.https_addr.unwrap();
+        let store = app.store();
+        let dev_description = app.dev_merchant.clone();
+        let (shutdown, stop) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async move {
+            let _ = stop.await;
+        }));
+        let dev = Merchant {
+            merchant_id: dev_description.merchant_id.clone(),
+            public_key_id: dev_description.public_key_id.clone(),
+            private_key: key_for(&dev_description),
+            region: Region::Na,
+        };
+        TestApp {
+            http: format!("http://{http_addr}"),
+            https: format!("https://localhost:{}", https_addr.port()),
+            host: http_addr.to_string(),
+            store,
+            client: reqwest::Client::builder().danger_accept_invalid_certs(true).build().unwrap(),
+            dev,
+            _data_dir: data_dir,
+            shutdown: Some(shutdown),
+        }
+    }
+
+    /// Registers another merchant with a key of the given style.
+    pub async fn merchant(&self, region: Region, style: KeyStyle) -> Merchant {
+        let new = NewMerchant { region, public_key_pem: None, ipn_url: None, key_style: style };
+        let description =
+            create_merchant(self.store.as_ref(), self._data_dir.path(), new, system_now(), None).await.unwrap();
+        Merchant {
+            merchant_id: description.merchant_id.clone(),
+            public_key_id: description.public_key_id.clone(),
+            private_key: key_for(&description),
+            region,
+        }
+    }
+
+    pub fn call<'a>(&'a self, merchant: &'a Merchant, method: &'a str, path: &'a str) -> Call<'a> {
+        Call {
+            app: self,
+            merchant,
+            method,
+            path,
+            body: String::new(),
+            algorithm: Algorithm::V1,
+            idempotency_key: None,
+            extra_signed: Vec::new(),
+            extra_unsigned: Vec::new(),
+            omit: Vec::new(),
+            tamper: Tamper::None,
+            date: None,
+            base: None,
+            region_alias: None,
+        }
+    }
+
+    /// A signed sandbox call of the dev merchant (prefixed key, `/v2/` path).
+    pub fn dev<'a>(&'a self, method: &'a str, path: &'a str) -> Call<'a> {
+        self.call(&self.dev, method, path)
+    }
+
+    /// Creates a sandbox one-time permission with the given limit (USD) and returns its id.
+    pub async fn permission(&self, merchant: &Merchant, body: Value) -> String {
+        let prefix = if merchant.public_key_id.starts_with("SANDBOX") { "" } else { "/sandbox" };
+        let path = format!("{prefix}/v2/testHelpers/chargePermissions");
+        let response = self.call(merchant, "POST", &path).json(&body).key(&new_key()).send().await;
+        response.assert_status(201)["chargePermissionId"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn one_time(&self, limit: &str) -> String {
+        self.permission(&self.dev, serde_json::json!({"amountLimit": {"amount": limit, "currencyCode": "USD"}})).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+pub fn new_key() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+#[derive(Clone, Copy)]
+pub enum Tamper {
+    None,
+    Body,
+    Path,
+    Signature,
+    SignedHeader,
+}
+
+pub struct Call<'a> {
+    app: &'a TestApp,
+    merchant: &'a Merchant,
+    method: &'a str,
+    path: &'a str,
+    body: String,
+    algorithm: Algorithm,
+    idempotency_key: Option<String>,
+    extra_signed: Vec<(String, String)>,
+    extra_unsigned: Vec<(String, String)>,
+    omit: Vec<&'static str>,
+    tamper: Tamper,
+    date: Option<String>,
+    base: Option<String>,
+    region_alias: Option<String>,
+}
+
+impl<'a> Call<'a> {
+    pub fn json(mut self, value: &Value) -> Self {
+        self.body = value.to_string();
+        self
+    }
+    pub fn raw_body(mut self, body: &str) -> Self {
+        self.body = body.to_owned();
+        self
+    }
+    pub fn key(mut self, key: &str) -> Self {
+        self.idempotency_key = Some(key.to_owned());
+        self
+    }
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+    pub fn signed_header(mut self, name: &str, value: &str) -> Self {
+        self.extra_signed.push((name.to_owned(), value.to_owned()));
+        self
+    }
+    pub fn unsigned_header(mut self, name: &str, value: &str) -> Self {
+        self.extra_unsigned.push((name.to_owned(), value.to_owned()));
+        self
+    }
+    pub fn omit(mut self, header: &'static str) -> Self {
+        self.omit.push(header);
+        self
+    }
+    pub fn tamper(mut self, tamper: Tamper) -> Self {
+        self.tamper = tamper;
+        self
+    }
+    pub fn date(mut self, date: &str) -> Self {
+        self.date = Some(date.to_owned());
+        self
+    }
+    pub fn over_https(mut self) -> Self {
+        self.base = Some(self.app.https.clone());
+        self
+    }
+    pub fn region(mut self, alias: &str) -> Self {
+        self.region_alias = Some(alias.to_owned());
+        self
+    }
+
+    pub async fn send(self) -> Response {
+        let base = self.base.clone().unwrap_or_else(|| self.app.http.clone());
+        let host = base.split("://").nth(1).unwrap().to_owned();
+        let date = self.date.clone().unwrap_or_else(|| format_timestamp(system_now()));
+        let mut headers: Vec<(String, String)> = vec![
+            ("accept".into(), "application/json".into()),
+            ("content-type".into(), "application/json".into()),
+            ("x-amz-pay-date".into(), date),
+            ("x-amz-pay-host".into(), host),
+            ("x-amz-pay-region".into(), self.region_alias.clone().unwrap_or_else(|| self.merchant.region.code().into())),
+        ];
+        if let Some(key) = &self.idempotency_key {
+            headers.push(("x-amz-pay-idempotency-key".into(), key.clone()));
+        }
+        headers.extend(self.extra_signed.iter().cloned());
+        headers.retain(|(name, _)| !self.omit.contains(&name.as_str()));
+        let (path, query) = match self.path.split_once('?') {
+            Some((path, query)) => (path, query),
+            None => (self.path, ""),
+        };
+        let query_pairs: Vec<(String, String)> = query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (n, v) = p.split_once('=').unwrap_or((p, ""));
+                (n.to_owned(), v.to_owned())
+            })
+            .collect();
+        let mut authorization = sign_request(
+            &self.merchant.private_key,
+            self.algorithm,
+            &self.merchant.public_key_id,
+            &RequestToSign { method: self.method, path, query: &query_pairs, headers: &headers, body: self.body.as_bytes() },
+        );
+        let mut body = self.body.clone();
+        let mut url_path = self.path.to_owned();
+        match self.tamper {
+            Tamper::None => {}
+            Tamper::Body => body.push(' '),
+            Tamper::Path => url_path = url_path.replacen("charge", "Charge", 1),
+            Tamper::Signature => {
+                let at = authorization.find("Signature=").unwrap() + "Signature=".len();
+                let replacement = if &authorization[at..at + 1] == "A" { "B" } else { "A" };
+                authorization.replace_range(at..at + 1, replacement);
+            }
+            Tamper::SignedHeader => {
+                for (name, value) in headers.iter_mut() {
+                    if name == "accept" {
+                        *value = "text/plain".into();
+                    }
+                }
+            }
+        }
+        let method = reqwest::Method::from_bytes(self.method.as_bytes()).unwrap();
+        let mut request = self.app.client.request(method, format!("{base}{url_path}"));
+        for (name, value) in headers.iter().chain(self.extra_unsigned.iter()) {
+            request = request.header(name, value);
+        }
+        request = request.header("authorization", authorization).body(body);
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let request_id = response.headers().get("x-amz-pay-request-id").map(|v| v.to_str().unwrap().to_owned());
+        let raw = response.bytes().await.unwrap().to_vec();
+        let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+        Response { status, body, raw, request_id }
+    }
+}
+
+pub fn sandbox(style: KeyStyle) -> KeyStyle {
+    style
+}
+
+pub const SANDBOX_KEY: KeyStyle = KeyStyle::Prefixed(Environment::Sandbox);
