@@ -6,12 +6,15 @@ mod support;
 use amzpay_domain::{Environment, Region};
 use amzpay_server::merchants::KeyStyle;
 use amzpay_signing::Algorithm;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use support::*;
 
 fn is_compact_timestamp(value: &Value) -> bool {
     let text = value.as_str().unwrap_or("");
-    text.len() == 16 && text.as_bytes()[8] == b'T' && text.ends_with('Z') && text[..8].bytes().all(|b| b.is_ascii_digit())
+    text.len() == 16
+        && text.as_bytes()[8] == b'T'
+        && text.ends_with('Z')
+        && text[..8].bytes().all(|b| b.is_ascii_digit())
 }
 
 #[tokio::test]
@@ -59,7 +62,9 @@ async fn the_whole_lifecycle_works_for_every_algorithm_key_style_and_path_style(
 
                 let captured = call("POST", format!("/charges/{charge_id}/capture"))
                     .key(&new_key())
-                    .json(&json!({"captureAmount": {"amount": "14.00", "currencyCode": "USD"}, "softDescriptor": "Shop"}))
+                    .json(
+                        &json!({"captureAmount": {"amount": "14.00", "currencyCode": "USD"}, "softDescriptor": "Shop"}),
+                    )
                     .send()
                     .await;
                 assert_eq!(captured.assert_status(200)["statusDetails"]["state"], "Captured", "{label}");
@@ -104,11 +109,15 @@ async fn responses_have_amazons_fields_formats_and_nulls() {
     let app = TestApp::spawn().await;
     let permission_id = app.one_time("100").await;
     assert!(permission_id.starts_with("S01-") && permission_id.len() == 19, "{permission_id}");
-    let permission = app.dev("GET", Box::leak(format!("/v2/chargePermissions/{permission_id}").into_boxed_str())).send().await;
+    let permission =
+        app.dev("GET", Box::leak(format!("/v2/chargePermissions/{permission_id}").into_boxed_str())).send().await;
     let p = permission.assert_status(200);
     assert!(permission.request_id.is_some());
     assert_eq!(p["chargePermissionType"], "OneTime");
-    assert_eq!(p["limits"], json!({"amountLimit": {"amount": "100.00", "currencyCode": "USD"}, "amountBalance": {"amount": "100.00", "currencyCode": "USD"}}));
+    assert_eq!(
+        p["limits"],
+        json!({"amountLimit": {"amount": "100.00", "currencyCode": "USD"}, "amountBalance": {"amount": "100.00", "currencyCode": "USD"}})
+    );
     assert_eq!(p["paymentPreferences"], json!([{"paymentDescriptor": "Visa ****1111"}]));
     assert_eq!(p["releaseEnvironment"], "Sandbox");
     assert_eq!(p["presentmentCurrency"], "USD");
@@ -117,7 +126,14 @@ async fn responses_have_amazons_fields_formats_and_nulls() {
     for field in ["creationTimestamp", "expirationTimestamp"] {
         assert!(is_compact_timestamp(&p[field]), "{field}: {}", p[field]);
     }
-    for field in ["chargePermissionReferenceId", "recurringMetadata", "shippingAddress", "billingAddress", "merchantMetadata", "platformId"] {
+    for field in [
+        "chargePermissionReferenceId",
+        "recurringMetadata",
+        "shippingAddress",
+        "billingAddress",
+        "merchantMetadata",
+        "platformId",
+    ] {
         assert!(p.get(field).is_some_and(Value::is_null), "{field} must be present and null");
     }
 

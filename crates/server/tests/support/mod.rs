@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use amzpay_api::format::format_timestamp;
 use amzpay_domain::{Environment, Region};
-use amzpay_server::merchants::{create_merchant, KeyStyle, NewMerchant};
-use amzpay_server::{system_now, Application, Config};
-use amzpay_signing::{parse_private_key_pem, sign_request, Algorithm, PrivateKey, RequestToSign};
+use amzpay_server::merchants::{KeyStyle, NewMerchant, create_merchant};
+use amzpay_server::{Application, Config, system_now};
+use amzpay_signing::{Algorithm, PrivateKey, RequestToSign, parse_private_key_pem, sign_request};
 use amzpay_store::Store;
 use serde_json::Value;
 
@@ -244,13 +244,16 @@ impl<'a> Call<'a> {
             ("content-type".into(), "application/json".into()),
             ("x-amz-pay-date".into(), date),
             ("x-amz-pay-host".into(), host),
-            ("x-amz-pay-region".into(), self.region_alias.clone().unwrap_or_else(|| self.merchant.region.code().into())),
+            (
+                "x-amz-pay-region".into(),
+                self.region_alias.clone().unwrap_or_else(|| self.merchant.region.code().into()),
+            ),
         ];
         if let Some(key) = &self.idempotency_key {
             headers.push(("x-amz-pay-idempotency-key".into(), key.clone()));
         }
-        headers.extend(self.extra_signed.iter().cloned());
         headers.retain(|(name, _)| !self.omit.contains(&name.as_str()));
+        headers.extend(self.extra_signed.iter().cloned());
         let (path, query) = match self.path.split_once('?') {
             Some((path, query)) => (path, query),
             None => (self.path, ""),
@@ -267,7 +270,13 @@ impl<'a> Call<'a> {
             &self.merchant.private_key,
             self.algorithm,
             &self.merchant.public_key_id,
-            &RequestToSign { method: self.method, path, query: &query_pairs, headers: &headers, body: self.body.as_bytes() },
+            &RequestToSign {
+                method: self.method,
+                path,
+                query: &query_pairs,
+                headers: &headers,
+                body: self.body.as_bytes(),
+            },
         );
         let mut body = self.body.clone();
         let mut url_path = self.path.to_owned();
