@@ -1,0 +1,137 @@
+//! Test support: the real `amzpay` binary as a child process, and a minimal signed client.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use amzpay_signing::{parse_private_key_pem, sign_request, Algorithm, PrivateKey, RequestToSign};
+use serde_json::Value;
+
+pub fn amzpay() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_amzpay"))
+}
+
+pub struct Server {
+    pub child: Child,
+    pub http: String,
+    pub https_port: u16,
+    pub data_dir: PathBuf,
+}
+
+impl Server {
+    /// Starts `amzpay serve` on free ports and waits until it says where it listens.
+    pub fn start(data_dir: &Path) -> Server {
+        let mut child = amzpay()
+            .args(["serve", "--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("starting amzpay serve");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let mut http = None;
+        let mut https_port = None;
+        while http.is_none() || https_port.is_none() {
+            let line = lines.next().expect("amzpay serve exited before listening").unwrap();
+            if let Some(address) = line.strip_prefix("amzpay listening on http://") {
+                http = Some(format!("http://{address}"));
+            } else if let Some(address) = line.strip_prefix("amzpay listening on https://") {
+                https_port = Some(address.rsplit(':').next().unwrap().parse().unwrap());
+            }
+        }
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, http: http.unwrap(), https_port: https_port.unwrap(), data_dir: data_dir.to_owned() }
+    }
+
+    /// SIGKILL: no graceful shutdown, no flush.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    pub fn dev_merchant(&self) -> Merchant {
+        Merchant::from_description(&self.data_dir.join("dev-merchant.json"))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Clone)]
+pub struct Merchant {
+    pub public_key_id: String,
+    pub private_key: PrivateKey,
+    pub description: Value,
+}
+
+impl Merchant {
+    pub fn from_description(path: &Path) -> Merchant {
+        let description: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        Merchant::from_json(description)
+    }
+
+    pub fn from_json(description: Value) -> Merchant {
+        let key_file = description["privateKeyFile"].as_str().unwrap();
+        let private_key = parse_private_key_pem(&std::fs::read_to_string(key_file).unwrap()).unwrap();
+        Merchant { public_key_id: description["publicKeyId"].as_str().unwrap().to_owned(), private_key, description }
+    }
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap()
+    }
+}
+
+/// Sends one signed request (prefixed key, `/v2/` paths).
+pub async fn call(
+    client: &reqwest::Client,
+    base: &str,
+    merchant: &Merchant,
+    method: &str,
+    path: &str,
+    body: &str,
+    idempotency_key: Option<&str>,
+) -> reqwest::Result<Reply> {
+    let host = base.split("://").nth(1).unwrap().to_owned();
+    let now = time::OffsetDateTime::now_utc();
+    let date = now.format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z")).unwrap();
+    let mut headers = vec![
+        ("accept".to_owned(), "application/json".to_owned()),
+        ("content-type".to_owned(), "application/json".to_owned()),
+        ("x-amz-pay-date".to_owned(), date),
+        ("x-amz-pay-host".to_owned(), host),
+        ("x-amz-pay-region".to_owned(), "na".to_owned()),
+    ];
+    if let Some(key) = idempotency_key {
+        headers.push(("x-amz-pay-idempotency-key".to_owned(), key.to_owned()));
+    }
+    let authorization = sign_request(
+        &merchant.private_key,
+        Algorithm::V2,
+        &merchant.public_key_id,
+        &RequestToSign { method, path, query: &[], headers: &headers, body: body.as_bytes() },
+    );
+    let mut request = client.request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), format!("{base}{path}"));
+    for (name, value) in &headers {
+        request = request.header(name, value);
+    }
+    let response = request.header("authorization", authorization).body(body.to_owned()).send().await?;
+    let status = response.status().as_u16();
+    let body = response.bytes().await?.to_vec();
+    Ok(Reply { status, body })
+}
