@@ -34,14 +34,25 @@ async fn acknowledged_charges_survive_sigkill_and_retries_replay() {
     let base = server.http.clone();
 
     // A Saved Wallet permission: 15,000 USD a month and no count limit.
-    let created = call(&client, &base, &merchant, "POST", "/v2/testHelpers/chargePermissions", r#"{"chargePermissionType":"PaymentMethodOnFile"}"#, Some("crash-permission")).await.unwrap();
+    let created = call(
+        &client,
+        &base,
+        &merchant,
+        "POST",
+        "/v2/testHelpers/chargePermissions",
+        r#"{"chargePermissionType":"PaymentMethodOnFile"}"#,
+        Some("crash-permission"),
+    )
+    .await
+    .unwrap();
     assert_eq!(created.status, 201);
     let permission_id = created.json()["chargePermissionId"].as_str().unwrap().to_owned();
 
     let sent: Arc<Mutex<Vec<Sent>>> = Arc::default();
     let mut streams = Vec::new();
     for stream in 0..STREAMS {
-        let (client, base, merchant, permission_id, sent) = (client.clone(), base.clone(), merchant.clone(), permission_id.clone(), sent.clone());
+        let (client, base, merchant, permission_id, sent) =
+            (client.clone(), base.clone(), merchant.clone(), permission_id.clone(), sent.clone());
         streams.push(tokio::spawn(async move {
             for n in 0..MAX_REQUESTS_PER_STREAM {
                 let key = format!("crash-{stream}-{n}");
@@ -77,13 +88,21 @@ async fn acknowledged_charges_survive_sigkill_and_retries_replay() {
     let base = restarted.http.clone();
     let mut charged = 0;
     for request in &sent {
-        let retry = call(&client, &base, &merchant, "POST", "/v2/charges", &request.body, Some(&request.key)).await.unwrap();
+        let retry =
+            call(&client, &base, &merchant, "POST", "/v2/charges", &request.body, Some(&request.key)).await.unwrap();
         match &request.reply {
             Some((status, body)) => {
                 assert_eq!(*status, 201, "{}", String::from_utf8_lossy(body));
-                assert_eq!((retry.status, &retry.body), (*status, body), "the retry of {} replays byte for byte", request.key);
+                assert_eq!(
+                    (retry.status, &retry.body),
+                    (*status, body),
+                    "the retry of {} replays byte for byte",
+                    request.key
+                );
                 let charge_id = retry.json()["chargeId"].as_str().unwrap().to_owned();
-                let got = call(&client, &base, &merchant, "GET", &format!("/v2/charges/{charge_id}"), "", None).await.unwrap();
+                let got = call(&client, &base, &merchant, "GET", &format!("/v2/charges/{charge_id}"), "", None)
+                    .await
+                    .unwrap();
                 assert_eq!(got.status, 200, "acknowledged charge {charge_id} survived");
             }
             // Unknown outcome: the retry either replays what committed or charges now.
@@ -92,7 +111,10 @@ async fn acknowledged_charges_survive_sigkill_and_retries_replay() {
         charged += 1;
     }
     // Every key charged exactly once: the month's use is one dollar per key.
-    let permission = call(&client, &base, &merchant, "GET", &format!("/v2/chargePermissions/{permission_id}"), "", None).await.unwrap();
+    let permission =
+        call(&client, &base, &merchant, "GET", &format!("/v2/chargePermissions/{permission_id}"), "", None)
+            .await
+            .unwrap();
     let balance = permission.json()["limits"]["amountBalance"]["amount"].as_str().unwrap().to_owned();
     assert_eq!(balance, format!("{}.00", 15_000 - charged));
 }

@@ -199,7 +199,7 @@ pub struct CreateCharge {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChargeCreation {
     /// 201 with the charge (Authorized, Captured or AuthorizationInitiated).
-    Created(Charge),
+    Created(Box<Charge>),
     /// A synchronous decline: the call answers this error and no charge exists, but the
     /// permission may have changed (a hard decline, Amazon's rejection) and that change
     /// must be kept.
@@ -377,7 +377,7 @@ pub fn create_charge(
     if captured {
         close_if_fully_captured(permission, now);
     }
-    Ok(ChargeCreation::Created(charge))
+    Ok(ChargeCreation::Created(Box::new(charge)))
 }
 
 /// Applies what time alone does to a charge: an authorization left uncaptured for 30 days

@@ -129,7 +129,7 @@ proptest! {
                 Op::Create { amount, capture_now, outcome: code } => {
                     let request = CreateCharge { amount: usd(amount), capture_now, soft_descriptor: None, can_handle_pending_authorization: true, merchant_metadata: None, provider_reference_id: None, platform_id: None, charge_initiator: None, channel: None };
                     charge::create_charge(&mut permission, request, outcome(code), now).map(|created| {
-                        if let ChargeCreation::Created(c) = created { charges.push(c) }
+                        if let ChargeCreation::Created(c) = created { charges.push(*c) }
                     })
                 }
                 Op::Capture { charge, amount } if charge < charges.len() => charge::capture(&mut permission, &mut charges[charge], CaptureCharge { amount: usd(amount), soft_descriptor: None }, now),

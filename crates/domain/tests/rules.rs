@@ -1,5 +1,8 @@
 //! Table tests: every rule of the charge lifecycle and every reason code it can answer.
 
+// Amounts are written dollars_cents (`150_000_01` is 150,000.01 USD): easier to check by eye.
+#![allow(clippy::inconsistent_digit_grouping)]
+
 use amzpay_domain::charge::{self, CaptureCharge, ChargeCreation, ClosePermission, CreateCharge};
 use amzpay_domain::charge_permission::{NewPermission, NonChargeableReason, PermissionUpdate};
 use amzpay_domain::metadata::{FrequencyUnit, MerchantMetadata, RecurringMetadata, SoftDescriptor};
@@ -60,7 +63,7 @@ fn request(amount: Money) -> CreateCharge {
 
 fn authorize(permission: &mut ChargePermission, amount: Money, now: Timestamp) -> Charge {
     match charge::create_charge(permission, request(amount), AuthorizationOutcome::Approved, now).unwrap() {
-        ChargeCreation::Created(charge) => charge,
+        ChargeCreation::Created(charge) => *charge,
         ChargeCreation::Declined(e) => panic!("declined: {e}"),
     }
 }
@@ -396,7 +399,7 @@ fn cancel_is_allowed_from_authorization_initiated_and_authorized_only() {
     )
     .unwrap()
     {
-        ChargeCreation::Created(c) => c,
+        ChargeCreation::Created(c) => *c,
         ChargeCreation::Declined(e) => panic!("{e}"),
     };
     assert_eq!(pending.state, ChargeState::AuthorizationInitiated);

@@ -314,7 +314,7 @@ fn create_charge(tx: &mut dyn WriteTx, caller: &Caller, body: &[u8], now: Timest
         ChargeCreation::Created(charge) => {
             outbox.charge_if_changed(None, &charge);
             tx.save_charge(&caller.merchant_id, &charge)?;
-            Reply::json(201, to_json(&ChargeOut::from(&charge)))
+            Reply::json(201, to_json(&ChargeOut::from(charge.as_ref())))
         }
         ChargeCreation::Declined(error) => Reply::error(&error),
     };

@@ -103,7 +103,7 @@ async fn objects_round_trip_exactly_and_are_scoped_to_merchant_and_environment()
         .await
         .unwrap();
     assert_eq!(lp, Some(p));
-    assert_eq!(lc, Some(c));
+    assert_eq!(lc, Some(*c));
     assert_eq!(lr, Some(r));
     assert_eq!(other_merchant, None);
     assert_eq!(other_env, None);

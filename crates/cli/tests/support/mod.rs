@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use amzpay_signing::{parse_private_key_pem, sign_request, Algorithm, PrivateKey, RequestToSign};
+use amzpay_signing::{Algorithm, PrivateKey, RequestToSign, parse_private_key_pem, sign_request};
 use serde_json::Value;
 
 pub fn amzpay() -> Command {
