@@ -1,0 +1,772 @@
+//! Request and response objects of Amazon Pay API v2 (spec §5), field for field.
+//!
+//! Requests leave out fields that are `None`. Responses accept missing fields and
+//! fields this SDK does not know, so a newer API does not break an older client.
+
+use serde::{Deserialize, Serialize};
+
+use crate::price::Price;
+
+macro_rules! wire_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)*
+            /// A value this SDK does not know yet.
+            #[serde(other)]
+            Unknown,
+        }
+    };
+}
+
+wire_enum!(
+    /// The state of a Charge (spec §6.1).
+    ChargeState {
+        /// Authorization is pending.
+        AuthorizationInitiated,
+        /// Authorized; can be captured or canceled.
+        Authorized,
+        /// Capture is pending.
+        CaptureInitiated,
+        /// Captured; can be refunded.
+        Captured,
+        /// Canceled (see the reason code).
+        Canceled,
+        /// Declined (see the reason code).
+        Declined,
+    }
+);
+
+wire_enum!(
+    /// The state of a Charge Permission (spec §6.2).
+    ChargePermissionState {
+        /// Charges can be created.
+        Chargeable,
+        /// Charges cannot be created until the reasons are resolved.
+        NonChargeable,
+        /// Closed for good.
+        Closed,
+    }
+);
+
+wire_enum!(
+    /// The state of a Refund (spec §6.3).
+    RefundState {
+        /// Processing.
+        RefundInitiated,
+        /// Refunded.
+        Refunded,
+        /// Declined (see the reason code).
+        Declined,
+    }
+);
+
+wire_enum!(
+    /// The state of a Checkout Session (spec §5.5).
+    CheckoutSessionState {
+        /// The buyer is checking out.
+        Open,
+        /// Completed: a Charge Permission exists.
+        Completed,
+        /// Canceled (see the reason code).
+        Canceled,
+    }
+);
+
+wire_enum!(
+    /// The kind of Charge Permission.
+    ChargePermissionType {
+        /// One order, up to 25 charges.
+        OneTime,
+        /// A subscription with a monthly limit.
+        Recurring,
+        /// Saved Wallet: charge whenever the buyer buys, no expiration.
+        PaymentMethodOnFile,
+    }
+);
+
+wire_enum!(
+    /// What Complete Checkout Session does with the payment.
+    PaymentIntent {
+        /// Create a Charge Permission only.
+        Confirm,
+        /// Also authorize.
+        Authorize,
+        /// Also authorize and capture.
+        AuthorizeWithCapture,
+    }
+);
+
+wire_enum!(
+    /// Who initiated a charge.
+    ChargeInitiator {
+        /// Customer-initiated, unscheduled.
+        CITU,
+        /// Merchant-initiated, unscheduled.
+        MITU,
+        /// Customer-initiated, recurring.
+        CITR,
+        /// Merchant-initiated, recurring.
+        MITR,
+    }
+);
+
+wire_enum!(
+    /// Where a charge was made.
+    Channel {
+        /// A web site.
+        Web,
+        /// A phone order.
+        Phone,
+        /// An app.
+        App,
+        /// Alexa.
+        Alexa,
+        /// A point of sale.
+        PointOfSale,
+        /// Fire TV.
+        FireTv,
+        /// Offline.
+        Offline,
+        /// Amazon.
+        Amazon,
+    }
+);
+
+/// `statusDetails` of a Charge, Refund or Checkout Session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusDetails<S> {
+    /// The state.
+    pub state: S,
+    /// Why the object is in that state, if it says.
+    #[serde(default)]
+    pub reason_code: Option<String>,
+    /// A description of the reason.
+    #[serde(default)]
+    pub reason_description: Option<String>,
+    /// When the state last changed (`20190714T155300Z`).
+    #[serde(default)]
+    pub last_updated_timestamp: Option<String>,
+}
+
+/// One reason of a Charge Permission's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PermissionReason {
+    /// E.g. `MerchantClosed`, `PaymentMethodInvalid`.
+    pub reason_code: String,
+    /// A description.
+    #[serde(default)]
+    pub reason_description: Option<String>,
+}
+
+/// `statusDetails` of a Charge Permission: a list of reasons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PermissionStatusDetails {
+    /// The state.
+    pub state: ChargePermissionState,
+    /// The reasons, if any.
+    #[serde(default)]
+    pub reasons: Option<Vec<PermissionReason>>,
+    /// When the state last changed.
+    #[serde(default)]
+    pub last_updated_timestamp: Option<String>,
+}
+
+/// Merchant-provided order details.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MerchantMetadata {
+    /// Your order id (at most 256 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merchant_reference_id: Option<String>,
+    /// Your store's name (at most 50).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merchant_store_name: Option<String>,
+    /// A note shown to the buyer (at most 255).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note_to_buyer: Option<String>,
+    /// Anything else (at most 4,096).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_information: Option<String>,
+}
+
+/// Payment service provider details (PSPs only).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderMetadata {
+    /// The PSP's order id.
+    #[serde(default)]
+    pub provider_reference_id: Option<String>,
+}
+
+/// How often a recurring permission is charged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Frequency {
+    /// `Year`, `Month`, `Week`, `Day` or `Variable`.
+    pub unit: String,
+    /// How many units; Amazon sends a string.
+    #[serde(with = "string_or_number")]
+    pub value: String,
+}
+
+mod string_or_number {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &str, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(value)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+        match serde_json::Value::deserialize(deserializer)? {
+            serde_json::Value::String(text) => Ok(text),
+            serde_json::Value::Number(number) => Ok(number.to_string()),
+            other => Err(serde::de::Error::custom(format!("expected a string or a number, not {other}"))),
+        }
+    }
+}
+
+/// Recurring details.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecurringMetadata {
+    /// How often.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frequency: Option<Frequency>,
+    /// How much each time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Price>,
+}
+
+/// Saved Wallet setup details.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentMethodOnFileMetadata {
+    /// Set up the wallet without charging.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup_only: Option<bool>,
+}
+
+/// A Charge Permission's limits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Limits {
+    /// The most that can be charged (one-time) or charged per month (recurring, Saved Wallet).
+    #[serde(default)]
+    pub amount_limit: Option<Price>,
+    /// What can still be charged.
+    #[serde(default)]
+    pub amount_balance: Option<Price>,
+}
+
+/// The buyer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Buyer {
+    /// Amazon's id of the buyer.
+    #[serde(default)]
+    pub buyer_id: Option<String>,
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Email.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Phone number.
+    #[serde(default)]
+    pub phone_number: Option<String>,
+    /// Prime memberships.
+    #[serde(default)]
+    pub prime_membership_types: Option<Vec<String>>,
+}
+
+/// A postal address.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct Address {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_line1: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_line2: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_line3: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub county: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_or_region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+}
+
+/// A payment method as shown to the merchant.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentPreference {
+    /// E.g. `Visa ****1111`.
+    #[serde(default)]
+    pub payment_descriptor: Option<String>,
+}
+
+/// A Charge (spec §5.2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct Charge {
+    pub charge_id: String,
+    pub charge_permission_id: String,
+    pub charge_amount: Price,
+    #[serde(default)]
+    pub capture_amount: Option<Price>,
+    #[serde(default)]
+    pub refunded_amount: Option<Price>,
+    #[serde(default)]
+    pub converted_amount: Option<String>,
+    #[serde(default)]
+    pub conversion_rate: Option<String>,
+    #[serde(default)]
+    pub soft_descriptor: Option<String>,
+    #[serde(default)]
+    pub merchant_metadata: Option<MerchantMetadata>,
+    #[serde(default)]
+    pub provider_metadata: Option<ProviderMetadata>,
+    #[serde(default)]
+    pub platform_id: Option<String>,
+    #[serde(default)]
+    pub charge_initiator: Option<ChargeInitiator>,
+    #[serde(default)]
+    pub channel: Option<Channel>,
+    pub status_details: StatusDetails<ChargeState>,
+    #[serde(default)]
+    pub creation_timestamp: Option<String>,
+    #[serde(default)]
+    pub expiration_timestamp: Option<String>,
+    #[serde(default)]
+    pub release_environment: Option<String>,
+}
+
+/// A Charge Permission (spec §5.3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct ChargePermission {
+    pub charge_permission_id: String,
+    #[serde(default)]
+    pub charge_permission_reference_id: Option<String>,
+    #[serde(default)]
+    pub charge_permission_type: Option<ChargePermissionType>,
+    #[serde(default)]
+    pub recurring_metadata: Option<RecurringMetadata>,
+    #[serde(default)]
+    pub limits: Option<Limits>,
+    #[serde(default)]
+    pub buyer: Option<Buyer>,
+    #[serde(default)]
+    pub shipping_address: Option<Address>,
+    #[serde(default)]
+    pub billing_address: Option<Address>,
+    #[serde(default)]
+    pub payment_preferences: Option<Vec<PaymentPreference>>,
+    #[serde(default)]
+    pub merchant_metadata: Option<MerchantMetadata>,
+    #[serde(default)]
+    pub platform_id: Option<String>,
+    #[serde(default)]
+    pub presentment_currency: Option<String>,
+    pub status_details: PermissionStatusDetails,
+    #[serde(default)]
+    pub creation_timestamp: Option<String>,
+    #[serde(default)]
+    pub expiration_timestamp: Option<String>,
+    #[serde(default)]
+    pub release_environment: Option<String>,
+}
+
+/// A Refund (spec §5.4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct Refund {
+    pub refund_id: String,
+    pub charge_id: String,
+    pub refund_amount: Price,
+    #[serde(default)]
+    pub soft_descriptor: Option<String>,
+    #[serde(default)]
+    pub creation_timestamp: Option<String>,
+    pub status_details: StatusDetails<RefundState>,
+    #[serde(default)]
+    pub release_environment: Option<String>,
+}
+
+/// Redirect URLs and checkout mode of a Checkout Session.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct WebCheckoutDetails {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkout_review_return_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkout_result_return_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkout_cancel_url: Option<String>,
+    /// Set by Amazon once the session is ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amazon_pay_redirect_url: Option<String>,
+    /// `ProcessOrder` to skip the review page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkout_mode: Option<String>,
+}
+
+/// Payment details of a Checkout Session.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct PaymentDetails {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_intent: Option<PaymentIntent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub can_handle_pending_authorization: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charge_amount: Option<Price>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_order_amount: Option<Price>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soft_descriptor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presentment_currency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_overcharge: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extend_expiration: Option<bool>,
+}
+
+/// Something still missing before a Checkout Session can complete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Constraint {
+    /// E.g. `BuyerNotAssociated`, `ChargeAmountNotSet`.
+    pub constraint_id: String,
+    /// A description.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// A Checkout Session (spec §5.5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct CheckoutSession {
+    pub checkout_session_id: String,
+    #[serde(default)]
+    pub web_checkout_details: Option<WebCheckoutDetails>,
+    #[serde(default)]
+    pub product_type: Option<String>,
+    #[serde(default)]
+    pub payment_details: Option<PaymentDetails>,
+    #[serde(default)]
+    pub charge_permission_type: Option<ChargePermissionType>,
+    #[serde(default)]
+    pub recurring_metadata: Option<RecurringMetadata>,
+    #[serde(default)]
+    pub payment_method_on_file_metadata: Option<PaymentMethodOnFileMetadata>,
+    #[serde(default)]
+    pub merchant_metadata: Option<MerchantMetadata>,
+    #[serde(default)]
+    pub supplementary_data: Option<String>,
+    #[serde(default)]
+    pub buyer: Option<Buyer>,
+    #[serde(default)]
+    pub billing_address: Option<Address>,
+    #[serde(default)]
+    pub shipping_address: Option<Address>,
+    /// The buyer's addresses; the official SDKs re-parse entries sent as JSON strings, and
+    /// so does this one.
+    #[serde(default, deserialize_with = "address_list")]
+    pub shipping_address_list: Option<Vec<Address>>,
+    #[serde(default)]
+    pub payment_preferences: Option<Vec<PaymentPreference>>,
+    #[serde(default)]
+    pub status_details: Option<StatusDetails<CheckoutSessionState>>,
+    #[serde(default)]
+    pub constraints: Option<Vec<Constraint>>,
+    #[serde(default)]
+    pub charge_permission_id: Option<String>,
+    #[serde(default)]
+    pub charge_id: Option<String>,
+    #[serde(default)]
+    pub store_id: Option<String>,
+    #[serde(default)]
+    pub platform_id: Option<String>,
+    #[serde(default)]
+    pub provider_metadata: Option<ProviderMetadata>,
+    #[serde(default)]
+    pub delivery_specifications: Option<serde_json::Value>,
+    #[serde(default)]
+    pub creation_timestamp: Option<String>,
+    #[serde(default)]
+    pub expiration_timestamp: Option<String>,
+    #[serde(default)]
+    pub release_environment: Option<String>,
+}
+
+fn address_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<Address>>, D::Error> {
+    let values: Option<Vec<serde_json::Value>> = Option::deserialize(deserializer)?;
+    let Some(values) = values else { return Ok(None) };
+    values
+        .into_iter()
+        .map(|value| match value {
+            serde_json::Value::String(text) => serde_json::from_str(&text).map_err(serde::de::Error::custom),
+            other => serde_json::from_value(other).map_err(serde::de::Error::custom),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
+/// Create Charge (spec §5.2).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateChargeRequest {
+    /// The Chargeable permission to charge.
+    pub charge_permission_id: String,
+    /// How much.
+    pub charge_amount: Price,
+    /// Capture right after authorizing (default false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture_now: Option<bool>,
+    /// Statement text, only with `capture_now` (at most 16 characters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub soft_descriptor: Option<String>,
+    /// Accept an asynchronous answer (`AuthorizationInitiated`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub can_handle_pending_authorization: Option<bool>,
+    /// Order details.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merchant_metadata: Option<MerchantMetadata>,
+    /// PSP details.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_metadata: Option<ProviderMetadata>,
+    /// Solution provider id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform_id: Option<String>,
+    /// Who initiated the charge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub charge_initiator: Option<ChargeInitiator>,
+    /// Where.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    /// Saved Wallet multi-factor redirect.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web_checkout_details: Option<WebCheckoutDetails>,
+}
+
+impl CreateChargeRequest {
+    /// A request with only the required fields.
+    pub fn new(charge_permission_id: impl Into<String>, charge_amount: Price) -> CreateChargeRequest {
+        CreateChargeRequest {
+            charge_permission_id: charge_permission_id.into(),
+            charge_amount,
+            capture_now: None,
+            soft_descriptor: None,
+            can_handle_pending_authorization: None,
+            merchant_metadata: None,
+            provider_metadata: None,
+            platform_id: None,
+            charge_initiator: None,
+            channel: None,
+            web_checkout_details: None,
+        }
+    }
+}
+
+/// Capture Charge.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaptureChargeRequest {
+    /// How much; at most the authorized amount.
+    pub capture_amount: Price,
+    /// Statement text (at most 16 characters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub soft_descriptor: Option<String>,
+}
+
+/// Cancel Charge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CancelChargeRequest {
+    /// Why.
+    pub cancellation_reason: String,
+}
+
+/// Create Refund.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateRefundRequest {
+    /// The captured charge.
+    pub charge_id: String,
+    /// How much.
+    pub refund_amount: Price,
+    /// Statement text (at most 16 characters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub soft_descriptor: Option<String>,
+}
+
+/// Update Charge Permission.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateChargePermissionRequest {
+    /// Order details (can be changed once).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merchant_metadata: Option<MerchantMetadata>,
+    /// Recurring details (recurring permissions only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recurring_metadata: Option<RecurringMetadata>,
+}
+
+/// Close Charge Permission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloseChargePermissionRequest {
+    /// Why.
+    pub closure_reason: String,
+    /// Also cancel charges still open.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancel_pending_charges: Option<bool>,
+}
+
+/// Create Checkout Session (spec §5.5).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct CreateCheckoutSessionRequest {
+    pub web_checkout_details: WebCheckoutDetails,
+    pub store_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub charge_permission_type: Option<ChargePermissionType>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recurring_metadata: Option<RecurringMetadata>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_details: Option<PaymentDetails>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merchant_metadata: Option<MerchantMetadata>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_method_on_file_metadata: Option<PaymentMethodOnFileMetadata>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_metadata: Option<ProviderMetadata>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_specifications: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address_details: Option<Address>,
+}
+
+/// Update Checkout Session.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct UpdateCheckoutSessionRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web_checkout_details: Option<WebCheckoutDetails>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_details: Option<PaymentDetails>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merchant_metadata: Option<MerchantMetadata>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recurring_metadata: Option<RecurringMetadata>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_metadata: Option<ProviderMetadata>,
+}
+
+/// Complete Checkout Session.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompleteCheckoutSessionRequest {
+    /// Must equal the session's charge amount.
+    pub charge_amount: Price,
+    /// The whole order, when charging in parts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_order_amount: Option<Price>,
+}
+
+/// Finalize Checkout Session.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub struct FinalizeCheckoutSessionRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipping_address: Option<Address>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_address: Option<Address>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub charge_amount: Option<Price>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total_order_amount: Option<Price>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_intent: Option<PaymentIntent>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub can_handle_pending_authorization: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supplementary_data: Option<String>,
+}
+
+/// amzpay's sandbox test helper: a Charge Permission as if a buyer completed checkout.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateTestChargePermissionRequest {
+    /// Default `OneTime`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub charge_permission_type: Option<ChargePermissionType>,
+    /// Required for `OneTime`; its currency is the permission's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount_limit: Option<Price>,
+    /// For `Recurring` and `PaymentMethodOnFile` (default: the region's currency).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency_code: Option<String>,
+    /// Recurring details.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recurring_metadata: Option<RecurringMetadata>,
+    /// Order details.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merchant_metadata: Option<MerchantMetadata>,
+    /// Last four digits of a sandbox card (default `1111`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_method: Option<String>,
+    /// The buyer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub buyer: Option<Buyer>,
+}
+
+/// amzpay's sandbox clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClockState {
+    /// The merchant's sandbox time (`20240101T120000Z`).
+    pub now: String,
+}
+
+/// Advance amzpay's sandbox clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdvanceClockRequest {
+    /// How far.
+    pub seconds: u64,
+}

@@ -1,0 +1,199 @@
+//! The SDK against a real amzpay server: every operation the server implements, over HTTP
+//! and HTTPS, with both algorithms and both key styles, and each error as a typed value.
+
+use amzpay_sdk::*;
+use amzpay_server::merchants::{KeyStyle, NewMerchant, create_merchant};
+use amzpay_server::{Application, Config as ServerConfig, system_now};
+
+struct Server {
+    http: String,
+    https: String,
+    certificate: Vec<u8>,
+    dev: (String, String),
+    legacy: (String, String),
+    _data_dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+async fn start() -> Server {
+    let data_dir = tempfile::tempdir().unwrap();
+    let app = Application::build(ServerConfig {
+        data_dir: data_dir.path().to_owned(),
+        listen: Some("127.0.0.1:0".parse().unwrap()),
+        tls_listen: Some("127.0.0.1:0".parse().unwrap()),
+        database: None,
+    })
+    .await
+    .unwrap();
+    let new = NewMerchant { region: Region::Na, public_key_pem: None, ipn_url: None, key_style: KeyStyle::Legacy };
+    let legacy = create_merchant(app.store().as_ref(), data_dir.path(), new, system_now(), None).await.unwrap();
+    let dev = app.dev_merchant.clone();
+    let http = format!("http://{}", app.http_addr.unwrap());
+    let https = format!("localhost:{}", app.https_addr.unwrap().port());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    let certificate = std::fs::read(data_dir.path().join("tls-cert.pem")).unwrap();
+    let pair = |d: &amzpay_server::merchants::MerchantDescription| {
+        (d.public_key_id.clone(), std::fs::read_to_string(d.private_key_file.as_ref().unwrap()).unwrap())
+    };
+    Server { http, https, certificate, dev: pair(&dev), legacy: pair(&legacy), _data_dir: data_dir, _stop: stop }
+}
+
+fn client(key: &(String, String), url: &str, algorithm: Algorithm, certificate: Option<&[u8]>) -> Client {
+    let private = config::private_key_from_pem(&key.1).unwrap();
+    let mut config = Config::new(Region::Na, Environment::Sandbox, key.0.clone(), private)
+        .algorithm(algorithm)
+        .service_url(url)
+        .unwrap();
+    if let Some(pem) = certificate {
+        config = config.root_certificate_pem(pem.to_vec());
+    }
+    Client::new(config).unwrap()
+}
+
+fn usd(amount: &str) -> Price {
+    Price::parse(amount, Currency::Usd).unwrap()
+}
+
+async fn new_permission(client: &Client, limit: &str) -> ChargePermission {
+    let request = CreateTestChargePermissionRequest { amount_limit: Some(usd(limit)), ..Default::default() };
+    client.create_test_charge_permission(&request).await.unwrap()
+}
+
+#[tokio::test]
+async fn every_operation_works_for_both_algorithms_key_styles_and_transports() {
+    let server = start().await;
+    let clients = [
+        ("dev over http, V2", client(&server.dev, &server.http, Algorithm::V2, None)),
+        ("dev over https, V1", client(&server.dev, &server.https, Algorithm::V1, Some(&server.certificate))),
+        ("legacy over http, V1", client(&server.legacy, &server.http, Algorithm::V1, None)),
+        ("legacy over https, V2", client(&server.legacy, &server.https, Algorithm::V2, Some(&server.certificate))),
+    ];
+    for (label, client) in clients {
+        let permission = new_permission(&client, "100.00").await;
+        assert_eq!(permission.status_details.state, ChargePermissionState::Chargeable, "{label}");
+        assert_eq!(permission.charge_permission_type, Some(ChargePermissionType::OneTime));
+        let id = permission.charge_permission_id.clone();
+
+        let got = client.get_charge_permission(&id).send().await.unwrap();
+        assert_eq!(got.status, 200);
+        assert!(got.request_id.is_some());
+        assert_eq!(got.body.limits.unwrap().amount_balance, Some(usd("100.00")));
+
+        let update = UpdateChargePermissionRequest {
+            merchant_metadata: Some(MerchantMetadata {
+                merchant_reference_id: Some("order-1".into()),
+                ..Default::default()
+            }),
+            recurring_metadata: None,
+        };
+        let updated = client.update_charge_permission(&id, &update).await.unwrap();
+        assert_eq!(updated.merchant_metadata.unwrap().merchant_reference_id.as_deref(), Some("order-1"));
+
+        let created = client.create_charge(&CreateChargeRequest::new(&id, usd("14.00"))).send().await.unwrap();
+        assert_eq!(created.status, 201);
+        let charge = created.body;
+        assert_eq!(charge.status_details.state, ChargeState::Authorized, "{label}");
+        assert_eq!(charge.charge_amount, usd("14.00"));
+        assert_eq!(client.get_charge(&charge.charge_id).await.unwrap(), charge);
+
+        let capture = CaptureChargeRequest { capture_amount: usd("14.00"), soft_descriptor: Some("Shop".into()) };
+        let captured = client.capture_charge(&charge.charge_id, &capture).await.unwrap();
+        assert_eq!(captured.status_details.state, ChargeState::Captured);
+        assert_eq!(captured.capture_amount, Some(usd("14.00")));
+
+        let refund_request = CreateRefundRequest {
+            charge_id: charge.charge_id.clone(),
+            refund_amount: usd("4.00"),
+            soft_descriptor: None,
+        };
+        let refund = client.create_refund(&refund_request).await.unwrap();
+        assert_eq!(refund.status_details.state, RefundState::RefundInitiated);
+        assert_eq!(client.get_refund(&refund.refund_id).await.unwrap(), refund);
+
+        let second = client.create_charge(&CreateChargeRequest::new(&id, usd("5"))).await.unwrap();
+        let canceled = client
+            .cancel_charge(&second.charge_id, &CancelChargeRequest { cancellation_reason: "changed mind".into() })
+            .await
+            .unwrap();
+        assert_eq!(canceled.status_details.state, ChargeState::Canceled);
+        assert_eq!(canceled.status_details.reason_code.as_deref(), Some("MerchantCanceled"));
+
+        let close = CloseChargePermissionRequest { closure_reason: "done".into(), cancel_pending_charges: Some(true) };
+        let closed = client.close_charge_permission(&id, &close).await.unwrap();
+        assert_eq!(closed.status_details.state, ChargePermissionState::Closed);
+        assert_eq!(closed.status_details.reasons.unwrap()[0].reason_code, "MerchantClosed");
+    }
+}
+
+fn known(error: &Error) -> KnownReasonCode {
+    match error.reason_code() {
+        Some(ReasonCode::Known(code)) => *code,
+        other => panic!("expected a known reason code, got {other:?} from {error}"),
+    }
+}
+
+#[tokio::test]
+async fn errors_come_back_typed() {
+    let server = start().await;
+    let client = client(&server.dev, &server.http, Algorithm::V2, None);
+    let permission = new_permission(&client, "10.00").await;
+    let id = permission.charge_permission_id;
+
+    let missing = client.get_charge("S01-0000000-0000000-C000001").await.unwrap_err();
+    assert_eq!(known(&missing), KnownReasonCode::ResourceNotFound);
+    assert_eq!(missing.api().unwrap().status, 404);
+    assert!(missing.api().unwrap().request_id.is_some());
+
+    let too_much = client.create_charge(&CreateChargeRequest::new(&id, usd("10.01"))).await.unwrap_err();
+    assert_eq!(known(&too_much), KnownReasonCode::TransactionAmountExceeded);
+    assert_eq!(too_much.api().unwrap().status, 400);
+
+    let mut euros = CreateChargeRequest::new(&id, Price::parse("1", Currency::Eur).unwrap());
+    euros.capture_now = Some(true);
+    assert_eq!(known(&client.create_charge(&euros).await.unwrap_err()), KnownReasonCode::CurrencyMismatch);
+
+    let charge = client.create_charge(&CreateChargeRequest::new(&id, usd("5"))).await.unwrap();
+    client.cancel_charge(&charge.charge_id, &CancelChargeRequest { cancellation_reason: "x".into() }).await.unwrap();
+    let capture = CaptureChargeRequest { capture_amount: usd("5"), soft_descriptor: None };
+    let status = client.capture_charge(&charge.charge_id, &capture).await.unwrap_err();
+    assert_eq!(known(&status), KnownReasonCode::InvalidChargeStatus);
+    assert_eq!(status.api().unwrap().status, 422);
+
+    let close = CloseChargePermissionRequest { closure_reason: "done".into(), cancel_pending_charges: None };
+    client.close_charge_permission(&id, &close).await.unwrap();
+    let closed = client.close_charge_permission(&id, &close).await.unwrap_err();
+    assert_eq!(known(&closed), KnownReasonCode::InvalidChargePermissionStatus);
+
+    // The same idempotency key for a different request.
+    let fresh = new_permission(&client, "10.00").await.charge_permission_id;
+    client.create_charge(&CreateChargeRequest::new(&fresh, usd("1"))).idempotency_key("same-key").await.unwrap();
+    let reused = client
+        .create_charge(&CreateChargeRequest::new(&fresh, usd("2")))
+        .idempotency_key("same-key")
+        .await
+        .unwrap_err();
+    assert_eq!(known(&reused), KnownReasonCode::DuplicateIdempotencyKey);
+
+    // A key the server does not know, and a key that does not match the id.
+    let stranger = config::private_key_from_pem(&server.legacy.1).unwrap();
+    let wrong_key = Client::new(
+        Config::new(Region::Na, Environment::Sandbox, server.dev.0.clone(), stranger)
+            .service_url(&server.http)
+            .unwrap(),
+    )
+    .unwrap();
+    let signature = wrong_key.get_charge_permission(&fresh).await.unwrap_err();
+    assert_eq!(known(&signature), KnownReasonCode::InvalidRequestSignature);
+    assert!(signature.api().unwrap().message.contains("string to sign"));
+
+    // Extra headers are signed and sent.
+    let with_header = client.get_charge_permission(&fresh).header("x-amz-pay-sdk-test", "1").await.unwrap();
+    assert_eq!(with_header.charge_permission_id, fresh);
+
+    // Operations the server does not have yet answer Amazon's errors, typed.
+    let session = client.get_checkout_session("9d6bbc5a-3e93-4a0b-a2df-1f3a6c1c7c6c").await.unwrap_err();
+    assert_eq!(session.api().unwrap().status, 404);
+}

@@ -1,0 +1,161 @@
+//! Retries against a local mock server: which statuses are retried, with what waits, and
+//! that every attempt carries the same idempotency key.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use amzpay_sdk::*;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::Response as AxumResponse;
+
+/// What the mock answers, in order; the last answer repeats.
+#[derive(Clone)]
+struct Script {
+    answers: Arc<Mutex<VecDeque<(u16, Option<&'static str>)>>>,
+    seen: Arc<Mutex<Vec<Option<String>>>>,
+}
+
+async fn answer(State(script): State<Script>, request: Request) -> AxumResponse {
+    let key = request.headers().get(IDEMPOTENCY_KEY_HEADER).map(|v| v.to_str().unwrap().to_owned());
+    script.seen.lock().unwrap().push(key);
+    let (status, retry_after) = {
+        let mut answers = script.answers.lock().unwrap();
+        if answers.len() > 1 { answers.pop_front().unwrap() } else { *answers.front().unwrap() }
+    };
+    let body = if status < 300 {
+        r#"{"chargeId":"S01-1111111-1111111-C000001","chargePermissionId":"S01-1111111-1111111","chargeAmount":{"amount":"1.00","currencyCode":"USD"},"statusDetails":{"state":"Authorized"}}"#.to_owned()
+    } else {
+        format!(r#"{{"reasonCode":"Status{status}","message":"scripted"}}"#)
+    };
+    let mut response = AxumResponse::builder().status(status).header("x-amz-pay-request-id", "req-1");
+    if let Some(after) = retry_after {
+        response = response.header("retry-after", after);
+    }
+    response.body(Body::from(body)).unwrap()
+}
+
+/// Records every wait instead of sleeping.
+#[derive(Default)]
+struct RecordingSleeper(Mutex<Vec<Duration>>);
+
+impl Sleeper for RecordingSleeper {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        self.0.lock().unwrap().push(duration);
+        Box::pin(async {})
+    }
+}
+
+struct Mock {
+    script: Script,
+    sleeper: Arc<RecordingSleeper>,
+    client: Client,
+}
+
+fn key() -> amzpay_sdk::signing::PrivateKey {
+    let pem =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/spec/vectors/test-key.pem"))
+            .unwrap();
+    config::private_key_from_pem(&pem).unwrap()
+}
+
+async fn start_mock(answers: &[(u16, Option<&'static str>)]) -> Mock {
+    let script = Script { answers: Arc::new(Mutex::new(answers.iter().copied().collect())), seen: Arc::default() };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let app = axum::Router::new().fallback(answer).with_state(script.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let sleeper = Arc::new(RecordingSleeper::default());
+    let config = Config::new(Region::Na, Environment::Sandbox, "SANDBOX-MOCK", key())
+        .service_url(&format!("http://{address}"))
+        .unwrap()
+        .sleeper(sleeper.clone());
+    Mock { script, sleeper, client: Client::new(config).unwrap() }
+}
+
+fn charge_request() -> CreateChargeRequest {
+    CreateChargeRequest::new("S01-1111111-1111111", Price::parse("1.00", Currency::Usd).unwrap())
+}
+
+#[tokio::test]
+async fn retryable_statuses_are_retried_with_growing_waits_and_one_idempotency_key() {
+    for status in [408u16, 425, 429, 500, 502, 503, 504] {
+        let mock = start_mock(&[(status, None), (status, None), (201, None)]).await;
+        let charge = mock.client.create_charge(&charge_request()).await.unwrap_or_else(|e| panic!("{status}: {e}"));
+        assert_eq!(charge.charge_id, "S01-1111111-1111111-C000001");
+        let seen = mock.script.seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 3, "{status}: two retries");
+        assert!(seen[0].as_ref().is_some_and(|k| k.len() == 32), "a generated key: {seen:?}");
+        assert!(seen.iter().all(|k| *k == seen[0]), "{status}: the same key on every attempt: {seen:?}");
+        let waits = mock.sleeper.0.lock().unwrap().clone();
+        assert_eq!(waits.len(), 2);
+        // Default policy: 2 s then 4 s, each jittered within its upper half.
+        assert!(waits[0] >= Duration::from_secs(1) && waits[0] <= Duration::from_secs(2), "{waits:?}");
+        assert!(waits[1] >= Duration::from_secs(2) && waits[1] <= Duration::from_secs(4), "{waits:?}");
+    }
+}
+
+#[tokio::test]
+async fn other_statuses_are_not_retried_and_come_back_typed() {
+    for status in [400u16, 401, 403, 404, 409, 422] {
+        let mock = start_mock(&[(status, None), (201, None)]).await;
+        let error = mock.client.create_charge(&charge_request()).await.unwrap_err();
+        let api = error.api().unwrap_or_else(|| panic!("{status}: {error}"));
+        assert_eq!(api.status, status);
+        assert_eq!(api.reason_code, ReasonCode::Other(format!("Status{status}")));
+        assert_eq!(api.request_id.as_deref(), Some("req-1"));
+        assert_eq!(mock.script.seen.lock().unwrap().len(), 1, "{status} is not retried");
+        assert!(mock.sleeper.0.lock().unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn retry_after_is_honored_up_to_the_cap() {
+    let mock = start_mock(&[(429, Some("7")), (503, Some("600")), (201, None)]).await;
+    mock.client.create_charge(&charge_request()).await.unwrap();
+    let waits = mock.sleeper.0.lock().unwrap().clone();
+    assert_eq!(waits, vec![Duration::from_secs(7), RetryPolicy::default().max_delay]);
+}
+
+#[tokio::test]
+async fn the_retry_bound_holds() {
+    let mock = start_mock(&[(503, None)]).await;
+    let error = mock.client.get_charge("S01-1111111-1111111-C000001").await.unwrap_err();
+    assert_eq!(error.api().unwrap().status, 503);
+    assert_eq!(mock.script.seen.lock().unwrap().len(), 4, "one attempt and three retries");
+    let seen = mock.script.seen.lock().unwrap().clone();
+    assert!(seen.iter().all(Option::is_none), "GET carries no idempotency key");
+    let waits = mock.sleeper.0.lock().unwrap().clone();
+    assert_eq!(waits.len(), 3);
+    assert!(waits[2] >= Duration::from_secs(4) && waits[2] <= Duration::from_secs(8), "{waits:?}");
+
+    let bounded = start_mock(&[(503, None)]).await;
+    let client = Client::new(bounded.client.config().clone().retry_policy(RetryPolicy::none())).unwrap();
+    assert!(client.get_charge("S01-1111111-1111111-C000001").await.is_err());
+    assert_eq!(bounded.script.seen.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn transport_failures_are_retried_then_reported_apart() {
+    // A port that was just free: nothing listens, connections are refused.
+    let address = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let sleeper = Arc::new(RecordingSleeper::default());
+    let config = Config::new(Region::Na, Environment::Sandbox, "SANDBOX-MOCK", key())
+        .service_url(&format!("http://{address}"))
+        .unwrap()
+        .sleeper(sleeper.clone());
+    let error = Client::new(config).unwrap().create_charge(&charge_request()).await.unwrap_err();
+    assert!(matches!(error, Error::Transport(_)), "{error}");
+    assert_eq!(sleeper.0.lock().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_caller_chosen_idempotency_key_is_sent_as_given() {
+    let mock = start_mock(&[(500, None), (201, None)]).await;
+    mock.client.create_charge(&charge_request()).idempotency_key("order-42").await.unwrap();
+    let seen = mock.script.seen.lock().unwrap().clone();
+    assert_eq!(seen, vec![Some("order-42".to_owned()), Some("order-42".to_owned())]);
+}
