@@ -11,6 +11,8 @@ use amzpay_server::{Application, Config, system_now};
 use amzpay_store::Store;
 use amzpay_store::sqlite::SqliteStore;
 use anyhow::{Context, bail};
+mod api;
+
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
@@ -21,6 +23,8 @@ use clap::{Parser, Subcommand, ValueEnum};
     long_about = "amzpay speaks the Amazon Pay API v2 wire protocol. Point an official Amazon Pay SDK's service URL at it (overrideServiceUrl: 'localhost:8443') and charge, capture and refund with no account and no network."
 )]
 struct Cli {
+    #[command(flatten)]
+    connection: api::Connection,
     #[command(subcommand)]
     command: Command,
 }
@@ -49,6 +53,39 @@ enum Command {
     Merchant {
         #[command(subcommand)]
         command: MerchantCommand,
+    },
+    /// Charge Permissions: get, update, close.
+    #[command(name = "charge-permission")]
+    ChargePermission {
+        #[command(subcommand)]
+        command: api::ChargePermissionCommand,
+    },
+    /// Charges: create (authorize), get, capture, cancel.
+    Charge {
+        #[command(subcommand)]
+        command: api::ChargeCommand,
+    },
+    /// Refunds: create, get.
+    Refund {
+        #[command(subcommand)]
+        command: api::RefundCommand,
+    },
+    /// Checkout Sessions: create, get, update, complete, finalize.
+    #[command(name = "checkout-session")]
+    CheckoutSession {
+        #[command(subcommand)]
+        command: api::CheckoutSessionCommand,
+    },
+    /// Sandbox test helpers (amzpay only).
+    #[command(name = "test-helper")]
+    TestHelper {
+        #[command(subcommand)]
+        command: api::TestHelperCommand,
+    },
+    /// The merchant's sandbox clock (amzpay only).
+    Clock {
+        #[command(subcommand)]
+        command: api::ClockCommand,
     },
 }
 
@@ -108,7 +145,14 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    let connection = cli.connection;
     match cli.command {
+        Command::ChargePermission { command } => api::charge_permission(&connection, command).await,
+        Command::Charge { command } => api::charge(&connection, command).await,
+        Command::Refund { command } => api::refund(&connection, command).await,
+        Command::CheckoutSession { command } => api::checkout_session(&connection, command).await,
+        Command::TestHelper { command } => api::test_helper(&connection, command).await,
+        Command::Clock { command } => api::clock(&connection, command).await,
         Command::Serve { data_dir, listen, tls_listen, database } => {
             serve(Config { data_dir, listen: Some(listen), tls_listen: Some(tls_listen), database }).await
         }

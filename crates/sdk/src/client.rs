@@ -156,17 +156,76 @@ impl Client {
         Some(serde_json::to_vec(body).expect("request types serialize"))
     }
 
+    /// Any operation, with a JSON body as given: for fields or operations this SDK does not
+    /// type yet. `fragment` follows the version (`checkoutSessions/{id}`); `idempotent`
+    /// adds an idempotency key.
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// let body = serde_json::json!({"chargeAmount": {"amount": "14.00", "currencyCode": "USD"}});
+    /// let answer = client.raw("POST", "checkoutSessions/9d6bbc5a-3e93-4a0b-a2df-1f3a6c1c7c6c/complete", Some(&body), true).await?;
+    /// println!("{answer}");
+    /// # Ok(()) }
+    /// ```
+    pub fn raw(
+        &self,
+        method: &'static str,
+        fragment: &str,
+        body: Option<&serde_json::Value>,
+        idempotent: bool,
+    ) -> Call<'_, serde_json::Value> {
+        self.call(method, fragment.to_owned(), body.map(|b| b.to_string().into_bytes()), idempotent)
+    }
+
     /// Create Checkout Session (POST `/checkoutSessions`, idempotent).
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// use amzpay_sdk::*;
+    /// let request = CreateCheckoutSessionRequest {
+    ///     web_checkout_details: WebCheckoutDetails { checkout_review_return_url: Some("https://shop.example/review".into()), ..Default::default() },
+    ///     store_id: "amzn1.application-oa2-client.0123456789abcdef0123456789abcdef".into(),
+    ///     ..Default::default()
+    /// };
+    /// let session = client.create_checkout_session(&request).await?;
+    /// println!("{}", session.checkout_session_id);
+    /// # Ok(()) }
+    /// ```
     pub fn create_checkout_session(&self, request: &CreateCheckoutSessionRequest) -> Call<'_, CheckoutSession> {
         self.call("POST", "checkoutSessions".into(), Self::json(request), true)
     }
 
     /// Get Checkout Session.
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// use amzpay_sdk::*;
+    /// let session = client.get_checkout_session("9d6bbc5a-3e93-4a0b-a2df-1f3a6c1c7c6c").await?;
+    /// println!("{:?}", session.constraints);
+    /// # Ok(()) }
+    /// ```
     pub fn get_checkout_session(&self, checkout_session_id: &str) -> Call<'_, CheckoutSession> {
         self.call("GET", format!("checkoutSessions/{checkout_session_id}"), None, false)
     }
 
     /// Update Checkout Session (PATCH).
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// use amzpay_sdk::*;
+    /// let update = UpdateCheckoutSessionRequest {
+    ///     web_checkout_details: Some(WebCheckoutDetails { checkout_result_return_url: Some("https://shop.example/result".into()), ..Default::default() }),
+    ///     payment_details: Some(PaymentDetails {
+    ///         payment_intent: Some(PaymentIntent::Authorize),
+    ///         charge_amount: Some(Price::parse("14.00", Currency::Usd).unwrap()),
+    ///         ..Default::default()
+    ///     }),
+    ///     ..Default::default()
+    /// };
+    /// let session = client.update_checkout_session("9d6bbc5a-3e93-4a0b-a2df-1f3a6c1c7c6c", &update).await?;
+    /// println!("{:?}", session.web_checkout_details.and_then(|d| d.amazon_pay_redirect_url));
+    /// # Ok(()) }
+    /// ```
     pub fn update_checkout_session(
         &self,
         checkout_session_id: &str,
@@ -176,6 +235,15 @@ impl Client {
     }
 
     /// Complete Checkout Session (200, or 202 while the authorization is pending).
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// use amzpay_sdk::*;
+    /// let request = CompleteCheckoutSessionRequest { charge_amount: Price::parse("14.00", Currency::Usd).unwrap(), total_order_amount: None };
+    /// let session = client.complete_checkout_session("9d6bbc5a-3e93-4a0b-a2df-1f3a6c1c7c6c", &request).await?;
+    /// println!("{:?}", session.charge_permission_id);
+    /// # Ok(()) }
+    /// ```
     pub fn complete_checkout_session(
         &self,
         checkout_session_id: &str,
@@ -185,6 +253,14 @@ impl Client {
     }
 
     /// Finalize Checkout Session.
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// use amzpay_sdk::*;
+    /// let request = FinalizeCheckoutSessionRequest { charge_amount: Some(Price::parse("14.00", Currency::Usd).unwrap()), ..Default::default() };
+    /// let session = client.finalize_checkout_session("9d6bbc5a-3e93-4a0b-a2df-1f3a6c1c7c6c", &request).await?;
+    /// # Ok(()) }
+    /// ```
     pub fn finalize_checkout_session(
         &self,
         checkout_session_id: &str,
@@ -194,11 +270,30 @@ impl Client {
     }
 
     /// Get Charge Permission.
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// use amzpay_sdk::*;
+    /// let permission = client.get_charge_permission("S01-5105180-3221187").await?;
+    /// println!("{:?} {:?}", permission.status_details.state, permission.limits);
+    /// # Ok(()) }
+    /// ```
     pub fn get_charge_permission(&self, charge_permission_id: &str) -> Call<'_, ChargePermission> {
         self.call("GET", format!("chargePermissions/{charge_permission_id}"), None, false)
     }
 
     /// Update Charge Permission (PATCH; `merchantMetadata` can change once).
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// use amzpay_sdk::*;
+    /// let update = UpdateChargePermissionRequest {
+    ///     merchant_metadata: Some(MerchantMetadata { merchant_reference_id: Some("order-42".into()), ..Default::default() }),
+    ///     recurring_metadata: None,
+    /// };
+    /// client.update_charge_permission("S01-5105180-3221187", &update).await?;
+    /// # Ok(()) }
+    /// ```
     pub fn update_charge_permission(
         &self,
         charge_permission_id: &str,
@@ -208,6 +303,14 @@ impl Client {
     }
 
     /// Close Charge Permission (DELETE with a body).
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// use amzpay_sdk::*;
+    /// let request = CloseChargePermissionRequest { closure_reason: "Subscription canceled".into(), cancel_pending_charges: Some(true) };
+    /// client.close_charge_permission("S01-5105180-3221187", &request).await?;
+    /// # Ok(()) }
+    /// ```
     pub fn close_charge_permission(
         &self,
         charge_permission_id: &str,
@@ -217,36 +320,103 @@ impl Client {
     }
 
     /// Create Charge (idempotent; 201).
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// use amzpay_sdk::*;
+    /// let mut request = CreateChargeRequest::new("S01-5105180-3221187", Price::parse("14.00", Currency::Usd).unwrap());
+    /// request.capture_now = Some(true);
+    /// request.soft_descriptor = Some("Descriptor".into());
+    /// let charge = client.create_charge(&request).await?;
+    /// assert_eq!(charge.status_details.state, ChargeState::Captured);
+    /// # Ok(()) }
+    /// ```
     pub fn create_charge(&self, request: &CreateChargeRequest) -> Call<'_, Charge> {
         self.call("POST", "charges".into(), Self::json(request), true)
     }
 
     /// Get Charge.
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// use amzpay_sdk::*;
+    /// let charge = client.get_charge("S01-5105180-3221187-C056351").await?;
+    /// println!("{:?}", charge.status_details);
+    /// # Ok(()) }
+    /// ```
     pub fn get_charge(&self, charge_id: &str) -> Call<'_, Charge> {
         self.call("GET", format!("charges/{charge_id}"), None, false)
     }
 
     /// Capture Charge (idempotent).
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// use amzpay_sdk::*;
+    /// let request = CaptureChargeRequest { capture_amount: Price::parse("14.00", Currency::Usd).unwrap(), soft_descriptor: None };
+    /// let charge = client.capture_charge("S01-5105180-3221187-C056351", &request).await?;
+    /// # Ok(()) }
+    /// ```
     pub fn capture_charge(&self, charge_id: &str, request: &CaptureChargeRequest) -> Call<'_, Charge> {
         self.call("POST", format!("charges/{charge_id}/capture"), Self::json(request), true)
     }
 
     /// Cancel Charge (DELETE with a body).
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// use amzpay_sdk::*;
+    /// let request = CancelChargeRequest { cancellation_reason: "Out of stock".into() };
+    /// let charge = client.cancel_charge("S01-5105180-3221187-C056351", &request).await?;
+    /// # Ok(()) }
+    /// ```
     pub fn cancel_charge(&self, charge_id: &str, request: &CancelChargeRequest) -> Call<'_, Charge> {
         self.call("DELETE", format!("charges/{charge_id}/cancel"), Self::json(request), false)
     }
 
     /// Create Refund (idempotent; 201).
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// use amzpay_sdk::*;
+    /// let request = CreateRefundRequest {
+    ///     charge_id: "S01-5105180-3221187-C056351".into(),
+    ///     refund_amount: Price::parse("4.00", Currency::Usd).unwrap(),
+    ///     soft_descriptor: None,
+    /// };
+    /// let refund = client.create_refund(&request).await?;
+    /// assert_eq!(refund.status_details.state, RefundState::RefundInitiated);
+    /// # Ok(()) }
+    /// ```
     pub fn create_refund(&self, request: &CreateRefundRequest) -> Call<'_, Refund> {
         self.call("POST", "refunds".into(), Self::json(request), true)
     }
 
     /// Get Refund.
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// use amzpay_sdk::*;
+    /// let refund = client.get_refund("S01-5105180-3221187-R022311").await?;
+    /// # Ok(()) }
+    /// ```
     pub fn get_refund(&self, refund_id: &str) -> Call<'_, Refund> {
         self.call("GET", format!("refunds/{refund_id}"), None, false)
     }
 
     /// amzpay only: create a sandbox Charge Permission directly (test helper).
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// use amzpay_sdk::*;
+    /// let request = CreateTestChargePermissionRequest {
+    ///     amount_limit: Some(Price::parse("100.00", Currency::Usd).unwrap()),
+    ///     payment_method: Some("1111".into()),
+    ///     ..Default::default()
+    /// };
+    /// let permission = client.create_test_charge_permission(&request).await?;
+    /// # Ok(()) }
+    /// ```
     pub fn create_test_charge_permission(
         &self,
         request: &CreateTestChargePermissionRequest,
@@ -255,11 +425,25 @@ impl Client {
     }
 
     /// amzpay only: read this merchant's sandbox clock.
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// use amzpay_sdk::*;
+    /// println!("{}", client.get_clock().await?.now);
+    /// # Ok(()) }
+    /// ```
     pub fn get_clock(&self) -> Call<'_, ClockState> {
         self.call("GET", "testHelpers/clock".into(), None, false)
     }
 
     /// amzpay only: move this merchant's sandbox clock forward, running what falls due.
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// use amzpay_sdk::*;
+    /// client.advance_clock(&AdvanceClockRequest { seconds: 7 * 86_400 }).await?;
+    /// # Ok(()) }
+    /// ```
     pub fn advance_clock(&self, request: &AdvanceClockRequest) -> Call<'_, ClockState> {
         self.call("POST", "testHelpers/clock/advance".into(), Self::json(request), false)
     }

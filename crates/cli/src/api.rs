@@ -1,0 +1,435 @@
+//! The API commands: one per operation, built on amzpay-sdk, printing the JSON answer.
+
+use std::path::PathBuf;
+
+use amzpay_sdk::*;
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::Value;
+
+/// How to reach the API and sign: flags, or environment variables, or the development
+/// merchant's files.
+#[derive(Args, Debug, Clone)]
+pub struct Connection {
+    /// The server: `http://127.0.0.1:8080`, `localhost:8443` (HTTPS), or Amazon's
+    /// `pay-api.amazon.com`.
+    #[arg(long, global = true, env = "AMZPAY_ENDPOINT", default_value = "http://127.0.0.1:8080")]
+    pub endpoint: String,
+    /// A merchant description (`merchant create --json` output, or the development
+    /// merchant's `dev-merchant.json`) giving publicKeyId, privateKeyFile and region.
+    /// Default: ./amzpay-data/dev-merchant.json when no key is given.
+    #[arg(long, global = true, env = "AMZPAY_MERCHANT_FILE")]
+    pub merchant_file: Option<PathBuf>,
+    /// The public key id (instead of a merchant file).
+    #[arg(long, global = true, env = "AMZPAY_PUBLIC_KEY_ID")]
+    pub public_key_id: Option<String>,
+    /// The private key PEM file (PKCS#1 or PKCS#8; instead of a merchant file).
+    #[arg(long, global = true, env = "AMZPAY_PRIVATE_KEY_FILE")]
+    pub private_key_file: Option<PathBuf>,
+    /// na (us), eu (de, uk) or jp.
+    #[arg(long, global = true, env = "AMZPAY_REGION")]
+    pub region: Option<String>,
+    /// For keys without a SANDBOX-/LIVE- prefix: call live instead of the sandbox.
+    #[arg(long, global = true)]
+    pub live: bool,
+    /// Signature algorithm.
+    #[arg(long, global = true, value_enum, default_value = "v2")]
+    pub algorithm: AlgorithmArg,
+    /// Trust this PEM certificate (e.g. amzpay-data/tls-cert.pem) for HTTPS.
+    #[arg(long, global = true, env = "AMZPAY_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum AlgorithmArg {
+    /// AMZN-PAY-RSASSA-PSS (salt 20).
+    V1,
+    /// AMZN-PAY-RSASSA-PSS-V2 (salt 32).
+    V2,
+}
+
+/// Per-call options.
+#[derive(Args, Debug, Clone)]
+pub struct CallOptions {
+    /// Idempotency key (default: a fresh one, reused on retries).
+    #[arg(long)]
+    pub idempotency_key: Option<String>,
+    /// A sandbox simulation code (x-amz-pay-simulation-code).
+    #[arg(long)]
+    pub simulation_code: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Amount {
+    /// Decimal amount, e.g. 14.00.
+    #[arg(long)]
+    pub amount: String,
+    /// ISO currency, e.g. USD.
+    #[arg(long, default_value = "USD")]
+    pub currency: String,
+}
+
+impl Amount {
+    fn price(&self) -> anyhow::Result<Price> {
+        let currency =
+            Currency::from_code(&self.currency).with_context(|| format!("unknown currency {}", self.currency))?;
+        Price::parse(&self.amount, currency).map_err(|e| anyhow::anyhow!("--amount: {e}"))
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ChargePermissionCommand {
+    /// Get Charge Permission.
+    Get { id: String },
+    /// Update Charge Permission (merchantMetadata can be changed once).
+    Update {
+        id: String,
+        #[arg(long)]
+        merchant_reference_id: Option<String>,
+        #[arg(long)]
+        merchant_store_name: Option<String>,
+        #[arg(long)]
+        note_to_buyer: Option<String>,
+        #[arg(long)]
+        custom_information: Option<String>,
+    },
+    /// Close Charge Permission.
+    Close {
+        id: String,
+        /// Why (closureReason).
+        #[arg(long)]
+        reason: String,
+        /// Also cancel charges still open.
+        #[arg(long)]
+        cancel_pending_charges: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ChargeCommand {
+    /// Create Charge: authorize (and capture with --capture-now).
+    Create {
+        #[arg(long)]
+        charge_permission_id: String,
+        #[command(flatten)]
+        amount: Amount,
+        #[arg(long)]
+        capture_now: bool,
+        /// Statement text, with --capture-now (at most 16 characters).
+        #[arg(long)]
+        soft_descriptor: Option<String>,
+        /// Accept AuthorizationInitiated (asynchronous authorization).
+        #[arg(long)]
+        can_handle_pending_authorization: bool,
+        #[command(flatten)]
+        options: CallOptions,
+    },
+    /// Get Charge.
+    Get { id: String },
+    /// Capture Charge.
+    Capture {
+        id: String,
+        #[command(flatten)]
+        amount: Amount,
+        #[arg(long)]
+        soft_descriptor: Option<String>,
+        #[command(flatten)]
+        options: CallOptions,
+    },
+    /// Cancel Charge.
+    Cancel {
+        id: String,
+        /// Why (cancellationReason).
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RefundCommand {
+    /// Create Refund.
+    Create {
+        #[arg(long)]
+        charge_id: String,
+        #[command(flatten)]
+        amount: Amount,
+        #[arg(long)]
+        soft_descriptor: Option<String>,
+        #[command(flatten)]
+        options: CallOptions,
+    },
+    /// Get Refund.
+    Get { id: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CheckoutSessionCommand {
+    /// Create Checkout Session from a JSON body (spec §5.5).
+    Create {
+        /// The request body, e.g. '{"webCheckoutDetails":{...},"storeId":"..."}'.
+        #[arg(long)]
+        json: String,
+        #[command(flatten)]
+        options: CallOptions,
+    },
+    /// Get Checkout Session.
+    Get { id: String },
+    /// Update Checkout Session from a JSON body.
+    Update {
+        id: String,
+        #[arg(long)]
+        json: String,
+    },
+    /// Complete Checkout Session.
+    Complete {
+        id: String,
+        #[command(flatten)]
+        amount: Amount,
+    },
+    /// Finalize Checkout Session from a JSON body.
+    Finalize {
+        id: String,
+        #[arg(long)]
+        json: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PermissionTypeArg {
+    OneTime,
+    Recurring,
+    PaymentMethodOnFile,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TestHelperCommand {
+    /// Create a sandbox Charge Permission as if a buyer had checked out.
+    CreateChargePermission {
+        #[arg(long, value_enum, default_value = "one-time")]
+        r#type: PermissionTypeArg,
+        /// The limit of a one-time permission, e.g. 100.00.
+        #[arg(long)]
+        amount_limit: Option<String>,
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        /// Last four digits of a sandbox card: 1111, 0005, 4444, 9424, 0000 succeed;
+        /// 0701 and 4354 pend.
+        #[arg(long)]
+        payment_method: Option<String>,
+        #[command(flatten)]
+        options: CallOptions,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ClockCommand {
+    /// Read this merchant's sandbox clock.
+    Get,
+    /// Move this merchant's sandbox clock forward; what falls due runs first.
+    Advance {
+        /// Seconds, e.g. 604800 for 7 days.
+        #[arg(long)]
+        seconds: u64,
+    },
+}
+
+fn read_merchant_file(path: &PathBuf) -> anyhow::Result<Value> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not a merchant description", path.display()))
+}
+
+impl Connection {
+    pub fn client(&self) -> anyhow::Result<Client> {
+        let merchant = match (&self.merchant_file, &self.public_key_id) {
+            (Some(path), _) => Some(read_merchant_file(path)?),
+            (None, None) => {
+                let default = PathBuf::from("amzpay-data/dev-merchant.json");
+                if !default.exists() {
+                    bail!(
+                        "no key given: pass --merchant-file (e.g. amzpay-data/dev-merchant.json) or --public-key-id and --private-key-file"
+                    );
+                }
+                Some(read_merchant_file(&default)?)
+            }
+            (None, Some(_)) => None,
+        };
+        let from_file = |name: &str| merchant.as_ref().and_then(|m| m[name].as_str().map(str::to_owned));
+        let public_key_id =
+            self.public_key_id.clone().or_else(|| from_file("publicKeyId")).context("no publicKeyId")?;
+        let key_file = self
+            .private_key_file
+            .clone()
+            .or_else(|| from_file("privateKeyFile").map(PathBuf::from))
+            .context("no private key file")?;
+        let region_text = self.region.clone().or_else(|| from_file("region")).unwrap_or_else(|| "na".into());
+        let region = config::parse_region(&region_text)?;
+        let key = config::private_key_from_file(&key_file)?;
+        let environment = if self.live { Environment::Live } else { Environment::Sandbox };
+        let algorithm = match self.algorithm {
+            AlgorithmArg::V1 => Algorithm::V1,
+            AlgorithmArg::V2 => Algorithm::V2,
+        };
+        let mut config =
+            Config::new(region, environment, public_key_id, key).algorithm(algorithm).service_url(&self.endpoint)?;
+        if let Some(path) = &self.ca_cert {
+            config = config
+                .root_certificate_pem(std::fs::read(path).with_context(|| format!("reading {}", path.display()))?);
+        }
+        Ok(Client::new(config)?)
+    }
+}
+
+fn with_options<'a, T: serde::de::DeserializeOwned>(mut call: Call<'a, T>, options: &CallOptions) -> Call<'a, T> {
+    if let Some(key) = &options.idempotency_key {
+        call = call.idempotency_key(key);
+    }
+    if let Some(code) = &options.simulation_code {
+        call = call.header(SIMULATION_CODE_HEADER, code);
+    }
+    call
+}
+
+/// Sends a call and prints the JSON answer; an API error prints Amazon's error and fails.
+async fn print<T: serde::de::DeserializeOwned>(call: Call<'_, T>) -> anyhow::Result<()> {
+    match call.send_json().await {
+        Ok(response) => {
+            println!("{}", serde_json::to_string_pretty(&response.body)?);
+            Ok(())
+        }
+        Err(Error::Api(error)) => {
+            let body = serde_json::json!({"status": error.status, "reasonCode": error.reason_code.as_str(), "message": error.message, "requestId": error.request_id});
+            println!("{}", serde_json::to_string_pretty(&body)?);
+            Err(anyhow::anyhow!("{} {}", error.status, error.reason_code))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(text: &str) -> anyhow::Result<T> {
+    serde_json::from_str(text).context("--json is not valid JSON for this request")
+}
+
+pub async fn charge_permission(connection: &Connection, command: ChargePermissionCommand) -> anyhow::Result<()> {
+    let client = connection.client()?;
+    match command {
+        ChargePermissionCommand::Get { id } => print(client.get_charge_permission(&id)).await,
+        ChargePermissionCommand::Update {
+            id,
+            merchant_reference_id,
+            merchant_store_name,
+            note_to_buyer,
+            custom_information,
+        } => {
+            let request = UpdateChargePermissionRequest {
+                merchant_metadata: Some(MerchantMetadata {
+                    merchant_reference_id,
+                    merchant_store_name,
+                    note_to_buyer,
+                    custom_information,
+                }),
+                recurring_metadata: None,
+            };
+            print(client.update_charge_permission(&id, &request)).await
+        }
+        ChargePermissionCommand::Close { id, reason, cancel_pending_charges } => {
+            let request = CloseChargePermissionRequest {
+                closure_reason: reason,
+                cancel_pending_charges: Some(cancel_pending_charges),
+            };
+            print(client.close_charge_permission(&id, &request)).await
+        }
+    }
+}
+
+pub async fn charge(connection: &Connection, command: ChargeCommand) -> anyhow::Result<()> {
+    let client = connection.client()?;
+    match command {
+        ChargeCommand::Create {
+            charge_permission_id,
+            amount,
+            capture_now,
+            soft_descriptor,
+            can_handle_pending_authorization,
+            options,
+        } => {
+            let mut request = CreateChargeRequest::new(charge_permission_id, amount.price()?);
+            request.capture_now = capture_now.then_some(true);
+            request.soft_descriptor = soft_descriptor;
+            request.can_handle_pending_authorization = can_handle_pending_authorization.then_some(true);
+            print(with_options(client.create_charge(&request), &options)).await
+        }
+        ChargeCommand::Get { id } => print(client.get_charge(&id)).await,
+        ChargeCommand::Capture { id, amount, soft_descriptor, options } => {
+            let request = CaptureChargeRequest { capture_amount: amount.price()?, soft_descriptor };
+            print(with_options(client.capture_charge(&id, &request), &options)).await
+        }
+        ChargeCommand::Cancel { id, reason } => {
+            print(client.cancel_charge(&id, &CancelChargeRequest { cancellation_reason: reason })).await
+        }
+    }
+}
+
+pub async fn refund(connection: &Connection, command: RefundCommand) -> anyhow::Result<()> {
+    let client = connection.client()?;
+    match command {
+        RefundCommand::Create { charge_id, amount, soft_descriptor, options } => {
+            let request = CreateRefundRequest { charge_id, refund_amount: amount.price()?, soft_descriptor };
+            print(with_options(client.create_refund(&request), &options)).await
+        }
+        RefundCommand::Get { id } => print(client.get_refund(&id)).await,
+    }
+}
+
+pub async fn checkout_session(connection: &Connection, command: CheckoutSessionCommand) -> anyhow::Result<()> {
+    let client = connection.client()?;
+    match command {
+        CheckoutSessionCommand::Create { json, options } => {
+            let body: Value = json_body(&json)?;
+            print(with_options(client.raw("POST", "checkoutSessions", Some(&body), true), &options)).await
+        }
+        CheckoutSessionCommand::Get { id } => print(client.get_checkout_session(&id)).await,
+        CheckoutSessionCommand::Update { id, json } => {
+            let body: Value = json_body(&json)?;
+            print(client.raw("PATCH", &format!("checkoutSessions/{id}"), Some(&body), false)).await
+        }
+        CheckoutSessionCommand::Complete { id, amount } => {
+            let request = CompleteCheckoutSessionRequest { charge_amount: amount.price()?, total_order_amount: None };
+            print(client.complete_checkout_session(&id, &request)).await
+        }
+        CheckoutSessionCommand::Finalize { id, json } => {
+            let body: Value = json_body(&json)?;
+            print(client.raw("POST", &format!("checkoutSessions/{id}/finalize"), Some(&body), true)).await
+        }
+    }
+}
+
+pub async fn test_helper(connection: &Connection, command: TestHelperCommand) -> anyhow::Result<()> {
+    let client = connection.client()?;
+    match command {
+        TestHelperCommand::CreateChargePermission { r#type, amount_limit, currency, payment_method, options } => {
+            let kind = match r#type {
+                PermissionTypeArg::OneTime => ChargePermissionType::OneTime,
+                PermissionTypeArg::Recurring => ChargePermissionType::Recurring,
+                PermissionTypeArg::PaymentMethodOnFile => ChargePermissionType::PaymentMethodOnFile,
+            };
+            let amount_limit =
+                amount_limit.map(|amount| Amount { amount, currency: currency.clone() }.price()).transpose()?;
+            let request = CreateTestChargePermissionRequest {
+                charge_permission_type: Some(kind),
+                currency_code: amount_limit.is_none().then_some(currency),
+                amount_limit,
+                payment_method,
+                ..Default::default()
+            };
+            print(with_options(client.create_test_charge_permission(&request), &options)).await
+        }
+    }
+}
+
+pub async fn clock(connection: &Connection, command: ClockCommand) -> anyhow::Result<()> {
+    let client = connection.client()?;
+    match command {
+        ClockCommand::Get => print(client.get_clock()).await,
+        ClockCommand::Advance { seconds } => print(client.advance_clock(&AdvanceClockRequest { seconds })).await,
+    }
+}
