@@ -11,7 +11,7 @@ pub const SECONDS_PER_DAY: i64 = 86_400;
 /// Create Charge calls allowed on one one-time Charge Permission (seeds 000: "up to 25 Charges").
 pub const MAX_CHARGES_PER_ONE_TIME_PERMISSION: u32 = 25;
 
-/// Refunds per Charge (spec §12 [U], product: 10).
+/// Refunds per Charge (spec §12 (unconfirmed), product: 10).
 pub const MAX_REFUNDS_PER_CHARGE: u32 = 10;
 
 /// `softDescriptor` length in bytes (seeds 000/003: "Max length: 16 characters/bytes").
@@ -37,7 +37,7 @@ pub const BUYER_DETAILS_VISIBLE_SECONDS: i64 = 30 * SECONDS_PER_DAY;
 /// Refunds may exceed the captured amount by this percentage of it... (spec §6.3, §12)
 pub const REFUND_OVERAGE_PERCENT: i64 = 15;
 
-/// Merchant metadata field lengths (spec §5.1 [U]).
+/// Merchant metadata field lengths (spec §5.1 (unconfirmed)).
 pub const MERCHANT_REFERENCE_ID_MAX_CHARS: usize = 256;
 pub const MERCHANT_STORE_NAME_MAX_CHARS: usize = 50;
 pub const NOTE_TO_BUYER_MAX_CHARS: usize = 255;
@@ -73,7 +73,7 @@ pub fn max_charge_amount_minor(currency: Currency) -> i64 {
 }
 
 /// Monthly limit of a Recurring permission, in minor units (spec §12: USD 1,000, JPY
-/// 100,000, EUR/GBP 1,000 [U]). Recurring permissions exist only in ledger currencies.
+/// 100,000, EUR/GBP 1,000 (unconfirmed)). Recurring permissions exist only in ledger currencies.
 pub fn recurring_monthly_limit_minor(currency: Currency) -> Option<i64> {
     match currency {
         Currency::Usd | Currency::Eur | Currency::Gbp => Some(1_000 * currency.minor_per_unit()),

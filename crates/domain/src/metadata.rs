@@ -23,7 +23,7 @@ pub struct MerchantMetadata {
 }
 
 impl MerchantMetadata {
-    /// Checks every field's length (spec §5.1 [U]).
+    /// Checks every field's length (spec §5.1 (unconfirmed)).
     pub fn validate(self) -> Result<MerchantMetadata, DomainError> {
         check_length(
             "merchantMetadata.merchantReferenceId",

@@ -12,10 +12,13 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response as AxumResponse;
 
+/// A status and an optional `Retry-After`.
+type Answer = (u16, Option<&'static str>);
+
 /// What the mock answers, in order; the last answer repeats.
 #[derive(Clone)]
 struct Script {
-    answers: Arc<Mutex<VecDeque<(u16, Option<&'static str>)>>>,
+    answers: Arc<Mutex<VecDeque<Answer>>>,
     seen: Arc<Mutex<Vec<Option<String>>>>,
 }
 
