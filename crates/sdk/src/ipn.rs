@@ -45,20 +45,29 @@ pub enum IpnError {
 /// The SNS envelope Amazon posts (`content-type: text/plain`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-#[allow(missing_docs)]
 pub struct SnsEnvelope {
+    /// The SNS message type (`Notification`).
     #[serde(rename = "Type")]
     pub kind: String,
+    /// The SNS message id.
     pub message_id: String,
+    /// The SNS topic.
     pub topic_arn: String,
+    /// The SNS subject, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
+    /// The Amazon Pay message, as a JSON string.
     pub message: String,
+    /// When SNS sent it.
     pub timestamp: String,
+    /// `1` (SHA1withRSA) or `2` (SHA256withRSA).
     pub signature_version: String,
+    /// The base64 signature.
     pub signature: String,
+    /// Where the signing certificate is.
     #[serde(rename = "SigningCertURL")]
     pub signing_cert_url: String,
+    /// Where to unsubscribe.
     #[serde(rename = "UnsubscribeURL", default)]
     pub unsubscribe_url: Option<String>,
 }
@@ -66,17 +75,21 @@ pub struct SnsEnvelope {
 /// The Amazon Pay message inside the envelope. It carries no state: GET the object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-#[allow(missing_docs)]
 pub struct IpnMessage {
+    /// Your merchant id.
     #[serde(rename = "MerchantID")]
     pub merchant_id: String,
     /// `CHARGE_PERMISSION`, `CHARGE`, `REFUND` or `CHARGEBACK`.
     pub object_type: String,
+    /// The id of the object that changed.
     pub object_id: String,
+    /// The Charge Permission id (`S01-5105180-3221187`).
     pub charge_permission_id: String,
     /// `STATE_CHANGE` or `ATTRIBUTE_CHANGE`.
     pub notification_type: String,
+    /// The notification id (duplicates share it).
     pub notification_id: String,
+    /// `V2`.
     pub notification_version: String,
 }
 

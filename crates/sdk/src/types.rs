@@ -287,28 +287,38 @@ pub struct Buyer {
 /// A postal address.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[allow(missing_docs)]
 pub struct Address {
+    /// Name of the addressee.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// First address line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address_line1: Option<String>,
+    /// Second address line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address_line2: Option<String>,
+    /// Third address line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address_line3: Option<String>,
+    /// City.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub city: Option<String>,
+    /// County.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub county: Option<String>,
+    /// District.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub district: Option<String>,
+    /// State or region.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_or_region: Option<String>,
+    /// Postal code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<String>,
+    /// ISO 3166 country code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country_code: Option<String>,
+    /// Phone number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
 }
@@ -325,36 +335,52 @@ pub struct PaymentPreference {
 /// A Charge (spec §5.2).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[allow(missing_docs)]
 pub struct Charge {
+    /// The Charge id (`S01-...-C000001`).
     pub charge_id: String,
+    /// The Charge Permission id (`S01-5105180-3221187`).
     pub charge_permission_id: String,
+    /// The amount authorized or to authorize.
     pub charge_amount: Price,
+    /// The amount captured, once captured.
     #[serde(default)]
     pub capture_amount: Option<Price>,
+    /// The amount refunded so far.
     #[serde(default)]
     pub refunded_amount: Option<Price>,
+    /// The captured amount in the ledger currency.
     #[serde(default)]
     pub converted_amount: Option<String>,
+    /// The rate of `converted_amount`.
     #[serde(default)]
     pub conversion_rate: Option<String>,
+    /// Text on the buyer's statement (at most 16 characters).
     #[serde(default)]
     pub soft_descriptor: Option<String>,
+    /// Merchant-provided order details.
     #[serde(default)]
     pub merchant_metadata: Option<MerchantMetadata>,
+    /// Payment service provider details.
     #[serde(default)]
     pub provider_metadata: Option<ProviderMetadata>,
+    /// Solution provider id.
     #[serde(default)]
     pub platform_id: Option<String>,
+    /// Who initiated the charge.
     #[serde(default)]
     pub charge_initiator: Option<ChargeInitiator>,
+    /// Where the charge was made.
     #[serde(default)]
     pub channel: Option<Channel>,
+    /// State, reason and when it last changed.
     pub status_details: StatusDetails<ChargeState>,
+    /// When it was created (`20190714T155300Z`).
     #[serde(default)]
     pub creation_timestamp: Option<String>,
+    /// When it expires (`20190714T155300Z`).
     #[serde(default)]
     pub expiration_timestamp: Option<String>,
+    /// `Sandbox` or `Live`.
     #[serde(default)]
     pub release_environment: Option<String>,
 }
@@ -362,36 +388,51 @@ pub struct Charge {
 /// A Charge Permission (spec §5.3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[allow(missing_docs)]
 pub struct ChargePermission {
+    /// The Charge Permission id (`S01-5105180-3221187`).
     pub charge_permission_id: String,
+    /// Amazon's reference for the permission.
     #[serde(default)]
     pub charge_permission_reference_id: Option<String>,
+    /// `OneTime`, `Recurring` or `PaymentMethodOnFile`.
     #[serde(default)]
     pub charge_permission_type: Option<ChargePermissionType>,
+    /// Recurring details.
     #[serde(default)]
     pub recurring_metadata: Option<RecurringMetadata>,
+    /// Amount limit and balance.
     #[serde(default)]
     pub limits: Option<Limits>,
+    /// The buyer.
     #[serde(default)]
     pub buyer: Option<Buyer>,
+    /// Where to ship.
     #[serde(default)]
     pub shipping_address: Option<Address>,
+    /// The billing address.
     #[serde(default)]
     pub billing_address: Option<Address>,
+    /// The buyer's payment methods, as descriptors.
     #[serde(default)]
     pub payment_preferences: Option<Vec<PaymentPreference>>,
+    /// Merchant-provided order details.
     #[serde(default)]
     pub merchant_metadata: Option<MerchantMetadata>,
+    /// Solution provider id.
     #[serde(default)]
     pub platform_id: Option<String>,
+    /// The currency the buyer pays in.
     #[serde(default)]
     pub presentment_currency: Option<String>,
+    /// State, reason and when it last changed.
     pub status_details: PermissionStatusDetails,
+    /// When it was created (`20190714T155300Z`).
     #[serde(default)]
     pub creation_timestamp: Option<String>,
+    /// When it expires (`20190714T155300Z`).
     #[serde(default)]
     pub expiration_timestamp: Option<String>,
+    /// `Sandbox` or `Live`.
     #[serde(default)]
     pub release_environment: Option<String>,
 }
@@ -399,16 +440,22 @@ pub struct ChargePermission {
 /// A Refund (spec §5.4).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[allow(missing_docs)]
 pub struct Refund {
+    /// The Refund id (`S01-...-R000001`).
     pub refund_id: String,
+    /// The Charge id (`S01-...-C000001`).
     pub charge_id: String,
+    /// The amount refunded or to refund.
     pub refund_amount: Price,
+    /// Text on the buyer's statement (at most 16 characters).
     #[serde(default)]
     pub soft_descriptor: Option<String>,
+    /// When it was created (`20190714T155300Z`).
     #[serde(default)]
     pub creation_timestamp: Option<String>,
+    /// State, reason and when it last changed.
     pub status_details: StatusDetails<RefundState>,
+    /// `Sandbox` or `Live`.
     #[serde(default)]
     pub release_environment: Option<String>,
 }
@@ -416,12 +463,14 @@ pub struct Refund {
 /// Redirect URLs and checkout mode of a Checkout Session.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[allow(missing_docs)]
 pub struct WebCheckoutDetails {
+    /// Where the buyer returns after signing in and choosing a payment method.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkout_review_return_url: Option<String>,
+    /// Where the buyer returns after confirming.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkout_result_return_url: Option<String>,
+    /// Where the buyer goes on canceling.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkout_cancel_url: Option<String>,
     /// Set by Amazon once the session is ready.
@@ -435,22 +484,29 @@ pub struct WebCheckoutDetails {
 /// Payment details of a Checkout Session.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[allow(missing_docs)]
 pub struct PaymentDetails {
+    /// `Confirm`, `Authorize` or `AuthorizeWithCapture`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_intent: Option<PaymentIntent>,
+    /// Accept an asynchronous authorization.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub can_handle_pending_authorization: Option<bool>,
+    /// The amount authorized or to authorize.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charge_amount: Option<Price>,
+    /// The whole order, when charging in parts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_order_amount: Option<Price>,
+    /// Text on the buyer's statement (at most 16 characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub soft_descriptor: Option<String>,
+    /// The currency the buyer pays in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub presentment_currency: Option<String>,
+    /// Allow charging more than the order amount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_overcharge: Option<bool>,
+    /// Keep a one-time permission for 13 months instead of 180 days.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extend_expiration: Option<bool>,
 }
@@ -469,57 +525,80 @@ pub struct Constraint {
 /// A Checkout Session (spec §5.5).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[allow(missing_docs)]
 pub struct CheckoutSession {
+    /// The Checkout Session id (a UUID).
     pub checkout_session_id: String,
+    /// Redirect URLs and checkout mode.
     #[serde(default)]
     pub web_checkout_details: Option<WebCheckoutDetails>,
+    /// `PayAndShip` or `PayOnly`.
     #[serde(default)]
     pub product_type: Option<String>,
+    /// Payment intent and amounts.
     #[serde(default)]
     pub payment_details: Option<PaymentDetails>,
+    /// `OneTime`, `Recurring` or `PaymentMethodOnFile`.
     #[serde(default)]
     pub charge_permission_type: Option<ChargePermissionType>,
+    /// Recurring details.
     #[serde(default)]
     pub recurring_metadata: Option<RecurringMetadata>,
+    /// Saved Wallet details.
     #[serde(default)]
     pub payment_method_on_file_metadata: Option<PaymentMethodOnFileMetadata>,
+    /// Merchant-provided order details.
     #[serde(default)]
     pub merchant_metadata: Option<MerchantMetadata>,
+    /// Extra data for Amazon.
     #[serde(default)]
     pub supplementary_data: Option<String>,
+    /// The buyer.
     #[serde(default)]
     pub buyer: Option<Buyer>,
+    /// The billing address.
     #[serde(default)]
     pub billing_address: Option<Address>,
+    /// Where to ship.
     #[serde(default)]
     pub shipping_address: Option<Address>,
     /// The buyer's addresses; the official SDKs re-parse entries sent as JSON strings, and
     /// so does this one.
     #[serde(default, deserialize_with = "address_list")]
     pub shipping_address_list: Option<Vec<Address>>,
+    /// The buyer's payment methods, as descriptors.
     #[serde(default)]
     pub payment_preferences: Option<Vec<PaymentPreference>>,
+    /// State, reason and when it last changed.
     #[serde(default)]
     pub status_details: Option<StatusDetails<CheckoutSessionState>>,
+    /// What is still missing before the session can complete.
     #[serde(default)]
     pub constraints: Option<Vec<Constraint>>,
+    /// The Charge Permission id (`S01-5105180-3221187`).
     #[serde(default)]
     pub charge_permission_id: Option<String>,
+    /// The Charge id (`S01-...-C000001`).
     #[serde(default)]
     pub charge_id: Option<String>,
+    /// Your store id (`amzn1.application-oa2-client....`).
     #[serde(default)]
     pub store_id: Option<String>,
+    /// Solution provider id.
     #[serde(default)]
     pub platform_id: Option<String>,
+    /// Payment service provider details.
     #[serde(default)]
     pub provider_metadata: Option<ProviderMetadata>,
+    /// Delivery restrictions.
     #[serde(default)]
     pub delivery_specifications: Option<serde_json::Value>,
+    /// When it was created (`20190714T155300Z`).
     #[serde(default)]
     pub creation_timestamp: Option<String>,
+    /// When it expires (`20190714T155300Z`).
     #[serde(default)]
     pub expiration_timestamp: Option<String>,
+    /// `Sandbox` or `Live`.
     #[serde(default)]
     pub release_environment: Option<String>,
 }
@@ -651,28 +730,39 @@ pub struct CloseChargePermissionRequest {
 /// Create Checkout Session (spec §5.5).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-#[allow(missing_docs)]
 pub struct CreateCheckoutSessionRequest {
+    /// Redirect URLs and checkout mode.
     pub web_checkout_details: WebCheckoutDetails,
+    /// Your store id (`amzn1.application-oa2-client....`).
     pub store_id: String,
+    /// `OneTime`, `Recurring` or `PaymentMethodOnFile`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub charge_permission_type: Option<ChargePermissionType>,
+    /// Recurring details.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recurring_metadata: Option<RecurringMetadata>,
+    /// Payment intent and amounts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_details: Option<PaymentDetails>,
+    /// Merchant-provided order details.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merchant_metadata: Option<MerchantMetadata>,
+    /// Buyer details to share (`name`, `email`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<String>>,
+    /// Saved Wallet details.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method_on_file_metadata: Option<PaymentMethodOnFileMetadata>,
+    /// Solution provider id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform_id: Option<String>,
+    /// Payment service provider details.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider_metadata: Option<ProviderMetadata>,
+    /// Delivery restrictions.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery_specifications: Option<serde_json::Value>,
+    /// An address the merchant already knows.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address_details: Option<Address>,
 }
@@ -680,18 +770,23 @@ pub struct CreateCheckoutSessionRequest {
 /// Update Checkout Session.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-#[allow(missing_docs)]
 pub struct UpdateCheckoutSessionRequest {
+    /// Redirect URLs and checkout mode.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub web_checkout_details: Option<WebCheckoutDetails>,
+    /// Payment intent and amounts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_details: Option<PaymentDetails>,
+    /// Merchant-provided order details.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub merchant_metadata: Option<MerchantMetadata>,
+    /// Recurring details.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recurring_metadata: Option<RecurringMetadata>,
+    /// Solution provider id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform_id: Option<String>,
+    /// Payment service provider details.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider_metadata: Option<ProviderMetadata>,
 }
@@ -710,20 +805,26 @@ pub struct CompleteCheckoutSessionRequest {
 /// Finalize Checkout Session.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-#[allow(missing_docs)]
 pub struct FinalizeCheckoutSessionRequest {
+    /// Where to ship.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shipping_address: Option<Address>,
+    /// The billing address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub billing_address: Option<Address>,
+    /// The amount authorized or to authorize.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub charge_amount: Option<Price>,
+    /// The whole order, when charging in parts.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_order_amount: Option<Price>,
+    /// `Confirm`, `Authorize` or `AuthorizeWithCapture`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_intent: Option<PaymentIntent>,
+    /// Accept an asynchronous authorization.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub can_handle_pending_authorization: Option<bool>,
+    /// Extra data for Amazon.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub supplementary_data: Option<String>,
 }
