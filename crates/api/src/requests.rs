@@ -220,7 +220,10 @@ impl CreateRefundBody {
         let charge_id =
             ChargeId::parse(&text).ok_or_else(|| invalid(format!("chargeId '{text}' is not a charge id")))?;
         let amount = self.refund_amount.ok_or_else(|| missing("refundAmount"))?.to_money("refundAmount")?;
-        Ok((charge_id, CreateRefund { amount, soft_descriptor: soft_descriptor(self.soft_descriptor)? }))
+        Ok((
+            charge_id,
+            CreateRefund { amount, soft_descriptor: soft_descriptor(self.soft_descriptor)?, simulated_decline: None },
+        ))
     }
 }
 
@@ -254,6 +257,7 @@ impl ClosePermissionBody {
         Ok(ClosePermission {
             closure_reason: reason_text("closureReason", self.closure_reason)?,
             cancel_pending_charges: self.cancel_pending_charges.unwrap_or(false),
+            amazon_closed: false,
         })
     }
 }

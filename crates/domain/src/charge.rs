@@ -412,6 +412,23 @@ pub fn capture(
     request: CaptureCharge,
     now: Timestamp,
 ) -> Result<(), DomainError> {
+    match capture_simulated(permission, charge, request, None, now)? {
+        None => Ok(()),
+        Some(declined) => Err(declined),
+    }
+}
+
+/// Capture Charge with a sandbox simulation forcing a decline (spec §11). A synchronous
+/// `AmazonRejected` declines the charge and closes the permission, and answers
+/// `Ok(Some(error))`: the change stands and the call answers the error. A synchronous
+/// `ProcessingFailure` changes nothing (`Err`). An asynchronous capture declines later.
+pub fn capture_simulated(
+    permission: &mut ChargePermission,
+    charge: &mut Charge,
+    request: CaptureCharge,
+    decline: Option<DeclineReason>,
+    now: Timestamp,
+) -> Result<Option<DomainError>, DomainError> {
     expire_charge_if_due(permission, charge, now)?;
     check_soft_descriptor_region(permission.region, &request.soft_descriptor)?;
     if request.amount.currency() != charge.amount.currency() {
@@ -436,16 +453,43 @@ pub fn capture(
         ));
     }
     let authorized_at = charge.authorized_at.unwrap_or(charge.created_at);
+    let asynchronous = now.seconds_since(authorized_at) > limits::SYNCHRONOUS_CAPTURE_WINDOW_SECONDS;
+    if !asynchronous && decline == Some(DeclineReason::ProcessingFailure) {
+        return Err(DomainError::new(ReasonCode::ProcessingFailure, DeclineReason::ProcessingFailure.description()));
+    }
     charge.capture_amount = Some(request.amount);
     if request.soft_descriptor.is_some() {
         charge.soft_descriptor = request.soft_descriptor;
     }
     charge.state_updated_at = now;
-    if now.seconds_since(authorized_at) > limits::SYNCHRONOUS_CAPTURE_WINDOW_SECONDS {
+    if asynchronous {
         charge.state = ChargeState::CaptureInitiated;
-        return Ok(());
+        charge.pending_resolution = Some(decline.map_or(PendingResolution::Succeeds, PendingResolution::Declines));
+        return Ok(None);
     }
-    settle_capture(permission, charge, now)
+    if let Some(reason) = decline {
+        decline_open_charge(permission, charge, reason, now)?;
+        return Ok(Some(DomainError::new(reason.reason_code(), reason.description())));
+    }
+    settle_capture(permission, charge, now)?;
+    Ok(None)
+}
+
+/// An open charge is declined: it releases its amount and the permission bears the
+/// consequences.
+fn decline_open_charge(
+    permission: &mut ChargePermission,
+    charge: &mut Charge,
+    reason: DeclineReason,
+    now: Timestamp,
+) -> Result<(), DomainError> {
+    release_open_amount(permission, charge)?;
+    charge.state = ChargeState::Declined(reason);
+    charge.pending_resolution = None;
+    charge.reason_description = Some(reason.description().to_owned());
+    charge.state_updated_at = now;
+    apply_decline_to_permission(permission, reason, now);
+    Ok(())
 }
 
 /// The capture money moves: the open authorization becomes captured, and the part not
@@ -463,7 +507,7 @@ fn settle_capture(permission: &mut ChargePermission, charge: &mut Charge, now: T
     Ok(())
 }
 
-/// An asynchronous capture finishes (the clock, in a later issue, calls this).
+/// An asynchronous capture finishes, as its simulation said (the clock calls this).
 pub fn complete_capture(
     permission: &mut ChargePermission,
     charge: &mut Charge,
@@ -472,10 +516,13 @@ pub fn complete_capture(
     if charge.state != ChargeState::CaptureInitiated {
         return Err(charge_status("only a CaptureInitiated charge can finish capturing"));
     }
-    settle_capture(permission, charge, now)
+    match charge.pending_resolution.take().unwrap_or(PendingResolution::Succeeds) {
+        PendingResolution::Succeeds => settle_capture(permission, charge, now),
+        PendingResolution::Declines(reason) => decline_open_charge(permission, charge, reason, now),
+    }
 }
 
-/// A pending authorization resolves (the clock, in a later issue, calls this).
+/// A pending authorization resolves (the clock calls this).
 pub fn resolve_authorization(
     permission: &mut ChargePermission,
     charge: &mut Charge,
@@ -484,24 +531,18 @@ pub fn resolve_authorization(
     if charge.state != ChargeState::AuthorizationInitiated {
         return Err(charge_status("only an AuthorizationInitiated charge can resolve"));
     }
-    match charge.pending_resolution.take().unwrap_or(PendingResolution::Authorized) {
-        PendingResolution::Authorized => {
+    match charge.pending_resolution.take().unwrap_or(PendingResolution::Succeeds) {
+        PendingResolution::Succeeds => {
             charge.state = ChargeState::Authorized;
             charge.authorized_at = Some(now);
             charge.expires_at = now.plus_seconds(limits::AUTHORIZATION_LIFETIME_SECONDS);
             charge.state_updated_at = now;
             if charge.capture_now {
-                settle_capture(permission, charge, now)?;
                 charge.capture_amount = Some(charge.amount);
+                settle_capture(permission, charge, now)?;
             }
         }
-        PendingResolution::Declined(reason) => {
-            release_open_amount(permission, charge)?;
-            charge.state = ChargeState::Declined(reason);
-            charge.reason_description = Some(reason.description().to_owned());
-            charge.state_updated_at = now;
-            apply_decline_to_permission(permission, reason, now);
-        }
+        PendingResolution::Declines(reason) => decline_open_charge(permission, charge, reason, now)?,
     }
     Ok(())
 }
@@ -543,6 +584,8 @@ fn cancel_open_charge(
 pub struct ClosePermission {
     pub closure_reason: String,
     pub cancel_pending_charges: bool,
+    /// The sandbox simulation `AmazonClosed`: Amazon, not the merchant, closes it.
+    pub amazon_closed: bool,
 }
 
 /// Close Charge Permission (spec §6.1-6.2). With `cancelPendingCharges`, every charge still
@@ -573,12 +616,61 @@ pub fn close_permission(
             }
         }
     }
-    permission.set_state(
-        PermissionState::Closed {
-            reason: Some(ClosureReason::MerchantClosed),
-            description: Some(request.closure_reason),
-        },
-        now,
-    );
+    let reason = if request.amazon_closed { ClosureReason::AmazonClosed } else { ClosureReason::MerchantClosed };
+    permission
+        .set_state(PermissionState::Closed { reason: Some(reason), description: Some(request.closure_reason) }, now);
+    Ok(changed)
+}
+
+/// What a buyer does on the Amazon Pay site (seeds 001/004): pick another payment method,
+/// which makes a NonChargeable permission Chargeable again.
+pub fn buyer_update_payment_method(
+    permission: &mut ChargePermission,
+    card: crate::sandbox::SandboxCard,
+    now: Timestamp,
+) -> Result<(), DomainError> {
+    permission.advance_to(now);
+    if permission.state.is_closed() {
+        return Err(DomainError::new(ReasonCode::InvalidChargePermissionStatus, "the charge permission is Closed"));
+    }
+    if !card.usable_for_charges() {
+        return Err(DomainError::new(
+            ReasonCode::InvalidParameterValue,
+            format!("card {} acts during checkout only", card.last_four()),
+        ));
+    }
+    permission.payment_method = card;
+    if matches!(permission.state, PermissionState::NonChargeable(_)) {
+        permission.set_state(PermissionState::Chargeable, now);
+    }
+    Ok(())
+}
+
+/// The buyer closes the permission on the Amazon Pay site: Closed / BuyerClosed, and every
+/// charge still cancelable is canceled (BuyerCanceled). Returns the indexes of the charges
+/// that changed.
+pub fn buyer_close(
+    permission: &mut ChargePermission,
+    charges: &mut [Charge],
+    now: Timestamp,
+) -> Result<Vec<usize>, DomainError> {
+    permission.advance_to(now);
+    if permission.state.is_closed() {
+        return Err(DomainError::new(
+            ReasonCode::InvalidChargePermissionStatus,
+            "the charge permission is already Closed",
+        ));
+    }
+    let mut changed = Vec::new();
+    for (index, charge) in charges.iter_mut().enumerate() {
+        let expired = expire_charge_if_due(permission, charge, now)?;
+        if charge.state.is_cancelable() {
+            cancel_open_charge(permission, charge, CancelReason::BuyerCanceled, None, now)?;
+            changed.push(index);
+        } else if expired {
+            changed.push(index);
+        }
+    }
+    permission.set_state(PermissionState::Closed { reason: Some(ClosureReason::BuyerClosed), description: None }, now);
     Ok(changed)
 }

@@ -63,6 +63,8 @@ pub struct Refund {
     pub amount: Money,
     pub soft_descriptor: Option<SoftDescriptor>,
     pub state: RefundState,
+    /// A sandbox simulation's decline, applied when the refund settles.
+    pub pending_decline: Option<RefundDeclineReason>,
     pub state_updated_at: Timestamp,
     pub created_at: Timestamp,
 }
@@ -71,6 +73,8 @@ pub struct Refund {
 pub struct CreateRefund {
     pub amount: Money,
     pub soft_descriptor: Option<SoftDescriptor>,
+    /// A sandbox simulation: the refund will be declined for this reason.
+    pub simulated_decline: Option<RefundDeclineReason>,
 }
 
 /// The most that may ever be refunded on a charge: its captured amount plus the smaller of
@@ -135,12 +139,22 @@ pub fn create_refund(
         amount: request.amount,
         soft_descriptor: request.soft_descriptor,
         state: RefundState::RefundInitiated,
+        pending_decline: request.simulated_decline,
         state_updated_at: now,
         created_at: now,
     })
 }
 
-/// A refund settles, successfully or not (the clock, in a later issue, calls this).
+/// A refund settles: declined if a simulation said so, else refunded (the clock calls this).
+pub fn settle_refund_as_simulated(charge: &mut Charge, refund: &mut Refund, now: Timestamp) -> Result<(), DomainError> {
+    let outcome = match refund.pending_decline.take() {
+        Some(reason) => Err(reason),
+        None => Ok(()),
+    };
+    settle_refund(charge, refund, outcome, now)
+}
+
+/// A refund settles, successfully or not.
 pub fn settle_refund(
     charge: &mut Charge,
     refund: &mut Refund,

@@ -70,28 +70,124 @@ pub enum AuthorizationOutcome {
     Declined(DeclineReason),
 }
 
+/// How something pending (an authorization, an asynchronous capture) ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PendingResolution {
-    Authorized,
-    Declined(DeclineReason),
+    Succeeds,
+    Declines(DeclineReason),
 }
 
 /// The sandbox processor's answer for a card. The pending cards need
 /// `canHandlePendingAuthorization: true`; without it Amazon could not answer in time, so
 /// the call is declined `TransactionTimedOut` (seeds 003).
 pub fn authorize(card: SandboxCard, can_handle_pending: bool) -> Result<AuthorizationOutcome, DomainError> {
+    authorize_simulated(card, None, can_handle_pending)
+}
+
+/// The sandbox processor's answer when a simulation code forces a decline: synchronous
+/// (`422`, or `500 ProcessingFailure`) without `canHandlePendingAuthorization`, else
+/// `AuthorizationInitiated` now and `Declined` later (spec §11). The code overrides the card.
+pub fn authorize_simulated(
+    card: SandboxCard,
+    decline: Option<DeclineReason>,
+    can_handle_pending: bool,
+) -> Result<AuthorizationOutcome, DomainError> {
+    if let Some(reason) = decline {
+        return Ok(if can_handle_pending {
+            AuthorizationOutcome::Pending { then: PendingResolution::Declines(reason) }
+        } else {
+            AuthorizationOutcome::Declined(reason)
+        });
+    }
     match card {
         SandboxCard::Success(_) => Ok(AuthorizationOutcome::Approved),
         SandboxCard::PendingThenAuthorized | SandboxCard::PendingThenHardDeclined if !can_handle_pending => {
             Ok(AuthorizationOutcome::Declined(DeclineReason::TransactionTimedOut))
         }
-        SandboxCard::PendingThenAuthorized => Ok(AuthorizationOutcome::Pending { then: PendingResolution::Authorized }),
+        SandboxCard::PendingThenAuthorized => Ok(AuthorizationOutcome::Pending { then: PendingResolution::Succeeds }),
         SandboxCard::PendingThenHardDeclined => {
-            Ok(AuthorizationOutcome::Pending { then: PendingResolution::Declined(DeclineReason::HardDeclined) })
+            Ok(AuthorizationOutcome::Pending { then: PendingResolution::Declines(DeclineReason::HardDeclined) })
         }
         SandboxCard::BuyerCancels | SandboxCard::CheckoutDeclined => {
             Err(DomainError::new(ReasonCode::InvalidParameterValue, "cards 3064 and 3434 act during checkout only"))
         }
+    }
+}
+
+/// The operations a simulation code can apply to (spec §11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimulatedOperation {
+    CreateCharge,
+    CaptureCharge,
+    CreateRefund,
+    CloseChargePermission,
+    UpdateCheckoutSession,
+    CompleteCheckoutSession,
+}
+
+/// A simulation code of `x-amz-pay-simulation-code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimulationCode {
+    /// A decline of an authorization, a capture or (AmazonRejected, ProcessingFailure) a refund.
+    Decline(DeclineReason),
+    /// Amazon closes the charge permission.
+    AmazonClosed,
+    /// The checkout session is canceled by the buyer, by Amazon, or declined.
+    BuyerCanceled,
+    AmazonCanceled,
+    Declined,
+}
+
+impl SimulationCode {
+    fn parse(text: &str) -> Option<SimulationCode> {
+        if let Some(reason) = DeclineReason::parse(text) {
+            return Some(SimulationCode::Decline(reason));
+        }
+        match text {
+            "AmazonClosed" => Some(SimulationCode::AmazonClosed),
+            "BuyerCanceled" => Some(SimulationCode::BuyerCanceled),
+            "AmazonCanceled" => Some(SimulationCode::AmazonCanceled),
+            "Declined" => Some(SimulationCode::Declined),
+            _ => None,
+        }
+    }
+
+    /// Whether the code means something on this operation (spec §11).
+    fn applies_to(self, operation: SimulatedOperation) -> bool {
+        use DeclineReason as D;
+        match (operation, self) {
+            (SimulatedOperation::CreateCharge, SimulationCode::Decline(_)) => true,
+            (SimulatedOperation::CaptureCharge | SimulatedOperation::CreateRefund, SimulationCode::Decline(reason)) => {
+                matches!(reason, D::AmazonRejected | D::ProcessingFailure)
+            }
+            (SimulatedOperation::CloseChargePermission, SimulationCode::AmazonClosed) => true,
+            (
+                SimulatedOperation::UpdateCheckoutSession | SimulatedOperation::CompleteCheckoutSession,
+                SimulationCode::BuyerCanceled | SimulationCode::AmazonCanceled | SimulationCode::Declined,
+            ) => true,
+            _ => false,
+        }
+    }
+}
+
+/// Reads `x-amz-pay-simulation-code` for an operation: a code that is unknown, means nothing
+/// on this operation (`operation` is `None` for operations without simulations), or is sent
+/// in live is `400 InvalidSandboxSimulationSpecified` (spec §11, product.md).
+pub fn simulation(
+    operation: Option<SimulatedOperation>,
+    code: &str,
+    environment: crate::region::Environment,
+) -> Result<SimulationCode, DomainError> {
+    let refuse = |why: String| Err(DomainError::new(ReasonCode::InvalidSandboxSimulationSpecified, why));
+    if environment == crate::region::Environment::Live {
+        return refuse("simulation codes exist only in the sandbox".into());
+    }
+    let Some(parsed) = SimulationCode::parse(code) else {
+        return refuse(format!("'{code}' is not a simulation code"));
+    };
+    match operation {
+        Some(operation) if parsed.applies_to(operation) => Ok(parsed),
+        _ => refuse(format!("simulation code '{code}' does not apply to this operation")),
     }
 }
 
@@ -104,11 +200,11 @@ mod tests {
         let table = [
             ("1111", false, AuthorizationOutcome::Approved),
             ("0000", true, AuthorizationOutcome::Approved),
-            ("0701", true, AuthorizationOutcome::Pending { then: PendingResolution::Authorized }),
+            ("0701", true, AuthorizationOutcome::Pending { then: PendingResolution::Succeeds }),
             (
                 "4354",
                 true,
-                AuthorizationOutcome::Pending { then: PendingResolution::Declined(DeclineReason::HardDeclined) },
+                AuthorizationOutcome::Pending { then: PendingResolution::Declines(DeclineReason::HardDeclined) },
             ),
             ("0701", false, AuthorizationOutcome::Declined(DeclineReason::TransactionTimedOut)),
             ("4354", false, AuthorizationOutcome::Declined(DeclineReason::TransactionTimedOut)),
@@ -120,5 +216,52 @@ mod tests {
         assert!(SandboxCard::parse("1234").is_none());
         assert!(!SandboxCard::parse("3064").unwrap().usable_for_charges());
         assert_eq!(SandboxCard::parse("4444").unwrap().payment_descriptor(), "Visa ****4444");
+    }
+
+    #[test]
+    fn simulation_codes_apply_where_the_spec_says() {
+        use crate::region::Environment::{Live, Sandbox};
+        use SimulatedOperation::*;
+        let table: &[(SimulatedOperation, &[&str])] = &[
+            (
+                CreateCharge,
+                &["SoftDeclined", "HardDeclined", "AmazonRejected", "TransactionTimedOut", "ProcessingFailure"],
+            ),
+            (CaptureCharge, &["AmazonRejected", "ProcessingFailure"]),
+            (CreateRefund, &["AmazonRejected", "ProcessingFailure"]),
+            (CloseChargePermission, &["AmazonClosed"]),
+            (UpdateCheckoutSession, &["BuyerCanceled", "AmazonCanceled", "Declined"]),
+            (CompleteCheckoutSession, &["BuyerCanceled", "AmazonCanceled", "Declined"]),
+        ];
+        let every = [
+            "SoftDeclined",
+            "HardDeclined",
+            "AmazonRejected",
+            "TransactionTimedOut",
+            "ProcessingFailure",
+            "AmazonClosed",
+            "BuyerCanceled",
+            "AmazonCanceled",
+            "Declined",
+        ];
+        for (operation, allowed) in table {
+            for code in every {
+                let result = simulation(Some(*operation), code, Sandbox);
+                assert_eq!(result.is_ok(), allowed.contains(&code), "{operation:?} {code}");
+            }
+            assert_eq!(
+                simulation(Some(*operation), allowed[0], Live).unwrap_err().code,
+                ReasonCode::InvalidSandboxSimulationSpecified
+            );
+        }
+        assert!(simulation(None, "HardDeclined", Sandbox).is_err());
+        assert!(simulation(Some(CreateCharge), "Bogus", Sandbox).is_err());
+        let forced = authorize_simulated(SandboxCard::parse("1111").unwrap(), Some(DeclineReason::SoftDeclined), false);
+        assert_eq!(forced, Ok(AuthorizationOutcome::Declined(DeclineReason::SoftDeclined)));
+        let pending = authorize_simulated(SandboxCard::parse("0701").unwrap(), Some(DeclineReason::HardDeclined), true);
+        assert_eq!(
+            pending,
+            Ok(AuthorizationOutcome::Pending { then: PendingResolution::Declines(DeclineReason::HardDeclined) })
+        );
     }
 }

@@ -47,8 +47,8 @@ fn outcome(code: u8) -> AuthorizationOutcome {
     match code {
         0 => AuthorizationOutcome::Declined(DeclineReason::SoftDeclined),
         1 => AuthorizationOutcome::Declined(DeclineReason::HardDeclined),
-        2 => AuthorizationOutcome::Pending { then: PendingResolution::Authorized },
-        3 => AuthorizationOutcome::Pending { then: PendingResolution::Declined(DeclineReason::HardDeclined) },
+        2 => AuthorizationOutcome::Pending { then: PendingResolution::Succeeds },
+        3 => AuthorizationOutcome::Pending { then: PendingResolution::Declines(DeclineReason::HardDeclined) },
         _ => AuthorizationOutcome::Approved,
     }
 }
@@ -136,13 +136,13 @@ proptest! {
                 Op::Cancel { charge } if charge < charges.len() => charge::cancel(&mut permission, &mut charges[charge], "r".into(), now),
                 Op::Resolve { charge } if charge < charges.len() => charge::resolve_authorization(&mut permission, &mut charges[charge], now),
                 Op::CompleteCapture { charge } if charge < charges.len() => charge::complete_capture(&mut permission, &mut charges[charge], now),
-                Op::Refund { charge, amount } if charge < charges.len() => refund::create_refund(&mut permission, &mut charges[charge], CreateRefund { amount: usd(amount), soft_descriptor: None }, now).map(|r| refunds.push(r)),
+                Op::Refund { charge, amount } if charge < charges.len() => refund::create_refund(&mut permission, &mut charges[charge], CreateRefund { amount: usd(amount), soft_descriptor: None, simulated_decline: None }, now).map(|r| refunds.push(r)),
                 Op::SettleRefund { refund, ok } if refund < refunds.len() => {
                     let index = charges.iter().position(|c| c.id == refunds[refund].charge_id).unwrap();
                     let outcome = if ok { Ok(()) } else { Err(RefundDeclineReason::ProcessingFailure) };
                     refund::settle_refund(&mut charges[index], &mut refunds[refund], outcome, now)
                 }
-                Op::Close { cancel_pending } => charge::close_permission(&mut permission, &mut charges, ClosePermission { closure_reason: "r".into(), cancel_pending_charges: cancel_pending }, now).map(|_| ()),
+                Op::Close { cancel_pending } => charge::close_permission(&mut permission, &mut charges, ClosePermission { closure_reason: "r".into(), cancel_pending_charges: cancel_pending, amazon_closed: false }, now).map(|_| ()),
                 Op::Wait { seconds } => {
                     now = now.plus_seconds(seconds);
                     for c in charges.iter_mut() {

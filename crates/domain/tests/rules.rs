@@ -112,7 +112,7 @@ fn create_charge_refusals_come_in_precedence_order() {
                 charge::close_permission(
                     p,
                     &mut [],
-                    ClosePermission { closure_reason: "x".into(), cancel_pending_charges: false },
+                    ClosePermission { closure_reason: "x".into(), cancel_pending_charges: false, amazon_closed: false },
                     T0,
                 )
                 .unwrap();
@@ -394,7 +394,7 @@ fn cancel_is_allowed_from_authorization_initiated_and_authorized_only() {
     let mut pending = match charge::create_charge(
         &mut permission,
         CreateCharge { can_handle_pending_authorization: true, ..request(usd(100)) },
-        AuthorizationOutcome::Pending { then: PendingResolution::Authorized },
+        AuthorizationOutcome::Pending { then: PendingResolution::Succeeds },
         T0,
     )
     .unwrap()
@@ -427,7 +427,7 @@ fn pending_authorizations_resolve_to_authorized_or_declined() {
     let ChargeCreation::Created(mut ok) = charge::create_charge(
         &mut permission,
         pending.clone(),
-        AuthorizationOutcome::Pending { then: PendingResolution::Authorized },
+        AuthorizationOutcome::Pending { then: PendingResolution::Succeeds },
         T0,
     )
     .unwrap() else {
@@ -438,7 +438,7 @@ fn pending_authorizations_resolve_to_authorized_or_declined() {
     let ChargeCreation::Created(mut bad) = charge::create_charge(
         &mut permission,
         pending,
-        AuthorizationOutcome::Pending { then: PendingResolution::Declined(DeclineReason::HardDeclined) },
+        AuthorizationOutcome::Pending { then: PendingResolution::Declines(DeclineReason::HardDeclined) },
         T0,
     )
     .unwrap() else {
@@ -620,7 +620,7 @@ fn merchant_metadata_can_be_changed_once() {
     charge::close_permission(
         &mut subscription,
         &mut [],
-        ClosePermission { closure_reason: "bye".into(), cancel_pending_charges: false },
+        ClosePermission { closure_reason: "bye".into(), cancel_pending_charges: false, amazon_closed: false },
         T0,
     )
     .unwrap();
@@ -642,7 +642,11 @@ fn closing_cancels_pending_charges_only_when_asked() {
         let changed = charge::close_permission(
             &mut permission,
             &mut charges,
-            ClosePermission { closure_reason: "subscription ended".into(), cancel_pending_charges },
+            ClosePermission {
+                closure_reason: "subscription ended".into(),
+                cancel_pending_charges,
+                amazon_closed: false,
+            },
             T0,
         )
         .unwrap();
@@ -665,7 +669,7 @@ fn closing_cancels_pending_charges_only_when_asked() {
             code_of(charge::close_permission(
                 &mut permission,
                 &mut [],
-                ClosePermission { closure_reason: "again".into(), cancel_pending_charges },
+                ClosePermission { closure_reason: "again".into(), cancel_pending_charges, amazon_closed: false },
                 T0
             )),
             ReasonCode::InvalidChargePermissionStatus
@@ -698,7 +702,7 @@ fn refund_limits_are_captured_plus_the_smaller_of_15_percent_and_75() {
 fn refund_rules() {
     let mut permission = one_time(1_000_000);
     let mut authorized = authorize(&mut permission, usd(100_00), T0);
-    let refund_of = |amount| CreateRefund { amount, soft_descriptor: None };
+    let refund_of = |amount| CreateRefund { amount, soft_descriptor: None, simulated_decline: None };
     assert_eq!(
         code_of(refund::create_refund(&mut permission, &mut authorized, refund_of(usd(1)), T0)),
         ReasonCode::InvalidChargeStatus
@@ -754,7 +758,7 @@ fn refunds_work_after_a_one_time_permission_closed_by_full_capture() {
     let refund = refund::create_refund(
         &mut permission,
         &mut charge,
-        CreateRefund { amount: usd(5_000), soft_descriptor: None },
+        CreateRefund { amount: usd(5_000), soft_descriptor: None, simulated_decline: None },
         T0,
     )
     .unwrap();
@@ -783,10 +787,138 @@ fn buyer_details_are_visible_for_30_days() {
     charge::close_permission(
         &mut recurring,
         &mut [],
-        ClosePermission { closure_reason: "x".into(), cancel_pending_charges: false },
+        ClosePermission { closure_reason: "x".into(), cancel_pending_charges: false, amazon_closed: false },
         closed_at,
     )
     .unwrap();
     assert!(recurring.buyer_visible(closed_at.plus_seconds(30 * DAY - 1)));
     assert!(!recurring.buyer_visible(closed_at.plus_seconds(30 * DAY)));
+}
+
+#[test]
+fn capture_simulations_decline_now_or_later() {
+    // Synchronous AmazonRejected: the charge is declined, the permission closed, the call
+    // answers 422 and the change stands.
+    let mut permission = one_time(10_000);
+    let mut charge = authorize(&mut permission, usd(1_000), T0);
+    let capture_of = |amount| CaptureCharge { amount, soft_descriptor: None };
+    let declined = charge::capture_simulated(
+        &mut permission,
+        &mut charge,
+        capture_of(usd(1_000)),
+        Some(DeclineReason::AmazonRejected),
+        T0,
+    )
+    .unwrap();
+    assert_eq!(declined.unwrap().code, ReasonCode::AmazonRejected);
+    assert_eq!(charge.state, ChargeState::Declined(DeclineReason::AmazonRejected));
+    assert_eq!(
+        permission.state,
+        PermissionState::Closed { reason: Some(ClosureReason::AmazonClosed), description: None }
+    );
+    assert_eq!(permission.open_authorized, usd(0));
+
+    // Synchronous ProcessingFailure: 500, nothing changes, the capture can be retried.
+    let mut permission = one_time(10_000);
+    let mut charge = authorize(&mut permission, usd(1_000), T0);
+    let before = (permission.clone(), charge.clone());
+    let failed = charge::capture_simulated(
+        &mut permission,
+        &mut charge,
+        capture_of(usd(1_000)),
+        Some(DeclineReason::ProcessingFailure),
+        T0,
+    );
+    assert_eq!(failed.unwrap_err().code, ReasonCode::ProcessingFailure);
+    assert_eq!((permission.clone(), charge.clone()), before);
+
+    // Asynchronous (after 7 days): CaptureInitiated now, Declined when it completes.
+    let later = T0.plus_seconds(8 * DAY);
+    let outcome = charge::capture_simulated(
+        &mut permission,
+        &mut charge,
+        capture_of(usd(1_000)),
+        Some(DeclineReason::ProcessingFailure),
+        later,
+    )
+    .unwrap();
+    assert!(outcome.is_none());
+    assert_eq!(charge.state, ChargeState::CaptureInitiated);
+    charge::complete_capture(&mut permission, &mut charge, later.plus_seconds(30)).unwrap();
+    assert_eq!(charge.state, ChargeState::Declined(DeclineReason::ProcessingFailure));
+    assert_eq!(permission.state, PermissionState::Chargeable);
+    assert_eq!(permission.amount_balance(), usd(10_000));
+}
+
+#[test]
+fn refund_simulations_decline_when_the_refund_settles() {
+    let mut permission = one_time(10_000);
+    let mut charge = captured_charge(usd(1_000), &mut permission);
+    let request = CreateRefund {
+        amount: usd(500),
+        soft_descriptor: None,
+        simulated_decline: Some(RefundDeclineReason::AmazonRejected),
+    };
+    let mut refund = refund::create_refund(&mut permission, &mut charge, request, T0).unwrap();
+    assert_eq!(refund.state, RefundState::RefundInitiated);
+    refund::settle_refund_as_simulated(&mut charge, &mut refund, T0.plus_seconds(30)).unwrap();
+    assert_eq!(refund.state, RefundState::Declined(RefundDeclineReason::AmazonRejected));
+    assert_eq!(charge.refunded, usd(0));
+    let request = CreateRefund { amount: usd(500), soft_descriptor: None, simulated_decline: None };
+    let mut ok = refund::create_refund(&mut permission, &mut charge, request, T0).unwrap();
+    refund::settle_refund_as_simulated(&mut charge, &mut ok, T0.plus_seconds(30)).unwrap();
+    assert_eq!(ok.state, RefundState::Refunded);
+    assert_eq!(charge.refunded, usd(500));
+}
+
+#[test]
+fn amazon_closed_simulation_closes_as_amazon() {
+    let mut permission = one_time(100);
+    let request = ClosePermission { closure_reason: "x".into(), cancel_pending_charges: false, amazon_closed: true };
+    charge::close_permission(&mut permission, &mut [], request, T0).unwrap();
+    assert_eq!(
+        permission.state,
+        PermissionState::Closed { reason: Some(ClosureReason::AmazonClosed), description: Some("x".into()) }
+    );
+}
+
+#[test]
+fn buyers_fix_their_payment_method_or_close_the_permission() {
+    let mut permission = permission_in(Region::Na, PermissionType::Recurring, None);
+    let outcome = charge::create_charge(
+        &mut permission,
+        request(usd(100)),
+        AuthorizationOutcome::Declined(DeclineReason::HardDeclined),
+        T0,
+    )
+    .unwrap();
+    assert!(matches!(outcome, ChargeCreation::Declined(_)));
+    assert_eq!(permission.state, PermissionState::NonChargeable(NonChargeableReason::PaymentMethodInvalid));
+    let checkout_only = SandboxCard::parse("3434").unwrap();
+    assert_eq!(
+        code_of(charge::buyer_update_payment_method(&mut permission, checkout_only, T0)),
+        ReasonCode::InvalidParameterValue
+    );
+    charge::buyer_update_payment_method(&mut permission, SandboxCard::parse("4444").unwrap(), T0).unwrap();
+    assert_eq!(permission.state, PermissionState::Chargeable);
+    assert_eq!(permission.payment_method.last_four(), "4444");
+
+    let open = authorize(&mut permission, usd(100), T0);
+    let mut captured = authorize(&mut permission, usd(100), T0);
+    charge::capture(&mut permission, &mut captured, CaptureCharge { amount: usd(100), soft_descriptor: None }, T0)
+        .unwrap();
+    let mut charges = [open, captured];
+    let changed = charge::buyer_close(&mut permission, &mut charges, T0).unwrap();
+    assert_eq!(changed, [0]);
+    assert_eq!(charges[0].state, ChargeState::Canceled(CancelReason::BuyerCanceled));
+    assert_eq!(charges[1].state, ChargeState::Captured);
+    assert_eq!(
+        permission.state,
+        PermissionState::Closed { reason: Some(ClosureReason::BuyerClosed), description: None }
+    );
+    assert_eq!(code_of(charge::buyer_close(&mut permission, &mut [], T0)), ReasonCode::InvalidChargePermissionStatus);
+    assert_eq!(
+        code_of(charge::buyer_update_payment_method(&mut permission, SandboxCard::parse("1111").unwrap(), T0)),
+        ReasonCode::InvalidChargePermissionStatus
+    );
 }

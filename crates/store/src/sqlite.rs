@@ -411,17 +411,17 @@ fn charge_state_from(name: &str, reason: Option<String>) -> Result<ChargeState, 
 
 fn pending_resolution_text(resolution: Option<PendingResolution>) -> Option<&'static str> {
     resolution.map(|r| match r {
-        PendingResolution::Authorized => "Authorized",
-        PendingResolution::Declined(reason) => reason.as_str(),
+        PendingResolution::Succeeds => "Succeeds",
+        PendingResolution::Declines(reason) => reason.as_str(),
     })
 }
 
 fn pending_resolution_from(text: Option<String>) -> Result<Option<PendingResolution>, StoreError> {
     match text.as_deref() {
         None => Ok(None),
-        Some("Authorized") => Ok(Some(PendingResolution::Authorized)),
+        Some("Succeeds") => Ok(Some(PendingResolution::Succeeds)),
         Some(other) => DeclineReason::parse(other)
-            .map(|reason| Some(PendingResolution::Declined(reason)))
+            .map(|reason| Some(PendingResolution::Declines(reason)))
             .ok_or_else(|| corrupt("pending resolution", other)),
     }
 }

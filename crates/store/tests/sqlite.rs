@@ -76,7 +76,7 @@ async fn objects_round_trip_exactly_and_are_scoped_to_merchant_and_environment()
     let r = refund::create_refund(
         &mut p,
         &mut c,
-        CreateRefund { amount: Money::from_minor(100, Currency::Usd), soft_descriptor: None },
+        CreateRefund { amount: Money::from_minor(100, Currency::Usd), soft_descriptor: None, simulated_decline: None },
         T0,
     )
     .unwrap();
