@@ -16,7 +16,7 @@ use amzpay_domain::{
     Charge, ChargeId, ChargePermission, ChargePermissionId, Environment, Refund, RefundId, Region, Timestamp,
 };
 
-pub use model::{Event, IdempotencyRecord, KeyRecord, MerchantRecord, NotificationType, ObjectType};
+pub use model::{Event, IdempotencyRecord, Job, JobKind, KeyRecord, MerchantRecord, NotificationType, ObjectType};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -70,6 +70,20 @@ pub trait ReadTx {
     ) -> Result<Option<IdempotencyRecord>, StoreError>;
     /// Events in the outbox, oldest first (IPN delivery comes in a later issue).
     fn events(&mut self, merchant_id: &str, environment: Environment, limit: u32) -> Result<Vec<Event>, StoreError>;
+    /// A sandbox permission by id alone, with its merchant (the buyer's page has no
+    /// merchant context).
+    fn sandbox_permission_by_id(
+        &mut self,
+        id: &ChargePermissionId,
+    ) -> Result<Option<(String, ChargePermission)>, StoreError>;
+    /// How far a merchant's sandbox clock is ahead of real time, in seconds.
+    fn clock_offset(&mut self, merchant_id: &str) -> Result<i64, StoreError>;
+    /// Jobs not yet run that are due at `real_now` on their merchant's clock (sandbox jobs
+    /// add the merchant's offset), earliest first; at most `limit`. With `merchant`, only
+    /// that merchant's sandbox jobs.
+    fn due_jobs(&mut self, real_now: Timestamp, merchant: Option<&str>, limit: u32) -> Result<Vec<Job>, StoreError>;
+    /// Jobs run so far for an object (tests and diagnostics).
+    fn jobs_for_object(&mut self, object_id: &str) -> Result<Vec<(Job, Option<Timestamp>)>, StoreError>;
 }
 
 /// Writes, inside one transaction that commits durably or not at all.
@@ -83,6 +97,10 @@ pub trait WriteTx: ReadTx {
     fn save_refund(&mut self, merchant_id: &str, refund: &Refund) -> Result<(), StoreError>;
     fn insert_event(&mut self, event: &Event) -> Result<(), StoreError>;
     fn insert_idempotency(&mut self, record: &IdempotencyRecord) -> Result<(), StoreError>;
+    fn insert_job(&mut self, job: &Job) -> Result<(), StoreError>;
+    /// Marks a job run; `false` if it had already run (another worker got it first).
+    fn claim_job(&mut self, id: i64, at: Timestamp) -> Result<bool, StoreError>;
+    fn set_clock_offset(&mut self, merchant_id: &str, offset_seconds: i64) -> Result<(), StoreError>;
 }
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

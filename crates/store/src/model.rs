@@ -88,3 +88,56 @@ pub struct Event {
     pub notification_type: NotificationType,
     pub created_at: Timestamp,
 }
+
+/// What a scheduled transition does when it falls due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum JobKind {
+    /// A pending authorization resolves (sandbox delay after it started).
+    ResolveAuthorization,
+    /// An asynchronous capture completes (sandbox delay after it started).
+    CompleteCapture,
+    /// A refund settles (sandbox delay after it started).
+    SettleRefund,
+    /// An authorization left uncaptured expires (30 days).
+    ExpireAuthorization,
+    /// A charge permission reaches its expiration.
+    ExpirePermission,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::ResolveAuthorization => "ResolveAuthorization",
+            JobKind::CompleteCapture => "CompleteCapture",
+            JobKind::SettleRefund => "SettleRefund",
+            JobKind::ExpireAuthorization => "ExpireAuthorization",
+            JobKind::ExpirePermission => "ExpirePermission",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<JobKind> {
+        [
+            JobKind::ResolveAuthorization,
+            JobKind::CompleteCapture,
+            JobKind::SettleRefund,
+            JobKind::ExpireAuthorization,
+            JobKind::ExpirePermission,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
+    }
+}
+
+/// A durable scheduled transition, written in the same transaction as the change that
+/// scheduled it, run once when it falls due on its merchant's clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    /// Assigned by the store; 0 before insertion.
+    pub id: i64,
+    pub merchant_id: String,
+    pub environment: Environment,
+    pub kind: JobKind,
+    /// The charge, refund or permission id.
+    pub object_id: String,
+    pub due_at: Timestamp,
+}

@@ -35,7 +35,8 @@ pub const READ_CONNECTIONS: usize = 4;
 /// while the server runs, or a second server on the same file).
 pub const BUSY_TIMEOUT_MS: u64 = 10_000;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE merchants (
     merchant_id TEXT PRIMARY KEY,
     region TEXT NOT NULL,
@@ -157,7 +158,26 @@ CREATE TABLE idempotency_keys (
     created_at INTEGER NOT NULL,
     PRIMARY KEY (merchant_id, environment, key)
 ) WITHOUT ROWID;
-"#];
+"#,
+    r#"
+ALTER TABLE refunds ADD COLUMN pending_decline TEXT;
+CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    merchant_id TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    object_id TEXT NOT NULL,
+    due_at INTEGER NOT NULL,
+    done_at INTEGER
+);
+CREATE INDEX jobs_pending ON jobs (due_at) WHERE done_at IS NULL;
+CREATE INDEX jobs_by_object ON jobs (object_id);
+CREATE TABLE clocks (
+    merchant_id TEXT PRIMARY KEY,
+    offset_seconds INTEGER NOT NULL
+);
+"#,
+];
 
 fn configure(connection: &Connection) -> Result<(), StoreError> {
     connection.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
@@ -547,7 +567,12 @@ fn refund_from(row: &Row<'_>) -> Result<Refund, StoreError> {
         Some(text) => Some(SoftDescriptor::parse(&text).map_err(|_| corrupt("soft descriptor", &text))?),
         None => None,
     };
+    let pending_decline = match row.get::<_, Option<String>>("pending_decline")? {
+        Some(text) => Some(RefundDeclineReason::parse(&text).ok_or_else(|| corrupt("refund decline reason", &text))?),
+        None => None,
+    };
     Ok(Refund {
+        pending_decline,
         id: RefundId::parse(&id_text).ok_or_else(|| corrupt("refund id", &id_text))?,
         charge_id: ChargeId::parse(&charge_text).ok_or_else(|| corrupt("charge id", &charge_text))?,
         environment: environment_of(&row.get::<_, String>("environment")?)?,
@@ -556,6 +581,18 @@ fn refund_from(row: &Row<'_>) -> Result<Refund, StoreError> {
         state,
         state_updated_at: ts(row.get("state_updated_at")?),
         created_at: ts(row.get("created_at")?),
+    })
+}
+
+fn job_from(row: &Row<'_>) -> Result<Job, StoreError> {
+    let kind: String = row.get(3)?;
+    Ok(Job {
+        id: row.get(0)?,
+        merchant_id: row.get(1)?,
+        environment: environment_of(&row.get::<_, String>(2)?)?,
+        kind: JobKind::parse(&kind).ok_or_else(|| corrupt("job kind", &kind))?,
+        object_id: row.get(4)?,
+        due_at: ts(row.get(5)?),
     })
 }
 
@@ -766,6 +803,55 @@ impl ReadTx for SqliteTx<'_> {
         }
         Ok(events)
     }
+
+    fn sandbox_permission_by_id(
+        &mut self,
+        id: &ChargePermissionId,
+    ) -> Result<Option<(String, ChargePermission)>, StoreError> {
+        let sql =
+            format!("SELECT {PERMISSION_COLUMNS} FROM charge_permissions WHERE id = ?1 AND environment = 'sandbox'");
+        query_one(self.connection, &sql, &[&id.as_str()], |row| {
+            Ok((row.get::<_, String>("merchant_id")?, permission_from(row)?))
+        })
+    }
+
+    fn clock_offset(&mut self, merchant_id: &str) -> Result<i64, StoreError> {
+        Ok(query_one(
+            self.connection,
+            "SELECT offset_seconds FROM clocks WHERE merchant_id = ?1",
+            &[&merchant_id],
+            |row| Ok(row.get::<_, i64>(0)?),
+        )?
+        .unwrap_or(0))
+    }
+
+    fn due_jobs(&mut self, real_now: Timestamp, merchant: Option<&str>, limit: u32) -> Result<Vec<Job>, StoreError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT j.id, j.merchant_id, j.environment, j.kind, j.object_id, j.due_at FROM jobs j \
+             LEFT JOIN clocks c ON c.merchant_id = j.merchant_id AND j.environment = 'sandbox' \
+             WHERE j.done_at IS NULL AND j.due_at <= ?1 + COALESCE(c.offset_seconds, 0) \
+             AND (?2 IS NULL OR (j.merchant_id = ?2 AND j.environment = 'sandbox')) \
+             ORDER BY j.due_at, j.id LIMIT ?3",
+        )?;
+        let mut rows = statement.query(params![real_now.unix_seconds(), merchant, limit])?;
+        let mut jobs = Vec::new();
+        while let Some(row) = rows.next()? {
+            jobs.push(job_from(row)?);
+        }
+        Ok(jobs)
+    }
+
+    fn jobs_for_object(&mut self, object_id: &str) -> Result<Vec<(Job, Option<Timestamp>)>, StoreError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT id, merchant_id, environment, kind, object_id, due_at, done_at FROM jobs WHERE object_id = ?1 ORDER BY id",
+        )?;
+        let mut rows = statement.query(params![object_id])?;
+        let mut jobs = Vec::new();
+        while let Some(row) = rows.next()? {
+            jobs.push((job_from(row)?, row.get::<_, Option<i64>>(6)?.map(ts)));
+        }
+        Ok(jobs)
+    }
 }
 
 impl WriteTx for SqliteTx<'_> {
@@ -849,8 +935,8 @@ impl WriteTx for SqliteTx<'_> {
     fn save_refund(&mut self, merchant_id: &str, r: &Refund) -> Result<(), StoreError> {
         self.connection
             .prepare_cached(
-                "REPLACE INTO refunds (id, charge_id, merchant_id, environment, currency, amount, soft_descriptor, state, state_reason, state_updated_at, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                "REPLACE INTO refunds (id, charge_id, merchant_id, environment, currency, amount, soft_descriptor, state, state_reason, state_updated_at, created_at, pending_decline) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?
             .execute(params![
                 r.id.as_str(),
@@ -864,6 +950,7 @@ impl WriteTx for SqliteTx<'_> {
                 r.state.reason_code(),
                 r.state_updated_at.unix_seconds(),
                 r.created_at.unix_seconds(),
+                r.pending_decline.map(RefundDeclineReason::as_str),
             ])?;
         Ok(())
     }
@@ -882,6 +969,39 @@ impl WriteTx for SqliteTx<'_> {
                 e.notification_type.as_str(),
                 e.created_at.unix_seconds(),
             ])?;
+        Ok(())
+    }
+
+    fn insert_job(&mut self, job: &Job) -> Result<(), StoreError> {
+        self.connection
+            .prepare_cached(
+                "INSERT INTO jobs (merchant_id, environment, kind, object_id, due_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                job.merchant_id,
+                job.environment.path_segment(),
+                job.kind.as_str(),
+                job.object_id,
+                job.due_at.unix_seconds()
+            ])?;
+        Ok(())
+    }
+
+    fn claim_job(&mut self, id: i64, at: Timestamp) -> Result<bool, StoreError> {
+        let changed = self
+            .connection
+            .prepare_cached("UPDATE jobs SET done_at = ?2 WHERE id = ?1 AND done_at IS NULL")?
+            .execute(params![id, at.unix_seconds()])?;
+        Ok(changed == 1)
+    }
+
+    fn set_clock_offset(&mut self, merchant_id: &str, offset_seconds: i64) -> Result<(), StoreError> {
+        self.connection
+            .prepare_cached(
+                "INSERT INTO clocks (merchant_id, offset_seconds) VALUES (?1, ?2) \
+                 ON CONFLICT (merchant_id) DO UPDATE SET offset_seconds = excluded.offset_seconds",
+            )?
+            .execute(params![merchant_id, offset_seconds])?;
         Ok(())
     }
 

@@ -274,3 +274,65 @@ async fn merchants_and_keys_are_stored() {
         .unwrap();
     assert_eq!(found, (Some(merchant), Some(key), Some(legacy), None));
 }
+
+#[tokio::test]
+async fn jobs_fall_due_on_their_merchants_clock_and_run_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let job = |merchant: &str, environment, object: &str, due: i64| Job {
+        id: 0,
+        merchant_id: merchant.into(),
+        environment,
+        kind: JobKind::ResolveAuthorization,
+        object_id: object.into(),
+        due_at: Timestamp::from_unix_seconds(due),
+    };
+    let jobs = vec![
+        job("M1", Environment::Sandbox, "a", 1_000),
+        job("M1", Environment::Sandbox, "b", 1_100),
+        job("M2", Environment::Sandbox, "c", 1_000),
+        job("M1", Environment::Live, "d", 1_000),
+    ];
+    store
+        .write(move |tx| -> Result<(), StoreError> {
+            for job in &jobs {
+                tx.insert_job(job)?;
+            }
+            // M1's sandbox clock runs 150 seconds ahead; live follows real time.
+            tx.set_clock_offset("M1", 150)
+        })
+        .await
+        .unwrap();
+    let due = |merchant: Option<&'static str>| {
+        let store = store.clone();
+        async move {
+            store
+                .read(move |tx| tx.due_jobs(Timestamp::from_unix_seconds(960), merchant, 10))
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|j| j.object_id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(due(None).await, ["a", "b"], "at real 960, M1's sandbox is at 1110");
+    assert_eq!(due(Some("M2")).await, Vec::<String>::new());
+    let offset = store.read(|tx| tx.clock_offset("M1")).await.unwrap();
+    assert_eq!(offset, 150);
+    assert_eq!(store.read(|tx| tx.clock_offset("M9")).await.unwrap(), 0);
+    let first = store.read(|tx| tx.due_jobs(Timestamp::from_unix_seconds(960), None, 1)).await.unwrap()[0].id;
+    let claims = store
+        .write(move |tx| -> Result<(bool, bool), StoreError> {
+            Ok((
+                tx.claim_job(first, Timestamp::from_unix_seconds(1)).unwrap(),
+                tx.claim_job(first, Timestamp::from_unix_seconds(2))?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(claims, (true, false), "a job is claimed once");
+    assert_eq!(due(None).await, ["b"]);
+    let history = store.read(|tx| tx.jobs_for_object("a")).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].1, Some(Timestamp::from_unix_seconds(1)));
+}
