@@ -285,6 +285,64 @@ pub struct CreatePermissionBody {
     pub platform_id: Option<String>,
 }
 
+/// What a buyer does on the Amazon Pay site (product.md: the `buyerActions` test helper and
+/// the buyer's page).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuyerAction {
+    /// Pick another sandbox card; a NonChargeable permission becomes Chargeable.
+    UpdatePaymentMethod(SandboxCard),
+    /// Close the permission (Closed / BuyerClosed).
+    Close,
+}
+
+/// `POST /v2/testHelpers/chargePermissions/{id}/buyerActions`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct BuyerActionBody {
+    pub action: Option<String>,
+    pub payment_method: Option<String>,
+}
+
+impl BuyerActionBody {
+    pub fn into_action(self) -> Result<BuyerAction, DomainError> {
+        match self.action.as_deref() {
+            None => Err(missing("action")),
+            Some("UpdatePaymentMethod") => {
+                let text = self.payment_method.ok_or_else(|| missing("paymentMethod"))?;
+                let card = SandboxCard::parse(&text)
+                    .ok_or_else(|| invalid(format!("paymentMethod '{text}' is not a sandbox card")))?;
+                Ok(BuyerAction::UpdatePaymentMethod(card))
+            }
+            Some("Close") if self.payment_method.is_some() => Err(DomainError::new(
+                ReasonCode::InvalidParameterCombination,
+                "paymentMethod goes with UpdatePaymentMethod only",
+            )),
+            Some("Close") => Ok(BuyerAction::Close),
+            Some(other) => Err(invalid(format!("action '{other}' is not UpdatePaymentMethod or Close"))),
+        }
+    }
+}
+
+/// `POST /v2/testHelpers/clock/advance`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AdvanceClockBody {
+    pub seconds: Option<serde_json::Number>,
+}
+
+impl AdvanceClockBody {
+    /// Whole seconds, from 0 to `max`.
+    pub fn into_seconds(self, max: i64) -> Result<i64, DomainError> {
+        let number = self.seconds.ok_or_else(|| missing("seconds"))?;
+        let seconds: i64 =
+            number.to_string().parse().map_err(|_| invalid(format!("seconds '{number}' is not a whole number")))?;
+        if !(0..=max).contains(&seconds) {
+            return Err(invalid(format!("seconds must be between 0 and {max}")));
+        }
+        Ok(seconds)
+    }
+}
+
 /// The sandbox buyer a permission gets when the test helper names none.
 pub fn default_buyer() -> Buyer {
     Buyer {
@@ -399,6 +457,31 @@ mod tests {
             cancel(&format!(r#"{{"cancellationReason":"{}"}}"#, "x".repeat(1025))),
             Err(ReasonCode::InvalidParameterValue)
         );
+    }
+
+    #[test]
+    fn buyer_actions_and_clock_advances_are_checked() {
+        let action = |json: &str| parse_body::<BuyerActionBody>(json.as_bytes()).and_then(BuyerActionBody::into_action);
+        assert_eq!(action(r#"{"action":"Close"}"#), Ok(BuyerAction::Close));
+        assert_eq!(
+            action(r#"{"action":"UpdatePaymentMethod","paymentMethod":"4444"}"#),
+            Ok(BuyerAction::UpdatePaymentMethod(SandboxCard::parse("4444").unwrap()))
+        );
+        assert_eq!(action(r#"{"action":"UpdatePaymentMethod"}"#).unwrap_err().code, ReasonCode::MissingParameterValue);
+        assert_eq!(
+            action(r#"{"action":"Close","paymentMethod":"1111"}"#).unwrap_err().code,
+            ReasonCode::InvalidParameterCombination
+        );
+        assert_eq!(action(r#"{"action":"Dance"}"#).unwrap_err().code, ReasonCode::InvalidParameterValue);
+        assert_eq!(action(r#"{}"#).unwrap_err().code, ReasonCode::MissingParameterValue);
+        let advance = |json: &str| parse_body::<AdvanceClockBody>(json.as_bytes()).and_then(|b| b.into_seconds(1000));
+        assert_eq!(advance(r#"{"seconds":30}"#), Ok(30));
+        assert_eq!(advance(r#"{"seconds":0}"#), Ok(0));
+        assert_eq!(advance(r#"{"seconds":-1}"#).unwrap_err().code, ReasonCode::InvalidParameterValue);
+        assert_eq!(advance(r#"{"seconds":1.5}"#).unwrap_err().code, ReasonCode::InvalidParameterValue);
+        assert_eq!(advance(r#"{"seconds":1001}"#).unwrap_err().code, ReasonCode::InvalidParameterValue);
+        assert_eq!(advance(r#"{"seconds":"30"}"#).unwrap_err().code, ReasonCode::InvalidParameterValue);
+        assert_eq!(advance(r#"{}"#).unwrap_err().code, ReasonCode::MissingParameterValue);
     }
 
     #[test]

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use amzpay_domain::{Environment, Region};
-use amzpay_server::config::{DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_TLS_LISTEN};
+use amzpay_server::config::{
+    DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_SANDBOX_DELAY_SECONDS, DEFAULT_TLS_LISTEN, SandboxDelays,
+};
 use amzpay_server::merchants::{KeyStyle, NewMerchant, create_merchant};
 use amzpay_server::{Application, Config, system_now};
 use amzpay_store::Store;
@@ -23,8 +25,6 @@ use clap::{Parser, Subcommand, ValueEnum};
     long_about = "amzpay speaks the Amazon Pay API v2 wire protocol. Point an official Amazon Pay SDK's service URL at it (overrideServiceUrl: 'localhost:8443') and charge, capture and refund with no account and no network."
 )]
 struct Cli {
-    #[command(flatten)]
-    connection: api::Connection,
     #[command(subcommand)]
     command: Command,
 }
@@ -48,6 +48,15 @@ enum Command {
         /// Database URL: sqlite://PATH (default: amzpay.db in the data directory).
         #[arg(long, env = "AMZPAY_DATABASE")]
         database: Option<String>,
+        /// Sandbox seconds until a pending authorization resolves.
+        #[arg(long, env = "AMZPAY_PENDING_AUTHORIZATION_DELAY", default_value_t = DEFAULT_SANDBOX_DELAY_SECONDS)]
+        pending_authorization_delay: i64,
+        /// Sandbox seconds until an asynchronous capture completes.
+        #[arg(long, env = "AMZPAY_ASYNC_CAPTURE_DELAY", default_value_t = DEFAULT_SANDBOX_DELAY_SECONDS)]
+        async_capture_delay: i64,
+        /// Sandbox seconds until a refund settles.
+        #[arg(long, env = "AMZPAY_REFUND_DELAY", default_value_t = DEFAULT_SANDBOX_DELAY_SECONDS)]
+        refund_delay: i64,
     },
     /// Manage merchants.
     Merchant {
@@ -57,33 +66,45 @@ enum Command {
     /// Charge Permissions: get, update, close.
     #[command(name = "charge-permission")]
     ChargePermission {
+        #[command(flatten)]
+        connection: api::Connection,
         #[command(subcommand)]
         command: api::ChargePermissionCommand,
     },
     /// Charges: create (authorize), get, capture, cancel.
     Charge {
+        #[command(flatten)]
+        connection: api::Connection,
         #[command(subcommand)]
         command: api::ChargeCommand,
     },
     /// Refunds: create, get.
     Refund {
+        #[command(flatten)]
+        connection: api::Connection,
         #[command(subcommand)]
         command: api::RefundCommand,
     },
     /// Checkout Sessions: create, get, update, complete, finalize.
     #[command(name = "checkout-session")]
     CheckoutSession {
+        #[command(flatten)]
+        connection: api::Connection,
         #[command(subcommand)]
         command: api::CheckoutSessionCommand,
     },
     /// Sandbox test helpers (amzpay only).
     #[command(name = "test-helper")]
     TestHelper {
+        #[command(flatten)]
+        connection: api::Connection,
         #[command(subcommand)]
         command: api::TestHelperCommand,
     },
     /// The merchant's sandbox clock (amzpay only).
     Clock {
+        #[command(flatten)]
+        connection: api::Connection,
         #[command(subcommand)]
         command: api::ClockCommand,
     },
@@ -145,21 +166,39 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let connection = cli.connection;
     match cli.command {
-        Command::ChargePermission { command } => api::charge_permission(&connection, command).await,
-        Command::Charge { command } => api::charge(&connection, command).await,
-        Command::Refund { command } => api::refund(&connection, command).await,
-        Command::CheckoutSession { command } => api::checkout_session(&connection, command).await,
-        Command::TestHelper { command } => api::test_helper(&connection, command).await,
-        Command::Clock { command } => api::clock(&connection, command).await,
-        Command::Serve { data_dir, listen, tls_listen, database } => {
-            serve(Config { data_dir, listen: Some(listen), tls_listen: Some(tls_listen), database }).await
+        Command::ChargePermission { connection, command } => api::charge_permission(&connection, command).await,
+        Command::Charge { connection, command } => api::charge(&connection, command).await,
+        Command::Refund { connection, command } => api::refund(&connection, command).await,
+        Command::CheckoutSession { connection, command } => api::checkout_session(&connection, command).await,
+        Command::TestHelper { connection, command } => api::test_helper(&connection, command).await,
+        Command::Clock { connection, command } => api::clock(&connection, command).await,
+        Command::Serve {
+            data_dir,
+            listen,
+            tls_listen,
+            database,
+            pending_authorization_delay,
+            async_capture_delay,
+            refund_delay,
+        } => {
+            let delays = SandboxDelays {
+                pending_authorization_seconds: pending_authorization_delay,
+                async_capture_seconds: async_capture_delay,
+                refund_seconds: refund_delay,
+            };
+            serve(Config { data_dir, listen: Some(listen), tls_listen: Some(tls_listen), database, delays }).await
         }
         Command::Merchant {
             command: MerchantCommand::Create { data_dir, database, region, public_key_file, ipn_url, key, json: _ },
         } => {
-            let config = Config { data_dir: data_dir.clone(), listen: None, tls_listen: None, database };
+            let config = Config {
+                data_dir: data_dir.clone(),
+                listen: None,
+                tls_listen: None,
+                database,
+                delays: SandboxDelays::DEFAULT,
+            };
             let path = config.sqlite_path().map_err(anyhow::Error::msg)?;
             let store: Arc<SqliteStore> =
                 Arc::new(SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?);

@@ -77,11 +77,11 @@ fn authorize_capture_refund_with_the_development_merchant() {
         dir,
         &https,
         &[
+            "charge-permission",
             "--ca-cert",
             cert.to_str().unwrap(),
             "--algorithm",
             "v1",
-            "charge-permission",
             "close",
             &permission_id,
             "--reason",

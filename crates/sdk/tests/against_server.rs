@@ -22,6 +22,7 @@ async fn start() -> Server {
         listen: Some("127.0.0.1:0".parse().unwrap()),
         tls_listen: Some("127.0.0.1:0".parse().unwrap()),
         database: None,
+        delays: amzpay_server::config::SandboxDelays::DEFAULT,
     })
     .await
     .unwrap();

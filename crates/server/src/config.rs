@@ -18,6 +18,36 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_TLS_LISTEN: &str = "127.0.0.1:8443";
 pub const DATABASE_FILE: &str = "amzpay.db";
 
+/// How long sandbox processing takes on the merchant's clock (product.md: 30 s each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SandboxDelays {
+    /// A pending authorization (`AuthorizationInitiated`) resolves after this.
+    pub pending_authorization_seconds: i64,
+    /// An asynchronous capture (`CaptureInitiated`) completes after this.
+    pub async_capture_seconds: i64,
+    /// A refund (`RefundInitiated`) settles after this.
+    pub refund_seconds: i64,
+}
+
+/// product.md: "a pending authorization, an asynchronous capture and a refund resolve 30
+/// seconds (sandbox clock) after they start".
+pub const DEFAULT_SANDBOX_DELAY_SECONDS: i64 = 30;
+
+impl SandboxDelays {
+    pub const DEFAULT: SandboxDelays = SandboxDelays {
+        pending_authorization_seconds: DEFAULT_SANDBOX_DELAY_SECONDS,
+        async_capture_seconds: DEFAULT_SANDBOX_DELAY_SECONDS,
+        refund_seconds: DEFAULT_SANDBOX_DELAY_SECONDS,
+    };
+}
+
+/// How often the background worker looks for transitions that fell due in real time.
+pub const WORKER_POLL_INTERVAL_MS: u64 = 500;
+/// Transitions run in one transaction at most: bounds how long one batch holds the writer.
+pub const MAX_JOBS_PER_TRANSACTION: u32 = 1_000;
+/// The furthest one clock advance may move (100 years): a bound, not a use case.
+pub const MAX_CLOCK_ADVANCE_SECONDS: i64 = 100 * 366 * 86_400;
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub data_dir: PathBuf,
@@ -27,6 +57,7 @@ pub struct Config {
     pub tls_listen: Option<SocketAddr>,
     /// `sqlite://PATH`; defaults to `amzpay.db` in the data directory.
     pub database: Option<String>,
+    pub delays: SandboxDelays,
 }
 
 impl Config {
@@ -37,6 +68,7 @@ impl Config {
             listen: Some(DEFAULT_LISTEN.parse().expect("valid default address")),
             tls_listen: Some(DEFAULT_TLS_LISTEN.parse().expect("valid default address")),
             database: None,
+            delays: SandboxDelays::DEFAULT,
         }
     }
 

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use amzpay_domain::sandbox::simulation;
 use amzpay_domain::{DomainError, ReasonCode};
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -14,13 +15,14 @@ use http::{HeaderValue, StatusCode};
 use crate::AppState;
 use crate::auth::{SignedRequest, authenticate};
 use crate::config::MAX_BODY_BYTES;
-use crate::ops::{Reply, check_idempotency_key, execute};
+use crate::ops::{Context, Reply, check_idempotency_key, execute};
 use crate::routes::{ApiPath, route};
 
 pub const REQUEST_ID_HEADER: &str = "x-amz-pay-request-id";
+pub const SIMULATION_CODE_HEADER: &str = "x-amz-pay-simulation-code";
 
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new().fallback(handle).with_state(state)
+    Router::new().merge(crate::pages::router()).fallback(handle).with_state(state)
 }
 
 fn respond(reply: Reply) -> Response {
@@ -64,7 +66,8 @@ async fn process(state: &AppState, request: Request) -> Result<Reply, DomainErro
         body: &body,
         path_environment: path.environment,
     };
-    let caller = authenticate(&state.keys, state.store.as_ref(), &signed, crate::system_now()).await?;
+    let real_now = crate::system_now();
+    let caller = authenticate(&state.keys, state.store.as_ref(), &signed, real_now).await?;
     let operation = route(&parts.method, &path.segments)?;
     let key = match parts.headers.get("x-amz-pay-idempotency-key") {
         Some(value) => {
@@ -85,5 +88,14 @@ async fn process(state: &AppState, request: Request) -> Result<Reply, DomainErro
             format!("{} requires the x-amz-pay-idempotency-key header", operation.name()),
         ));
     }
-    Ok(execute(state, caller, operation, key, body.to_vec()).await)
+    // Simulation codes may arrive signed or not (spec §3).
+    let simulation = match parts.headers.get(SIMULATION_CODE_HEADER) {
+        Some(value) => {
+            let code = value.to_str().unwrap_or("").trim();
+            Some(simulation(operation.simulated(), code, caller.environment)?)
+        }
+        None => None,
+    };
+    let context = Context { caller, real_now, delays: state.delays, simulation };
+    Ok(execute(state, context, operation, key, body.to_vec()).await)
 }

@@ -6,10 +6,13 @@
 
 pub mod auth;
 pub mod config;
+mod effects;
 mod files;
 pub mod http;
+pub mod jobs;
 pub mod merchants;
 pub mod ops;
+mod pages;
 pub mod routes;
 pub mod tls;
 
@@ -23,17 +26,8 @@ use tokio::net::TcpListener;
 
 pub use config::Config;
 
-/// Wall-clock time. The sandbox clock that tests can move comes with a later issue; every
-/// rule already takes time from here and nowhere else.
-#[derive(Debug, Clone, Default)]
-pub struct Clock;
-
-impl Clock {
-    pub fn now(&self) -> Timestamp {
-        system_now()
-    }
-}
-
+/// Real time, in whole seconds. A merchant's sandbox clock adds its offset to this
+/// (`ops::merchant_now`); nothing else reads the system clock.
 pub fn system_now() -> Timestamp {
     let seconds =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
@@ -44,7 +38,7 @@ pub fn system_now() -> Timestamp {
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub keys: auth::KeyCache,
-    pub clock: Clock,
+    pub delays: config::SandboxDelays,
 }
 
 /// A storage failure: logged once here, answered as Amazon's 500 (or 503 when the write
@@ -100,7 +94,7 @@ impl Application {
             None => None,
         };
         let https_addr = https.as_ref().map(|(l, _)| l.local_addr()).transpose()?;
-        let state = Arc::new(AppState { store, keys: auth::KeyCache::default(), clock: Clock });
+        let state = Arc::new(AppState { store, keys: auth::KeyCache::default(), delays: config.delays });
         Ok(Application { state, sqlite, http, https, http_addr, https_addr, dev_merchant })
     }
 
@@ -142,6 +136,7 @@ impl Application {
                 axum_server::from_tcp_rustls(listener, tls).handle(handle).serve(app.into_make_service()).await
             });
         }
+        let worker = tokio::spawn(jobs::worker(self.state.clone(), stop_tx.subscribe()));
         tokio::spawn(async move {
             shutdown.await;
             let _ = stop_tx.send(());
@@ -152,6 +147,7 @@ impl Application {
                 result = Err(error);
             }
         }
+        let _ = worker.await;
         drop(self.state);
         self.sqlite.close();
         result

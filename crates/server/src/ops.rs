@@ -3,23 +3,27 @@
 
 use amzpay_api::body::parse_body;
 use amzpay_api::error::error_response;
+use amzpay_api::format::format_timestamp;
 use amzpay_api::requests::{
-    CancelChargeBody, CaptureChargeBody, ClosePermissionBody, CreateChargeBody, CreatePermissionBody, CreateRefundBody,
-    UpdatePermissionBody,
+    BuyerAction, BuyerActionBody, CancelChargeBody, CaptureChargeBody, ClosePermissionBody, CreateChargeBody,
+    CreatePermissionBody, CreateRefundBody, UpdatePermissionBody,
 };
 use amzpay_api::responses::{ChargeOut, ChargePermissionOut, RefundOut, to_json};
 use amzpay_domain::charge::{self, ChargeCreation};
 use amzpay_domain::refund;
-use amzpay_domain::sandbox::{self, AuthorizationOutcome};
+use amzpay_domain::refund::RefundDeclineReason;
+use amzpay_domain::sandbox::{self, AuthorizationOutcome, SimulationCode};
 use amzpay_domain::{
-    Charge, ChargeId, ChargePermission, ChargePermissionId, DomainError, Environment, ReasonCode, Refund, RefundId,
-    Timestamp,
+    Charge, ChargeId, ChargePermission, ChargePermissionId, DeclineReason, DomainError, Environment, ReasonCode,
+    Refund, RefundId, Timestamp,
 };
-use amzpay_store::{Event, IdempotencyRecord, NotificationType, ObjectType, ReadTx, StoreError, WriteTx};
+use amzpay_store::{IdempotencyRecord, ReadTx, StoreError, WriteTx};
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::auth::Caller;
+use crate::config::SandboxDelays;
+use crate::effects::Effects;
 use crate::routes::Operation;
 
 /// An HTTP answer: status and JSON body.
@@ -68,7 +72,7 @@ pub fn check_idempotency_key(key: &str) -> Result<(), DomainError> {
 
 /// What a retry must repeat: the operation, its target and the body's values (key order
 /// and whitespace aside).
-fn fingerprint(operation: &Operation, body: &[u8]) -> String {
+fn fingerprint(operation: &Operation, body: &[u8], simulation: &str) -> String {
     let canonical_body = match serde_json::from_slice::<serde_json::Value>(body) {
         Ok(value) => value.to_string(),
         Err(_) => String::from_utf8_lossy(body).into_owned(),
@@ -79,6 +83,8 @@ fn fingerprint(operation: &Operation, body: &[u8]) -> String {
     hasher.update(operation.target().as_bytes());
     hasher.update(b"\n");
     hasher.update(canonical_body.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(simulation.as_bytes());
     hex::encode(hasher.finalize())
 }
 
@@ -86,72 +92,71 @@ fn not_found(what: &str, id: &str) -> DomainError {
     DomainError::new(ReasonCode::ResourceNotFound, format!("{what} '{id}' does not exist"))
 }
 
-/// Stages IPN events for what changed in one operation.
-struct Outbox<'a> {
-    caller: &'a Caller,
-    now: Timestamp,
-    events: Vec<Event>,
+/// Everything an operation's shell needs besides the store.
+pub struct Context {
+    pub caller: Caller,
+    /// Real time when the request arrived; the merchant's clock adds its sandbox offset.
+    pub real_now: Timestamp,
+    pub delays: SandboxDelays,
+    pub simulation: Option<SimulationCode>,
 }
 
-impl<'a> Outbox<'a> {
-    fn new(caller: &'a Caller, now: Timestamp) -> Self {
-        Outbox { caller, now, events: Vec::new() }
+impl Context {
+    /// The time on this merchant's clock: real time in live, real time plus the merchant's
+    /// offset in the sandbox.
+    fn now(&self, tx: &mut dyn ReadTx) -> Result<Timestamp, StoreError> {
+        merchant_now(tx, &self.caller.merchant_id, self.caller.environment, self.real_now)
     }
 
-    fn state_change(&mut self, object_type: ObjectType, object_id: &str, permission_id: &ChargePermissionId) {
-        self.events.push(Event {
-            merchant_id: self.caller.merchant_id.clone(),
-            environment: self.caller.environment,
-            object_type,
-            object_id: object_id.to_owned(),
-            charge_permission_id: permission_id.to_string(),
-            notification_type: NotificationType::StateChange,
-            created_at: self.now,
-        });
+    fn effects(&self, now: Timestamp) -> Effects<'_> {
+        Effects::new(&self.caller.merchant_id, self.caller.environment, now, self.delays)
     }
 
-    fn permission_if_changed(&mut self, before: &ChargePermission, after: &ChargePermission) {
-        if before.state != after.state {
-            self.state_change(ObjectType::ChargePermission, after.id.as_str(), &after.id);
+    fn decline(&self) -> Option<DeclineReason> {
+        match self.simulation {
+            Some(SimulationCode::Decline(reason)) => Some(reason),
+            _ => None,
         }
     }
+}
 
-    fn charge_if_changed(&mut self, before: Option<&Charge>, after: &Charge) {
-        if before.map(|c| c.state) != Some(after.state) {
-            self.state_change(ObjectType::Charge, after.id.as_str(), &after.permission_id);
-        }
-    }
-
-    fn write(self, tx: &mut dyn WriteTx) -> Result<(), StoreError> {
-        for event in &self.events {
-            tx.insert_event(event)?;
-        }
-        Ok(())
+/// A merchant's time in an environment.
+pub fn merchant_now(
+    tx: &mut dyn ReadTx,
+    merchant_id: &str,
+    environment: Environment,
+    real_now: Timestamp,
+) -> Result<Timestamp, StoreError> {
+    match environment {
+        Environment::Live => Ok(real_now),
+        Environment::Sandbox => Ok(real_now.plus_seconds(tx.clock_offset(merchant_id)?)),
     }
 }
 
 /// Runs an operation for an authenticated caller.
 pub async fn execute(
     state: &AppState,
-    caller: Caller,
+    context: Context,
     operation: Operation,
     idempotency_key: Option<String>,
     body: Vec<u8>,
 ) -> Reply {
-    let now = state.clock.now();
     match operation {
-        Operation::GetChargePermission(id) => read(state, move |tx| get_permission(tx, &caller, &id, now)).await,
-        Operation::GetCharge(id) => read(state, move |tx| get_charge(tx, &caller, &id, now)).await,
-        Operation::GetRefund(id) => read(state, move |tx| get_refund(tx, &caller, &id)).await,
-        Operation::UpdateChargePermission(_) | Operation::CloseChargePermission(_) | Operation::CancelCharge(_) => {
-            write(state, move |tx| mutate(tx, &caller, &operation, &body, now)).await
-        }
+        Operation::GetChargePermission(id) => read(state, move |tx| get_permission(tx, &context, &id)).await,
+        Operation::GetCharge(id) => read(state, move |tx| get_charge(tx, &context, &id)).await,
+        Operation::GetRefund(id) => read(state, move |tx| get_refund(tx, &context, &id)).await,
+        Operation::GetClock => read(state, move |tx| get_clock(tx, &context)).await,
+        Operation::AdvanceClock => crate::jobs::advance_clock(state, context, body).await,
+        Operation::UpdateChargePermission(_)
+        | Operation::CloseChargePermission(_)
+        | Operation::CancelCharge(_)
+        | Operation::BuyerAction(_) => write(state, move |tx| mutate(tx, &context, &operation, &body)).await,
         Operation::CreateCharge
         | Operation::CaptureCharge(_)
         | Operation::CreateRefund
         | Operation::CreateTestChargePermission => {
             let key = idempotency_key.expect("the handler checked that idempotent operations carry a key");
-            write(state, move |tx| idempotent(tx, &caller, &operation, &key, &body, now)).await
+            write(state, move |tx| idempotent(tx, &context, &operation, &key, &body)).await
         }
     }
 }
@@ -170,50 +175,64 @@ async fn write(
     state.store.write(work).await.unwrap_or_else(|e| Reply::error(&crate::internal_error(e)))
 }
 
-fn get_permission(
-    tx: &mut dyn ReadTx,
-    caller: &Caller,
-    id: &ChargePermissionId,
-    now: Timestamp,
-) -> Result<Reply, StoreError> {
+fn get_permission(tx: &mut dyn ReadTx, context: &Context, id: &ChargePermissionId) -> Result<Reply, StoreError> {
+    let caller = &context.caller;
     let Some(mut permission) = tx.permission(&caller.merchant_id, caller.environment, id)? else {
         return Ok(Reply::error(&not_found("charge permission", id.as_str())));
     };
+    let now = context.now(tx)?;
     // Show what time alone has done (expiry, a new month) even before it is written.
     permission.advance_to(now);
     Ok(Reply::json(200, to_json(&ChargePermissionOut::new(&permission, now))))
 }
 
-fn get_charge(tx: &mut dyn ReadTx, caller: &Caller, id: &ChargeId, now: Timestamp) -> Result<Reply, StoreError> {
+fn get_charge(tx: &mut dyn ReadTx, context: &Context, id: &ChargeId) -> Result<Reply, StoreError> {
+    let caller = &context.caller;
     let Some(mut charge) = tx.charge(&caller.merchant_id, caller.environment, id)? else {
         return Ok(Reply::error(&not_found("charge", id.as_str())));
     };
+    let now = context.now(tx)?;
     if let Some(mut permission) = tx.permission(&caller.merchant_id, caller.environment, &charge.permission_id)? {
         let _ = charge::expire_charge_if_due(&mut permission, &mut charge, now);
     }
     Ok(Reply::json(200, to_json(&ChargeOut::from(&charge))))
 }
 
-fn get_refund(tx: &mut dyn ReadTx, caller: &Caller, id: &RefundId) -> Result<Reply, StoreError> {
+fn get_refund(tx: &mut dyn ReadTx, context: &Context, id: &RefundId) -> Result<Reply, StoreError> {
+    let caller = &context.caller;
     match tx.refund(&caller.merchant_id, caller.environment, id)? {
         Some(refund) => Ok(Reply::json(200, to_json(&RefundOut::from(&refund)))),
         None => Ok(Reply::error(&not_found("refund", id.as_str()))),
     }
 }
 
+/// Test helpers exist in the sandbox only; in live they answer 404 (product.md).
+pub fn sandbox_only(context: &Context, what: &str) -> Result<(), DomainError> {
+    if context.caller.environment == Environment::Sandbox { Ok(()) } else { Err(not_found("resource", what)) }
+}
+
+fn get_clock(tx: &mut dyn ReadTx, context: &Context) -> Result<Reply, StoreError> {
+    if let Err(error) = sandbox_only(context, "testHelpers/clock") {
+        return Ok(Reply::error(&error));
+    }
+    let now = context.now(tx)?;
+    Ok(Reply::json(200, clock_body(now)))
+}
+
+/// `{"now": "20240101T120000Z"}` (product.md).
+pub fn clock_body(now: Timestamp) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({ "now": format_timestamp(now) })).expect("serializing a string")
+}
+
 /// Operations without idempotency keys: a refusal writes nothing.
-fn mutate(
-    tx: &mut dyn WriteTx,
-    caller: &Caller,
-    operation: &Operation,
-    body: &[u8],
-    now: Timestamp,
-) -> Result<Reply, StoreError> {
+fn mutate(tx: &mut dyn WriteTx, context: &Context, operation: &Operation, body: &[u8]) -> Result<Reply, StoreError> {
+    let now = context.now(tx)?;
     let result = match operation {
-        Operation::UpdateChargePermission(id) => update_permission(tx, caller, id, body, now),
-        Operation::CloseChargePermission(id) => close_permission(tx, caller, id, body, now),
-        Operation::CancelCharge(id) => cancel_charge(tx, caller, id, body, now),
-        _ => unreachable!("mutate handles update, close and cancel only"),
+        Operation::UpdateChargePermission(id) => update_permission(tx, context, id, body, now),
+        Operation::CloseChargePermission(id) => close_permission(tx, context, id, body, now),
+        Operation::CancelCharge(id) => cancel_charge(tx, context, id, body, now),
+        Operation::BuyerAction(id) => buyer_action(tx, context, id, body, now),
+        _ => unreachable!("mutate handles update, close, cancel and buyer actions only"),
     };
     Ok(result?.unwrap_or_else(|e| Reply::error(&e)))
 }
@@ -221,13 +240,14 @@ fn mutate(
 /// Operations with idempotency keys: replay, refuse a reused key, or run and remember.
 fn idempotent(
     tx: &mut dyn WriteTx,
-    caller: &Caller,
+    context: &Context,
     operation: &Operation,
     key: &str,
     body: &[u8],
-    now: Timestamp,
 ) -> Result<Reply, StoreError> {
-    let fingerprint = fingerprint(operation, body);
+    let caller = &context.caller;
+    let simulation = context.simulation.map(|s| format!("{s:?}")).unwrap_or_default();
+    let fingerprint = fingerprint(operation, body, &simulation);
     if let Some(record) = tx.idempotency(&caller.merchant_id, caller.environment, key)? {
         if record.fingerprint == fingerprint {
             return Ok(Reply { status: record.status, body: record.body });
@@ -237,11 +257,12 @@ fn idempotent(
             format!("x-amz-pay-idempotency-key '{key}' was already used for a different request"),
         )));
     }
+    let now = context.now(tx)?;
     let result = match operation {
-        Operation::CreateCharge => create_charge(tx, caller, body, now),
-        Operation::CaptureCharge(id) => capture_charge(tx, caller, id, body, now),
-        Operation::CreateRefund => create_refund(tx, caller, body, now),
-        Operation::CreateTestChargePermission => create_test_permission(tx, caller, body, now),
+        Operation::CreateCharge => create_charge(tx, context, body, now),
+        Operation::CaptureCharge(id) => capture_charge(tx, context, id, body, now),
+        Operation::CreateRefund => create_refund(tx, context, body, now),
+        Operation::CreateTestChargePermission => create_test_permission(tx, context, body, now),
         _ => unreachable!("idempotent handles the four keyed operations only"),
     };
     let reply = result?.unwrap_or_else(|e| Reply::error(&e));
@@ -295,136 +316,204 @@ fn load_charge(
     Ok(Ok((charge, permission)))
 }
 
-fn create_charge(tx: &mut dyn WriteTx, caller: &Caller, body: &[u8], now: Timestamp) -> OpResult {
+fn create_charge(tx: &mut dyn WriteTx, context: &Context, body: &[u8], now: Timestamp) -> OpResult {
+    let caller = &context.caller;
     let parsed = refuse!(parse_body::<CreateChargeBody>(body));
     let (permission_id, request) = refuse!(parsed.into_command());
     let mut permission = refuse!(load_permission(tx, caller, &permission_id)?);
     let before = permission.clone();
     let outcome = match caller.environment {
-        Environment::Sandbox => {
-            refuse!(sandbox::authorize(permission.payment_method, request.can_handle_pending_authorization))
-        }
+        Environment::Sandbox => refuse!(sandbox::authorize_simulated(
+            permission.payment_method,
+            context.decline(),
+            request.can_handle_pending_authorization
+        )),
         Environment::Live => AuthorizationOutcome::Approved,
     };
     let creation = refuse!(charge::create_charge(&mut permission, request, outcome, now));
-    let mut outbox = Outbox::new(caller, now);
-    outbox.permission_if_changed(&before, &permission);
+    let mut effects = context.effects(now);
+    effects.permission(Some(&before), &permission);
     tx.update_permission(&caller.merchant_id, &permission)?;
     let reply = match creation {
         ChargeCreation::Created(charge) => {
-            outbox.charge_if_changed(None, &charge);
+            effects.charge(None, &charge);
             tx.save_charge(&caller.merchant_id, &charge)?;
             Reply::json(201, to_json(&ChargeOut::from(charge.as_ref())))
         }
         ChargeCreation::Declined(error) => Reply::error(&error),
     };
-    outbox.write(tx)?;
+    effects.write(tx)?;
     Ok(Ok(reply))
 }
 
-fn capture_charge(tx: &mut dyn WriteTx, caller: &Caller, id: &ChargeId, body: &[u8], now: Timestamp) -> OpResult {
+fn capture_charge(tx: &mut dyn WriteTx, context: &Context, id: &ChargeId, body: &[u8], now: Timestamp) -> OpResult {
     let request = refuse!(parse_body::<CaptureChargeBody>(body).and_then(CaptureChargeBody::into_command));
-    let (mut charge, mut permission) = refuse!(load_charge(tx, caller, id)?);
+    let (mut charge, mut permission) = refuse!(load_charge(tx, &context.caller, id)?);
     let (charge_before, permission_before) = (charge.clone(), permission.clone());
-    refuse!(charge::capture(&mut permission, &mut charge, request, now));
-    save_charge_and_permission(tx, caller, now, (&charge_before, &charge), (&permission_before, &permission))?;
-    Ok(Ok(Reply::json(200, to_json(&ChargeOut::from(&charge)))))
+    let declined = refuse!(charge::capture_simulated(&mut permission, &mut charge, request, context.decline(), now));
+    save_charge_and_permission(tx, context, now, (&charge_before, &charge), (&permission_before, &permission))?;
+    Ok(Ok(match declined {
+        Some(error) => Reply::error(&error),
+        None => Reply::json(200, to_json(&ChargeOut::from(&charge))),
+    }))
 }
 
-fn cancel_charge(tx: &mut dyn WriteTx, caller: &Caller, id: &ChargeId, body: &[u8], now: Timestamp) -> OpResult {
+fn cancel_charge(tx: &mut dyn WriteTx, context: &Context, id: &ChargeId, body: &[u8], now: Timestamp) -> OpResult {
     let reason = refuse!(parse_body::<CancelChargeBody>(body).and_then(CancelChargeBody::into_reason));
-    let (mut charge, mut permission) = refuse!(load_charge(tx, caller, id)?);
+    let (mut charge, mut permission) = refuse!(load_charge(tx, &context.caller, id)?);
     let (charge_before, permission_before) = (charge.clone(), permission.clone());
     refuse!(charge::cancel(&mut permission, &mut charge, reason, now));
-    save_charge_and_permission(tx, caller, now, (&charge_before, &charge), (&permission_before, &permission))?;
+    save_charge_and_permission(tx, context, now, (&charge_before, &charge), (&permission_before, &permission))?;
     Ok(Ok(Reply::json(200, to_json(&ChargeOut::from(&charge)))))
 }
 
 fn save_charge_and_permission(
     tx: &mut dyn WriteTx,
-    caller: &Caller,
+    context: &Context,
     now: Timestamp,
     charge: (&Charge, &Charge),
     permission: (&ChargePermission, &ChargePermission),
 ) -> Result<(), StoreError> {
-    let mut outbox = Outbox::new(caller, now);
-    outbox.charge_if_changed(Some(charge.0), charge.1);
-    outbox.permission_if_changed(permission.0, permission.1);
-    tx.save_charge(&caller.merchant_id, charge.1)?;
-    tx.update_permission(&caller.merchant_id, permission.1)?;
-    outbox.write(tx)
+    let mut effects = context.effects(now);
+    effects.charge(Some(charge.0), charge.1);
+    effects.permission(Some(permission.0), permission.1);
+    tx.save_charge(&context.caller.merchant_id, charge.1)?;
+    tx.update_permission(&context.caller.merchant_id, permission.1)?;
+    effects.write(tx)
 }
 
-fn create_refund(tx: &mut dyn WriteTx, caller: &Caller, body: &[u8], now: Timestamp) -> OpResult {
-    let (charge_id, request) = refuse!(parse_body::<CreateRefundBody>(body).and_then(CreateRefundBody::into_command));
+fn create_refund(tx: &mut dyn WriteTx, context: &Context, body: &[u8], now: Timestamp) -> OpResult {
+    let caller = &context.caller;
+    let (charge_id, mut request) =
+        refuse!(parse_body::<CreateRefundBody>(body).and_then(CreateRefundBody::into_command));
+    request.simulated_decline = match context.decline() {
+        Some(DeclineReason::AmazonRejected) => Some(RefundDeclineReason::AmazonRejected),
+        Some(DeclineReason::ProcessingFailure) => Some(RefundDeclineReason::ProcessingFailure),
+        Some(_) | None => None,
+    };
     let (mut charge, mut permission) = refuse!(load_charge(tx, caller, &charge_id)?);
     let refund: Refund = refuse!(refund::create_refund(&mut permission, &mut charge, request, now));
-    let mut outbox = Outbox::new(caller, now);
-    outbox.state_change(ObjectType::Refund, refund.id.as_str(), &permission.id);
+    let mut effects = context.effects(now);
+    effects.refund(None, &refund, &permission.id);
     tx.save_charge(&caller.merchant_id, &charge)?;
     tx.update_permission(&caller.merchant_id, &permission)?;
     tx.save_refund(&caller.merchant_id, &refund)?;
-    outbox.write(tx)?;
+    effects.write(tx)?;
     Ok(Ok(Reply::json(201, to_json(&RefundOut::from(&refund)))))
 }
 
 fn update_permission(
     tx: &mut dyn WriteTx,
-    caller: &Caller,
+    context: &Context,
     id: &ChargePermissionId,
     body: &[u8],
     now: Timestamp,
 ) -> OpResult {
     let update = refuse!(parse_body::<UpdatePermissionBody>(body).and_then(UpdatePermissionBody::into_command));
-    let mut permission = refuse!(load_permission(tx, caller, id)?);
+    let mut permission = refuse!(load_permission(tx, &context.caller, id)?);
     let before = permission.clone();
     refuse!(permission.update(update, now));
-    let mut outbox = Outbox::new(caller, now);
-    outbox.permission_if_changed(&before, &permission);
-    tx.update_permission(&caller.merchant_id, &permission)?;
-    outbox.write(tx)?;
+    let mut effects = context.effects(now);
+    effects.permission(Some(&before), &permission);
+    tx.update_permission(&context.caller.merchant_id, &permission)?;
+    effects.write(tx)?;
     Ok(Ok(Reply::json(200, to_json(&ChargePermissionOut::new(&permission, now)))))
 }
 
 fn close_permission(
     tx: &mut dyn WriteTx,
-    caller: &Caller,
+    context: &Context,
     id: &ChargePermissionId,
     body: &[u8],
     now: Timestamp,
 ) -> OpResult {
-    let request = refuse!(parse_body::<ClosePermissionBody>(body).and_then(ClosePermissionBody::into_command));
-    let mut permission = refuse!(load_permission(tx, caller, id)?);
+    let mut request = refuse!(parse_body::<ClosePermissionBody>(body).and_then(ClosePermissionBody::into_command));
+    request.amazon_closed = context.simulation == Some(SimulationCode::AmazonClosed);
+    let mut permission = refuse!(load_permission(tx, &context.caller, id)?);
     let before = permission.clone();
-    let mut charges = tx.open_charges(&caller.merchant_id, caller.environment, id)?;
+    let mut charges = tx.open_charges(&context.caller.merchant_id, context.caller.environment, id)?;
+    let originals = charges.clone();
     let changed = refuse!(charge::close_permission(&mut permission, &mut charges, request, now));
-    let mut outbox = Outbox::new(caller, now);
-    outbox.permission_if_changed(&before, &permission);
-    for index in changed {
-        outbox.state_change(ObjectType::Charge, charges[index].id.as_str(), &permission.id);
-        tx.save_charge(&caller.merchant_id, &charges[index])?;
-    }
-    tx.update_permission(&caller.merchant_id, &permission)?;
-    outbox.write(tx)?;
+    save_closed(tx, context, now, (&before, &permission), (&originals, &charges), &changed)?;
     Ok(Ok(Reply::json(200, to_json(&ChargePermissionOut::new(&permission, now)))))
+}
+
+fn save_closed(
+    tx: &mut dyn WriteTx,
+    context: &Context,
+    now: Timestamp,
+    permission: (&ChargePermission, &ChargePermission),
+    charges: (&[Charge], &[Charge]),
+    changed: &[usize],
+) -> Result<(), StoreError> {
+    let mut effects = context.effects(now);
+    effects.permission(Some(permission.0), permission.1);
+    for &index in changed {
+        effects.charge(Some(&charges.0[index]), &charges.1[index]);
+        tx.save_charge(&context.caller.merchant_id, &charges.1[index])?;
+    }
+    tx.update_permission(&context.caller.merchant_id, permission.1)?;
+    effects.write(tx)
+}
+
+/// What a buyer does on the Amazon Pay site, as a sandbox test helper (product.md).
+fn buyer_action(
+    tx: &mut dyn WriteTx,
+    context: &Context,
+    id: &ChargePermissionId,
+    body: &[u8],
+    now: Timestamp,
+) -> OpResult {
+    refuse!(sandbox_only(context, "testHelpers/chargePermissions/{id}/buyerActions"));
+    let action = refuse!(parse_body::<BuyerActionBody>(body).and_then(BuyerActionBody::into_action));
+    let permission = refuse!(load_permission(tx, &context.caller, id)?);
+    let updated = refuse!(apply_buyer_action(tx, context, permission, action, now)?);
+    Ok(Ok(Reply::json(200, to_json(&ChargePermissionOut::new(&updated, now)))))
+}
+
+/// Applies a buyer action and writes it; shared by the test helper and the buyer's page.
+pub fn apply_buyer_action(
+    tx: &mut dyn WriteTx,
+    context: &Context,
+    mut permission: ChargePermission,
+    action: BuyerAction,
+    now: Timestamp,
+) -> Result<Result<ChargePermission, DomainError>, StoreError> {
+    let before = permission.clone();
+    match action {
+        BuyerAction::UpdatePaymentMethod(card) => {
+            refuse!(charge::buyer_update_payment_method(&mut permission, card, now));
+            let mut effects = context.effects(now);
+            effects.permission(Some(&before), &permission);
+            tx.update_permission(&context.caller.merchant_id, &permission)?;
+            effects.write(tx)?;
+        }
+        BuyerAction::Close => {
+            let mut charges =
+                tx.open_charges(&context.caller.merchant_id, context.caller.environment, &permission.id)?;
+            let originals = charges.clone();
+            let changed = refuse!(charge::buyer_close(&mut permission, &mut charges, now));
+            save_closed(tx, context, now, (&before, &permission), (&originals, &charges), &changed)?;
+        }
+    }
+    Ok(Ok(permission))
 }
 
 /// Permission ids are random; a collision (one in 10^14 per pair) is retried this often.
 const PERMISSION_ID_ATTEMPTS: usize = 8;
 
-fn create_test_permission(tx: &mut dyn WriteTx, caller: &Caller, body: &[u8], now: Timestamp) -> OpResult {
-    if caller.environment != Environment::Sandbox {
-        return Ok(Err(not_found("resource", "testHelpers/chargePermissions")));
-    }
+fn create_test_permission(tx: &mut dyn WriteTx, context: &Context, body: &[u8], now: Timestamp) -> OpResult {
+    let caller = &context.caller;
+    refuse!(sandbox_only(context, "testHelpers/chargePermissions"));
     let new = refuse!(parse_body::<CreatePermissionBody>(body).and_then(CreatePermissionBody::into_command));
     for _ in 0..PERMISSION_ID_ATTEMPTS {
         let id = ChargePermissionId::generate(caller.environment, rand::random(), rand::random());
         let permission = refuse!(ChargePermission::create(id, caller.environment, caller.region, new.clone(), now));
         match tx.insert_permission(&caller.merchant_id, &permission) {
             Ok(()) => {
-                let mut outbox = Outbox::new(caller, now);
-                outbox.state_change(ObjectType::ChargePermission, permission.id.as_str(), &permission.id);
-                outbox.write(tx)?;
+                let mut effects = context.effects(now);
+                effects.permission(None, &permission);
+                effects.write(tx)?;
                 return Ok(Ok(Reply::json(201, to_json(&ChargePermissionOut::new(&permission, now)))));
             }
             Err(StoreError::Conflict(_)) => continue,
@@ -451,12 +540,12 @@ mod tests {
     #[test]
     fn fingerprints_ignore_formatting_but_not_values_or_targets() {
         let charge = Operation::CreateCharge;
-        let a = fingerprint(&charge, br#"{"a":1,"b":"x"}"#);
-        assert_eq!(a, fingerprint(&charge, br#"{ "b": "x",  "a": 1 }"#));
-        assert_ne!(a, fingerprint(&charge, br#"{"a":2,"b":"x"}"#));
-        assert_ne!(a, fingerprint(&Operation::CreateRefund, br#"{"a":1,"b":"x"}"#));
+        let a = fingerprint(&charge, br#"{"a":1,"b":"x"}"#, "");
+        assert_eq!(a, fingerprint(&charge, br#"{ "b": "x",  "a": 1 }"#, ""));
+        assert_ne!(a, fingerprint(&charge, br#"{"a":2,"b":"x"}"#, ""));
+        assert_ne!(a, fingerprint(&Operation::CreateRefund, br#"{"a":1,"b":"x"}"#, ""));
         let one = Operation::CaptureCharge(ChargeId::parse("S01-1111111-1111111-C000001").unwrap());
         let two = Operation::CaptureCharge(ChargeId::parse("S01-1111111-1111111-C000002").unwrap());
-        assert_ne!(fingerprint(&one, b"{}"), fingerprint(&two, b"{}"));
+        assert_ne!(fingerprint(&one, b"{}", ""), fingerprint(&two, b"{}", ""));
     }
 }

@@ -1,6 +1,7 @@
 //! Which operation a path names (spec §1, §2). Paths are `/{sandbox|live}/v2/...` or
 //! `/v2/...`, with or without a trailing slash.
 
+use amzpay_domain::sandbox::SimulatedOperation;
 use amzpay_domain::{ChargeId, ChargePermissionId, DomainError, Environment, ReasonCode, RefundId};
 use http::Method;
 
@@ -68,6 +69,12 @@ pub enum Operation {
     GetRefund(RefundId),
     /// Sandbox test helper (product.md).
     CreateTestChargePermission,
+    /// Sandbox test helper: what a buyer does on the Amazon Pay site.
+    BuyerAction(ChargePermissionId),
+    /// Sandbox test helper: read the merchant's clock.
+    GetClock,
+    /// Sandbox test helper: move the merchant's clock, running what falls due.
+    AdvanceClock,
 }
 
 impl Operation {
@@ -83,7 +90,29 @@ impl Operation {
             | Operation::CloseChargePermission(_)
             | Operation::GetCharge(_)
             | Operation::CancelCharge(_)
-            | Operation::GetRefund(_) => false,
+            | Operation::GetRefund(_)
+            | Operation::BuyerAction(_)
+            | Operation::GetClock
+            | Operation::AdvanceClock => false,
+        }
+    }
+
+    /// Which simulation codes can apply (spec §11); `None` when none can.
+    pub fn simulated(&self) -> Option<SimulatedOperation> {
+        match self {
+            Operation::CreateCharge => Some(SimulatedOperation::CreateCharge),
+            Operation::CaptureCharge(_) => Some(SimulatedOperation::CaptureCharge),
+            Operation::CreateRefund => Some(SimulatedOperation::CreateRefund),
+            Operation::CloseChargePermission(_) => Some(SimulatedOperation::CloseChargePermission),
+            Operation::GetChargePermission(_)
+            | Operation::UpdateChargePermission(_)
+            | Operation::GetCharge(_)
+            | Operation::CancelCharge(_)
+            | Operation::GetRefund(_)
+            | Operation::CreateTestChargePermission
+            | Operation::BuyerAction(_)
+            | Operation::GetClock
+            | Operation::AdvanceClock => None,
         }
     }
 
@@ -100,6 +129,9 @@ impl Operation {
             Operation::CreateRefund => "CreateRefund",
             Operation::GetRefund(_) => "GetRefund",
             Operation::CreateTestChargePermission => "CreateTestChargePermission",
+            Operation::BuyerAction(_) => "BuyerAction",
+            Operation::GetClock => "GetClock",
+            Operation::AdvanceClock => "AdvanceClock",
         }
     }
 
@@ -108,10 +140,15 @@ impl Operation {
         match self {
             Operation::GetChargePermission(id)
             | Operation::UpdateChargePermission(id)
-            | Operation::CloseChargePermission(id) => id.as_str(),
+            | Operation::CloseChargePermission(id)
+            | Operation::BuyerAction(id) => id.as_str(),
             Operation::GetCharge(id) | Operation::CaptureCharge(id) | Operation::CancelCharge(id) => id.as_str(),
             Operation::GetRefund(id) => id.as_str(),
-            Operation::CreateCharge | Operation::CreateRefund | Operation::CreateTestChargePermission => "",
+            Operation::CreateCharge
+            | Operation::CreateRefund
+            | Operation::CreateTestChargePermission
+            | Operation::GetClock
+            | Operation::AdvanceClock => "",
         }
     }
 }
@@ -162,6 +199,11 @@ pub fn route(method: &Method, segments: &[String]) -> Result<Operation, DomainEr
         ["refunds"] => only(Method::POST, Ok(Operation::CreateRefund)),
         ["refunds", id] => only(Method::GET, refund_id(id).map(Operation::GetRefund)),
         ["testHelpers", "chargePermissions"] => only(Method::POST, Ok(Operation::CreateTestChargePermission)),
+        ["testHelpers", "chargePermissions", id, "buyerActions"] => {
+            only(Method::POST, permission_id(id).map(Operation::BuyerAction))
+        }
+        ["testHelpers", "clock"] => only(Method::GET, Ok(Operation::GetClock)),
+        ["testHelpers", "clock", "advance"] => only(Method::POST, Ok(Operation::AdvanceClock)),
         _ => Err(not_found(format!("no resource at /{}", parts.join("/")))),
     }
 }

@@ -1,0 +1,180 @@
+//! Scheduled transitions: running what fell due, once, whether a clock advance or the
+//! background worker gets there first.
+//!
+//! Each job runs inside a write transaction that first claims it (`done_at` set only if
+//! still empty), so two workers, in one process or in two sharing a database, never run the
+//! same job twice; the transition, its events and any jobs it schedules commit with the
+//! claim.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use amzpay_api::body::parse_body;
+use amzpay_api::requests::AdvanceClockBody;
+use amzpay_domain::charge::{self};
+use amzpay_domain::refund;
+use amzpay_domain::{ChargeId, ChargePermissionId, ChargeState, RefundId, RefundState, Timestamp};
+use amzpay_store::{Job, JobKind, StoreError, WriteTx};
+
+use crate::AppState;
+use crate::config::{MAX_CLOCK_ADVANCE_SECONDS, MAX_JOBS_PER_TRANSACTION, SandboxDelays, WORKER_POLL_INTERVAL_MS};
+use crate::effects::Effects;
+use crate::ops::{Context, Reply, clock_body, merchant_now, sandbox_only};
+
+/// Runs one job at its due time. Returns whether it ran (false: another worker had it).
+pub fn run_job(tx: &mut dyn WriteTx, job: &Job, delays: SandboxDelays) -> Result<bool, StoreError> {
+    if !tx.claim_job(job.id, job.due_at)? {
+        return Ok(false);
+    }
+    let now = job.due_at;
+    let mut effects = Effects::new(&job.merchant_id, job.environment, now, delays);
+    let (merchant, environment) = (job.merchant_id.as_str(), job.environment);
+    match job.kind {
+        JobKind::ResolveAuthorization | JobKind::CompleteCapture | JobKind::ExpireAuthorization => {
+            let Some(id) = ChargeId::parse(&job.object_id) else {
+                return Err(StoreError::Corrupt(job.object_id.clone()));
+            };
+            let Some(mut charge) = tx.charge(merchant, environment, &id)? else { return Ok(true) };
+            let Some(mut permission) = tx.permission(merchant, environment, &charge.permission_id)? else {
+                return Err(StoreError::Corrupt(format!("charge {id} has no permission")));
+            };
+            let (charge_before, permission_before) = (charge.clone(), permission.clone());
+            let outcome = match (job.kind, charge.state) {
+                (JobKind::ResolveAuthorization, ChargeState::AuthorizationInitiated) => {
+                    charge::resolve_authorization(&mut permission, &mut charge, now)
+                }
+                (JobKind::CompleteCapture, ChargeState::CaptureInitiated) => {
+                    charge::complete_capture(&mut permission, &mut charge, now)
+                }
+                (JobKind::ExpireAuthorization, ChargeState::Authorized) => {
+                    charge::expire_charge_if_due(&mut permission, &mut charge, now).map(|_| ())
+                }
+                // The charge moved on (canceled, captured...): nothing left to do.
+                _ => return Ok(true),
+            };
+            if let Err(error) = outcome {
+                tracing::error!(job = job.id, %error, "a scheduled transition was refused; skipped");
+                return Ok(true);
+            }
+            effects.charge(Some(&charge_before), &charge);
+            effects.permission(Some(&permission_before), &permission);
+            tx.save_charge(merchant, &charge)?;
+            tx.update_permission(merchant, &permission)?;
+        }
+        JobKind::SettleRefund => {
+            let Some(id) = RefundId::parse(&job.object_id) else {
+                return Err(StoreError::Corrupt(job.object_id.clone()));
+            };
+            let Some(mut refund) = tx.refund(merchant, environment, &id)? else { return Ok(true) };
+            if refund.state != RefundState::RefundInitiated {
+                return Ok(true);
+            }
+            let Some(mut charge) = tx.charge(merchant, environment, &refund.charge_id)? else {
+                return Err(StoreError::Corrupt(format!("refund {id} has no charge")));
+            };
+            let before = refund.clone();
+            if let Err(error) = refund::settle_refund_as_simulated(&mut charge, &mut refund, now) {
+                tracing::error!(job = job.id, %error, "a refund could not settle; skipped");
+                return Ok(true);
+            }
+            effects.refund(Some(&before), &refund, &charge.permission_id);
+            tx.save_charge(merchant, &charge)?;
+            tx.save_refund(merchant, &refund)?;
+        }
+        JobKind::ExpirePermission => {
+            let Some(id) = ChargePermissionId::parse(&job.object_id) else {
+                return Err(StoreError::Corrupt(job.object_id.clone()));
+            };
+            let Some(mut permission) = tx.permission(merchant, environment, &id)? else { return Ok(true) };
+            match permission.expires_at {
+                // A recurring permission charged since: its expiry moved and has its own job.
+                Some(expiry) if expiry > now => return Ok(true),
+                None => return Ok(true),
+                Some(_) => {}
+            }
+            let before = permission.clone();
+            if permission.advance_to(now) {
+                effects.permission(Some(&before), &permission);
+                tx.update_permission(merchant, &permission)?;
+            }
+        }
+    }
+    effects.write(tx)?;
+    Ok(true)
+}
+
+/// Runs every job due at `real_now` (on each merchant's clock), in time order, in one
+/// transaction; with `merchant`, only that merchant's sandbox jobs. Returns how many ran.
+fn run_due(
+    tx: &mut dyn WriteTx,
+    real_now: Timestamp,
+    merchant: Option<&str>,
+    delays: SandboxDelays,
+) -> Result<u32, StoreError> {
+    let mut ran = 0;
+    // One job at a time, re-reading what is due: a job may schedule another that falls due
+    // before the next one already waiting, and time order must hold.
+    while ran < MAX_JOBS_PER_TRANSACTION {
+        let Some(job) = tx.due_jobs(real_now, merchant, 1)?.into_iter().next() else { break };
+        run_job(tx, &job, delays)?;
+        ran += 1;
+    }
+    Ok(ran)
+}
+
+/// `POST /v2/testHelpers/clock/advance`: moves the merchant's sandbox clock, then runs
+/// everything that fell due, in time order, before answering (product.md).
+pub async fn advance_clock(state: &AppState, context: Context, body: Vec<u8>) -> Reply {
+    let seconds = match sandbox_only(&context, "testHelpers/clock/advance")
+        .and_then(|()| parse_body::<AdvanceClockBody>(&body))
+        .and_then(|b| b.into_seconds(MAX_CLOCK_ADVANCE_SECONDS))
+    {
+        Ok(seconds) => seconds,
+        Err(error) => return Reply::error(&error),
+    };
+    let merchant = context.caller.merchant_id.clone();
+    let (real_now, delays) = (context.real_now, context.delays);
+    let moved = state
+        .store
+        .write(move |tx| -> Result<(), StoreError> {
+            let offset = tx.clock_offset(&merchant)?;
+            tx.set_clock_offset(&merchant, offset.saturating_add(seconds))
+        })
+        .await;
+    if let Err(error) = moved {
+        return Reply::error(&crate::internal_error(error));
+    }
+    loop {
+        let merchant = context.caller.merchant_id.clone();
+        let ran = state.store.write(move |tx| run_due(tx, real_now, Some(&merchant), delays)).await;
+        match ran {
+            Ok(count) if count < MAX_JOBS_PER_TRANSACTION => break,
+            Ok(_) => continue,
+            Err(error) => return Reply::error(&crate::internal_error(error)),
+        }
+    }
+    let merchant = context.caller.merchant_id.clone();
+    let environment = context.caller.environment;
+    match state.store.read(move |tx| merchant_now(tx, &merchant, environment, real_now)).await {
+        Ok(now) => Reply { status: 200, body: clock_body(now) },
+        Err(error) => Reply::error(&crate::internal_error(error)),
+    }
+}
+
+/// Runs what falls due in real time, for every merchant, until `stop` fires.
+pub async fn worker(state: Arc<AppState>, mut stop: tokio::sync::broadcast::Receiver<()>) {
+    let interval = Duration::from_millis(WORKER_POLL_INTERVAL_MS);
+    loop {
+        tokio::select! {
+            _ = stop.recv() => return,
+            _ = tokio::time::sleep(interval) => {}
+        }
+        let delays = state.delays;
+        let real_now = crate::system_now();
+        match state.store.write(move |tx| run_due(tx, real_now, None, delays)).await {
+            Ok(0) => {}
+            Ok(count) => tracing::debug!(count, "ran scheduled transitions"),
+            Err(error) => tracing::error!(%error, "scheduled transitions failed; will retry"),
+        }
+    }
+}
