@@ -19,7 +19,8 @@ use amzpay_store::{Job, JobKind, StoreError, WriteTx};
 use crate::AppState;
 use crate::config::{MAX_CLOCK_ADVANCE_SECONDS, MAX_JOBS_PER_TRANSACTION, SandboxDelays, WORKER_POLL_INTERVAL_MS};
 use crate::effects::Effects;
-use crate::ops::{Context, Reply, clock_body, merchant_now, sandbox_only};
+use crate::ops::{Context, Reply, clock_body, sandbox_only};
+use crate::routes::Operation;
 
 /// Runs one job at its due time. Returns whether it ran (false: another worker had it).
 pub fn run_job(tx: &mut dyn WriteTx, job: &Job, delays: SandboxDelays) -> Result<bool, StoreError> {
@@ -122,26 +123,36 @@ fn run_due(
     Ok(ran)
 }
 
-/// `POST /v2/testHelpers/clock/advance`: moves the merchant's sandbox clock, then runs
-/// everything that fell due, in time order, before answering (product.md).
-pub async fn advance_clock(state: &AppState, context: Context, body: Vec<u8>) -> Reply {
-    let seconds = match sandbox_only(&context, "testHelpers/clock/advance")
-        .and_then(|()| parse_body::<AdvanceClockBody>(&body))
-        .and_then(|b| b.into_seconds(MAX_CLOCK_ADVANCE_SECONDS))
-    {
+/// The clock test helpers (product.md): `advance` moves the merchant's sandbox clock, then
+/// runs everything that fell due, in time order, before answering; `freeze` stops it at its
+/// current time so that only advances move it; `unfreeze` lets it run with real time again.
+pub async fn set_clock(state: &AppState, context: Context, operation: &Operation, body: Vec<u8>) -> Reply {
+    let seconds = match operation {
+        Operation::AdvanceClock => sandbox_only(&context, "testHelpers/clock/advance")
+            .and_then(|()| parse_body::<AdvanceClockBody>(&body))
+            .and_then(|b| b.into_seconds(MAX_CLOCK_ADVANCE_SECONDS)),
+        _ => sandbox_only(&context, "testHelpers/clock").map(|()| 0),
+    };
+    let seconds = match seconds {
         Ok(seconds) => seconds,
         Err(error) => return Reply::error(&error),
     };
     let merchant = context.caller.merchant_id.clone();
     let (real_now, delays) = (context.real_now, context.delays);
-    let moved = state
+    let operation = operation.clone();
+    let changed = state
         .store
         .write(move |tx| -> Result<(), StoreError> {
-            let offset = tx.clock_offset(&merchant)?;
-            tx.set_clock_offset(&merchant, offset.saturating_add(seconds))
+            let clock = tx.clock(&merchant)?;
+            let clock = match operation {
+                Operation::FreezeClock => clock.frozen(real_now),
+                Operation::UnfreezeClock => clock.running(real_now),
+                _ => clock.advanced(seconds),
+            };
+            tx.set_clock(&merchant, clock)
         })
         .await;
-    if let Err(error) = moved {
+    if let Err(error) = changed {
         return Reply::error(&crate::internal_error(error));
     }
     loop {
@@ -154,9 +165,8 @@ pub async fn advance_clock(state: &AppState, context: Context, body: Vec<u8>) ->
         }
     }
     let merchant = context.caller.merchant_id.clone();
-    let environment = context.caller.environment;
-    match state.store.read(move |tx| merchant_now(tx, &merchant, environment, real_now)).await {
-        Ok(now) => Reply { status: 200, body: clock_body(now) },
+    match state.store.read(move |tx| tx.clock(&merchant)).await {
+        Ok(clock) => Reply { status: 200, body: clock_body(clock.now(real_now), clock.frozen_at.is_some()) },
         Err(error) => Reply::error(&crate::internal_error(error)),
     }
 }

@@ -129,7 +129,7 @@ pub fn merchant_now(
 ) -> Result<Timestamp, StoreError> {
     match environment {
         Environment::Live => Ok(real_now),
-        Environment::Sandbox => Ok(real_now.plus_seconds(tx.clock_offset(merchant_id)?)),
+        Environment::Sandbox => Ok(tx.clock(merchant_id)?.now(real_now)),
     }
 }
 
@@ -146,7 +146,9 @@ pub async fn execute(
         Operation::GetCharge(id) => read(state, move |tx| get_charge(tx, &context, &id)).await,
         Operation::GetRefund(id) => read(state, move |tx| get_refund(tx, &context, &id)).await,
         Operation::GetClock => read(state, move |tx| get_clock(tx, &context)).await,
-        Operation::AdvanceClock => crate::jobs::advance_clock(state, context, body).await,
+        Operation::AdvanceClock | Operation::FreezeClock | Operation::UnfreezeClock => {
+            crate::jobs::set_clock(state, context, &operation, body).await
+        }
         Operation::UpdateChargePermission(_)
         | Operation::CloseChargePermission(_)
         | Operation::CancelCharge(_)
@@ -215,13 +217,14 @@ fn get_clock(tx: &mut dyn ReadTx, context: &Context) -> Result<Reply, StoreError
     if let Err(error) = sandbox_only(context, "testHelpers/clock") {
         return Ok(Reply::error(&error));
     }
-    let now = context.now(tx)?;
-    Ok(Reply::json(200, clock_body(now)))
+    let clock = tx.clock(&context.caller.merchant_id)?;
+    Ok(Reply::json(200, clock_body(clock.now(context.real_now), clock.frozen_at.is_some())))
 }
 
-/// `{"now": "20240101T120000Z"}` (product.md).
-pub fn clock_body(now: Timestamp) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({ "now": format_timestamp(now) })).expect("serializing a string")
+/// `{"now": "20240101T120000Z", "frozen": false}` (product.md, plus whether it is frozen).
+pub fn clock_body(now: Timestamp, frozen: bool) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({ "now": format_timestamp(now), "frozen": frozen }))
+        .expect("serializing a string")
 }
 
 /// Operations without idempotency keys: a refusal writes nothing.

@@ -75,6 +75,10 @@ pub enum Operation {
     GetClock,
     /// Sandbox test helper: move the merchant's clock, running what falls due.
     AdvanceClock,
+    /// Sandbox test helper: stop the merchant's clock (it then moves only when advanced).
+    FreezeClock,
+    /// Sandbox test helper: let the merchant's clock run with real time again.
+    UnfreezeClock,
 }
 
 impl Operation {
@@ -93,7 +97,9 @@ impl Operation {
             | Operation::GetRefund(_)
             | Operation::BuyerAction(_)
             | Operation::GetClock
-            | Operation::AdvanceClock => false,
+            | Operation::AdvanceClock
+            | Operation::FreezeClock
+            | Operation::UnfreezeClock => false,
         }
     }
 
@@ -112,7 +118,9 @@ impl Operation {
             | Operation::CreateTestChargePermission
             | Operation::BuyerAction(_)
             | Operation::GetClock
-            | Operation::AdvanceClock => None,
+            | Operation::AdvanceClock
+            | Operation::FreezeClock
+            | Operation::UnfreezeClock => None,
         }
     }
 
@@ -132,6 +140,8 @@ impl Operation {
             Operation::BuyerAction(_) => "BuyerAction",
             Operation::GetClock => "GetClock",
             Operation::AdvanceClock => "AdvanceClock",
+            Operation::FreezeClock => "FreezeClock",
+            Operation::UnfreezeClock => "UnfreezeClock",
         }
     }
 
@@ -148,7 +158,9 @@ impl Operation {
             | Operation::CreateRefund
             | Operation::CreateTestChargePermission
             | Operation::GetClock
-            | Operation::AdvanceClock => "",
+            | Operation::AdvanceClock
+            | Operation::FreezeClock
+            | Operation::UnfreezeClock => "",
         }
     }
 }
@@ -204,6 +216,8 @@ pub fn route(method: &Method, segments: &[String]) -> Result<Operation, DomainEr
         }
         ["testHelpers", "clock"] => only(Method::GET, Ok(Operation::GetClock)),
         ["testHelpers", "clock", "advance"] => only(Method::POST, Ok(Operation::AdvanceClock)),
+        ["testHelpers", "clock", "freeze"] => only(Method::POST, Ok(Operation::FreezeClock)),
+        ["testHelpers", "clock", "unfreeze"] => only(Method::POST, Ok(Operation::UnfreezeClock)),
         _ => Err(not_found(format!("no resource at /{}", parts.join("/")))),
     }
 }

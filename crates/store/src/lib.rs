@@ -16,7 +16,9 @@ use amzpay_domain::{
     Charge, ChargeId, ChargePermission, ChargePermissionId, Environment, Refund, RefundId, Region, Timestamp,
 };
 
-pub use model::{Event, IdempotencyRecord, Job, JobKind, KeyRecord, MerchantRecord, NotificationType, ObjectType};
+pub use model::{
+    Event, IdempotencyRecord, Job, JobKind, KeyRecord, MerchantRecord, NotificationType, ObjectType, SandboxClock,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -76,8 +78,8 @@ pub trait ReadTx {
         &mut self,
         id: &ChargePermissionId,
     ) -> Result<Option<(String, ChargePermission)>, StoreError>;
-    /// How far a merchant's sandbox clock is ahead of real time, in seconds.
-    fn clock_offset(&mut self, merchant_id: &str) -> Result<i64, StoreError>;
+    /// A merchant's sandbox clock (running with real time, no offset, when never set).
+    fn clock(&mut self, merchant_id: &str) -> Result<SandboxClock, StoreError>;
     /// Jobs not yet run that are due at `real_now` on their merchant's clock (sandbox jobs
     /// add the merchant's offset), earliest first; at most `limit`. With `merchant`, only
     /// that merchant's sandbox jobs.
@@ -100,7 +102,7 @@ pub trait WriteTx: ReadTx {
     fn insert_job(&mut self, job: &Job) -> Result<(), StoreError>;
     /// Marks a job run; `false` if it had already run (another worker got it first).
     fn claim_job(&mut self, id: i64, at: Timestamp) -> Result<bool, StoreError>;
-    fn set_clock_offset(&mut self, merchant_id: &str, offset_seconds: i64) -> Result<(), StoreError>;
+    fn set_clock(&mut self, merchant_id: &str, clock: SandboxClock) -> Result<(), StoreError>;
 }
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

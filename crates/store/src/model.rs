@@ -141,3 +141,37 @@ pub struct Job {
     pub object_id: String,
     pub due_at: Timestamp,
 }
+
+/// A merchant's sandbox clock: real time plus an offset, or frozen at an instant (then it
+/// moves only when advanced, so tests can land exactly on a boundary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SandboxClock {
+    pub offset_seconds: i64,
+    pub frozen_at: Option<Timestamp>,
+}
+
+impl SandboxClock {
+    /// The clock's time when real time is `real_now`.
+    pub fn now(self, real_now: Timestamp) -> Timestamp {
+        self.frozen_at.unwrap_or_else(|| real_now.plus_seconds(self.offset_seconds))
+    }
+
+    /// Moved forward by `seconds`.
+    pub fn advanced(self, seconds: i64) -> SandboxClock {
+        match self.frozen_at {
+            Some(at) => SandboxClock { frozen_at: Some(at.plus_seconds(seconds)), ..self },
+            None => SandboxClock { offset_seconds: self.offset_seconds.saturating_add(seconds), ..self },
+        }
+    }
+
+    /// Stopped at its current time.
+    pub fn frozen(self, real_now: Timestamp) -> SandboxClock {
+        SandboxClock { frozen_at: Some(self.now(real_now)), ..self }
+    }
+
+    /// Running again from its current time.
+    pub fn running(self, real_now: Timestamp) -> SandboxClock {
+        let now = self.now(real_now);
+        SandboxClock { offset_seconds: now.seconds_since(real_now), frozen_at: None }
+    }
+}

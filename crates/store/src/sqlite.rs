@@ -174,7 +174,8 @@ CREATE INDEX jobs_pending ON jobs (due_at) WHERE done_at IS NULL;
 CREATE INDEX jobs_by_object ON jobs (object_id);
 CREATE TABLE clocks (
     merchant_id TEXT PRIMARY KEY,
-    offset_seconds INTEGER NOT NULL
+    offset_seconds INTEGER NOT NULL,
+    frozen_at INTEGER
 );
 "#,
 ];
@@ -815,21 +816,21 @@ impl ReadTx for SqliteTx<'_> {
         })
     }
 
-    fn clock_offset(&mut self, merchant_id: &str) -> Result<i64, StoreError> {
-        Ok(query_one(
+    fn clock(&mut self, merchant_id: &str) -> Result<SandboxClock, StoreError> {
+        let found = query_one(
             self.connection,
-            "SELECT offset_seconds FROM clocks WHERE merchant_id = ?1",
+            "SELECT offset_seconds, frozen_at FROM clocks WHERE merchant_id = ?1",
             &[&merchant_id],
-            |row| Ok(row.get::<_, i64>(0)?),
-        )?
-        .unwrap_or(0))
+            |row| Ok(SandboxClock { offset_seconds: row.get(0)?, frozen_at: row.get::<_, Option<i64>>(1)?.map(ts) }),
+        )?;
+        Ok(found.unwrap_or(SandboxClock { offset_seconds: 0, frozen_at: None }))
     }
 
     fn due_jobs(&mut self, real_now: Timestamp, merchant: Option<&str>, limit: u32) -> Result<Vec<Job>, StoreError> {
         let mut statement = self.connection.prepare_cached(
             "SELECT j.id, j.merchant_id, j.environment, j.kind, j.object_id, j.due_at FROM jobs j \
              LEFT JOIN clocks c ON c.merchant_id = j.merchant_id AND j.environment = 'sandbox' \
-             WHERE j.done_at IS NULL AND j.due_at <= ?1 + COALESCE(c.offset_seconds, 0) \
+             WHERE j.done_at IS NULL AND j.due_at <= COALESCE(c.frozen_at, ?1 + COALESCE(c.offset_seconds, 0)) \
              AND (?2 IS NULL OR (j.merchant_id = ?2 AND j.environment = 'sandbox')) \
              ORDER BY j.due_at, j.id LIMIT ?3",
         )?;
@@ -995,13 +996,13 @@ impl WriteTx for SqliteTx<'_> {
         Ok(changed == 1)
     }
 
-    fn set_clock_offset(&mut self, merchant_id: &str, offset_seconds: i64) -> Result<(), StoreError> {
+    fn set_clock(&mut self, merchant_id: &str, clock: SandboxClock) -> Result<(), StoreError> {
         self.connection
             .prepare_cached(
-                "INSERT INTO clocks (merchant_id, offset_seconds) VALUES (?1, ?2) \
-                 ON CONFLICT (merchant_id) DO UPDATE SET offset_seconds = excluded.offset_seconds",
+                "INSERT INTO clocks (merchant_id, offset_seconds, frozen_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (merchant_id) DO UPDATE SET offset_seconds = excluded.offset_seconds, frozen_at = excluded.frozen_at",
             )?
-            .execute(params![merchant_id, offset_seconds])?;
+            .execute(params![merchant_id, clock.offset_seconds, clock.frozen_at.map(Timestamp::unix_seconds)])?;
         Ok(())
     }
 

@@ -299,7 +299,7 @@ async fn jobs_fall_due_on_their_merchants_clock_and_run_once() {
                 tx.insert_job(job)?;
             }
             // M1's sandbox clock runs 150 seconds ahead; live follows real time.
-            tx.set_clock_offset("M1", 150)
+            tx.set_clock("M1", SandboxClock { offset_seconds: 150, frozen_at: None })
         })
         .await
         .unwrap();
@@ -317,9 +317,16 @@ async fn jobs_fall_due_on_their_merchants_clock_and_run_once() {
     };
     assert_eq!(due(None).await, ["a", "b"], "at real 960, M1's sandbox is at 1110");
     assert_eq!(due(Some("M2")).await, Vec::<String>::new());
-    let offset = store.read(|tx| tx.clock_offset("M1")).await.unwrap();
-    assert_eq!(offset, 150);
-    assert_eq!(store.read(|tx| tx.clock_offset("M9")).await.unwrap(), 0);
+    let clock = store.read(|tx| tx.clock("M1")).await.unwrap();
+    assert_eq!(clock, SandboxClock { offset_seconds: 150, frozen_at: None });
+    assert_eq!(store.read(|tx| tx.clock("M9")).await.unwrap(), SandboxClock { offset_seconds: 0, frozen_at: None });
+    store
+        .write(|tx| {
+            tx.set_clock("M2", SandboxClock { offset_seconds: 0, frozen_at: Some(Timestamp::from_unix_seconds(1_000)) })
+        })
+        .await
+        .unwrap();
+    assert_eq!(due(Some("M2")).await, ["c"], "a frozen clock decides alone");
     let first = store.read(|tx| tx.due_jobs(Timestamp::from_unix_seconds(960), None, 1)).await.unwrap()[0].id;
     let claims = store
         .write(move |tx| -> Result<(bool, bool), StoreError> {
@@ -331,7 +338,7 @@ async fn jobs_fall_due_on_their_merchants_clock_and_run_once() {
         .await
         .unwrap();
     assert_eq!(claims, (true, false), "a job is claimed once");
-    assert_eq!(due(None).await, ["b"]);
+    assert_eq!(due(None).await, ["c", "b"], "M2's frozen clock stands at 1000");
     let history = store.read(|tx| tx.jobs_for_object("a")).await.unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].1, Some(Timestamp::from_unix_seconds(1)));
