@@ -318,3 +318,40 @@ pub fn sandbox(style: KeyStyle) -> KeyStyle {
 }
 
 pub const SANDBOX_KEY: KeyStyle = KeyStyle::Prefixed(Environment::Sandbox);
+
+impl TestApp {
+    /// Stops the dev merchant's sandbox clock so that only advances move it.
+    pub async fn freeze(&self) -> String {
+        let response = self.dev("POST", "/v2/testHelpers/clock/freeze").send().await;
+        response.assert_status(200)["now"].as_str().unwrap().to_owned()
+    }
+
+    /// Moves the dev merchant's sandbox clock; returns the new time.
+    pub async fn advance(&self, seconds: i64) -> String {
+        let response = self
+            .dev("POST", "/v2/testHelpers/clock/advance")
+            .json(&serde_json::json!({"seconds": seconds}))
+            .send()
+            .await;
+        response.assert_status(200)["now"].as_str().unwrap().to_owned()
+    }
+
+    /// GETs an API path with the dev merchant and returns the 200 body.
+    pub async fn get(&self, path: &str) -> Value {
+        let path: &'static str = Box::leak(path.to_owned().into_boxed_str());
+        self.dev("GET", path).send().await.assert_status(200).clone()
+    }
+
+    /// The outbox events of one object, oldest first.
+    pub async fn events_for(&self, object_id: &str) -> Vec<amzpay_store::Event> {
+        let merchant = self.dev.merchant_id.clone();
+        let id = object_id.to_owned();
+        self.store
+            .read(move |tx| tx.events(&merchant, Environment::Sandbox, 10_000))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.object_id == id)
+            .collect()
+    }
+}

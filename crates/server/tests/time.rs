@@ -1,0 +1,256 @@
+//! Every timing rule at its boundary, through signed HTTP and the clock test helper: the
+//! sandbox clock is frozen, so "29 seconds later" is exactly that.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::*;
+
+const DAY: i64 = 86_400;
+
+async fn charge_on(app: &TestApp, permission_id: &str, extra: Value) -> Response {
+    let mut body =
+        json!({"chargePermissionId": permission_id, "chargeAmount": {"amount": "10.00", "currencyCode": "USD"}});
+    body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    app.dev("POST", "/v2/charges").key(&new_key()).json(&body).send().await
+}
+
+fn state(body: &Value) -> (&str, Option<&str>) {
+    (body["statusDetails"]["state"].as_str().unwrap(), body["statusDetails"]["reasonCode"].as_str())
+}
+
+#[tokio::test]
+async fn the_clock_reads_advances_freezes_and_exists_only_in_the_sandbox() {
+    let app = TestApp::spawn().await;
+    let clock = app.get("/v2/testHelpers/clock").await;
+    assert_eq!(clock["frozen"], false);
+    let frozen = app.freeze().await;
+    assert_eq!(app.get("/v2/testHelpers/clock").await["now"], frozen.as_str());
+    let later = app.advance(3_600).await;
+    let parse = |t: &str| {
+        time::PrimitiveDateTime::parse(
+            t,
+            time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"),
+        )
+        .unwrap()
+    };
+    assert_eq!(parse(&later) - parse(&frozen), time::Duration::hours(1));
+    for bad in [json!({"seconds": -1}), json!({}), json!({"seconds": "10"}), json!({"seconds": 1.5})] {
+        let response = app.dev("POST", "/v2/testHelpers/clock/advance").json(&bad).send().await;
+        assert_eq!(response.status, 400, "{bad}");
+    }
+    let running = app.dev("POST", "/v2/testHelpers/clock/unfreeze").send().await;
+    assert_eq!(running.assert_status(200)["frozen"], false);
+    let legacy = app.merchant(amzpay_domain::Region::Na, amzpay_server::merchants::KeyStyle::Legacy).await;
+    app.call(&legacy, "GET", "/live/v2/testHelpers/clock").send().await.assert_error(404, "ResourceNotFound");
+    app.call(&legacy, "GET", "/sandbox/v2/testHelpers/clock").send().await.assert_status(200);
+}
+
+#[tokio::test]
+async fn pending_authorizations_resolve_exactly_30_seconds_later() {
+    let app = TestApp::spawn().await;
+    app.freeze().await;
+    let approving = app
+        .permission(&app.dev, json!({"amountLimit": {"amount": "100", "currencyCode": "USD"}, "paymentMethod": "0701"}))
+        .await;
+    let declining =
+        app.permission(&app.dev, json!({"chargePermissionType": "Recurring", "paymentMethod": "4354"})).await;
+    let pending = json!({"canHandlePendingAuthorization": true});
+    let ok = charge_on(&app, &approving, pending.clone()).await.assert_status(201).clone();
+    let bad = charge_on(&app, &declining, pending.clone()).await.assert_status(201).clone();
+    let captured_now = charge_on(&app, &approving, json!({"canHandlePendingAuthorization": true, "captureNow": true}))
+        .await
+        .assert_status(201)
+        .clone();
+    for body in [&ok, &bad, &captured_now] {
+        assert_eq!(state(body), ("AuthorizationInitiated", None));
+    }
+    app.advance(29).await;
+    for body in [&ok, &bad] {
+        let id = body["chargeId"].as_str().unwrap();
+        assert_eq!(state(&app.get(&format!("/v2/charges/{id}")).await), ("AuthorizationInitiated", None));
+    }
+    app.advance(1).await;
+    let ok_now = app.get(&format!("/v2/charges/{}", ok["chargeId"].as_str().unwrap())).await;
+    assert_eq!(state(&ok_now), ("Authorized", None));
+    let bad_now = app.get(&format!("/v2/charges/{}", bad["chargeId"].as_str().unwrap())).await;
+    assert_eq!(state(&bad_now), ("Declined", Some("HardDeclined")));
+    let captured = app.get(&format!("/v2/charges/{}", captured_now["chargeId"].as_str().unwrap())).await;
+    assert_eq!(state(&captured), ("Captured", None));
+    // A hard decline makes a recurring permission NonChargeable (seeds 001).
+    let permission = app.get(&format!("/v2/chargePermissions/{declining}")).await;
+    assert_eq!(permission["statusDetails"]["state"], "NonChargeable");
+    assert_eq!(permission["statusDetails"]["reasons"][0]["reasonCode"], "PaymentMethodInvalid");
+    // Each change is an event: created, then resolved.
+    let events = app.events_for(ok["chargeId"].as_str().unwrap()).await;
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(!app.events_for(&declining).await.is_empty());
+}
+
+#[tokio::test]
+async fn capture_is_synchronous_through_7_days_and_asynchronous_after() {
+    let app = TestApp::spawn().await;
+    app.freeze().await;
+    let permission = app.one_time("1000").await;
+    let early =
+        charge_on(&app, &permission, json!({})).await.assert_status(201)["chargeId"].as_str().unwrap().to_owned();
+    let late =
+        charge_on(&app, &permission, json!({})).await.assert_status(201)["chargeId"].as_str().unwrap().to_owned();
+    let capture = |id: &str| {
+        app.dev("POST", Box::leak(format!("/v2/charges/{id}/capture").into_boxed_str()))
+            .key(&new_key())
+            .json(&json!({"captureAmount": {"amount": "10.00", "currencyCode": "USD"}}))
+            .send()
+    };
+    app.advance(7 * DAY - 1).await;
+    assert_eq!(state(capture(&early).await.assert_status(200)), ("Captured", None));
+    app.advance(2).await;
+    assert_eq!(state(capture(&late).await.assert_status(200)), ("CaptureInitiated", None));
+    app.advance(29).await;
+    assert_eq!(state(&app.get(&format!("/v2/charges/{late}")).await), ("CaptureInitiated", None));
+    app.advance(1).await;
+    let done = app.get(&format!("/v2/charges/{late}")).await;
+    assert_eq!(state(&done), ("Captured", None));
+    assert_eq!(done["captureAmount"]["amount"], "10.00");
+}
+
+#[tokio::test]
+async fn authorizations_expire_unused_after_exactly_30_days() {
+    let app = TestApp::spawn().await;
+    app.freeze().await;
+    let permission = app.one_time("1000").await;
+    let kept =
+        charge_on(&app, &permission, json!({})).await.assert_status(201)["chargeId"].as_str().unwrap().to_owned();
+    let expiring =
+        charge_on(&app, &permission, json!({})).await.assert_status(201)["chargeId"].as_str().unwrap().to_owned();
+    app.advance(30 * DAY - 1).await;
+    let capture = app
+        .dev("POST", Box::leak(format!("/v2/charges/{kept}/capture").into_boxed_str()))
+        .key(&new_key())
+        .json(&json!({"captureAmount": {"amount": "10.00", "currencyCode": "USD"}}))
+        .send()
+        .await;
+    assert_eq!(state(capture.assert_status(200)), ("CaptureInitiated", None), "30 days less a second still captures");
+    assert_eq!(state(&app.get(&format!("/v2/charges/{expiring}")).await), ("Authorized", None));
+    app.advance(1).await;
+    assert_eq!(state(&app.get(&format!("/v2/charges/{expiring}")).await), ("Canceled", Some("ExpiredUnused")));
+    let events = app.events_for(&expiring).await;
+    assert_eq!(events.len(), 2, "created and expired: {events:?}");
+    let balance = app.get(&format!("/v2/chargePermissions/{permission}")).await;
+    assert_eq!(
+        balance["limits"]["amountBalance"]["amount"], "990.00",
+        "the expired authorization gave its amount back"
+    );
+}
+
+#[tokio::test]
+async fn refunds_settle_30_seconds_later() {
+    let app = TestApp::spawn().await;
+    app.freeze().await;
+    let permission = app.one_time("100").await;
+    let charge = charge_on(&app, &permission, json!({"captureNow": true})).await.assert_status(201)["chargeId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refund = app
+        .dev("POST", "/v2/refunds")
+        .key(&new_key())
+        .json(&json!({"chargeId": charge, "refundAmount": {"amount": "4.00", "currencyCode": "USD"}}))
+        .send()
+        .await;
+    let refund_id = refund.assert_status(201)["refundId"].as_str().unwrap().to_owned();
+    app.advance(29).await;
+    assert_eq!(state(&app.get(&format!("/v2/refunds/{refund_id}")).await), ("RefundInitiated", None));
+    assert_eq!(app.get(&format!("/v2/charges/{charge}")).await["refundedAmount"]["amount"], "0.00");
+    app.advance(1).await;
+    assert_eq!(state(&app.get(&format!("/v2/refunds/{refund_id}")).await), ("Refunded", None));
+    assert_eq!(app.get(&format!("/v2/charges/{charge}")).await["refundedAmount"]["amount"], "4.00");
+}
+
+#[tokio::test]
+async fn permissions_expire_by_type() {
+    let app = TestApp::spawn().await;
+    app.freeze().await;
+    let one_time = app.one_time("100").await;
+    let recurring = app.permission(&app.dev, json!({"chargePermissionType": "Recurring"})).await;
+    let kept_alive = app.permission(&app.dev, json!({"chargePermissionType": "Recurring"})).await;
+    let wallet = app.permission(&app.dev, json!({"chargePermissionType": "PaymentMethodOnFile"})).await;
+    let app = &app;
+    let state_of = |id: String| async move { app.get(&format!("/v2/chargePermissions/{id}")).await };
+
+    app.advance(180 * DAY - 1).await;
+    assert_eq!(state_of(one_time.clone()).await["statusDetails"]["state"], "Chargeable");
+    app.advance(1).await;
+    let expired = state_of(one_time.clone()).await;
+    assert_eq!(expired["statusDetails"]["state"], "Closed");
+    assert_eq!(expired["statusDetails"]["reasons"][0]["reasonCode"], "Expired");
+
+    // A charge keeps a recurring permission alive for 13 more months.
+    charge_on(app, &kept_alive, json!({})).await.assert_status(201);
+    let expiry_of = |body: &Value| body["expirationTimestamp"].as_str().unwrap().to_owned();
+    let recurring_expiry = expiry_of(&state_of(recurring.clone()).await);
+    let clock = app.get("/v2/testHelpers/clock").await["now"].as_str().unwrap().to_owned();
+    let parse = |t: &str| {
+        time::PrimitiveDateTime::parse(
+            t,
+            time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"),
+        )
+        .unwrap()
+    };
+    let to_expiry = (parse(&recurring_expiry) - parse(&clock)).whole_seconds();
+    app.advance(to_expiry - 1).await;
+    assert_eq!(state_of(recurring.clone()).await["statusDetails"]["state"], "Chargeable");
+    app.advance(1).await;
+    let closed = state_of(recurring.clone()).await;
+    assert_eq!(
+        (closed["statusDetails"]["state"].as_str(), closed["statusDetails"]["reasons"][0]["reasonCode"].as_str()),
+        (Some("Closed"), Some("Expired"))
+    );
+    assert_eq!(state_of(kept_alive.clone()).await["statusDetails"]["state"], "Chargeable");
+
+    // Saved Wallet never expires.
+    app.advance(10 * 366 * DAY).await;
+    assert_eq!(state_of(wallet).await["statusDetails"]["state"], "Chargeable");
+    assert_eq!(state_of(kept_alive).await["statusDetails"]["state"], "Closed");
+    assert_eq!(app.events_for(&one_time).await.len(), 2, "created, expired");
+}
+
+#[tokio::test]
+async fn monthly_limits_reset_on_the_first() {
+    let app = TestApp::spawn().await;
+    app.freeze().await;
+    let recurring = app.permission(&app.dev, json!({"chargePermissionType": "Recurring"})).await;
+    let charge = |amount: &str| {
+        app.dev("POST", "/v2/charges")
+            .key(&new_key())
+            .json(&json!({"chargePermissionId": recurring, "chargeAmount": {"amount": amount, "currencyCode": "USD"}}))
+            .send()
+    };
+    charge("1000.00").await.assert_status(201);
+    charge("0.01").await.assert_error(400, "PeriodicAmountExceeded");
+    let now = app.get("/v2/testHelpers/clock").await["now"].as_str().unwrap().to_owned();
+    let parsed = time::PrimitiveDateTime::parse(
+        &now,
+        time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"),
+    )
+    .unwrap();
+    let (year, month) = if parsed.month() == time::Month::December {
+        (parsed.year() + 1, time::Month::January)
+    } else {
+        (parsed.year(), parsed.month().next())
+    };
+    let first = time::Date::from_calendar_date(year, month, 1).unwrap().midnight();
+    let to_first = (first - parsed).whole_seconds();
+    app.advance(to_first - 1).await;
+    charge("0.01").await.assert_error(400, "PeriodicAmountExceeded");
+    assert_eq!(
+        app.get(&format!("/v2/chargePermissions/{recurring}")).await["limits"]["amountBalance"]["amount"],
+        "0.00"
+    );
+    app.advance(1).await;
+    assert_eq!(
+        app.get(&format!("/v2/chargePermissions/{recurring}")).await["limits"]["amountBalance"]["amount"],
+        "1000.00"
+    );
+    charge("1000.00").await.assert_status(201);
+}
