@@ -107,6 +107,21 @@ pub async fn call(
     body: &str,
     idempotency_key: Option<&str>,
 ) -> reqwest::Result<Reply> {
+    call_with(client, base, merchant, method, path, body, idempotency_key, &[]).await
+}
+
+/// Sends one signed request with extra signed headers.
+#[allow(clippy::too_many_arguments)]
+pub async fn call_with(
+    client: &reqwest::Client,
+    base: &str,
+    merchant: &Merchant,
+    method: &str,
+    path: &str,
+    body: &str,
+    idempotency_key: Option<&str>,
+    extra_headers: &[(&str, &str)],
+) -> reqwest::Result<Reply> {
     let host = base.split("://").nth(1).unwrap().to_owned();
     let now = time::OffsetDateTime::now_utc();
     let date = now.format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z")).unwrap();
@@ -119,6 +134,9 @@ pub async fn call(
     ];
     if let Some(key) = idempotency_key {
         headers.push(("x-amz-pay-idempotency-key".to_owned(), key.to_owned()));
+    }
+    for (name, value) in extra_headers {
+        headers.push(((*name).to_owned(), (*value).to_owned()));
     }
     let authorization = sign_request(
         &merchant.private_key,
