@@ -222,6 +222,19 @@ pub enum TestHelperCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum BuyerCommand {
+    /// Pick another sandbox card (makes a NonChargeable permission Chargeable).
+    UpdatePaymentMethod {
+        charge_permission_id: String,
+        /// Last four digits of a sandbox card, e.g. 4444.
+        #[arg(long)]
+        payment_method: String,
+    },
+    /// Close the permission as the buyer (Closed / BuyerClosed).
+    Close { charge_permission_id: String },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum ClockCommand {
     /// Read this merchant's sandbox clock.
     Get,
@@ -231,6 +244,10 @@ pub enum ClockCommand {
         #[arg(long)]
         seconds: u64,
     },
+    /// Stop the clock: afterwards only `advance` moves it (exact boundaries in tests).
+    Freeze,
+    /// Let the clock run with real time again.
+    Unfreeze,
 }
 
 fn read_merchant_file(path: &PathBuf) -> anyhow::Result<Value> {
@@ -426,10 +443,25 @@ pub async fn test_helper(connection: &Connection, command: TestHelperCommand) ->
     }
 }
 
+pub async fn buyer(connection: &Connection, command: BuyerCommand) -> anyhow::Result<()> {
+    let client = connection.client()?;
+    match command {
+        BuyerCommand::UpdatePaymentMethod { charge_permission_id, payment_method } => {
+            let action = serde_json::json!({"action": "UpdatePaymentMethod", "paymentMethod": payment_method});
+            print(client.buyer_action(&charge_permission_id, &action)).await
+        }
+        BuyerCommand::Close { charge_permission_id } => {
+            print(client.buyer_action(&charge_permission_id, &serde_json::json!({"action": "Close"}))).await
+        }
+    }
+}
+
 pub async fn clock(connection: &Connection, command: ClockCommand) -> anyhow::Result<()> {
     let client = connection.client()?;
     match command {
         ClockCommand::Get => print(client.get_clock()).await,
         ClockCommand::Advance { seconds } => print(client.advance_clock(&AdvanceClockRequest { seconds })).await,
+        ClockCommand::Freeze => print(client.freeze_clock()).await,
+        ClockCommand::Unfreeze => print(client.unfreeze_clock()).await,
     }
 }

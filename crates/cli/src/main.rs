@@ -101,6 +101,13 @@ enum Command {
         #[command(subcommand)]
         command: api::TestHelperCommand,
     },
+    /// What a sandbox buyer does on the Amazon Pay site (amzpay only).
+    Buyer {
+        #[command(flatten)]
+        connection: api::Connection,
+        #[command(subcommand)]
+        command: api::BuyerCommand,
+    },
     /// The merchant's sandbox clock (amzpay only).
     Clock {
         #[command(flatten)]
@@ -172,6 +179,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Refund { connection, command } => api::refund(&connection, command).await,
         Command::CheckoutSession { connection, command } => api::checkout_session(&connection, command).await,
         Command::TestHelper { connection, command } => api::test_helper(&connection, command).await,
+        Command::Buyer { connection, command } => api::buyer(&connection, command).await,
         Command::Clock { connection, command } => api::clock(&connection, command).await,
         Command::Serve {
             data_dir,

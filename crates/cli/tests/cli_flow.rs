@@ -64,6 +64,14 @@ fn authorize_capture_refund_with_the_development_merchant() {
     assert!(ok);
     assert_eq!(state["limits"]["amountBalance"]["amount"], "86.00");
 
+    // The clock: freeze, advance 30 s, and the refund has settled.
+    let (ok, frozen) = run(dir, &http, &["clock", "freeze"]);
+    assert!(ok && frozen["frozen"] == true, "{frozen}");
+    let (ok, _) = run(dir, &http, &["clock", "advance", "--seconds", "30"]);
+    assert!(ok);
+    let (_, settled) = run(dir, &http, &["refund", "get", &refund_id]);
+    assert_eq!(settled["statusDetails"]["state"], "Refunded");
+
     // An error prints Amazon's answer and fails.
     let (ok, error) = run(dir, &http, &["charge", "capture", &charge_id, "--amount", "1.00"]);
     assert!(!ok);

@@ -436,6 +436,48 @@ impl Client {
         self.call("GET", "testHelpers/clock".into(), None, false)
     }
 
+    /// amzpay only: stop this merchant's sandbox clock; afterwards only advances move it, so
+    /// tests land exactly on boundaries.
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// let clock = client.freeze_clock().await?;
+    /// assert!(clock.frozen);
+    /// # Ok(()) }
+    /// ```
+    pub fn freeze_clock(&self) -> Call<'_, ClockState> {
+        self.call("POST", "testHelpers/clock/freeze".into(), None, false)
+    }
+
+    /// amzpay only: let this merchant's sandbox clock run with real time again.
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// client.unfreeze_clock().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn unfreeze_clock(&self) -> Call<'_, ClockState> {
+        self.call("POST", "testHelpers/clock/unfreeze".into(), None, false)
+    }
+
+    /// amzpay only: what a buyer does on the Amazon Pay site: `{"action":
+    /// "UpdatePaymentMethod", "paymentMethod": "1111"}` or `{"action": "Close"}`.
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// let action = serde_json::json!({"action": "UpdatePaymentMethod", "paymentMethod": "4444"});
+    /// let permission = client.buyer_action("S01-5105180-3221187", &action).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn buyer_action(&self, charge_permission_id: &str, action: &serde_json::Value) -> Call<'_, ChargePermission> {
+        self.call(
+            "POST",
+            format!("testHelpers/chargePermissions/{charge_permission_id}/buyerActions"),
+            Some(action.to_string().into_bytes()),
+            false,
+        )
+    }
+
     /// amzpay only: move this merchant's sandbox clock forward, running what falls due.
     ///
     /// ```no_run

@@ -862,6 +862,9 @@ pub struct CreateTestChargePermissionRequest {
 pub struct ClockState {
     /// The merchant's sandbox time (`20240101T120000Z`).
     pub now: String,
+    /// Whether the clock is frozen (moves only when advanced).
+    #[serde(default)]
+    pub frozen: bool,
 }
 
 /// Advance amzpay's sandbox clock.
