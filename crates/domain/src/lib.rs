@@ -9,6 +9,7 @@
 
 pub mod charge;
 pub mod charge_permission;
+pub mod checkout_session;
 pub mod error;
 pub mod ids;
 pub mod limits;

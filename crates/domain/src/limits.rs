@@ -11,6 +11,13 @@ pub const SECONDS_PER_DAY: i64 = 86_400;
 /// Create Charge calls allowed on one one-time Charge Permission (seeds 000: "up to 25 Charges").
 pub const MAX_CHARGES_PER_ONE_TIME_PERMISSION: u32 = 25;
 
+/// A Checkout Session not completed within this expires (spec §5.5, §12: 24 hours).
+pub const CHECKOUT_SESSION_LIFETIME_SECONDS: i64 = SECONDS_PER_DAY;
+
+/// `allowOvercharge`: the limit becomes the larger of this percentage of the order...
+/// (spec §12: 900%).
+pub const OVERCHARGE_PERCENT: i64 = 900;
+
 /// Refunds per Charge (spec §12 (unconfirmed), product: 10).
 pub const MAX_REFUNDS_PER_CHARGE: u32 = 10;
 
@@ -93,5 +100,14 @@ pub fn saved_wallet_monthly_limit_minor(currency: Currency) -> i64 {
         Currency::Usd | Currency::Eur | Currency::Gbp | Currency::Aud | Currency::Nzd | Currency::Chf => {
             15_000 * currency.minor_per_unit()
         }
+    }
+}
+
+/// ...and this floor, in minor units (spec §12: 500 USD/GBP/EUR, 70,000 JPY; other
+/// currencies 500 units, our choice).
+pub fn overcharge_floor_minor(currency: Currency) -> i64 {
+    match currency {
+        Currency::Jpy => 70_000,
+        _ => 500 * currency.minor_per_unit(),
     }
 }

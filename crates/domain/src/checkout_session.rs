@@ -1,0 +1,573 @@
+//! The Checkout Session: how a Charge Permission is born (spec §5.5). The merchant creates
+//! it, the buyer signs in and picks a payment method on Amazon's (here: amzpay's) pages, the
+//! merchant updates it with the amount and intent, the buyer confirms, the merchant
+//! completes it.
+
+use crate::charge::{self, ChargeCreation, CreateCharge};
+use crate::charge_permission::{ChargePermission, NewPermission, PermissionType};
+use crate::error::{DomainError, ReasonCode};
+use crate::ids::{ChargeId, ChargePermissionId};
+use crate::limits;
+use crate::metadata::{Buyer, MerchantMetadata, RecurringMetadata, SoftDescriptor};
+use crate::money::{Currency, Money};
+use crate::region::{Environment, Region};
+use crate::sandbox::{self, SandboxCard};
+use crate::time::Timestamp;
+
+/// A postal address (spec §5.1).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Address {
+    pub name: Option<String>,
+    pub address_line1: Option<String>,
+    pub address_line2: Option<String>,
+    pub address_line3: Option<String>,
+    pub city: Option<String>,
+    pub county: Option<String>,
+    pub district: Option<String>,
+    pub state_or_region: Option<String>,
+    pub postal_code: Option<String>,
+    pub country_code: Option<String>,
+    pub phone_number: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentIntent {
+    Confirm,
+    Authorize,
+    AuthorizeWithCapture,
+}
+
+impl PaymentIntent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentIntent::Confirm => "Confirm",
+            PaymentIntent::Authorize => "Authorize",
+            PaymentIntent::AuthorizeWithCapture => "AuthorizeWithCapture",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<PaymentIntent> {
+        [PaymentIntent::Confirm, PaymentIntent::Authorize, PaymentIntent::AuthorizeWithCapture]
+            .into_iter()
+            .find(|i| i.as_str() == text)
+    }
+}
+
+/// Why a session was canceled (spec §5.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionCancelReason {
+    Expired,
+    BuyerCanceled,
+    AmazonCanceled,
+    Declined,
+}
+
+impl SessionCancelReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionCancelReason::Expired => "Expired",
+            SessionCancelReason::BuyerCanceled => "BuyerCanceled",
+            SessionCancelReason::AmazonCanceled => "AmazonCanceled",
+            SessionCancelReason::Declined => "Declined",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SessionCancelReason> {
+        [
+            SessionCancelReason::Expired,
+            SessionCancelReason::BuyerCanceled,
+            SessionCancelReason::AmazonCanceled,
+            SessionCancelReason::Declined,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionState {
+    Open,
+    Completed,
+    Canceled(SessionCancelReason),
+}
+
+impl SessionState {
+    pub fn name(self) -> &'static str {
+        match self {
+            SessionState::Open => "Open",
+            SessionState::Completed => "Completed",
+            SessionState::Canceled(_) => "Canceled",
+        }
+    }
+
+    pub fn reason_code(self) -> Option<&'static str> {
+        match self {
+            SessionState::Canceled(reason) => Some(reason.as_str()),
+            SessionState::Open | SessionState::Completed => None,
+        }
+    }
+}
+
+/// What is still missing before a session can go to `amazonPayRedirectUrl` (spec §5.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Constraint {
+    BuyerNotAssociated,
+    ChargeAmountNotSet,
+    CheckoutResultReturnUrlNotSet,
+    PaymentIntentNotSet,
+}
+
+impl Constraint {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Constraint::BuyerNotAssociated => "BuyerNotAssociated",
+            Constraint::ChargeAmountNotSet => "ChargeAmountNotSet",
+            Constraint::CheckoutResultReturnUrlNotSet => "CheckoutResultReturnUrlNotSet",
+            Constraint::PaymentIntentNotSet => "PaymentIntentNotSet",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            Constraint::BuyerNotAssociated => {
+                "There is no buyer associated with the Checkout Session. Return to the merchant's page."
+            }
+            Constraint::ChargeAmountNotSet => "chargeAmount is not set.",
+            Constraint::CheckoutResultReturnUrlNotSet => "checkoutResultReturnUrl is not set.",
+            Constraint::PaymentIntentNotSet => "paymentIntent is not set.",
+        }
+    }
+}
+
+/// Payment details a merchant sets on create or update.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaymentDetails {
+    pub payment_intent: Option<PaymentIntent>,
+    pub charge_amount: Option<Money>,
+    pub total_order_amount: Option<Money>,
+    pub can_handle_pending_authorization: Option<bool>,
+    pub soft_descriptor: Option<SoftDescriptor>,
+    pub presentment_currency: Option<Currency>,
+    pub allow_overcharge: Option<bool>,
+    pub extend_expiration: Option<bool>,
+}
+
+/// What the merchant may change on an Open session (create sets the same, plus more).
+#[derive(Debug, Clone, Default)]
+pub struct SessionUpdate {
+    pub checkout_review_return_url: Option<String>,
+    pub checkout_result_return_url: Option<String>,
+    pub checkout_cancel_url: Option<String>,
+    pub payment_details: Option<PaymentDetails>,
+    pub merchant_metadata: Option<MerchantMetadata>,
+    pub recurring_metadata: Option<RecurringMetadata>,
+    pub platform_id: Option<String>,
+}
+
+/// Create Checkout Session, parsed.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub store_id: String,
+    pub process_order: bool,
+    pub kind: PermissionType,
+    pub fields: SessionUpdate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckoutSession {
+    /// A UUID (spec §4).
+    pub id: String,
+    pub environment: Environment,
+    pub region: Region,
+    pub store_id: String,
+    pub checkout_review_return_url: Option<String>,
+    pub checkout_result_return_url: Option<String>,
+    pub checkout_cancel_url: Option<String>,
+    /// `checkoutMode: ProcessOrder`: no review step; the buyer confirms on Amazon's page.
+    pub process_order: bool,
+    pub kind: PermissionType,
+    pub recurring_metadata: Option<RecurringMetadata>,
+    pub payment: PaymentDetails,
+    pub merchant_metadata: Option<MerchantMetadata>,
+    pub platform_id: Option<String>,
+    pub buyer: Option<Buyer>,
+    pub shipping_address: Option<Address>,
+    pub billing_address: Option<Address>,
+    pub payment_method: Option<SandboxCard>,
+    /// The buyer confirmed at `amazonPayRedirectUrl`.
+    pub buyer_confirmed: bool,
+    pub state: SessionState,
+    pub state_updated_at: Timestamp,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub charge_permission_id: Option<ChargePermissionId>,
+    pub charge_id: Option<ChargeId>,
+}
+
+fn session_status(message: impl Into<String>) -> DomainError {
+    DomainError::new(ReasonCode::InvalidCheckoutSessionStatus, message)
+}
+
+fn check_currency(region: Region, money: Option<Money>) -> Result<(), DomainError> {
+    match money {
+        Some(m) if !region.accepts(m.currency()) => Err(DomainError::new(
+            ReasonCode::InvalidParameterValue,
+            format!("{} is not available in region {}", m.currency(), region.code()),
+        )),
+        Some(m) if !m.is_positive() => {
+            Err(DomainError::new(ReasonCode::InvalidParameterValue, "amounts must be greater than zero"))
+        }
+        _ => Ok(()),
+    }
+}
+
+impl CheckoutSession {
+    pub fn create(
+        id: String,
+        environment: Environment,
+        region: Region,
+        new: NewSession,
+        now: Timestamp,
+    ) -> Result<CheckoutSession, DomainError> {
+        let fields = new.fields;
+        if new.process_order {
+            if fields.checkout_result_return_url.is_none() {
+                return Err(DomainError::new(
+                    ReasonCode::MissingParameterValue,
+                    "checkoutMode ProcessOrder needs webCheckoutDetails.checkoutResultReturnUrl",
+                ));
+            }
+            let details = fields.payment_details.as_ref();
+            if details.and_then(|d| d.payment_intent).is_none() || details.and_then(|d| d.charge_amount).is_none() {
+                return Err(DomainError::new(
+                    ReasonCode::MissingParameterValue,
+                    "checkoutMode ProcessOrder needs paymentDetails.paymentIntent and chargeAmount",
+                ));
+            }
+        } else if fields.checkout_review_return_url.is_none() {
+            return Err(DomainError::new(
+                ReasonCode::MissingParameterValue,
+                "webCheckoutDetails.checkoutReviewReturnUrl is required",
+            ));
+        }
+        if new.kind == PermissionType::Recurring && fields.recurring_metadata.is_none() {
+            return Err(DomainError::new(
+                ReasonCode::MissingParameterValue,
+                "recurringMetadata is required for a Recurring checkout",
+            ));
+        }
+        if new.kind != PermissionType::Recurring && fields.recurring_metadata.is_some() {
+            return Err(DomainError::new(
+                ReasonCode::InvalidParameterCombination,
+                "recurringMetadata applies to Recurring checkouts only",
+            ));
+        }
+        let mut session = CheckoutSession {
+            id,
+            environment,
+            region,
+            store_id: new.store_id,
+            checkout_review_return_url: None,
+            checkout_result_return_url: None,
+            checkout_cancel_url: None,
+            process_order: new.process_order,
+            kind: new.kind,
+            recurring_metadata: None,
+            payment: PaymentDetails::default(),
+            merchant_metadata: None,
+            platform_id: None,
+            buyer: None,
+            shipping_address: None,
+            billing_address: None,
+            payment_method: None,
+            buyer_confirmed: false,
+            state: SessionState::Open,
+            state_updated_at: now,
+            created_at: now,
+            expires_at: now.plus_seconds(limits::CHECKOUT_SESSION_LIFETIME_SECONDS),
+            charge_permission_id: None,
+            charge_id: None,
+        };
+        session.apply(fields)?;
+        Ok(session)
+    }
+
+    fn apply(&mut self, update: SessionUpdate) -> Result<(), DomainError> {
+        if let Some(details) = &update.payment_details {
+            check_currency(self.region, details.charge_amount)?;
+            check_currency(self.region, details.total_order_amount)?;
+            if let (Some(charge), Some(total)) = (details.charge_amount, details.total_order_amount)
+                && charge.currency() != total.currency()
+            {
+                return Err(DomainError::new(
+                    ReasonCode::CurrencyMismatch,
+                    "chargeAmount and totalOrderAmount differ in currency",
+                ));
+            }
+            if self.region == Region::Jp && details.soft_descriptor.is_some() {
+                return Err(DomainError::new(
+                    ReasonCode::InvalidParameterValue,
+                    "softDescriptor is not available in Japan",
+                ));
+            }
+            if let Some(amount) = details.charge_amount {
+                let max = Money::from_minor(limits::max_charge_amount_minor(amount.currency()), amount.currency());
+                if amount.exceeds(max) {
+                    return Err(DomainError::new(
+                        ReasonCode::TransactionAmountExceeded,
+                        format!("chargeAmount is above the maximum of {max}"),
+                    ));
+                }
+            }
+        }
+        if update.recurring_metadata.is_some() && self.kind != PermissionType::Recurring {
+            return Err(DomainError::new(
+                ReasonCode::InvalidParameterCombination,
+                "recurringMetadata applies to Recurring checkouts only",
+            ));
+        }
+        let merchant_metadata = update.merchant_metadata.map(MerchantMetadata::validate).transpose()?;
+        if let Some(url) = update.checkout_review_return_url {
+            self.checkout_review_return_url = Some(url);
+        }
+        if let Some(url) = update.checkout_result_return_url {
+            self.checkout_result_return_url = Some(url);
+        }
+        if let Some(url) = update.checkout_cancel_url {
+            self.checkout_cancel_url = Some(url);
+        }
+        if let Some(details) = update.payment_details {
+            let p = &mut self.payment;
+            p.payment_intent = details.payment_intent.or(p.payment_intent);
+            p.charge_amount = details.charge_amount.or(p.charge_amount);
+            p.total_order_amount = details.total_order_amount.or(p.total_order_amount);
+            p.can_handle_pending_authorization =
+                details.can_handle_pending_authorization.or(p.can_handle_pending_authorization);
+            p.soft_descriptor = details.soft_descriptor.or(p.soft_descriptor.take());
+            p.presentment_currency = details.presentment_currency.or(p.presentment_currency);
+            p.allow_overcharge = details.allow_overcharge.or(p.allow_overcharge);
+            p.extend_expiration = details.extend_expiration.or(p.extend_expiration);
+        }
+        if merchant_metadata.is_some() {
+            self.merchant_metadata = merchant_metadata;
+        }
+        if update.recurring_metadata.is_some() {
+            self.recurring_metadata = update.recurring_metadata;
+        }
+        if update.platform_id.is_some() {
+            self.platform_id = update.platform_id;
+        }
+        Ok(())
+    }
+
+    /// Applies what time alone does: an Open session not completed within 24 hours is
+    /// `Canceled` / `Expired`. Returns whether it changed.
+    pub fn advance_to(&mut self, now: Timestamp) -> bool {
+        if self.state == SessionState::Open && now >= self.expires_at {
+            self.state = SessionState::Canceled(SessionCancelReason::Expired);
+            self.state_updated_at = self.expires_at;
+            return true;
+        }
+        false
+    }
+
+    fn require_open(&mut self, now: Timestamp) -> Result<(), DomainError> {
+        self.advance_to(now);
+        match self.state {
+            SessionState::Open => Ok(()),
+            SessionState::Completed => Err(session_status("the Checkout Session is Completed")),
+            SessionState::Canceled(reason) => {
+                Err(session_status(format!("the Checkout Session is Canceled ({})", reason.as_str())))
+            }
+        }
+    }
+
+    /// What is still missing, in Amazon's order.
+    pub fn constraints(&self) -> Vec<Constraint> {
+        if self.state != SessionState::Open {
+            return Vec::new();
+        }
+        let mut missing = Vec::new();
+        if self.buyer.is_none() {
+            missing.push(Constraint::BuyerNotAssociated);
+        }
+        if self.payment.charge_amount.is_none() {
+            missing.push(Constraint::ChargeAmountNotSet);
+        }
+        if self.checkout_result_return_url.is_none() {
+            missing.push(Constraint::CheckoutResultReturnUrlNotSet);
+        }
+        if self.payment.payment_intent.is_none() {
+            missing.push(Constraint::PaymentIntentNotSet);
+        }
+        missing
+    }
+
+    /// Update Checkout Session: only while Open.
+    pub fn update(&mut self, update: SessionUpdate, now: Timestamp) -> Result<(), DomainError> {
+        self.require_open(now)?;
+        self.apply(update)
+    }
+
+    /// A simulation code cancels the session (spec §11).
+    pub fn cancel(&mut self, reason: SessionCancelReason, now: Timestamp) -> Result<(), DomainError> {
+        self.require_open(now)?;
+        self.state = SessionState::Canceled(reason);
+        self.state_updated_at = now;
+        Ok(())
+    }
+
+    /// The buyer signs in on the hosted page and picks a sandbox card. 3064 cancels the
+    /// session (BuyerCanceled), 3434 declines it (spec §11).
+    pub fn sign_in(
+        &mut self,
+        buyer: Buyer,
+        shipping_address: Option<Address>,
+        card: SandboxCard,
+        now: Timestamp,
+    ) -> Result<(), DomainError> {
+        self.require_open(now)?;
+        match card {
+            SandboxCard::BuyerCancels => return self.cancel(SessionCancelReason::BuyerCanceled, now),
+            SandboxCard::CheckoutDeclined => return self.cancel(SessionCancelReason::Declined, now),
+            SandboxCard::Success(_) | SandboxCard::PendingThenAuthorized | SandboxCard::PendingThenHardDeclined => {}
+        }
+        self.buyer = Some(buyer);
+        self.billing_address = shipping_address.clone();
+        self.shipping_address = shipping_address;
+        self.payment_method = Some(card);
+        // ProcessOrder skips the merchant's review page: signing in is confirming.
+        if self.process_order {
+            self.buyer_confirmed = true;
+        }
+        self.state_updated_at = now;
+        Ok(())
+    }
+
+    /// The buyer confirms at `amazonPayRedirectUrl`: everything must be set.
+    pub fn confirm(&mut self, now: Timestamp) -> Result<(), DomainError> {
+        self.require_open(now)?;
+        if let Some(first) = self.constraints().first() {
+            return Err(session_status(format!("the Checkout Session is not ready: {}", first.as_str())));
+        }
+        self.buyer_confirmed = true;
+        Ok(())
+    }
+
+    /// The amount limit of the permission this session makes: the order total (or charge
+    /// amount); with `allowOvercharge`, the larger of 900% of it and 500 units (70,000 JPY)
+    /// (spec §12).
+    fn permission_limit(&self, charge_amount: Money) -> Result<Money, DomainError> {
+        let order = self.payment.total_order_amount.unwrap_or(charge_amount);
+        if !self.payment.allow_overcharge.unwrap_or(false) {
+            return Ok(order);
+        }
+        let currency = order.currency();
+        let floor = Money::from_minor(limits::overcharge_floor_minor(currency), currency);
+        let ninefold = order.checked_percent(limits::OVERCHARGE_PERCENT)?;
+        Ok(if ninefold.exceeds(floor) { ninefold } else { floor })
+    }
+}
+
+/// What Complete Checkout Session did.
+#[derive(Debug)]
+pub struct Completion {
+    pub permission: ChargePermission,
+    /// `None` for the Confirm intent. A pending authorization answers 202.
+    pub charge: Option<crate::charge::Charge>,
+}
+
+/// Complete Checkout Session (spec §5.5): the amount must match (`409 AmountMismatch`); a
+/// Canceled session is `CheckoutSessionCanceled`; the buyer must have confirmed. Creates the
+/// permission and, unless the intent is Confirm, the charge. A synchronous decline cancels
+/// the session (`Declined`) and answers the decline: `Err` carries it, with the session
+/// changed.
+pub fn complete(
+    session: &mut CheckoutSession,
+    charge_amount: Money,
+    total_order_amount: Option<Money>,
+    permission_id: ChargePermissionId,
+    now: Timestamp,
+) -> Result<Result<Completion, DomainError>, DomainError> {
+    session.advance_to(now);
+    match session.state {
+        SessionState::Canceled(reason) => {
+            return Err(DomainError::new(
+                ReasonCode::CheckoutSessionCanceled,
+                format!("the Checkout Session is Canceled ({})", reason.as_str()),
+            ));
+        }
+        SessionState::Completed => return Err(session_status("the Checkout Session is already Completed")),
+        SessionState::Open => {}
+    }
+    if !session.buyer_confirmed {
+        return Err(session_status("the buyer has not confirmed the Checkout Session yet"));
+    }
+    let expected = session.payment.charge_amount.ok_or_else(|| session_status("chargeAmount is not set"))?;
+    if charge_amount != expected {
+        return Err(DomainError::new(
+            ReasonCode::AmountMismatch,
+            format!("chargeAmount {charge_amount} differs from the Checkout Session's {expected}"),
+        ));
+    }
+    if total_order_amount.is_some() && total_order_amount != session.payment.total_order_amount.or(total_order_amount) {
+        return Err(DomainError::new(
+            ReasonCode::AmountMismatch,
+            "totalOrderAmount differs from the Checkout Session's",
+        ));
+    }
+    let card = session.payment_method.ok_or_else(|| session_status("no payment method"))?;
+    let intent = session.payment.payment_intent.ok_or_else(|| session_status("paymentIntent is not set"))?;
+    let new = NewPermission {
+        kind: session.kind,
+        amount_limit: (session.kind == PermissionType::OneTime)
+            .then(|| session.permission_limit(charge_amount))
+            .transpose()?,
+        currency: Some(charge_amount.currency()),
+        recurring_metadata: session.recurring_metadata.clone(),
+        merchant_metadata: session.merchant_metadata.clone(),
+        payment_method: card,
+        buyer: session.buyer.clone(),
+        platform_id: session.platform_id.clone(),
+        extend_expiration: session.payment.extend_expiration.unwrap_or(false),
+    };
+    let mut permission = ChargePermission::create(permission_id, session.environment, session.region, new, now)?;
+    let charge = match intent {
+        PaymentIntent::Confirm => None,
+        PaymentIntent::Authorize | PaymentIntent::AuthorizeWithCapture => {
+            let can_handle_pending = session.payment.can_handle_pending_authorization.unwrap_or(false);
+            let outcome = match session.environment {
+                Environment::Sandbox => sandbox::authorize(card, can_handle_pending)?,
+                Environment::Live => sandbox::AuthorizationOutcome::Approved,
+            };
+            let request = CreateCharge {
+                amount: charge_amount,
+                capture_now: intent == PaymentIntent::AuthorizeWithCapture,
+                soft_descriptor: session
+                    .payment
+                    .soft_descriptor
+                    .clone()
+                    .filter(|_| intent == PaymentIntent::AuthorizeWithCapture),
+                can_handle_pending_authorization: can_handle_pending,
+                merchant_metadata: session.merchant_metadata.clone(),
+                provider_reference_id: None,
+                platform_id: session.platform_id.clone(),
+                charge_initiator: None,
+                channel: None,
+            };
+            match charge::create_charge(&mut permission, request, outcome, now)? {
+                ChargeCreation::Created(charge) => Some(*charge),
+                ChargeCreation::Declined(error) => {
+                    session.state = SessionState::Canceled(SessionCancelReason::Declined);
+                    session.state_updated_at = now;
+                    return Ok(Err(error));
+                }
+            }
+        }
+    };
+    session.state = SessionState::Completed;
+    session.state_updated_at = now;
+    session.charge_permission_id = Some(permission.id.clone());
+    session.charge_id = charge.as_ref().map(|c| c.id.clone());
+    Ok(Ok(Completion { permission, charge }))
+}
