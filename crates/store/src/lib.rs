@@ -12,6 +12,7 @@ pub mod sqlite;
 use std::future::Future;
 use std::pin::Pin;
 
+use amzpay_domain::checkout_session::CheckoutSession;
 use amzpay_domain::{
     Charge, ChargeId, ChargePermission, ChargePermissionId, Environment, Refund, RefundId, Region, Timestamp,
 };
@@ -78,6 +79,15 @@ pub trait ReadTx {
         &mut self,
         id: &ChargePermissionId,
     ) -> Result<Option<(String, ChargePermission)>, StoreError>;
+    fn checkout_session(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        id: &str,
+    ) -> Result<Option<CheckoutSession>, StoreError>;
+    /// A sandbox checkout session by id alone, with its merchant (the hosted pages have no
+    /// merchant context).
+    fn sandbox_checkout_session_by_id(&mut self, id: &str) -> Result<Option<(String, CheckoutSession)>, StoreError>;
     /// A merchant's sandbox clock (running with real time, no offset, when never set).
     fn clock(&mut self, merchant_id: &str) -> Result<SandboxClock, StoreError>;
     /// Jobs not yet run that are due at `real_now` on their merchant's clock (sandbox jobs
@@ -99,6 +109,7 @@ pub trait WriteTx: ReadTx {
     fn save_refund(&mut self, merchant_id: &str, refund: &Refund) -> Result<(), StoreError>;
     fn insert_event(&mut self, event: &Event) -> Result<(), StoreError>;
     fn insert_idempotency(&mut self, record: &IdempotencyRecord) -> Result<(), StoreError>;
+    fn save_checkout_session(&mut self, merchant_id: &str, session: &CheckoutSession) -> Result<(), StoreError>;
     fn insert_job(&mut self, job: &Job) -> Result<(), StoreError>;
     /// Marks a job run; `false` if it had already run (another worker got it first).
     fn claim_job(&mut self, id: i64, at: Timestamp) -> Result<bool, StoreError>;

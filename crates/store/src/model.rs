@@ -102,6 +102,8 @@ pub enum JobKind {
     ExpireAuthorization,
     /// A charge permission reaches its expiration.
     ExpirePermission,
+    /// An Open checkout session reaches 24 hours.
+    ExpireCheckoutSession,
 }
 
 impl JobKind {
@@ -112,6 +114,7 @@ impl JobKind {
             JobKind::SettleRefund => "SettleRefund",
             JobKind::ExpireAuthorization => "ExpireAuthorization",
             JobKind::ExpirePermission => "ExpirePermission",
+            JobKind::ExpireCheckoutSession => "ExpireCheckoutSession",
         }
     }
 
@@ -122,6 +125,7 @@ impl JobKind {
             JobKind::SettleRefund,
             JobKind::ExpireAuthorization,
             JobKind::ExpirePermission,
+            JobKind::ExpireCheckoutSession,
         ]
         .into_iter()
         .find(|k| k.as_str() == text)
@@ -137,7 +141,7 @@ pub struct Job {
     pub merchant_id: String,
     pub environment: Environment,
     pub kind: JobKind,
-    /// The charge, refund or permission id.
+    /// The charge, refund, permission or checkout session id.
     pub object_id: String,
     pub due_at: Timestamp,
 }

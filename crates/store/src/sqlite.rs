@@ -13,6 +13,9 @@ use std::thread::JoinHandle;
 
 use amzpay_domain::charge::{CancelReason, ChargeState, DeclineReason};
 use amzpay_domain::charge_permission::{ClosureReason, NonChargeableReason};
+use amzpay_domain::checkout_session::{
+    Address, CheckoutSession, PaymentDetails, PaymentIntent, SessionCancelReason, SessionState,
+};
 use amzpay_domain::metadata::{
     Buyer, Channel, ChargeInitiator, FrequencyUnit, MerchantMetadata, RecurringMetadata, SoftDescriptor,
 };
@@ -176,6 +179,55 @@ CREATE TABLE clocks (
     merchant_id TEXT PRIMARY KEY,
     offset_seconds INTEGER NOT NULL,
     frozen_at INTEGER
+);
+"#,
+    r#"
+CREATE TABLE checkout_sessions (
+    id TEXT PRIMARY KEY,
+    merchant_id TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    region TEXT NOT NULL,
+    store_id TEXT NOT NULL,
+    review_url TEXT,
+    result_url TEXT,
+    cancel_url TEXT,
+    process_order INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    rm_present INTEGER NOT NULL,
+    rm_unit TEXT,
+    rm_value INTEGER,
+    rm_amount INTEGER,
+    rm_currency TEXT,
+    payment_intent TEXT,
+    charge_amount INTEGER,
+    total_order_amount INTEGER,
+    amount_currency TEXT,
+    can_handle_pending INTEGER,
+    soft_descriptor TEXT,
+    presentment_currency TEXT,
+    allow_overcharge INTEGER,
+    extend_expiration INTEGER,
+    mm_present INTEGER NOT NULL,
+    mm_reference_id TEXT,
+    mm_store_name TEXT,
+    mm_note_to_buyer TEXT,
+    mm_custom_information TEXT,
+    platform_id TEXT,
+    buyer_id TEXT,
+    buyer_name TEXT,
+    buyer_email TEXT,
+    buyer_phone TEXT,
+    shipping_address TEXT,
+    billing_address TEXT,
+    payment_method TEXT,
+    buyer_confirmed INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    state_reason TEXT,
+    state_updated_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    charge_permission_id TEXT,
+    charge_id TEXT
 );
 "#,
 ];
@@ -585,6 +637,168 @@ fn refund_from(row: &Row<'_>) -> Result<Refund, StoreError> {
     })
 }
 
+/// Addresses are stored as one text: their fields joined by the ASCII unit separator, each
+/// absent field empty. A field never contains the separator (it is a control character).
+const ADDRESS_SEPARATOR: char = '\u{1f}';
+
+fn address_text(address: &Address) -> String {
+    [
+        &address.name,
+        &address.address_line1,
+        &address.address_line2,
+        &address.address_line3,
+        &address.city,
+        &address.county,
+        &address.district,
+        &address.state_or_region,
+        &address.postal_code,
+        &address.country_code,
+        &address.phone_number,
+    ]
+    .iter()
+    .map(|field| field.as_deref().unwrap_or("").replace(ADDRESS_SEPARATOR, " "))
+    .collect::<Vec<_>>()
+    .join(&ADDRESS_SEPARATOR.to_string())
+}
+
+fn address_from(text: Option<String>) -> Result<Option<Address>, StoreError> {
+    let Some(text) = text else { return Ok(None) };
+    let fields: Vec<Option<String>> =
+        text.split(ADDRESS_SEPARATOR).map(|f| (!f.is_empty()).then(|| f.to_owned())).collect();
+    let [
+        name,
+        address_line1,
+        address_line2,
+        address_line3,
+        city,
+        county,
+        district,
+        state_or_region,
+        postal_code,
+        country_code,
+        phone_number,
+    ] = <[Option<String>; 11]>::try_from(fields).map_err(|_| corrupt("address", &text))?;
+    Ok(Some(Address {
+        name,
+        address_line1,
+        address_line2,
+        address_line3,
+        city,
+        county,
+        district,
+        state_or_region,
+        postal_code,
+        country_code,
+        phone_number,
+    }))
+}
+
+fn session_from(row: &Row<'_>) -> Result<CheckoutSession, StoreError> {
+    let amount_currency = row.get::<_, Option<String>>("amount_currency")?.map(|c| currency_of(&c)).transpose()?;
+    let money = |column: &str| -> Result<Option<Money>, StoreError> {
+        let minor: Option<i64> = row.get(column)?;
+        Ok(match (minor, amount_currency) {
+            (Some(minor), Some(currency)) => Some(Money::from_minor(minor, currency)),
+            _ => None,
+        })
+    };
+    let kind_text: String = row.get("kind")?;
+    let recurring_metadata = if row.get::<_, bool>("rm_present")? {
+        let unit: Option<String> = row.get("rm_unit")?;
+        let frequency = match unit {
+            Some(unit) => Some((
+                FrequencyUnit::parse(&unit).ok_or_else(|| corrupt("frequency unit", &unit))?,
+                row.get::<_, u32>("rm_value")?,
+            )),
+            None => None,
+        };
+        let amount = match (row.get::<_, Option<i64>>("rm_amount")?, row.get::<_, Option<String>>("rm_currency")?) {
+            (Some(minor), Some(code)) => Some(Money::from_minor(minor, currency_of(&code)?)),
+            _ => None,
+        };
+        Some(RecurringMetadata { frequency, amount })
+    } else {
+        None
+    };
+    let buyer = match row.get::<_, Option<String>>("buyer_id")? {
+        Some(buyer_id) => Some(Buyer {
+            buyer_id,
+            name: row.get("buyer_name")?,
+            email: row.get("buyer_email")?,
+            phone_number: row.get("buyer_phone")?,
+        }),
+        None => None,
+    };
+    let state_text: String = row.get("state")?;
+    let state = match state_text.as_str() {
+        "Open" => SessionState::Open,
+        "Completed" => SessionState::Completed,
+        "Canceled" => {
+            let reason: String = row.get::<_, Option<String>>("state_reason")?.unwrap_or_default();
+            SessionState::Canceled(
+                SessionCancelReason::parse(&reason).ok_or_else(|| corrupt("session cancel reason", &reason))?,
+            )
+        }
+        other => return Err(corrupt("session state", other)),
+    };
+    let payment_method = row
+        .get::<_, Option<String>>("payment_method")?
+        .map(|c| SandboxCard::parse(&c).ok_or_else(|| corrupt("card", &c)))
+        .transpose()?;
+    let intent = row
+        .get::<_, Option<String>>("payment_intent")?
+        .map(|t| PaymentIntent::parse(&t).ok_or_else(|| corrupt("payment intent", &t)))
+        .transpose()?;
+    let soft_descriptor = match row.get::<_, Option<String>>("soft_descriptor")? {
+        Some(text) => Some(SoftDescriptor::parse(&text).map_err(|_| corrupt("soft descriptor", &text))?),
+        None => None,
+    };
+    Ok(CheckoutSession {
+        id: row.get("id")?,
+        environment: environment_of(&row.get::<_, String>("environment")?)?,
+        region: region_of(&row.get::<_, String>("region")?)?,
+        store_id: row.get("store_id")?,
+        checkout_review_return_url: row.get("review_url")?,
+        checkout_result_return_url: row.get("result_url")?,
+        checkout_cancel_url: row.get("cancel_url")?,
+        process_order: row.get("process_order")?,
+        kind: PermissionType::parse(&kind_text).ok_or_else(|| corrupt("permission type", &kind_text))?,
+        recurring_metadata,
+        payment: PaymentDetails {
+            payment_intent: intent,
+            charge_amount: money("charge_amount")?,
+            total_order_amount: money("total_order_amount")?,
+            can_handle_pending_authorization: row.get("can_handle_pending")?,
+            soft_descriptor,
+            presentment_currency: row
+                .get::<_, Option<String>>("presentment_currency")?
+                .map(|c| currency_of(&c))
+                .transpose()?,
+            allow_overcharge: row.get("allow_overcharge")?,
+            extend_expiration: row.get("extend_expiration")?,
+        },
+        merchant_metadata: merchant_metadata_from(row)?,
+        platform_id: row.get("platform_id")?,
+        buyer,
+        shipping_address: address_from(row.get("shipping_address")?)?,
+        billing_address: address_from(row.get("billing_address")?)?,
+        payment_method,
+        buyer_confirmed: row.get("buyer_confirmed")?,
+        state,
+        state_updated_at: ts(row.get("state_updated_at")?),
+        created_at: ts(row.get("created_at")?),
+        expires_at: ts(row.get("expires_at")?),
+        charge_permission_id: row
+            .get::<_, Option<String>>("charge_permission_id")?
+            .map(|t| ChargePermissionId::parse(&t).ok_or_else(|| corrupt("permission id", &t)))
+            .transpose()?,
+        charge_id: row
+            .get::<_, Option<String>>("charge_id")?
+            .map(|t| ChargeId::parse(&t).ok_or_else(|| corrupt("charge id", &t)))
+            .transpose()?,
+    })
+}
+
 fn job_from(row: &Row<'_>) -> Result<Job, StoreError> {
     let kind: String = row.get(3)?;
     Ok(Job {
@@ -816,6 +1030,29 @@ impl ReadTx for SqliteTx<'_> {
         })
     }
 
+    fn checkout_session(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        id: &str,
+    ) -> Result<Option<CheckoutSession>, StoreError> {
+        query_one(
+            self.connection,
+            "SELECT * FROM checkout_sessions WHERE id = ?1 AND merchant_id = ?2 AND environment = ?3",
+            &[&id, &merchant_id, &environment.path_segment()],
+            session_from,
+        )
+    }
+
+    fn sandbox_checkout_session_by_id(&mut self, id: &str) -> Result<Option<(String, CheckoutSession)>, StoreError> {
+        query_one(
+            self.connection,
+            "SELECT * FROM checkout_sessions WHERE id = ?1 AND environment = 'sandbox'",
+            &[&id],
+            |row| Ok((row.get::<_, String>("merchant_id")?, session_from(row)?)),
+        )
+    }
+
     fn clock(&mut self, merchant_id: &str) -> Result<SandboxClock, StoreError> {
         let found = query_one(
             self.connection,
@@ -969,6 +1206,72 @@ impl WriteTx for SqliteTx<'_> {
                 e.charge_permission_id,
                 e.notification_type.as_str(),
                 e.created_at.unix_seconds(),
+            ])?;
+        Ok(())
+    }
+
+    fn save_checkout_session(&mut self, merchant_id: &str, c: &CheckoutSession) -> Result<(), StoreError> {
+        let mm = c.merchant_metadata.as_ref();
+        let rm = c.recurring_metadata.as_ref();
+        let buyer = c.buyer.as_ref();
+        let p = &c.payment;
+        let amount_currency = p.charge_amount.or(p.total_order_amount).map(|m| m.currency().code());
+        self.connection
+            .prepare_cached(
+                "REPLACE INTO checkout_sessions (id, merchant_id, environment, region, store_id, review_url, result_url, cancel_url, process_order, kind, \
+                 rm_present, rm_unit, rm_value, rm_amount, rm_currency, payment_intent, charge_amount, total_order_amount, amount_currency, can_handle_pending, \
+                 soft_descriptor, presentment_currency, allow_overcharge, extend_expiration, mm_present, mm_reference_id, mm_store_name, mm_note_to_buyer, \
+                 mm_custom_information, platform_id, buyer_id, buyer_name, buyer_email, buyer_phone, shipping_address, billing_address, payment_method, \
+                 buyer_confirmed, state, state_reason, state_updated_at, created_at, expires_at, charge_permission_id, charge_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, \
+                 ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44, ?45)",
+            )?
+            .execute(params![
+                c.id,
+                merchant_id,
+                c.environment.path_segment(),
+                c.region.code(),
+                c.store_id,
+                c.checkout_review_return_url,
+                c.checkout_result_return_url,
+                c.checkout_cancel_url,
+                c.process_order,
+                c.kind.as_str(),
+                rm.is_some(),
+                rm.and_then(|m| m.frequency).map(|(unit, _)| unit.as_str()),
+                rm.and_then(|m| m.frequency).map(|(_, value)| value),
+                rm.and_then(|m| m.amount).map(Money::minor),
+                rm.and_then(|m| m.amount).map(|m| m.currency().code()),
+                p.payment_intent.map(PaymentIntent::as_str),
+                p.charge_amount.map(Money::minor),
+                p.total_order_amount.map(Money::minor),
+                amount_currency,
+                p.can_handle_pending_authorization,
+                p.soft_descriptor.as_ref().map(SoftDescriptor::as_str),
+                p.presentment_currency.map(|c| c.code()),
+                p.allow_overcharge,
+                p.extend_expiration,
+                mm.is_some(),
+                mm.and_then(|m| m.merchant_reference_id.as_deref()),
+                mm.and_then(|m| m.merchant_store_name.as_deref()),
+                mm.and_then(|m| m.note_to_buyer.as_deref()),
+                mm.and_then(|m| m.custom_information.as_deref()),
+                c.platform_id,
+                buyer.map(|b| b.buyer_id.as_str()),
+                buyer.map(|b| b.name.as_str()),
+                buyer.map(|b| b.email.as_str()),
+                buyer.and_then(|b| b.phone_number.as_deref()),
+                c.shipping_address.as_ref().map(address_text),
+                c.billing_address.as_ref().map(address_text),
+                c.payment_method.map(SandboxCard::last_four),
+                c.buyer_confirmed,
+                c.state.name(),
+                c.state.reason_code(),
+                c.state_updated_at.unix_seconds(),
+                c.created_at.unix_seconds(),
+                c.expires_at.unix_seconds(),
+                c.charge_permission_id.as_ref().map(ChargePermissionId::as_str),
+                c.charge_id.as_ref().map(ChargeId::as_str),
             ])?;
         Ok(())
     }

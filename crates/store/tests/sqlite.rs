@@ -343,3 +343,69 @@ async fn jobs_fall_due_on_their_merchants_clock_and_run_once() {
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].1, Some(Timestamp::from_unix_seconds(1)));
 }
+
+#[tokio::test]
+async fn checkout_sessions_round_trip_with_addresses() {
+    use amzpay_domain::checkout_session::*;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let new = NewSession {
+        store_id: "amzn1.application-oa2-client.x".into(),
+        process_order: false,
+        kind: PermissionType::Recurring,
+        fields: SessionUpdate {
+            checkout_review_return_url: Some("https://shop.example/review".into()),
+            checkout_result_return_url: Some("https://shop.example/result".into()),
+            recurring_metadata: Some(RecurringMetadata {
+                frequency: Some((FrequencyUnit::Month, 1)),
+                amount: Some(Money::from_minor(999, Currency::Usd)),
+            }),
+            payment_details: Some(PaymentDetails {
+                payment_intent: Some(PaymentIntent::AuthorizeWithCapture),
+                charge_amount: Some(Money::from_minor(999, Currency::Usd)),
+                soft_descriptor: Some(SoftDescriptor::parse("Shop").unwrap()),
+                can_handle_pending_authorization: Some(true),
+                ..Default::default()
+            }),
+            merchant_metadata: Some(MerchantMetadata {
+                merchant_reference_id: Some("o-1".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+    };
+    let mut session = CheckoutSession::create(
+        "8c1f7e52-0000-4000-8000-000000000001".into(),
+        Environment::Sandbox,
+        Region::Na,
+        new,
+        T0,
+    )
+    .unwrap();
+    let address = Address {
+        name: Some("Ann".into()),
+        address_line1: Some("1 Main St".into()),
+        city: Some("Seattle".into()),
+        country_code: Some("US".into()),
+        ..Default::default()
+    };
+    let buyer =
+        Buyer { buyer_id: "b1".into(), name: "Ann".into(), email: "ann@example.com".into(), phone_number: None };
+    session.sign_in(buyer, Some(address), SandboxCard::parse("0701").unwrap(), T0).unwrap();
+    let saved = session.clone();
+    store.write(move |tx| tx.save_checkout_session("M1", &saved)).await.unwrap();
+    let id = session.id.clone();
+    let (found, other, by_id) = store
+        .read(move |tx| -> Result<_, StoreError> {
+            Ok((
+                tx.checkout_session("M1", Environment::Sandbox, &id)?,
+                tx.checkout_session("M2", Environment::Sandbox, &id)?,
+                tx.sandbox_checkout_session_by_id(&id)?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(found, Some(session.clone()));
+    assert_eq!(other, None);
+    assert_eq!(by_id, Some(("M1".to_owned(), session)));
+}
