@@ -266,3 +266,179 @@ impl<'a> ChargePermissionOut<'a> {
 pub fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("response objects serialize")
 }
+
+pub mod checkout {
+    //! The Checkout Session object (spec §5.5).
+
+    use amzpay_domain::Timestamp;
+    use amzpay_domain::checkout_session::{Address, CheckoutSession, SessionState};
+    use serde::Serialize;
+
+    use super::{
+        BuyerOut, MerchantMetadataOut, PaymentPreferenceOut, ProviderMetadataOut, RecurringMetadataOut, StatusDetails,
+    };
+    use crate::format::{Price, format_timestamp};
+
+    #[derive(Debug, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct AddressOut<'a> {
+        pub name: Option<&'a str>,
+        pub address_line1: Option<&'a str>,
+        pub address_line2: Option<&'a str>,
+        pub address_line3: Option<&'a str>,
+        pub city: Option<&'a str>,
+        pub county: Option<&'a str>,
+        pub district: Option<&'a str>,
+        pub state_or_region: Option<&'a str>,
+        pub postal_code: Option<&'a str>,
+        pub country_code: Option<&'a str>,
+        pub phone_number: Option<&'a str>,
+    }
+
+    impl<'a> From<&'a Address> for AddressOut<'a> {
+        fn from(a: &'a Address) -> Self {
+            AddressOut {
+                name: a.name.as_deref(),
+                address_line1: a.address_line1.as_deref(),
+                address_line2: a.address_line2.as_deref(),
+                address_line3: a.address_line3.as_deref(),
+                city: a.city.as_deref(),
+                county: a.county.as_deref(),
+                district: a.district.as_deref(),
+                state_or_region: a.state_or_region.as_deref(),
+                postal_code: a.postal_code.as_deref(),
+                country_code: a.country_code.as_deref(),
+                phone_number: a.phone_number.as_deref(),
+            }
+        }
+    }
+
+    #[derive(Debug, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct WebCheckoutDetailsOut<'a> {
+        pub checkout_review_return_url: Option<&'a str>,
+        pub checkout_result_return_url: Option<&'a str>,
+        pub checkout_cancel_url: Option<&'a str>,
+        pub amazon_pay_redirect_url: Option<String>,
+        pub checkout_mode: Option<&'static str>,
+    }
+
+    #[derive(Debug, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct PaymentDetailsOut<'a> {
+        pub payment_intent: Option<&'static str>,
+        pub can_handle_pending_authorization: bool,
+        pub charge_amount: Option<Price>,
+        pub total_order_amount: Option<Price>,
+        pub soft_descriptor: Option<&'a str>,
+        pub presentment_currency: Option<&'static str>,
+        pub allow_overcharge: Option<bool>,
+        pub extend_expiration: Option<bool>,
+    }
+
+    #[derive(Debug, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct ConstraintOut {
+        pub constraint_id: &'static str,
+        pub description: &'static str,
+    }
+
+    #[derive(Debug, Serialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct CheckoutSessionOut<'a> {
+        pub checkout_session_id: &'a str,
+        pub web_checkout_details: WebCheckoutDetailsOut<'a>,
+        pub product_type: Option<&'static str>,
+        pub payment_details: PaymentDetailsOut<'a>,
+        pub charge_permission_type: &'static str,
+        pub recurring_metadata: Option<RecurringMetadataOut>,
+        pub payment_method_on_file_metadata: Option<()>,
+        pub merchant_metadata: Option<MerchantMetadataOut<'a>>,
+        pub supplementary_data: Option<()>,
+        pub buyer: Option<BuyerOut<'a>>,
+        pub billing_address: Option<AddressOut<'a>>,
+        pub payment_preferences: Option<Vec<PaymentPreferenceOut>>,
+        pub status_details: StatusDetails<'a>,
+        pub shipping_address: Option<AddressOut<'a>>,
+        /// As the official SDKs expect: each entry a JSON string they parse again.
+        pub shipping_address_list: Option<Vec<String>>,
+        pub platform_id: Option<&'a str>,
+        pub charge_permission_id: Option<&'a str>,
+        pub charge_id: Option<&'a str>,
+        pub constraints: Vec<ConstraintOut>,
+        pub creation_timestamp: String,
+        pub expiration_timestamp: String,
+        pub store_id: &'a str,
+        pub delivery_specifications: Option<()>,
+        pub provider_metadata: ProviderMetadataOut<'a>,
+        pub release_environment: &'static str,
+    }
+
+    impl<'a> CheckoutSessionOut<'a> {
+        /// The session as the merchant sees it; `redirect_url` is where the buyer confirms,
+        /// given once nothing is missing.
+        pub fn new(s: &'a CheckoutSession, redirect_url: String, _now: Timestamp) -> Self {
+            let constraints = s.constraints();
+            let ready = s.state == SessionState::Open && constraints.is_empty();
+            CheckoutSessionOut {
+                checkout_session_id: &s.id,
+                web_checkout_details: WebCheckoutDetailsOut {
+                    checkout_review_return_url: s.checkout_review_return_url.as_deref(),
+                    checkout_result_return_url: s.checkout_result_return_url.as_deref(),
+                    checkout_cancel_url: s.checkout_cancel_url.as_deref(),
+                    amazon_pay_redirect_url: ready.then_some(redirect_url),
+                    checkout_mode: s.process_order.then_some("ProcessOrder"),
+                },
+                product_type: Some("PayAndShip"),
+                payment_details: PaymentDetailsOut {
+                    payment_intent: s.payment.payment_intent.map(|i| i.as_str()),
+                    can_handle_pending_authorization: s.payment.can_handle_pending_authorization.unwrap_or(false),
+                    charge_amount: s.payment.charge_amount.map(Price::from),
+                    total_order_amount: s.payment.total_order_amount.map(Price::from),
+                    soft_descriptor: s.payment.soft_descriptor.as_ref().map(|d| d.as_str()),
+                    presentment_currency: s
+                        .payment
+                        .presentment_currency
+                        .or(s.payment.charge_amount.map(|m| m.currency()))
+                        .map(|c| c.code()),
+                    allow_overcharge: s.payment.allow_overcharge,
+                    extend_expiration: s.payment.extend_expiration,
+                },
+                charge_permission_type: s.kind.as_str(),
+                recurring_metadata: s.recurring_metadata.as_ref().map(Into::into),
+                payment_method_on_file_metadata: None,
+                merchant_metadata: s.merchant_metadata.as_ref().map(Into::into),
+                supplementary_data: None,
+                buyer: s.buyer.as_ref().map(Into::into),
+                billing_address: s.billing_address.as_ref().map(Into::into),
+                payment_preferences: s
+                    .payment_method
+                    .map(|card| vec![PaymentPreferenceOut { payment_descriptor: card.payment_descriptor() }]),
+                status_details: StatusDetails {
+                    state: s.state.name(),
+                    reason_code: s.state.reason_code(),
+                    reason_description: None,
+                    last_updated_timestamp: format_timestamp(s.state_updated_at),
+                },
+                shipping_address: s.shipping_address.as_ref().map(Into::into),
+                shipping_address_list: s
+                    .shipping_address
+                    .as_ref()
+                    .map(|a| vec![serde_json::to_string(&AddressOut::from(a)).expect("serializing strings")]),
+                platform_id: s.platform_id.as_deref(),
+                charge_permission_id: s.charge_permission_id.as_ref().map(|id| id.as_str()),
+                charge_id: s.charge_id.as_ref().map(|id| id.as_str()),
+                constraints: constraints
+                    .into_iter()
+                    .map(|c| ConstraintOut { constraint_id: c.as_str(), description: c.description() })
+                    .collect(),
+                creation_timestamp: format_timestamp(s.created_at),
+                expiration_timestamp: format_timestamp(s.expires_at),
+                store_id: &s.store_id,
+                delivery_specifications: None,
+                provider_metadata: ProviderMetadataOut { provider_reference_id: None },
+                release_environment: s.environment.release_name(),
+            }
+        }
+    }
+}

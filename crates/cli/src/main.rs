@@ -57,6 +57,10 @@ enum Command {
         /// Sandbox seconds until a refund settles.
         #[arg(long, env = "AMZPAY_REFUND_DELAY", default_value_t = DEFAULT_SANDBOX_DELAY_SECONDS)]
         refund_delay: i64,
+        /// The base URL buyers' browsers reach this server at, for the hosted checkout pages
+        /// (default: the HTTP listener, e.g. http://127.0.0.1:8080).
+        #[arg(long, env = "AMZPAY_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Manage merchants.
     Merchant {
@@ -189,13 +193,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             pending_authorization_delay,
             async_capture_delay,
             refund_delay,
+            public_url,
         } => {
             let delays = SandboxDelays {
                 pending_authorization_seconds: pending_authorization_delay,
                 async_capture_seconds: async_capture_delay,
                 refund_seconds: refund_delay,
             };
-            serve(Config { data_dir, listen: Some(listen), tls_listen: Some(tls_listen), database, delays }).await
+            serve(Config { data_dir, listen: Some(listen), tls_listen: Some(tls_listen), database, delays, public_url })
+                .await
         }
         Command::Merchant {
             command: MerchantCommand::Create { data_dir, database, region, public_key_file, ipn_url, key, json: _ },
@@ -206,6 +212,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 tls_listen: None,
                 database,
                 delays: SandboxDelays::DEFAULT,
+                public_url: None,
             };
             let path = config.sqlite_path().map_err(anyhow::Error::msg)?;
             let store: Arc<SqliteStore> =

@@ -23,6 +23,7 @@ async fn start() -> Server {
         tls_listen: Some("127.0.0.1:0".parse().unwrap()),
         database: None,
         delays: amzpay_server::config::SandboxDelays::DEFAULT,
+        public_url: None,
     })
     .await
     .unwrap();

@@ -58,6 +58,9 @@ pub struct Config {
     /// `sqlite://PATH`; defaults to `amzpay.db` in the data directory.
     pub database: Option<String>,
     pub delays: SandboxDelays,
+    /// The base URL buyers reach the server at (hosted pages, `amazonPayRedirectUrl`);
+    /// defaults to the HTTP listener.
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -69,6 +72,7 @@ impl Config {
             tls_listen: Some(DEFAULT_TLS_LISTEN.parse().expect("valid default address")),
             database: None,
             delays: SandboxDelays::DEFAULT,
+            public_url: None,
         }
     }
 

@@ -96,6 +96,6 @@ async fn process(state: &AppState, request: Request) -> Result<Reply, DomainErro
         }
         None => None,
     };
-    let context = Context { caller, real_now, delays: state.delays, simulation };
+    let context = Context { caller, real_now, delays: state.delays, simulation, public_url: state.public_url.clone() };
     Ok(execute(state, context, operation, key, body.to_vec()).await)
 }

@@ -82,6 +82,9 @@ pub fn run_job(tx: &mut dyn WriteTx, job: &Job, delays: SandboxDelays) -> Result
             tx.save_charge(merchant, &charge)?;
             tx.save_refund(merchant, &refund)?;
         }
+        JobKind::ExpireCheckoutSession => {
+            crate::ops::checkout::expire(tx, merchant, environment, &job.object_id, now)?;
+        }
         JobKind::ExpirePermission => {
             let Some(id) = ChargePermissionId::parse(&job.object_id) else {
                 return Err(StoreError::Corrupt(job.object_id.clone()));

@@ -39,6 +39,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub keys: auth::KeyCache,
     pub delays: config::SandboxDelays,
+    /// The base URL of links the server hands out (`amazonPayRedirectUrl`, hosted pages).
+    pub public_url: String,
 }
 
 /// A storage failure: logged once here, answered as Amazon's 500 (or 503 when the write
@@ -94,7 +96,13 @@ impl Application {
             None => None,
         };
         let https_addr = https.as_ref().map(|(l, _)| l.local_addr()).transpose()?;
-        let state = Arc::new(AppState { store, keys: auth::KeyCache::default(), delays: config.delays });
+        let public_url = match (&config.public_url, http_addr, https_addr) {
+            (Some(url), _, _) => url.trim_end_matches('/').to_owned(),
+            (None, Some(addr), _) => format!("http://{addr}"),
+            (None, None, Some(addr)) => format!("https://localhost:{}", addr.port()),
+            (None, None, None) => String::new(),
+        };
+        let state = Arc::new(AppState { store, keys: auth::KeyCache::default(), delays: config.delays, public_url });
         Ok(Application { state, sqlite, http, https, http_addr, https_addr, dev_merchant })
     }
 

@@ -39,7 +39,7 @@ impl Reply {
         Reply { status, body }
     }
 
-    fn json(status: u16, body: Vec<u8>) -> Reply {
+    pub(crate) fn json(status: u16, body: Vec<u8>) -> Reply {
         Reply { status, body }
     }
 
@@ -88,7 +88,7 @@ fn fingerprint(operation: &Operation, body: &[u8], simulation: &str) -> String {
     hex::encode(hasher.finalize())
 }
 
-fn not_found(what: &str, id: &str) -> DomainError {
+pub(crate) fn not_found(what: &str, id: &str) -> DomainError {
     DomainError::new(ReasonCode::ResourceNotFound, format!("{what} '{id}' does not exist"))
 }
 
@@ -99,16 +99,18 @@ pub struct Context {
     pub real_now: Timestamp,
     pub delays: SandboxDelays,
     pub simulation: Option<SimulationCode>,
+    /// The server's own base URL, for the links it hands out (`amazonPayRedirectUrl`).
+    pub public_url: String,
 }
 
 impl Context {
     /// The time on this merchant's clock: real time in live, real time plus the merchant's
     /// offset in the sandbox.
-    fn now(&self, tx: &mut dyn ReadTx) -> Result<Timestamp, StoreError> {
+    pub(crate) fn now(&self, tx: &mut dyn ReadTx) -> Result<Timestamp, StoreError> {
         merchant_now(tx, &self.caller.merchant_id, self.caller.environment, self.real_now)
     }
 
-    fn effects(&self, now: Timestamp) -> Effects<'_> {
+    pub(crate) fn effects(&self, now: Timestamp) -> Effects<'_> {
         Effects::new(&self.caller.merchant_id, self.caller.environment, now, self.delays)
     }
 
@@ -146,17 +148,28 @@ pub async fn execute(
         Operation::GetCharge(id) => read(state, move |tx| get_charge(tx, &context, &id)).await,
         Operation::GetRefund(id) => read(state, move |tx| get_refund(tx, &context, &id)).await,
         Operation::GetClock => read(state, move |tx| get_clock(tx, &context)).await,
+        Operation::GetCheckoutSession(id) => read(state, move |tx| checkout::get(tx, &context, &id)).await,
+        Operation::CompleteCheckoutSession(_) | Operation::FinalizeCheckoutSession(_) if idempotency_key.is_some() => {
+            let key = idempotency_key.expect("checked");
+            write(state, move |tx| idempotent(tx, &context, &operation, &key, &body)).await
+        }
         Operation::AdvanceClock | Operation::FreezeClock | Operation::UnfreezeClock => {
             crate::jobs::set_clock(state, context, &operation, body).await
         }
         Operation::UpdateChargePermission(_)
         | Operation::CloseChargePermission(_)
         | Operation::CancelCharge(_)
-        | Operation::BuyerAction(_) => write(state, move |tx| mutate(tx, &context, &operation, &body)).await,
+        | Operation::BuyerAction(_)
+        | Operation::UpdateCheckoutSession(_)
+        | Operation::CompleteCheckoutSession(_)
+        | Operation::FinalizeCheckoutSession(_)
+        | Operation::SignIn(_)
+        | Operation::ConfirmCheckout(_) => write(state, move |tx| mutate(tx, &context, &operation, &body)).await,
         Operation::CreateCharge
         | Operation::CaptureCharge(_)
         | Operation::CreateRefund
-        | Operation::CreateTestChargePermission => {
+        | Operation::CreateTestChargePermission
+        | Operation::CreateCheckoutSession => {
             let key = idempotency_key.expect("the handler checked that idempotent operations carry a key");
             write(state, move |tx| idempotent(tx, &context, &operation, &key, &body)).await
         }
@@ -235,7 +248,12 @@ fn mutate(tx: &mut dyn WriteTx, context: &Context, operation: &Operation, body: 
         Operation::CloseChargePermission(id) => close_permission(tx, context, id, body, now),
         Operation::CancelCharge(id) => cancel_charge(tx, context, id, body, now),
         Operation::BuyerAction(id) => buyer_action(tx, context, id, body, now),
-        _ => unreachable!("mutate handles update, close, cancel and buyer actions only"),
+        Operation::UpdateCheckoutSession(id) => checkout::update(tx, context, id, body, now),
+        Operation::CompleteCheckoutSession(id) => checkout::complete(tx, context, id, body, now, false),
+        Operation::FinalizeCheckoutSession(id) => checkout::complete(tx, context, id, body, now, true),
+        Operation::SignIn(id) => checkout::sign_in(tx, context, id, body, now),
+        Operation::ConfirmCheckout(id) => checkout::confirm(tx, context, id, now),
+        _ => unreachable!("mutate handles the operations without required idempotency keys"),
     };
     Ok(result?.unwrap_or_else(|e| Reply::error(&e)))
 }
@@ -266,7 +284,10 @@ fn idempotent(
         Operation::CaptureCharge(id) => capture_charge(tx, context, id, body, now),
         Operation::CreateRefund => create_refund(tx, context, body, now),
         Operation::CreateTestChargePermission => create_test_permission(tx, context, body, now),
-        _ => unreachable!("idempotent handles the four keyed operations only"),
+        Operation::CreateCheckoutSession => checkout::create(tx, context, body, now),
+        Operation::CompleteCheckoutSession(id) => checkout::complete(tx, context, id, body, now, false),
+        Operation::FinalizeCheckoutSession(id) => checkout::complete(tx, context, id, body, now, true),
+        _ => unreachable!("idempotent handles the keyed operations only"),
     };
     let reply = result?.unwrap_or_else(|e| Reply::error(&e));
     if reply.is_replayable() {
@@ -284,7 +305,7 @@ fn idempotent(
 }
 
 /// The outer `Result` is the store's; the inner one the domain's (a refusal).
-type OpResult = Result<Result<Reply, DomainError>, StoreError>;
+pub(crate) type OpResult = Result<Result<Reply, DomainError>, StoreError>;
 
 macro_rules! refuse {
     ($e:expr) => {
@@ -294,6 +315,8 @@ macro_rules! refuse {
         }
     };
 }
+
+pub mod checkout;
 
 fn load_permission(
     tx: &mut dyn WriteTx,

@@ -182,7 +182,7 @@ async fn act(State(state): State<Arc<AppState>>, Path(id): Path<String>, Form(fo
             let Some((merchant_id, permission)) = tx.sandbox_permission_by_id(&permission_id)? else { return Ok(None) };
             let now = merchant_now(tx, &merchant_id, Environment::Sandbox, real_now)?;
             let caller = Caller { merchant_id, region: permission.region, environment: Environment::Sandbox };
-            let context = Context { caller, real_now, delays, simulation: None };
+            let context = Context { caller, real_now, delays, simulation: None, public_url: String::new() };
             let unchanged = permission.clone();
             let result = apply_buyer_action(tx, &context, permission, action, now)?;
             Ok(Some((result.map_err(|error| (error, unchanged)), now)))

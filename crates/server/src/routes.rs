@@ -79,6 +79,15 @@ pub enum Operation {
     FreezeClock,
     /// Sandbox test helper: let the merchant's clock run with real time again.
     UnfreezeClock,
+    CreateCheckoutSession,
+    GetCheckoutSession(String),
+    UpdateCheckoutSession(String),
+    CompleteCheckoutSession(String),
+    FinalizeCheckoutSession(String),
+    /// Sandbox test helper: the buyer signs in and picks a card.
+    SignIn(String),
+    /// Sandbox test helper: the buyer confirms at `amazonPayRedirectUrl`.
+    ConfirmCheckout(String),
 }
 
 impl Operation {
@@ -88,7 +97,8 @@ impl Operation {
             Operation::CreateCharge
             | Operation::CaptureCharge(_)
             | Operation::CreateRefund
-            | Operation::CreateTestChargePermission => true,
+            | Operation::CreateTestChargePermission
+            | Operation::CreateCheckoutSession => true,
             Operation::GetChargePermission(_)
             | Operation::UpdateChargePermission(_)
             | Operation::CloseChargePermission(_)
@@ -99,7 +109,13 @@ impl Operation {
             | Operation::GetClock
             | Operation::AdvanceClock
             | Operation::FreezeClock
-            | Operation::UnfreezeClock => false,
+            | Operation::UnfreezeClock
+            | Operation::GetCheckoutSession(_)
+            | Operation::UpdateCheckoutSession(_)
+            | Operation::CompleteCheckoutSession(_)
+            | Operation::FinalizeCheckoutSession(_)
+            | Operation::SignIn(_)
+            | Operation::ConfirmCheckout(_) => false,
         }
     }
 
@@ -110,6 +126,10 @@ impl Operation {
             Operation::CaptureCharge(_) => Some(SimulatedOperation::CaptureCharge),
             Operation::CreateRefund => Some(SimulatedOperation::CreateRefund),
             Operation::CloseChargePermission(_) => Some(SimulatedOperation::CloseChargePermission),
+            Operation::UpdateCheckoutSession(_) => Some(SimulatedOperation::UpdateCheckoutSession),
+            Operation::CompleteCheckoutSession(_) | Operation::FinalizeCheckoutSession(_) => {
+                Some(SimulatedOperation::CompleteCheckoutSession)
+            }
             Operation::GetChargePermission(_)
             | Operation::UpdateChargePermission(_)
             | Operation::GetCharge(_)
@@ -120,7 +140,11 @@ impl Operation {
             | Operation::GetClock
             | Operation::AdvanceClock
             | Operation::FreezeClock
-            | Operation::UnfreezeClock => None,
+            | Operation::UnfreezeClock
+            | Operation::CreateCheckoutSession
+            | Operation::GetCheckoutSession(_)
+            | Operation::SignIn(_)
+            | Operation::ConfirmCheckout(_) => None,
         }
     }
 
@@ -142,6 +166,13 @@ impl Operation {
             Operation::AdvanceClock => "AdvanceClock",
             Operation::FreezeClock => "FreezeClock",
             Operation::UnfreezeClock => "UnfreezeClock",
+            Operation::CreateCheckoutSession => "CreateCheckoutSession",
+            Operation::GetCheckoutSession(_) => "GetCheckoutSession",
+            Operation::UpdateCheckoutSession(_) => "UpdateCheckoutSession",
+            Operation::CompleteCheckoutSession(_) => "CompleteCheckoutSession",
+            Operation::FinalizeCheckoutSession(_) => "FinalizeCheckoutSession",
+            Operation::SignIn(_) => "SignIn",
+            Operation::ConfirmCheckout(_) => "ConfirmCheckout",
         }
     }
 
@@ -160,7 +191,14 @@ impl Operation {
             | Operation::GetClock
             | Operation::AdvanceClock
             | Operation::FreezeClock
-            | Operation::UnfreezeClock => "",
+            | Operation::UnfreezeClock
+            | Operation::CreateCheckoutSession => "",
+            Operation::GetCheckoutSession(id)
+            | Operation::UpdateCheckoutSession(id)
+            | Operation::CompleteCheckoutSession(id)
+            | Operation::FinalizeCheckoutSession(id)
+            | Operation::SignIn(id)
+            | Operation::ConfirmCheckout(id) => id,
         }
     }
 }
@@ -175,6 +213,10 @@ fn permission_id(text: &str) -> Result<ChargePermissionId, DomainError> {
 
 fn charge_id(text: &str) -> Result<ChargeId, DomainError> {
     ChargeId::parse(text).ok_or_else(|| not_found(format!("charge '{text}' does not exist")))
+}
+
+fn session(text: &str) -> Result<String, DomainError> {
+    crate::ops::checkout::session_id(text)
 }
 
 fn refund_id(text: &str) -> Result<RefundId, DomainError> {
@@ -213,6 +255,18 @@ pub fn route(method: &Method, segments: &[String]) -> Result<Operation, DomainEr
         ["testHelpers", "chargePermissions"] => only(Method::POST, Ok(Operation::CreateTestChargePermission)),
         ["testHelpers", "chargePermissions", id, "buyerActions"] => {
             only(Method::POST, permission_id(id).map(Operation::BuyerAction))
+        }
+        ["checkoutSessions"] => only(Method::POST, Ok(Operation::CreateCheckoutSession)),
+        ["checkoutSessions", id] => match *method {
+            Method::GET => Ok(Operation::GetCheckoutSession(session(id)?)),
+            Method::PATCH => Ok(Operation::UpdateCheckoutSession(session(id)?)),
+            _ => Err(unsupported(method)),
+        },
+        ["checkoutSessions", id, "complete"] => only(Method::POST, session(id).map(Operation::CompleteCheckoutSession)),
+        ["checkoutSessions", id, "finalize"] => only(Method::POST, session(id).map(Operation::FinalizeCheckoutSession)),
+        ["testHelpers", "checkoutSessions", id, "signIn"] => only(Method::POST, session(id).map(Operation::SignIn)),
+        ["testHelpers", "checkoutSessions", id, "confirm"] => {
+            only(Method::POST, session(id).map(Operation::ConfirmCheckout))
         }
         ["testHelpers", "clock"] => only(Method::GET, Ok(Operation::GetClock)),
         ["testHelpers", "clock", "advance"] => only(Method::POST, Ok(Operation::AdvanceClock)),

@@ -74,6 +74,7 @@ impl TestApp {
             tls_listen: Some("127.0.0.1:0".parse().unwrap()),
             database: None,
             delays: amzpay_server::config::SandboxDelays::DEFAULT,
+            public_url: None,
         };
         let app = Application::build(config).await.unwrap();
         let http_addr = app.http_addr.unwrap();

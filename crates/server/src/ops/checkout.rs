@@ -1,0 +1,212 @@
+//! The Checkout Session operations (spec §5.5) and the two buyer steps as test helpers
+//! (product.md).
+
+use amzpay_api::body::parse_body;
+use amzpay_api::requests::checkout::{
+    CompleteSessionBody, CreateSessionBody, FinalizeSessionBody, SignInBody, UpdateSessionBody,
+};
+use amzpay_api::responses::checkout::CheckoutSessionOut;
+use amzpay_api::responses::to_json;
+use amzpay_domain::charge::ChargeState;
+use amzpay_domain::checkout_session::{self, CheckoutSession, SessionCancelReason, SessionUpdate};
+use amzpay_domain::sandbox::SimulationCode;
+use amzpay_domain::{ChargePermissionId, DomainError, ReasonCode, Timestamp};
+use amzpay_store::{Job, JobKind, ReadTx, StoreError, WriteTx};
+
+use super::{Context, OpResult, Reply, not_found};
+
+/// Permission ids are random; a collision (one in 10^14 per pair) is retried this often.
+const PERMISSION_ID_ATTEMPTS: usize = 8;
+
+/// Where the buyer confirms: amzpay's hosted page standing in for Amazon's.
+pub fn redirect_url(public_url: &str, session_id: &str) -> String {
+    format!("{public_url}/checkout/{session_id}/confirm")
+}
+
+/// Session ids are UUIDs; anything else names nothing.
+pub fn session_id(text: &str) -> Result<String, DomainError> {
+    uuid::Uuid::parse_str(text).map(|id| id.hyphenated().to_string()).map_err(|_| not_found("checkout session", text))
+}
+
+fn render(context: &Context, session: &CheckoutSession, now: Timestamp, status: u16) -> Reply {
+    Reply::json(status, to_json(&CheckoutSessionOut::new(session, redirect_url(&context.public_url, &session.id), now)))
+}
+
+fn load(tx: &mut dyn WriteTx, context: &Context, id: &str) -> Result<Result<CheckoutSession, DomainError>, StoreError> {
+    let caller = &context.caller;
+    Ok(tx
+        .checkout_session(&caller.merchant_id, caller.environment, id)?
+        .ok_or_else(|| not_found("checkout session", id)))
+}
+
+fn cancel_reason(context: &Context) -> Option<SessionCancelReason> {
+    match context.simulation {
+        Some(SimulationCode::BuyerCanceled) => Some(SessionCancelReason::BuyerCanceled),
+        Some(SimulationCode::AmazonCanceled) => Some(SessionCancelReason::AmazonCanceled),
+        Some(SimulationCode::Declined) => Some(SessionCancelReason::Declined),
+        _ => None,
+    }
+}
+
+pub fn get(tx: &mut dyn ReadTx, context: &Context, id: &str) -> Result<Reply, StoreError> {
+    let caller = &context.caller;
+    let Some(mut session) = tx.checkout_session(&caller.merchant_id, caller.environment, id)? else {
+        return Ok(Reply::error(&not_found("checkout session", id)));
+    };
+    let now = context.now(tx)?;
+    session.advance_to(now);
+    Ok(render(context, &session, now, 200))
+}
+
+pub fn create(tx: &mut dyn WriteTx, context: &Context, body: &[u8], now: Timestamp) -> OpResult {
+    let caller = &context.caller;
+    let new = refuse!(parse_body::<CreateSessionBody>(body).and_then(CreateSessionBody::into_command));
+    let Some(merchant) = tx.merchant(&caller.merchant_id)? else {
+        return Err(StoreError::Corrupt(format!("merchant {} is gone", caller.merchant_id)));
+    };
+    if new.store_id != merchant.store_id {
+        return Ok(Err(DomainError::new(
+            ReasonCode::InvalidParameterValue,
+            format!("storeId '{}' is not this merchant's", new.store_id),
+        )));
+    }
+    let id = uuid::Uuid::new_v4().hyphenated().to_string();
+    let session = refuse!(CheckoutSession::create(id, caller.environment, caller.region, new, now));
+    tx.save_checkout_session(&caller.merchant_id, &session)?;
+    tx.insert_job(&Job {
+        id: 0,
+        merchant_id: caller.merchant_id.clone(),
+        environment: caller.environment,
+        kind: JobKind::ExpireCheckoutSession,
+        object_id: session.id.clone(),
+        due_at: session.expires_at,
+    })?;
+    Ok(Ok(render(context, &session, now, 201)))
+}
+
+pub fn update(tx: &mut dyn WriteTx, context: &Context, id: &str, body: &[u8], now: Timestamp) -> OpResult {
+    let update = refuse!(parse_body::<UpdateSessionBody>(body).and_then(UpdateSessionBody::into_command));
+    let mut session = refuse!(load(tx, context, id)?);
+    match cancel_reason(context) {
+        Some(reason) => refuse!(session.cancel(reason, now)),
+        None => refuse!(session.update(update, now)),
+    }
+    tx.save_checkout_session(&context.caller.merchant_id, &session)?;
+    Ok(Ok(render(context, &session, now, 200)))
+}
+
+/// Complete (and Finalize, after it set its details): the permission and, unless Confirm,
+/// the charge; 202 while the authorization is pending.
+pub fn complete(
+    tx: &mut dyn WriteTx,
+    context: &Context,
+    id: &str,
+    body: &[u8],
+    now: Timestamp,
+    finalize: bool,
+) -> OpResult {
+    let caller = &context.caller;
+    let mut session = refuse!(load(tx, context, id)?);
+    let (charge_amount, total) = if finalize {
+        let (details, charge, total) =
+            refuse!(parse_body::<FinalizeSessionBody>(body).and_then(FinalizeSessionBody::into_parts));
+        let update = SessionUpdate { payment_details: Some(details), ..Default::default() };
+        refuse!(session.update(update, now));
+        (charge, total)
+    } else {
+        refuse!(parse_body::<CompleteSessionBody>(body).and_then(CompleteSessionBody::into_amounts))
+    };
+    if let Some(reason) = cancel_reason(context) {
+        refuse!(session.cancel(reason, now));
+        tx.save_checkout_session(&caller.merchant_id, &session)?;
+        return Ok(Err(DomainError::new(
+            ReasonCode::CheckoutSessionCanceled,
+            format!("the Checkout Session is Canceled ({})", reason.as_str()),
+        )));
+    }
+    for _ in 0..PERMISSION_ID_ATTEMPTS {
+        let permission_id = ChargePermissionId::generate(caller.environment, rand::random(), rand::random());
+        if tx.sandbox_permission_by_id(&permission_id)?.is_some() {
+            continue;
+        }
+        let mut attempt = session.clone();
+        let completion = refuse!(checkout_session::complete(&mut attempt, charge_amount, total, permission_id, now));
+        let completion = match completion {
+            Ok(completion) => completion,
+            Err(declined) => {
+                // A synchronous decline cancels the session; that change stands.
+                tx.save_checkout_session(&caller.merchant_id, &attempt)?;
+                return Ok(Err(declined));
+            }
+        };
+        tx.insert_permission(&caller.merchant_id, &completion.permission)?;
+        let mut effects = context.effects(now);
+        effects.permission(None, &completion.permission);
+        let pending = completion.charge.as_ref().is_some_and(|c| c.state == ChargeState::AuthorizationInitiated);
+        if let Some(charge) = &completion.charge {
+            effects.charge(None, charge);
+            tx.save_charge(&caller.merchant_id, charge)?;
+        }
+        effects.write(tx)?;
+        tx.save_checkout_session(&caller.merchant_id, &attempt)?;
+        return Ok(Ok(render(context, &attempt, now, if pending { 202 } else { 200 })));
+    }
+    Err(StoreError::Conflict("could not find a free charge permission id".into()))
+}
+
+/// The buyer signs in and picks a sandbox card (test helper and hosted page).
+pub fn sign_in(tx: &mut dyn WriteTx, context: &Context, id: &str, body: &[u8], now: Timestamp) -> OpResult {
+    refuse!(super::sandbox_only(context, "testHelpers/checkoutSessions/{id}/signIn"));
+    let (buyer, address, card) = refuse!(parse_body::<SignInBody>(body).and_then(SignInBody::into_parts));
+    let mut session = refuse!(load(tx, context, id)?);
+    refuse!(session.sign_in(buyer, Some(address), card, now));
+    tx.save_checkout_session(&context.caller.merchant_id, &session)?;
+    Ok(Ok(render(context, &session, now, 200)))
+}
+
+/// Where the buyer lands after signing in: the review page, or (ProcessOrder) the result
+/// page; the cancel URL (else the review page) when the buyer canceled.
+pub fn after_sign_in_url(session: &CheckoutSession) -> Option<String> {
+    let base = match session.state {
+        checkout_session::SessionState::Canceled(_) => {
+            session.checkout_cancel_url.as_ref().or(session.checkout_review_return_url.as_ref())
+        }
+        _ if session.process_order => session.checkout_result_return_url.as_ref(),
+        _ => session.checkout_review_return_url.as_ref(),
+    }?;
+    Some(with_session_id(base, &session.id))
+}
+
+/// `url?amazonCheckoutSessionId=id` (or `&...` when the URL has a query).
+pub fn with_session_id(url: &str, id: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}amazonCheckoutSessionId={id}")
+}
+
+/// The buyer confirms at `amazonPayRedirectUrl` (test helper and hosted page): answers
+/// `{"redirectUrl": "<checkoutResultReturnUrl>?amazonCheckoutSessionId=<id>"}`.
+pub fn confirm(tx: &mut dyn WriteTx, context: &Context, id: &str, now: Timestamp) -> OpResult {
+    refuse!(super::sandbox_only(context, "testHelpers/checkoutSessions/{id}/confirm"));
+    let mut session = refuse!(load(tx, context, id)?);
+    refuse!(session.confirm(now));
+    tx.save_checkout_session(&context.caller.merchant_id, &session)?;
+    let url = session.checkout_result_return_url.as_deref().map(|url| with_session_id(url, &session.id));
+    let body = serde_json::to_vec(&serde_json::json!({ "redirectUrl": url })).expect("serializing a string");
+    Ok(Ok(Reply::json(200, body)))
+}
+
+/// An Open session reaches 24 hours (run by the job).
+pub fn expire(
+    tx: &mut dyn WriteTx,
+    merchant_id: &str,
+    environment: amzpay_domain::Environment,
+    id: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    if let Some(mut session) = tx.checkout_session(merchant_id, environment, id)?
+        && session.advance_to(now)
+    {
+        tx.save_checkout_session(merchant_id, &session)?;
+    }
+    Ok(())
+}
