@@ -41,3 +41,22 @@ fn the_official_node_sdk_runs_the_charge_lifecycle_against_amzpay() {
     assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains("4 passed, 0 failed"), "{stdout}");
 }
+
+#[test]
+fn the_official_node_sdk_runs_a_checkout_for_each_payment_intent() {
+    let sdk = compat_dir().join("node_modules/@amazonpay/amazon-pay-api-sdk-nodejs/package.json");
+    assert!(sdk.exists(), "the Node.js SDK is not installed: run `npm ci --prefix compat/node` (scripts/test does it)");
+    let data_dir = tempfile::tempdir().unwrap();
+    let server = Server::start(data_dir.path());
+    let output = Command::new("node")
+        .arg("checkout.js")
+        .current_dir(compat_dir())
+        .env("AMZPAY_HOST", format!("localhost:{}", server.https_port))
+        .env("AMZPAY_PREFIXED", data_dir.path().join("dev-merchant.json"))
+        .output()
+        .expect("running node (install Node.js 18 or later)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("{stdout}");
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("3 passed, 0 failed"), "{stdout}");
+}

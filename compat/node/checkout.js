@@ -1,0 +1,110 @@
+// The official Amazon Pay Node.js SDK runs a whole checkout against amzpay for each
+// paymentIntent: create → get → update → (buyer signs in and confirms, by amzpay's test
+// helpers) → complete, then charges the resulting Charge Permission. Run by
+// crates/cli/tests/node_sdk.rs with AMZPAY_HOST and AMZPAY_PREFIXED as for compat.js.
+'use strict';
+
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const crypto = require('node:crypto');
+const { AmazonPayClient, WebStoreClient } = require('@amazonpay/amazon-pay-api-sdk-nodejs');
+
+const key = () => crypto.randomUUID().replace(/-/g, '');
+const price = (amount) => ({ amount, currencyCode: 'USD' });
+
+async function checkout(api, client, storeId, intent) {
+  const created = await client.createCheckoutSession({
+    webCheckoutDetails: { checkoutReviewReturnUrl: 'https://shop.example/review' },
+    storeId,
+    merchantMetadata: { merchantReferenceId: `order-${intent}` },
+  }, { 'x-amz-pay-idempotency-key': key() });
+  assert.equal(created.status, 201);
+  const id = created.data.checkoutSessionId;
+  assert.equal(created.data.statusDetails.state, 'Open');
+  assert.deepEqual(created.data.constraints.map((c) => c.constraintId),
+    ['BuyerNotAssociated', 'ChargeAmountNotSet', 'CheckoutResultReturnUrlNotSet', 'PaymentIntentNotSet']);
+
+  const signedIn = await api.apiCall({ method: 'POST', urlFragment: `testHelpers/checkoutSessions/${id}/signIn`, payload: { paymentMethod: '1111' } });
+  assert.equal(signedIn.status, 200);
+
+  const got = await client.getCheckoutSession(id);
+  assert.equal(got.status, 200);
+  assert.equal(got.data.checkoutSessionId, id);
+  assert.equal(typeof got.data.buyer.buyerId, 'string');
+  // The SDK parsed shippingAddressList entries from JSON strings into objects.
+  assert.equal(got.data.shippingAddressList[0].countryCode, 'US');
+  assert.deepEqual(got.data.shippingAddressList[0], got.data.shippingAddress);
+
+  const updated = await client.updateCheckoutSession(id, {
+    webCheckoutDetails: { checkoutResultReturnUrl: 'https://shop.example/result' },
+    paymentDetails: { paymentIntent: intent, chargeAmount: price('20.00'), canHandlePendingAuthorization: false },
+  });
+  assert.equal(updated.status, 200);
+  assert.deepEqual(updated.data.constraints, []);
+  assert.match(updated.data.webCheckoutDetails.amazonPayRedirectUrl, new RegExp(`/checkout/${id}/confirm$`));
+
+  const confirmed = await api.apiCall({ method: 'POST', urlFragment: `testHelpers/checkoutSessions/${id}/confirm`, payload: {} });
+  assert.equal(confirmed.data.redirectUrl, `https://shop.example/result?amazonCheckoutSessionId=${id}`);
+
+  const completed = await client.completeCheckoutSession(id, { chargeAmount: price('20.00') });
+  assert.equal(completed.status, 200);
+  assert.equal(completed.data.statusDetails.state, 'Completed');
+  const permissionId = completed.data.chargePermissionId;
+  assert.match(permissionId, /^S01-\d{7}-\d{7}$/);
+  if (intent === 'Confirm') {
+    assert.equal(completed.data.chargeId, null);
+  } else {
+    const charge = await client.getCharge(completed.data.chargeId);
+    assert.equal(charge.data.statusDetails.state, intent === 'Authorize' ? 'Authorized' : 'Captured');
+  }
+
+  const permission = await client.getChargePermission(permissionId);
+  assert.equal(permission.data.statusDetails.state, intent === 'AuthorizeWithCapture' ? 'Closed' : 'Chargeable');
+  assert.equal(permission.data.merchantMetadata.merchantReferenceId, `order-${intent}`);
+  if (intent === 'Confirm') {
+    // Charge the permission the checkout produced.
+    const charge = await client.createCharge({ chargePermissionId: permissionId, chargeAmount: price('20.00'), captureNow: true },
+      { 'x-amz-pay-idempotency-key': key() });
+    assert.equal(charge.status, 201);
+    assert.equal(charge.data.statusDetails.state, 'Captured');
+  }
+  if (intent === 'Authorize') {
+    const captured = await client.captureCharge(completed.data.chargeId, { captureAmount: price('20.00') }, { 'x-amz-pay-idempotency-key': key() });
+    assert.equal(captured.data.statusDetails.state, 'Captured');
+  }
+
+  // A completed session cannot be completed again.
+  const refused = await client.completeCheckoutSession(id, { chargeAmount: price('20.00') }).then(
+    () => assert.fail('completing twice must fail'), (error) => error.response);
+  assert.equal(refused.status, 422);
+  assert.equal(refused.data.reasonCode, 'InvalidCheckoutSessionStatus');
+}
+
+(async () => {
+  const description = JSON.parse(fs.readFileSync(process.env.AMZPAY_PREFIXED, 'utf8'));
+  const config = {
+    publicKeyId: description.publicKeyId,
+    privateKey: fs.readFileSync(description.privateKeyFile),
+    region: 'us',
+    sandbox: true,
+    algorithm: 'AMZN-PAY-RSASSA-PSS-V2',
+    overrideServiceUrl: process.env.AMZPAY_HOST,
+  };
+  const api = new AmazonPayClient(config);
+  const client = new WebStoreClient(config);
+  let passed = 0;
+  let failed = 0;
+  for (const intent of ['Confirm', 'Authorize', 'AuthorizeWithCapture']) {
+    try {
+      await checkout(api, client, description.storeId, intent);
+      console.log(`ok: checkout with paymentIntent ${intent}`);
+      passed += 1;
+    } catch (error) {
+      failed += 1;
+      const detail = error.response ? `${error.response.status} ${JSON.stringify(error.response.data)}` : (error.stack || error);
+      console.log(`FAILED: ${intent}: ${detail}`);
+    }
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 ? 0 : 1);
+})();
