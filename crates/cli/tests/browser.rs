@@ -85,3 +85,100 @@ async fn a_buyer_fixes_a_hard_declined_payment_method_in_chromium() {
     assert_eq!(permission.json()["statusDetails"]["state"], "Chargeable");
     assert_eq!(permission.json()["paymentPreferences"][0]["paymentDescriptor"], "Visa ****4444");
 }
+
+/// The sample store (`examples/store`), started on a free port against a running amzpay.
+struct Store {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_store(server: &Server) -> Store {
+    use std::io::{BufRead, BufReader};
+    let store_script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/store/server.js");
+    let mut child = Command::new("node")
+        .arg(store_script)
+        .env("PORT", "0")
+        .env("AMZPAY_URL", &server.http)
+        .env("AMZPAY_API_HOST", format!("localhost:{}", server.https_port))
+        .env("AMZPAY_MERCHANT_FILE", server.data_dir.join("dev-merchant.json"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("starting the sample store");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = lines.next().expect("the store printed nothing").unwrap();
+    let url = line.strip_prefix("store listening on ").expect("the store's first line").to_owned();
+    std::thread::spawn(move || for _ in lines {});
+    Store { child, url }
+}
+
+#[tokio::test]
+async fn a_buyer_checks_out_on_the_sample_store_in_chromium() {
+    assert!(
+        compat_dir().join("node_modules/playwright-core/package.json").exists(),
+        "run `npm ci --prefix compat/node`"
+    );
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        PathBuf::from(&chromium).exists(),
+        "no Chromium at {chromium}: `apt-get install chromium` (.ci/run does it)"
+    );
+    let data_dir = tempfile::tempdir().unwrap();
+    let server = Server::start(data_dir.path());
+    let merchant = server.dev_merchant();
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    let frozen =
+        call(&client, &server.http, &merchant, "POST", "/v2/testHelpers/clock/freeze", "", None).await.unwrap();
+    assert_eq!(frozen.status, 200);
+    let store = start_store(&server);
+
+    let mut command = Command::new("node");
+    command
+        .arg("checkout_browser.js")
+        .current_dir(compat_dir())
+        .env("CHROMIUM", &chromium)
+        .env("AMZPAY_STORE_URL", &store.url);
+    if let Ok(folder) = std::env::var("AMZPAY_SCREENSHOTS") {
+        command.env("AMZPAY_SCREENSHOTS", PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(folder));
+    }
+    let output = command.output().expect("running node");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("{stdout}");
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let results: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix("RESULT "))
+        .map(|json| serde_json::from_str(json).unwrap())
+        .collect();
+    assert_eq!(results.len(), 6);
+
+    // The paid orders are real charges on permissions of the right type.
+    for (name, kind) in [("one-time", "OneTime"), ("recurring", "Recurring"), ("saved-wallet", "PaymentMethodOnFile")] {
+        let result = results.iter().find(|r| r["name"] == name).unwrap();
+        let permission_id = result["permission-id"].as_str().unwrap();
+        let permission =
+            call(&client, &server.http, &merchant, "GET", &format!("/v2/chargePermissions/{permission_id}"), "", None)
+                .await
+                .unwrap();
+        assert_eq!(permission.json()["chargePermissionType"], kind);
+        assert_eq!(result["charge-state"], "Authorized");
+    }
+    // The 0701 card ends pending and resolves when the clock moves 30 seconds.
+    let pending = results.iter().find(|r| r["name"] == "pending").unwrap();
+    assert_eq!(pending["charge-state"], "AuthorizationInitiated");
+    let charge_id = pending["charge-id"].as_str().unwrap();
+    let advanced =
+        call(&client, &server.http, &merchant, "POST", "/v2/testHelpers/clock/advance", r#"{"seconds":30}"#, None)
+            .await
+            .unwrap();
+    assert_eq!(advanced.status, 200);
+    let charge =
+        call(&client, &server.http, &merchant, "GET", &format!("/v2/charges/{charge_id}"), "", None).await.unwrap();
+    assert_eq!(charge.json()["statusDetails"]["state"], "Authorized");
+}

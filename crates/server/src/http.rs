@@ -22,7 +22,11 @@ pub const REQUEST_ID_HEADER: &str = "x-amz-pay-request-id";
 pub const SIMULATION_CODE_HEADER: &str = "x-amz-pay-simulation-code";
 
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new().merge(crate::pages::router()).fallback(handle).with_state(state)
+    Router::new()
+        .merge(crate::pages::router())
+        .merge(crate::checkout_pages::router())
+        .fallback(handle)
+        .with_state(state)
 }
 
 fn respond(reply: Reply) -> Response {

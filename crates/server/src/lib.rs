@@ -5,6 +5,7 @@
 //! and run the operation's shell ([`ops`]) against the [`amzpay_store::Store`].
 
 pub mod auth;
+mod checkout_pages;
 pub mod config;
 mod effects;
 mod files;

@@ -29,11 +29,11 @@ pub fn router() -> Router<Arc<AppState>> {
 /// Cards a buyer can switch to: the ones that authorize, and the two that pend.
 const SELECTABLE_CARDS: [&str; 7] = ["1111", "0005", "4444", "9424", "0000", "0701", "4354"];
 
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-fn page(title: &str, body: &str) -> String {
+pub(crate) fn page(title: &str, body: &str) -> String {
     format!(
         r#"<!doctype html>
 <html lang="en">
