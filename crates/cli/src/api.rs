@@ -203,6 +203,15 @@ pub enum PermissionTypeArg {
 
 #[derive(Subcommand, Debug)]
 pub enum TestHelperCommand {
+    /// The buyer signs in on the hosted page and picks a sandbox card (3064 cancels the
+    /// checkout, 3434 declines it).
+    SignIn {
+        checkout_session_id: String,
+        #[arg(long, default_value = "1111")]
+        payment_method: String,
+    },
+    /// The buyer confirms at amazonPayRedirectUrl; prints where the buyer lands.
+    Confirm { checkout_session_id: String },
     /// Create a sandbox Charge Permission as if a buyer had checked out.
     CreateChargePermission {
         #[arg(long, value_enum, default_value = "one-time")]
@@ -423,6 +432,15 @@ pub async fn checkout_session(connection: &Connection, command: CheckoutSessionC
 pub async fn test_helper(connection: &Connection, command: TestHelperCommand) -> anyhow::Result<()> {
     let client = connection.client()?;
     match command {
+        TestHelperCommand::SignIn { checkout_session_id, payment_method } => {
+            let body = serde_json::json!({"paymentMethod": payment_method});
+            let path = format!("testHelpers/checkoutSessions/{checkout_session_id}/signIn");
+            print(client.raw("POST", &path, Some(&body), false)).await
+        }
+        TestHelperCommand::Confirm { checkout_session_id } => {
+            let path = format!("testHelpers/checkoutSessions/{checkout_session_id}/confirm");
+            print(client.raw("POST", &path, None, false)).await
+        }
         TestHelperCommand::CreateChargePermission { r#type, amount_limit, currency, payment_method, options } => {
             let kind = match r#type {
                 PermissionTypeArg::OneTime => ChargePermissionType::OneTime,

@@ -195,7 +195,117 @@ async fn errors_come_back_typed() {
     let with_header = client.get_charge_permission(&fresh).header("x-amz-pay-sdk-test", "1").await.unwrap();
     assert_eq!(with_header.charge_permission_id, fresh);
 
-    // Operations the server does not have yet answer Amazon's errors, typed.
+    // An unknown checkout session is a typed 404.
     let session = client.get_checkout_session("9d6bbc5a-3e93-4a0b-a2df-1f3a6c1c7c6c").await.unwrap_err();
     assert_eq!(session.api().unwrap().status, 404);
+}
+
+#[tokio::test]
+async fn checkout_sessions_run_from_create_to_complete() {
+    let server = start().await;
+    let client = client(&server.dev, &server.http, Algorithm::V2, None);
+    let store_id = {
+        let text = std::fs::read_to_string(server._data_dir.path().join("dev-merchant.json")).unwrap();
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()["storeId"].as_str().unwrap().to_owned()
+    };
+    for intent in [PaymentIntent::Confirm, PaymentIntent::Authorize, PaymentIntent::AuthorizeWithCapture] {
+        let create = CreateCheckoutSessionRequest {
+            web_checkout_details: WebCheckoutDetails {
+                checkout_review_return_url: Some("https://shop.example/review".into()),
+                ..Default::default()
+            },
+            store_id: store_id.clone(),
+            ..Default::default()
+        };
+        let created = client.create_checkout_session(&create).send().await.unwrap();
+        assert_eq!(created.status, 201);
+        let session = created.body;
+        assert_eq!(session.status_details.as_ref().unwrap().state, CheckoutSessionState::Open);
+        assert_eq!(session.constraints.as_ref().unwrap().len(), 4);
+        let id = session.checkout_session_id.clone();
+
+        let signed_in = client
+            .raw(
+                "POST",
+                &format!("testHelpers/checkoutSessions/{id}/signIn"),
+                Some(&serde_json::json!({"paymentMethod": "1111"})),
+                false,
+            )
+            .await
+            .unwrap();
+        assert_eq!(signed_in["buyer"]["name"], "Sandbox Buyer");
+        let got = client.get_checkout_session(&id).await.unwrap();
+        assert_eq!(
+            got.shipping_address_list.as_ref().unwrap()[0].country_code.as_deref(),
+            Some("US"),
+            "entries re-parsed from JSON strings"
+        );
+
+        let update = UpdateCheckoutSessionRequest {
+            web_checkout_details: Some(WebCheckoutDetails {
+                checkout_result_return_url: Some("https://shop.example/result".into()),
+                ..Default::default()
+            }),
+            payment_details: Some(PaymentDetails {
+                payment_intent: Some(intent),
+                charge_amount: Some(usd("20.00")),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let updated = client.update_checkout_session(&id, &update).await.unwrap();
+        assert!(updated.web_checkout_details.unwrap().amazon_pay_redirect_url.is_some());
+        client.raw("POST", &format!("testHelpers/checkoutSessions/{id}/confirm"), None, false).await.unwrap();
+
+        let mismatch = client
+            .complete_checkout_session(
+                &id,
+                &CompleteCheckoutSessionRequest { charge_amount: usd("19.00"), total_order_amount: None },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(known(&mismatch), KnownReasonCode::AmountMismatch);
+        let completed = client
+            .complete_checkout_session(
+                &id,
+                &CompleteCheckoutSessionRequest { charge_amount: usd("20.00"), total_order_amount: None },
+            )
+            .await
+            .unwrap();
+        assert_eq!(completed.status_details.unwrap().state, CheckoutSessionState::Completed);
+        assert_eq!(completed.charge_id.is_some(), intent != PaymentIntent::Confirm);
+        let permission = client.get_charge_permission(completed.charge_permission_id.as_ref().unwrap()).await.unwrap();
+        assert_eq!(permission.charge_permission_type, Some(ChargePermissionType::OneTime));
+        let again = client.update_checkout_session(&id, &UpdateCheckoutSessionRequest::default()).await.unwrap_err();
+        assert_eq!(known(&again), KnownReasonCode::InvalidCheckoutSessionStatus);
+    }
+
+    // Finalize: set the amount and complete in one call.
+    let create = CreateCheckoutSessionRequest {
+        web_checkout_details: WebCheckoutDetails {
+            checkout_review_return_url: Some("https://shop.example/review".into()),
+            checkout_result_return_url: Some("https://shop.example/result".into()),
+            ..Default::default()
+        },
+        store_id,
+        payment_details: Some(PaymentDetails {
+            payment_intent: Some(PaymentIntent::Authorize),
+            charge_amount: Some(usd("5.00")),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let id = client.create_checkout_session(&create).await.unwrap().checkout_session_id;
+    client
+        .raw("POST", &format!("testHelpers/checkoutSessions/{id}/signIn"), Some(&serde_json::json!({})), false)
+        .await
+        .unwrap();
+    client.raw("POST", &format!("testHelpers/checkoutSessions/{id}/confirm"), None, false).await.unwrap();
+    let finalize = FinalizeCheckoutSessionRequest {
+        charge_amount: Some(usd("5.00")),
+        payment_intent: Some(PaymentIntent::Authorize),
+        ..Default::default()
+    };
+    let finalized = client.finalize_checkout_session(&id, &finalize).await.unwrap();
+    assert_eq!(finalized.status_details.unwrap().state, CheckoutSessionState::Completed);
 }
