@@ -18,6 +18,9 @@ enum Op {
     Refund { charge: usize, amount: i64 },
     SettleRefund { refund: usize, ok: bool },
     Close { cancel_pending: bool },
+    CaptureDeclined { charge: usize, amazon_rejected: bool },
+    BuyerUpdate,
+    BuyerClose,
     Wait { seconds: i64 },
 }
 
@@ -31,6 +34,9 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0usize..30, 1i64..3_000).prop_map(|(charge, amount)| Op::Refund { charge, amount }),
         1 => (0usize..60, any::<bool>()).prop_map(|(refund, ok)| Op::SettleRefund { refund, ok }),
         1 => any::<bool>().prop_map(|cancel_pending| Op::Close { cancel_pending }),
+        1 => (0usize..30, any::<bool>()).prop_map(|(charge, amazon_rejected)| Op::CaptureDeclined { charge, amazon_rejected }),
+        1 => Just(Op::BuyerUpdate),
+        1 => Just(Op::BuyerClose),
         2 => prop_oneof![Just(60i64), Just(86_400), Just(8 * 86_400), Just(31 * 86_400)].prop_map(|seconds| Op::Wait { seconds }),
     ]
 }
@@ -143,6 +149,13 @@ proptest! {
                     refund::settle_refund(&mut charges[index], &mut refunds[refund], outcome, now)
                 }
                 Op::Close { cancel_pending } => charge::close_permission(&mut permission, &mut charges, ClosePermission { closure_reason: "r".into(), cancel_pending_charges: cancel_pending, amazon_closed: false }, now).map(|_| ()),
+                Op::CaptureDeclined { charge, amazon_rejected } if charge < charges.len() => {
+                    let reason = if amazon_rejected { DeclineReason::AmazonRejected } else { DeclineReason::ProcessingFailure };
+                    let amount = charges[charge].amount;
+                    charge::capture_simulated(&mut permission, &mut charges[charge], CaptureCharge { amount, soft_descriptor: None }, Some(reason), now).map(|_| ())
+                }
+                Op::BuyerUpdate => charge::buyer_update_payment_method(&mut permission, SandboxCard::parse("4444").unwrap(), now),
+                Op::BuyerClose => charge::buyer_close(&mut permission, &mut charges, now).map(|_| ()),
                 Op::Wait { seconds } => {
                     now = now.plus_seconds(seconds);
                     for c in charges.iter_mut() {

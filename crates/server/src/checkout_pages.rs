@@ -203,6 +203,17 @@ async fn load(state: &AppState, id: String) -> Result<Option<(String, CheckoutSe
         .await
 }
 
+/// The Open session a hosted page shows, or the page that says why there is none.
+async fn load_open(state: &AppState, id: &str) -> Result<CheckoutSession, Response> {
+    let not_found = || message(StatusCode::NOT_FOUND, "Not found", "There is no such checkout.");
+    let id = session_id(id).map_err(|_| not_found())?;
+    let (_, session, _) = load(state, id).await.map_err(storage_failure)?.ok_or_else(not_found)?;
+    match not_open(&session) {
+        Some(response) => Err(response),
+        None => Ok(session),
+    }
+}
+
 fn not_open(session: &CheckoutSession) -> Option<Response> {
     match session.state {
         SessionState::Open => None,
@@ -230,17 +241,10 @@ fn summary(session: &CheckoutSession) -> String {
 }
 
 async fn show_sign_in(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
-    let Ok(id) = session_id(&id) else {
-        return message(StatusCode::NOT_FOUND, "Not found", "There is no such checkout.");
+    let session = match load_open(&state, &id).await {
+        Ok(session) => session,
+        Err(response) => return response,
     };
-    let (_, session, _) = match load(&state, id).await {
-        Ok(Some(found)) => found,
-        Ok(None) => return message(StatusCode::NOT_FOUND, "Not found", "There is no such checkout."),
-        Err(error) => return storage_failure(error),
-    };
-    if let Some(response) = not_open(&session) {
-        return response;
-    }
     let mut body = String::from("<h1>Sign in with Amazon Pay</h1>");
     body.push_str(&summary(&session));
     body.push_str(r#"<form method="post"><fieldset><legend>Sandbox buyer</legend>"#);
@@ -304,17 +308,10 @@ async fn sign_in(State(state): State<Arc<AppState>>, Path(id): Path<String>, For
 }
 
 async fn show_confirm(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
-    let Ok(id) = session_id(&id) else {
-        return message(StatusCode::NOT_FOUND, "Not found", "There is no such checkout.");
+    let session = match load_open(&state, &id).await {
+        Ok(session) => session,
+        Err(response) => return response,
     };
-    let (_, session, _) = match load(&state, id).await {
-        Ok(Some(found)) => found,
-        Ok(None) => return message(StatusCode::NOT_FOUND, "Not found", "There is no such checkout."),
-        Err(error) => return storage_failure(error),
-    };
-    if let Some(response) = not_open(&session) {
-        return response;
-    }
     let mut body = String::from("<h1>Confirm your payment</h1>");
     body.push_str(&summary(&session));
     let card = session.payment_method.map(|c| c.payment_descriptor()).unwrap_or_default();

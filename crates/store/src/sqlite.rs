@@ -431,6 +431,16 @@ fn merchant_metadata_from(row: &Row<'_>) -> rusqlite::Result<Option<MerchantMeta
     }))
 }
 
+fn buyer_from(row: &Row<'_>) -> rusqlite::Result<Option<Buyer>> {
+    let Some(buyer_id) = row.get::<_, Option<String>>("buyer_id")? else { return Ok(None) };
+    Ok(Some(Buyer {
+        buyer_id,
+        name: row.get("buyer_name")?,
+        email: row.get("buyer_email")?,
+        phone_number: row.get("buyer_phone")?,
+    }))
+}
+
 fn permission_state_from(
     name: &str,
     reason: Option<String>,
@@ -519,15 +529,7 @@ fn permission_from(row: &Row<'_>) -> Result<ChargePermission, StoreError> {
     } else {
         None
     };
-    let buyer = match row.get::<_, Option<String>>("buyer_id")? {
-        Some(buyer_id) => Some(Buyer {
-            buyer_id,
-            name: row.get("buyer_name")?,
-            email: row.get("buyer_email")?,
-            phone_number: row.get("buyer_phone")?,
-        }),
-        None => None,
-    };
+    let buyer = buyer_from(row)?;
     Ok(ChargePermission {
         id: ChargePermissionId::parse(&id_text).ok_or_else(|| corrupt("permission id", &id_text))?,
         environment: environment_of(&row.get::<_, String>("environment")?)?,
@@ -720,15 +722,7 @@ fn session_from(row: &Row<'_>) -> Result<CheckoutSession, StoreError> {
     } else {
         None
     };
-    let buyer = match row.get::<_, Option<String>>("buyer_id")? {
-        Some(buyer_id) => Some(Buyer {
-            buyer_id,
-            name: row.get("buyer_name")?,
-            email: row.get("buyer_email")?,
-            phone_number: row.get("buyer_phone")?,
-        }),
-        None => None,
-    };
+    let buyer = buyer_from(row)?;
     let state_text: String = row.get("state")?;
     let state = match state_text.as_str() {
         "Open" => SessionState::Open,
