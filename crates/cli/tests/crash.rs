@@ -33,6 +33,9 @@ async fn acknowledged_charges_survive_sigkill_and_retries_replay() {
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
     let base = server.http.clone();
 
+    // A frozen clock keeps every charge in one calendar month, whatever the real date.
+    let frozen = call(&client, &base, &merchant, "POST", "/v2/testHelpers/clock/freeze", "", None).await.unwrap();
+    assert_eq!(frozen.status, 200);
     // A Saved Wallet permission: 15,000 USD a month and no count limit.
     let created = call(
         &client,

@@ -184,6 +184,15 @@ pub async fn worker(state: Arc<AppState>, mut stop: tokio::sync::broadcast::Rece
         }
         let delays = state.delays;
         let real_now = crate::system_now();
+        // Look before taking the writer: most ticks find nothing due.
+        match state.store.read(move |tx| tx.due_jobs(real_now, None, 1)).await {
+            Ok(due) if due.is_empty() => continue,
+            Ok(_) => {}
+            Err(error) => {
+                tracing::error!(%error, "could not look for due transitions; will retry");
+                continue;
+            }
+        }
         match state.store.write(move |tx| run_due(tx, real_now, None, delays)).await {
             Ok(0) => {}
             Ok(count) => tracing::debug!(count, "ran scheduled transitions"),
