@@ -126,9 +126,6 @@ pub fn complete(
     }
     for _ in 0..PERMISSION_ID_ATTEMPTS {
         let permission_id = ChargePermissionId::generate(caller.environment, rand::random(), rand::random());
-        if tx.sandbox_permission_by_id(&permission_id)?.is_some() {
-            continue;
-        }
         let mut attempt = session.clone();
         let completion = refuse!(checkout_session::complete(&mut attempt, charge_amount, total, permission_id, now));
         let completion = match completion {
@@ -139,7 +136,12 @@ pub fn complete(
                 return Ok(Err(declined));
             }
         };
-        tx.insert_permission(&caller.merchant_id, &completion.permission)?;
+        match tx.insert_permission(&caller.merchant_id, &completion.permission) {
+            Ok(()) => {}
+            // The random id is taken (in either environment): draw another.
+            Err(StoreError::Conflict(_)) => continue,
+            Err(other) => return Err(other),
+        }
         let mut effects = context.effects(now);
         effects.permission(None, &completion.permission);
         let pending = completion.charge.as_ref().is_some_and(|c| c.state == ChargeState::AuthorizationInitiated);
