@@ -597,6 +597,21 @@ pub fn close_permission(
     request: ClosePermission,
     now: Timestamp,
 ) -> Result<Vec<usize>, DomainError> {
+    let reason = if request.amazon_closed { ClosureReason::AmazonClosed } else { ClosureReason::MerchantClosed };
+    let cancel = request.cancel_pending_charges.then_some(CancelReason::ChargePermissionCanceled);
+    close_with(permission, charges, cancel, reason, Some(request.closure_reason), now)
+}
+
+/// Closes an open permission: expires what is due among its open charges, cancels the
+/// cancelable ones for `cancel` (if any), and returns the indexes of the charges changed.
+fn close_with(
+    permission: &mut ChargePermission,
+    charges: &mut [Charge],
+    cancel: Option<CancelReason>,
+    reason: ClosureReason,
+    description: Option<String>,
+    now: Timestamp,
+) -> Result<Vec<usize>, DomainError> {
     permission.advance_to(now);
     if permission.state.is_closed() {
         return Err(DomainError::new(
@@ -606,19 +621,19 @@ pub fn close_permission(
     }
     let mut changed = Vec::new();
     for (index, charge) in charges.iter_mut().enumerate() {
-        if expire_charge_if_due(permission, charge, now)? {
+        let expired = expire_charge_if_due(permission, charge, now)?;
+        let canceled = match cancel {
+            Some(cancel_reason) if charge.state.is_cancelable() => {
+                cancel_open_charge(permission, charge, cancel_reason, None, now)?;
+                true
+            }
+            _ => false,
+        };
+        if expired || canceled {
             changed.push(index);
         }
-        if request.cancel_pending_charges && charge.state.is_cancelable() {
-            cancel_open_charge(permission, charge, CancelReason::ChargePermissionCanceled, None, now)?;
-            if !changed.contains(&index) {
-                changed.push(index);
-            }
-        }
     }
-    let reason = if request.amazon_closed { ClosureReason::AmazonClosed } else { ClosureReason::MerchantClosed };
-    permission
-        .set_state(PermissionState::Closed { reason: Some(reason), description: Some(request.closure_reason) }, now);
+    permission.set_state(PermissionState::Closed { reason: Some(reason), description }, now);
     Ok(changed)
 }
 
@@ -654,23 +669,5 @@ pub fn buyer_close(
     charges: &mut [Charge],
     now: Timestamp,
 ) -> Result<Vec<usize>, DomainError> {
-    permission.advance_to(now);
-    if permission.state.is_closed() {
-        return Err(DomainError::new(
-            ReasonCode::InvalidChargePermissionStatus,
-            "the charge permission is already Closed",
-        ));
-    }
-    let mut changed = Vec::new();
-    for (index, charge) in charges.iter_mut().enumerate() {
-        let expired = expire_charge_if_due(permission, charge, now)?;
-        if charge.state.is_cancelable() {
-            cancel_open_charge(permission, charge, CancelReason::BuyerCanceled, None, now)?;
-            changed.push(index);
-        } else if expired {
-            changed.push(index);
-        }
-    }
-    permission.set_state(PermissionState::Closed { reason: Some(ClosureReason::BuyerClosed), description: None }, now);
-    Ok(changed)
+    close_with(permission, charges, Some(CancelReason::BuyerCanceled), ClosureReason::BuyerClosed, None, now)
 }
