@@ -8,7 +8,7 @@ use amzpay_domain::{Environment, Region};
 use amzpay_server::config::{
     DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_SANDBOX_DELAY_SECONDS, DEFAULT_TLS_LISTEN, SandboxDelays,
 };
-use amzpay_server::merchants::{KeyStyle, NewMerchant, create_merchant};
+use amzpay_server::merchants::{KeyStyle, NewMerchant, add_key, create_merchant};
 use amzpay_server::{Application, Config, system_now};
 use amzpay_store::Store;
 use amzpay_store::sqlite::SqliteStore;
@@ -164,6 +164,27 @@ enum MerchantCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Give an existing merchant another key, e.g. a LIVE- key beside its SANDBOX- key.
+    ///
+    /// Prints the same description as `create`, for the new key.
+    AddKey {
+        #[arg(long, env = "AMZPAY_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        #[arg(long, env = "AMZPAY_DATABASE")]
+        database: Option<String>,
+        /// The merchant, as `create` printed it.
+        #[arg(long)]
+        merchant_id: String,
+        /// An RSA public key (PEM) to register instead of generating a pair.
+        #[arg(long)]
+        public_key_file: Option<PathBuf>,
+        /// How the key id is named.
+        #[arg(long, value_enum)]
+        key: KeyStyleArg,
+        /// Print JSON (the only format for now).
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -204,6 +225,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
         }
         Command::Merchant {
+            command: MerchantCommand::AddKey { data_dir, database, merchant_id, public_key_file, key, json: _ },
+        } => {
+            let config = Config {
+                data_dir: data_dir.clone(),
+                listen: None,
+                tls_listen: None,
+                database,
+                delays: SandboxDelays::DEFAULT,
+                public_url: None,
+            };
+            let path = config.sqlite_path().map_err(anyhow::Error::msg)?;
+            let store = SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
+            let public_key_pem = match public_key_file {
+                Some(file) => {
+                    Some(std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?)
+                }
+                None => None,
+            };
+            let style = key_style(key);
+            let description = add_key(&store, &data_dir, &merchant_id, style, public_key_pem, system_now()).await;
+            store.close();
+            println!("{}", serde_json::to_string_pretty(&description?)?);
+            Ok(())
+        }
+        Command::Merchant {
             command: MerchantCommand::Create { data_dir, database, region, public_key_file, ipn_url, key, json: _ },
         } => {
             let config = Config {
@@ -228,11 +274,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 RegionArg::Eu => Region::Eu,
                 RegionArg::Jp => Region::Jp,
             };
-            let key_style = match key {
-                KeyStyleArg::Sandbox => KeyStyle::Prefixed(Environment::Sandbox),
-                KeyStyleArg::Live => KeyStyle::Prefixed(Environment::Live),
-                KeyStyleArg::Legacy => KeyStyle::Legacy,
-            };
+            let key_style = key_style(key);
             let dyn_store: &dyn Store = store.as_ref();
             let description = create_merchant(
                 dyn_store,
@@ -246,6 +288,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&description)?);
             Ok(())
         }
+    }
+}
+
+fn key_style(key: KeyStyleArg) -> KeyStyle {
+    match key {
+        KeyStyleArg::Sandbox => KeyStyle::Prefixed(Environment::Sandbox),
+        KeyStyleArg::Live => KeyStyle::Prefixed(Environment::Live),
+        KeyStyleArg::Legacy => KeyStyle::Legacy,
     }
 }
 

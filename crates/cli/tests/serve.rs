@@ -94,3 +94,52 @@ fn merchant_create_prints_the_description_and_refuses_a_bad_public_key() {
         "no private key when the merchant brings its own"
     );
 }
+
+#[tokio::test]
+async fn one_merchant_with_sandbox_and_live_keys_sees_two_isolated_worlds() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let server = Server::start(data_dir.path());
+    let sandbox = server.dev_merchant();
+    let merchant_id = sandbox.description["merchantId"].as_str().unwrap().to_owned();
+    let output = amzpay()
+        .args(["merchant", "add-key", "--key", "live", "--json", "--merchant-id", &merchant_id, "--data-dir"])
+        .arg(data_dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let live = Merchant::from_json(serde_json::from_slice(&output.stdout).unwrap());
+    assert!(live.public_key_id.starts_with("LIVE-"));
+    assert_eq!(live.description["merchantId"], merchant_id.as_str());
+    assert_eq!(live.description["storeId"], sandbox.description["storeId"]);
+
+    let client = reqwest::Client::new();
+    let created = call(
+        &client,
+        &server.http,
+        &sandbox,
+        "POST",
+        "/v2/testHelpers/chargePermissions",
+        r#"{"amountLimit":{"amount":"5","currencyCode":"USD"}}"#,
+        Some("k1"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(created.status, 201);
+    let id = created.json()["chargePermissionId"].as_str().unwrap().to_owned();
+    let path = format!("/v2/chargePermissions/{id}");
+    assert_eq!(call(&client, &server.http, &sandbox, "GET", &path, "", None).await.unwrap().status, 200);
+    let from_live = call(&client, &server.http, &live, "GET", &path, "", None).await.unwrap();
+    assert_eq!(
+        (from_live.status, from_live.json()["reasonCode"].as_str().map(str::to_owned)),
+        (404, Some("ResourceNotFound".to_owned()))
+    );
+    let live_clock = call(&client, &server.http, &live, "GET", "/v2/testHelpers/clock", "", None).await.unwrap();
+    assert_eq!(live_clock.status, 404, "test helpers do not exist in live");
+    let unknown = amzpay()
+        .args(["merchant", "add-key", "--key", "live", "--merchant-id", "ANOSUCHMERCHANT", "--data-dir"])
+        .arg(data_dir.path())
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no merchant"));
+}

@@ -49,6 +49,8 @@ pub enum MerchantError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("no merchant '{0}'")]
+    UnknownMerchant(String),
 }
 
 const ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -113,6 +115,52 @@ pub async fn create_merchant(
         private_key_file,
         region: new.region.code().to_owned(),
         store_id,
+    })
+}
+
+/// Gives an existing merchant another key (e.g. a `LIVE-` key beside its `SANDBOX-` one).
+/// Without a public key, generates a key pair and writes the private key into `key_dir`.
+pub async fn add_key(
+    store: &dyn Store,
+    key_dir: &Path,
+    merchant_id: &str,
+    key_style: KeyStyle,
+    public_key_pem: Option<String>,
+    now: Timestamp,
+) -> Result<MerchantDescription, MerchantError> {
+    let id = merchant_id.to_owned();
+    let merchant = store
+        .read(move |tx| tx.merchant(&id))
+        .await?
+        .ok_or_else(|| MerchantError::UnknownMerchant(merchant_id.to_owned()))?;
+    let public_key_id = public_key_id(key_style);
+    let (public_pem, private_key_file) = match public_key_pem {
+        Some(pem) => (public_key_to_pem(&parse_public_key_pem(&pem)?), None),
+        None => {
+            let private = generate_private_key();
+            std::fs::create_dir_all(key_dir)?;
+            let path = key_dir.join(format!("key-{public_key_id}-private-key.pem"));
+            crate::files::write_private(&path, private_key_to_pem(&private).as_bytes())?;
+            (public_key_to_pem(&private.public_key()), Some(std::path::absolute(&path).unwrap_or(path)))
+        }
+    };
+    let key = KeyRecord {
+        public_key_id: public_key_id.clone(),
+        merchant_id: merchant.merchant_id.clone(),
+        environment: match key_style {
+            KeyStyle::Prefixed(environment) => Some(environment),
+            KeyStyle::Legacy => None,
+        },
+        public_key_pem: public_pem,
+        created_at: now,
+    };
+    store.write(move |tx| tx.insert_key(&key)).await?;
+    Ok(MerchantDescription {
+        merchant_id: merchant.merchant_id,
+        public_key_id,
+        private_key_file,
+        region: merchant.region.code().to_owned(),
+        store_id: merchant.store_id,
     })
 }
 
