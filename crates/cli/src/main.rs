@@ -2,7 +2,6 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use amzpay_domain::{Environment, Region};
 use amzpay_server::config::{
@@ -10,7 +9,6 @@ use amzpay_server::config::{
 };
 use amzpay_server::merchants::{KeyStyle, NewMerchant, add_key, create_merchant};
 use amzpay_server::{Application, Config, system_now};
-use amzpay_store::Store;
 use amzpay_store::sqlite::SqliteStore;
 use anyhow::{Context, bail};
 mod api;
@@ -227,22 +225,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Merchant {
             command: MerchantCommand::AddKey { data_dir, database, merchant_id, public_key_file, key, json: _ },
         } => {
-            let config = Config {
-                data_dir: data_dir.clone(),
-                listen: None,
-                tls_listen: None,
-                database,
-                delays: SandboxDelays::DEFAULT,
-                public_url: None,
-            };
-            let path = config.sqlite_path().map_err(anyhow::Error::msg)?;
-            let store = SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
-            let public_key_pem = match public_key_file {
-                Some(file) => {
-                    Some(std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?)
-                }
-                None => None,
-            };
+            let store = open_store(&data_dir, database)?;
+            let public_key_pem = read_public_key(public_key_file)?;
             let style = key_style(key);
             let description = add_key(&store, &data_dir, &merchant_id, style, public_key_pem, system_now()).await;
             store.close();
@@ -252,32 +236,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Merchant {
             command: MerchantCommand::Create { data_dir, database, region, public_key_file, ipn_url, key, json: _ },
         } => {
-            let config = Config {
-                data_dir: data_dir.clone(),
-                listen: None,
-                tls_listen: None,
-                database,
-                delays: SandboxDelays::DEFAULT,
-                public_url: None,
-            };
-            let path = config.sqlite_path().map_err(anyhow::Error::msg)?;
-            let store: Arc<SqliteStore> =
-                Arc::new(SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?);
-            let public_key_pem = match public_key_file {
-                Some(file) => {
-                    Some(std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?)
-                }
-                None => None,
-            };
+            let store = open_store(&data_dir, database)?;
+            let public_key_pem = read_public_key(public_key_file)?;
             let region = match region {
                 RegionArg::Na => Region::Na,
                 RegionArg::Eu => Region::Eu,
                 RegionArg::Jp => Region::Jp,
             };
             let key_style = key_style(key);
-            let dyn_store: &dyn Store = store.as_ref();
             let description = create_merchant(
-                dyn_store,
+                &store,
                 &data_dir,
                 NewMerchant { region, public_key_pem, ipn_url, key_style },
                 system_now(),
@@ -289,6 +257,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The store the merchant commands write to: the server's, even while it runs.
+fn open_store(data_dir: &std::path::Path, database: Option<String>) -> anyhow::Result<SqliteStore> {
+    let config = Config {
+        data_dir: data_dir.to_owned(),
+        listen: None,
+        tls_listen: None,
+        database,
+        delays: SandboxDelays::DEFAULT,
+        public_url: None,
+    };
+    let path = config.sqlite_path().map_err(anyhow::Error::msg)?;
+    SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))
+}
+
+fn read_public_key(file: Option<PathBuf>) -> anyhow::Result<Option<String>> {
+    file.map(|file| std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))).transpose()
 }
 
 fn key_style(key: KeyStyleArg) -> KeyStyle {

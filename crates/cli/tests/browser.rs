@@ -17,8 +17,8 @@ fn compat_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../compat/node")
 }
 
-#[tokio::test]
-async fn a_buyer_fixes_a_hard_declined_payment_method_in_chromium() {
+/// The browser tests' preconditions: playwright-core from npm and Debian's Chromium.
+fn chromium() -> String {
     assert!(
         compat_dir().join("node_modules/playwright-core/package.json").exists(),
         "playwright-core is not installed: run `npm ci --prefix compat/node` (scripts/test does it)"
@@ -28,6 +28,12 @@ async fn a_buyer_fixes_a_hard_declined_payment_method_in_chromium() {
         PathBuf::from(&chromium).exists(),
         "no Chromium at {chromium}: `apt-get install chromium` (.ci/run does it)"
     );
+    chromium
+}
+
+#[tokio::test]
+async fn a_buyer_fixes_a_hard_declined_payment_method_in_chromium() {
+    let chromium = chromium();
 
     let data_dir = tempfile::tempdir().unwrap();
     let server = Server::start(data_dir.path());
@@ -120,15 +126,7 @@ fn start_store(server: &Server) -> Store {
 
 #[tokio::test]
 async fn a_buyer_checks_out_on_the_sample_store_in_chromium() {
-    assert!(
-        compat_dir().join("node_modules/playwright-core/package.json").exists(),
-        "run `npm ci --prefix compat/node`"
-    );
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        PathBuf::from(&chromium).exists(),
-        "no Chromium at {chromium}: `apt-get install chromium` (.ci/run does it)"
-    );
+    let chromium = chromium();
     let data_dir = tempfile::tempdir().unwrap();
     let server = Server::start(data_dir.path());
     let merchant = server.dev_merchant();
