@@ -7,8 +7,16 @@ use serde::de::DeserializeOwned;
 /// Parses a body. Malformed JSON is `InvalidRequestFormat`; an unknown field anywhere is
 /// `UnrecognizedField`; a value of the wrong type is `InvalidParameterValue`. An empty body
 /// reads as `{}`, so that required fields are reported as missing.
+///
+/// The syntax of the whole body is checked before its shape: a body cut short after a
+/// complete field name (`{"captureNow": true, "cha`) must read as malformed, not as a body
+/// naming an unknown field `cha`.
 pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DomainError> {
     let bytes = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { bytes };
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|error| match error.classify() {
+        serde_json::error::Category::Data => classify(error, "."),
+        _ => DomainError::new(ReasonCode::InvalidRequestFormat, format!("the request body is not valid JSON: {error}")),
+    })?;
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -69,6 +77,9 @@ mod tests {
     fn errors_carry_amazons_reason_codes() {
         let cases = [
             (r#"{"captureNow": true"#, ReasonCode::InvalidRequestFormat),
+            (r#"{"captureNow": true, "cha"#, ReasonCode::InvalidRequestFormat),
+            (r#"{"chargeAmount": {"amount": "1", "bogus": 2"#, ReasonCode::InvalidRequestFormat),
+            (r#"{"bogus": 1"#, ReasonCode::InvalidRequestFormat),
             (r#"not json"#, ReasonCode::InvalidRequestFormat),
             (r#"{} {}"#, ReasonCode::InvalidRequestFormat),
             (r#"{"bogus": 1}"#, ReasonCode::UnrecognizedField),
