@@ -116,6 +116,30 @@ pub fn environment_of_key_id(public_key_id: &str) -> Option<Environment> {
     }
 }
 
+/// Splits `name:port` (or `[v6]:port`) into the name and the port, if any.
+fn split_host(authority: &str) -> (&str, Option<&str>) {
+    if let Some(rest) = authority.strip_prefix('[') {
+        return match rest.split_once(']') {
+            Some((name, tail)) => (name, tail.strip_prefix(':')),
+            None => (authority, None),
+        };
+    }
+    match authority.rsplit_once(':') {
+        Some((name, port)) if !name.contains(':') => (name, Some(port)),
+        _ => (authority, None),
+    }
+}
+
+/// Whether `x-amz-pay-host` names the host the request was sent to (product.md): the same
+/// host and port, or the same host name without a port. The official Ruby SDK signs the host
+/// name alone while its HTTP library sends `Host: name:port`; against Amazon (port 443) the
+/// two agree, against a server on another port only this rule lets it in.
+pub fn pay_host_matches(pay_host: &str, host: &str) -> bool {
+    let (pay_name, pay_port) = split_host(pay_host);
+    let (name, port) = split_host(host);
+    pay_name.eq_ignore_ascii_case(name) && (pay_port.is_none() || pay_port == port)
+}
+
 /// Checks a request; `now` is the server's real time (the date window is about the
 /// client's clock, never the sandbox clock).
 pub async fn authenticate(
@@ -147,7 +171,7 @@ pub async fn authenticate(
 
     let pay_host = required_header(request.headers, "x-amz-pay-host")?;
     match request.host {
-        Some(host) if host.eq_ignore_ascii_case(pay_host) => {}
+        Some(host) if pay_host_matches(pay_host, host) => {}
         Some(host) => {
             return Err(bad_header(format!(
                 "x-amz-pay-host '{pay_host}' does not match the Host '{host}' the request was sent to"
@@ -213,4 +237,29 @@ pub async fn authenticate(
         ));
     }
     Ok(Caller { merchant_id: key.record.merchant_id.clone(), region: key.region, environment })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pay_host_is_the_host_called_with_or_without_its_port() {
+        let table = [
+            ("127.0.0.1:8443", "127.0.0.1:8443", true),
+            ("localhost", "localhost:8443", true),
+            ("LOCALHOST", "localhost:8443", true),
+            ("pay-api.amazon.com", "pay-api.amazon.com", true),
+            ("[::1]", "[::1]:8443", true),
+            ("[::1]:8443", "[::1]:8443", true),
+            ("localhost:8080", "localhost:8443", false),
+            ("example.com", "localhost:8443", false),
+            ("localhost:8443", "localhost", false),
+            ("[::2]", "[::1]:8443", false),
+            ("localhost.evil", "localhost:8443", false),
+        ];
+        for (pay_host, host, matches) in table {
+            assert_eq!(pay_host_matches(pay_host, host), matches, "{pay_host} vs {host}");
+        }
+    }
 }
