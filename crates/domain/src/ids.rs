@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::region::Environment;
+use crate::region::{Environment, Region};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ChargePermissionId(String);
@@ -43,14 +43,25 @@ fn child_parts(text: &str, marker: u8) -> Option<(&str, u32)> {
 }
 
 impl ChargePermissionId {
-    /// A new id from two random 7-digit numbers (taken modulo 10^7). Sandbox ids start with
-    /// `S01`, live ones with `P01`, as Amazon's do.
-    pub fn generate(environment: Environment, first: u32, second: u32) -> ChargePermissionId {
-        let prefix = match environment {
+    /// A new id from two random 7-digit numbers (taken modulo 10^7). As Amazon's, sandbox ids
+    /// start with `S` and live ones with `P`, followed by the region: `01` North America,
+    /// `02` Europe, `03` Japan (`S02-...` is an EU sandbox permission in Amazon's own SDK
+    /// tests and samples).
+    pub fn generate(environment: Environment, region: Region, first: u32, second: u32) -> ChargePermissionId {
+        let environment_letter = match environment {
             Environment::Sandbox => 'S',
             Environment::Live => 'P',
         };
-        ChargePermissionId(format!("{prefix}01-{:07}-{:07}", first % 10_000_000, second % 10_000_000))
+        let region_number = match region {
+            Region::Na => "01",
+            Region::Eu => "02",
+            Region::Jp => "03",
+        };
+        ChargePermissionId(format!(
+            "{environment_letter}{region_number}-{:07}-{:07}",
+            first % 10_000_000,
+            second % 10_000_000
+        ))
     }
 
     pub fn parse(text: &str) -> Option<ChargePermissionId> {
@@ -124,9 +135,21 @@ mod tests {
 
     #[test]
     fn ids_have_amazons_shapes() {
-        let permission = ChargePermissionId::generate(Environment::Sandbox, 5_105_180, 3_221_187);
+        let permission = ChargePermissionId::generate(Environment::Sandbox, Region::Na, 5_105_180, 3_221_187);
         assert_eq!(permission.as_str(), "S01-5105180-3221187");
-        assert_eq!(ChargePermissionId::generate(Environment::Live, 12, 123_456_789).as_str(), "P01-0000012-3456789");
+        assert_eq!(
+            ChargePermissionId::generate(Environment::Live, Region::Na, 12, 123_456_789).as_str(),
+            "P01-0000012-3456789"
+        );
+        let by_region = [
+            (Environment::Sandbox, Region::Eu, "S02-0000001-0000002"),
+            (Environment::Live, Region::Eu, "P02-0000001-0000002"),
+            (Environment::Sandbox, Region::Jp, "S03-0000001-0000002"),
+            (Environment::Live, Region::Jp, "P03-0000001-0000002"),
+        ];
+        for (environment, region, expected) in by_region {
+            assert_eq!(ChargePermissionId::generate(environment, region, 1, 2).as_str(), expected);
+        }
         let charge = permission.charge_id(56_351);
         assert_eq!(charge.as_str(), "S01-5105180-3221187-C056351");
         assert_eq!(charge.permission_id(), permission);

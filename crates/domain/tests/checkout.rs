@@ -52,7 +52,7 @@ fn ready(kind: PermissionType, intent: PaymentIntent, card: &str) -> CheckoutSes
 }
 
 fn permission_id() -> ChargePermissionId {
-    ChargePermissionId::generate(Environment::Sandbox, 1, 2)
+    ChargePermissionId::generate(Environment::Sandbox, Region::Na, 1, 2)
 }
 
 #[test]

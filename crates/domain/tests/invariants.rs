@@ -122,7 +122,7 @@ proptest! {
             platform_id: None,
             extend_expiration: false,
         };
-        let mut permission = ChargePermission::create(ChargePermissionId::generate(Environment::Sandbox, 7, 7), Environment::Sandbox, Region::Na, new, now).unwrap();
+        let mut permission = ChargePermission::create(ChargePermissionId::generate(Environment::Sandbox, Region::Na, 7, 7), Environment::Sandbox, Region::Na, new, now).unwrap();
         let mut charges: Vec<Charge> = Vec::new();
         let mut refunds: Vec<Refund> = Vec::new();
         for op in ops {

@@ -34,7 +34,7 @@ fn new_permission(kind: PermissionType, limit: Option<Money>) -> NewPermission {
 
 fn permission_in(region: Region, kind: PermissionType, limit: Option<Money>) -> ChargePermission {
     ChargePermission::create(
-        ChargePermissionId::generate(Environment::Sandbox, 1, 2),
+        ChargePermissionId::generate(Environment::Sandbox, Region::Na, 1, 2),
         Environment::Sandbox,
         region,
         new_permission(kind, limit),
@@ -525,7 +525,7 @@ fn permissions_expire_by_type() {
     let mut extended = new_permission(PermissionType::OneTime, Some(usd(1)));
     extended.extend_expiration = true;
     let extended = ChargePermission::create(
-        ChargePermissionId::generate(Environment::Sandbox, 3, 4),
+        ChargePermissionId::generate(Environment::Sandbox, Region::Na, 3, 4),
         Environment::Sandbox,
         Region::Na,
         extended,
@@ -539,7 +539,7 @@ fn permissions_expire_by_type() {
 fn creating_permissions_checks_type_currency_and_card() {
     let make = |region: Region, new: NewPermission| {
         ChargePermission::create(
-            ChargePermissionId::generate(Environment::Sandbox, 1, 1),
+            ChargePermissionId::generate(Environment::Sandbox, Region::Na, 1, 1),
             Environment::Sandbox,
             region,
             new,

@@ -533,7 +533,7 @@ fn create_test_permission(tx: &mut dyn WriteTx, context: &Context, body: &[u8], 
     refuse!(sandbox_only(context, "testHelpers/chargePermissions"));
     let new = refuse!(parse_body::<CreatePermissionBody>(body).and_then(CreatePermissionBody::into_command));
     for _ in 0..PERMISSION_ID_ATTEMPTS {
-        let id = ChargePermissionId::generate(caller.environment, rand::random(), rand::random());
+        let id = ChargePermissionId::generate(caller.environment, caller.region, rand::random(), rand::random());
         let permission = refuse!(ChargePermission::create(id, caller.environment, caller.region, new.clone(), now));
         match tx.insert_permission(&caller.merchant_id, &permission) {
             Ok(()) => {

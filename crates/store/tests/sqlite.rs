@@ -43,7 +43,7 @@ fn permission(kind: PermissionType) -> ChargePermission {
         extend_expiration: false,
     };
     ChargePermission::create(
-        ChargePermissionId::generate(Environment::Sandbox, 42, 43),
+        ChargePermissionId::generate(Environment::Sandbox, Region::Na, 42, 43),
         Environment::Sandbox,
         Region::Na,
         new,
@@ -118,7 +118,7 @@ async fn a_failed_job_rolls_back_only_its_own_writes_and_commits_survive_reopeni
     for n in 0..20u32 {
         let store = store.clone();
         let mut p = one_time.clone();
-        p.id = ChargePermissionId::generate(Environment::Sandbox, n, n);
+        p.id = ChargePermissionId::generate(Environment::Sandbox, Region::Na, n, n);
         tasks.push(tokio::spawn(async move {
             store
                 .write(move |tx| -> Result<(), StoreError> {
@@ -136,7 +136,7 @@ async fn a_failed_job_rolls_back_only_its_own_writes_and_commits_survive_reopeni
         assert_eq!(task.await.unwrap().is_ok(), n % 2 == 0);
     }
     // A duplicate id is a conflict, not an overwrite.
-    one_time.id = ChargePermissionId::generate(Environment::Sandbox, 0, 0);
+    one_time.id = ChargePermissionId::generate(Environment::Sandbox, Region::Na, 0, 0);
     let duplicate = one_time.clone();
     let result = store.write(move |tx| tx.insert_permission("M1", &duplicate)).await;
     assert!(matches!(result, Err(StoreError::Conflict(_))));
@@ -150,7 +150,7 @@ async fn a_failed_job_rolls_back_only_its_own_writes_and_commits_survive_reopeni
                         .permission(
                             "M1",
                             Environment::Sandbox,
-                            &ChargePermissionId::generate(Environment::Sandbox, n, n),
+                            &ChargePermissionId::generate(Environment::Sandbox, Region::Na, n, n),
                         )?
                         .is_some())
                 })

@@ -125,7 +125,8 @@ pub fn complete(
         )));
     }
     for _ in 0..PERMISSION_ID_ATTEMPTS {
-        let permission_id = ChargePermissionId::generate(caller.environment, rand::random(), rand::random());
+        let permission_id =
+            ChargePermissionId::generate(caller.environment, caller.region, rand::random(), rand::random());
         let mut attempt = session.clone();
         let completion = refuse!(checkout_session::complete(&mut attempt, charge_amount, total, permission_id, now));
         let completion = match completion {
