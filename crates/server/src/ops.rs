@@ -70,6 +70,13 @@ pub fn check_idempotency_key(key: &str) -> Result<(), DomainError> {
     }
 }
 
+/// What an idempotency key is scoped to besides the merchant and environment: the
+/// operation and its target (spec §8). Amazon's own Node.js SDK test sends one key for
+/// Create Checkout Session, then Create Charge, then Capture Charge, and each succeeds.
+fn idempotency_scope(operation: &Operation) -> String {
+    format!("{} {}", operation.name(), operation.target())
+}
+
 /// What a retry must repeat: the operation, its target and the body's values (key order
 /// and whitespace aside).
 fn fingerprint(operation: &Operation, body: &[u8], simulation: &str) -> String {
@@ -269,7 +276,8 @@ fn idempotent(
     let caller = &context.caller;
     let simulation = context.simulation.map(|s| format!("{s:?}")).unwrap_or_default();
     let fingerprint = fingerprint(operation, body, &simulation);
-    if let Some(record) = tx.idempotency(&caller.merchant_id, caller.environment, key)? {
+    let scope = idempotency_scope(operation);
+    if let Some(record) = tx.idempotency(&caller.merchant_id, caller.environment, &scope, key)? {
         if record.fingerprint == fingerprint {
             return Ok(Reply { status: record.status, body: record.body });
         }
@@ -295,6 +303,7 @@ fn idempotent(
             merchant_id: caller.merchant_id.clone(),
             environment: caller.environment,
             key: key.to_owned(),
+            scope,
             fingerprint,
             status: reply.status,
             body: reply.body.clone(),

@@ -424,8 +424,19 @@ async fn idempotent_requests_replay_byte_for_byte_and_refuse_changed_retries() {
     assert_eq!(same.raw, first.raw);
     let changed = json!({"chargePermissionId": permission_id, "chargeAmount": {"amount": "11", "currencyCode": "USD"}});
     app.dev("POST", "/v2/charges").key(&key).json(&changed).send().await.assert_error(400, "DuplicateIdempotencyKey");
-    // The same key on another operation is also a different request.
-    app.dev("POST", "/v2/refunds").key(&key).json(&json!({})).send().await.assert_error(400, "DuplicateIdempotencyKey");
+    // Keys are scoped to the operation and its target (spec §8): the same key captures the
+    // charge and refunds it, as Amazon's own Node.js SDK test does against Amazon's sandbox.
+    let charge_id = first.body["chargeId"].as_str().unwrap();
+    let capture_path = format!("/v2/charges/{charge_id}/capture");
+    let capture = json!({"captureAmount": {"amount": "10", "currencyCode": "USD"}});
+    let captured = app.dev("POST", &capture_path).key(&key).json(&capture).send().await;
+    captured.assert_status(200);
+    let refund = json!({"chargeId": charge_id, "refundAmount": {"amount": "1", "currencyCode": "USD"}});
+    app.dev("POST", "/v2/refunds").key(&key).json(&refund).send().await.assert_status(201);
+    let capture_again = app.dev("POST", &capture_path).key(&key).json(&capture).send().await;
+    assert_eq!((capture_again.status, &capture_again.raw), (captured.status, &captured.raw));
+    let smaller = json!({"captureAmount": {"amount": "9", "currencyCode": "USD"}});
+    app.dev("POST", &capture_path).key(&key).json(&smaller).send().await.assert_error(400, "DuplicateIdempotencyKey");
     let state = state_of(&app, format!("/v2/chargePermissions/{permission_id}")).await;
     assert_eq!(state["limits"]["amountBalance"]["amount"], "90.00", "one charge, not three");
 

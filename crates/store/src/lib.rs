@@ -65,10 +65,13 @@ pub trait ReadTx {
         environment: Environment,
         permission_id: &ChargePermissionId,
     ) -> Result<Vec<Charge>, StoreError>;
+    /// The outcome recorded for an idempotency key in a scope (an operation and its target,
+    /// spec §8).
     fn idempotency(
         &mut self,
         merchant_id: &str,
         environment: Environment,
+        scope: &str,
         key: &str,
     ) -> Result<Option<IdempotencyRecord>, StoreError>;
     /// Events in the outbox, oldest first (IPN delivery comes in a later issue).

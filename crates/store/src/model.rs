@@ -28,6 +28,10 @@ pub struct IdempotencyRecord {
     pub merchant_id: String,
     pub environment: Environment,
     pub key: String,
+    /// The operation and its target (`CaptureCharge S01-...-C000001`): a key is scoped to
+    /// them as well as to the merchant and environment (spec §8). Empty for records kept from
+    /// before keys were scoped so; those answer for their key on every operation.
+    pub scope: String,
     /// Hash of what the request asked for (operation, target, body): a retry must match.
     pub fingerprint: String,
     pub status: u16,

@@ -230,6 +230,25 @@ CREATE TABLE checkout_sessions (
     charge_id TEXT
 );
 "#,
+    // Idempotency keys are scoped to the operation and its target too (spec §8). Records
+    // written before keep an empty scope: they still answer for their key on every
+    // operation, and their fingerprint (which names the operation and target) decides.
+    r#"
+CREATE TABLE idempotency_records (
+    merchant_id TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    key TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    body BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (merchant_id, environment, key, scope)
+) WITHOUT ROWID;
+INSERT INTO idempotency_records (merchant_id, environment, key, scope, fingerprint, status, body, created_at)
+    SELECT merchant_id, environment, key, '', fingerprint, status, body, created_at FROM idempotency_keys;
+DROP TABLE idempotency_keys;
+"#,
 ];
 
 fn configure(connection: &Connection) -> Result<(), StoreError> {
@@ -969,21 +988,25 @@ impl ReadTx for SqliteTx<'_> {
         &mut self,
         merchant_id: &str,
         environment: Environment,
+        scope: &str,
         key: &str,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        // A record of this scope, else one from before scopes existed (empty scope).
         query_one(
             self.connection,
-            "SELECT fingerprint, status, body, created_at FROM idempotency_keys WHERE merchant_id = ?1 AND environment = ?2 AND key = ?3",
-            &[&merchant_id, &environment.path_segment(), &key],
+            "SELECT scope, fingerprint, status, body, created_at FROM idempotency_records \
+             WHERE merchant_id = ?1 AND environment = ?2 AND key = ?3 AND scope IN (?4, '') ORDER BY scope DESC LIMIT 1",
+            &[&merchant_id, &environment.path_segment(), &key, &scope],
             |row| {
                 Ok(IdempotencyRecord {
                     merchant_id: merchant_id.to_owned(),
                     environment,
                     key: key.to_owned(),
-                    fingerprint: row.get(0)?,
-                    status: row.get(1)?,
-                    body: row.get(2)?,
-                    created_at: ts(row.get(3)?),
+                    scope: row.get(0)?,
+                    fingerprint: row.get(1)?,
+                    status: row.get(2)?,
+                    body: row.get(3)?,
+                    created_at: ts(row.get(4)?),
                 })
             },
         )
@@ -1306,9 +1329,48 @@ impl WriteTx for SqliteTx<'_> {
     fn insert_idempotency(&mut self, r: &IdempotencyRecord) -> Result<(), StoreError> {
         self.connection
             .prepare_cached(
-                "INSERT INTO idempotency_keys (merchant_id, environment, key, fingerprint, status, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO idempotency_records (merchant_id, environment, key, scope, fingerprint, status, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?
-            .execute(params![r.merchant_id, r.environment.path_segment(), r.key, r.fingerprint, r.status, r.body, r.created_at.unix_seconds()])?;
+            .execute(params![r.merchant_id, r.environment.path_segment(), r.key, r.scope, r.fingerprint, r.status, r.body, r.created_at.unix_seconds()])?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The migration that scoped idempotency keys keeps every record written before it.
+    #[tokio::test]
+    async fn idempotency_records_from_before_scopes_still_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("amzpay.db");
+        {
+            let connection = Connection::open(&path).unwrap();
+            for migration in &MIGRATIONS[..3] {
+                connection.execute_batch(migration).unwrap();
+            }
+            connection.pragma_update(None, "user_version", 3).unwrap();
+            connection
+                .execute(
+                    "INSERT INTO idempotency_keys (merchant_id, environment, key, fingerprint, status, body, created_at) \
+                     VALUES ('M1', 'sandbox', 'k1', 'f', 201, X'7B7D', 5)",
+                    [],
+                )
+                .unwrap();
+        }
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+        let found = store
+            .read(|tx| -> Result<_, StoreError> {
+                Ok((
+                    tx.idempotency("M1", Environment::Sandbox, "CreateCharge ", "k1")?,
+                    tx.idempotency("M1", Environment::Live, "CreateCharge ", "k1")?,
+                ))
+            })
+            .await
+            .unwrap();
+        let legacy = found.0.expect("the legacy record");
+        assert_eq!((legacy.scope.as_str(), legacy.fingerprint.as_str(), legacy.status), ("", "f", 201));
+        assert_eq!(found.1, None);
     }
 }

@@ -198,12 +198,15 @@ async fn open_charges_idempotency_records_and_events_are_kept() {
         merchant_id: "M1".into(),
         environment: Environment::Sandbox,
         key: "k1".into(),
+        scope: "CaptureCharge S01-0000000-0000001-C000001".into(),
         fingerprint: "f".into(),
         status: 201,
         body: b"{\"a\":1}".to_vec(),
         created_at: T0,
     };
     let record2 = record.clone();
+    let other_scope = IdempotencyRecord { scope: "CreateCharge ".into(), fingerprint: "g".into(), ..record.clone() };
+    let other_scope2 = other_scope.clone();
     let event = Event {
         merchant_id: "M1".into(),
         environment: Environment::Sandbox,
@@ -221,21 +224,27 @@ async fn open_charges_idempotency_records_and_events_are_kept() {
                 tx.save_charge("M1", c)?;
             }
             tx.insert_idempotency(&record2)?;
+            // The same key in another scope is another record (spec §8).
+            tx.insert_idempotency(&other_scope2)?;
             tx.insert_event(&event2)
         })
         .await
         .unwrap();
     let id = p.id.clone();
-    let (open, stored, events) = store
+    let (open, stored, stored_other, unscoped, events) = store
         .read(move |tx| -> Result<_, StoreError> {
             Ok((
                 tx.open_charges("M1", Environment::Sandbox, &id)?,
-                tx.idempotency("M1", Environment::Sandbox, "k1")?,
+                tx.idempotency("M1", Environment::Sandbox, "CaptureCharge S01-0000000-0000001-C000001", "k1")?,
+                tx.idempotency("M1", Environment::Sandbox, "CreateCharge ", "k1")?,
+                tx.idempotency("M1", Environment::Sandbox, "CreateRefund ", "k1")?,
                 tx.events("M1", Environment::Sandbox, 10)?,
             ))
         })
         .await
         .unwrap();
+    assert_eq!(stored_other, Some(other_scope));
+    assert_eq!(unscoped, None);
     assert_eq!(
         open.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
         vec![charges[0].id.clone(), charges[2].id.clone()]
