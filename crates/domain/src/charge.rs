@@ -243,12 +243,33 @@ fn same_period(permission: &ChargePermission, charge: &Charge) -> bool {
 }
 
 /// An open charge stops holding its amount (canceled, declined or expired).
-fn release_open_amount(permission: &mut ChargePermission, charge: &Charge) -> Result<(), DomainError> {
+fn release_open_amount(permission: &mut ChargePermission, charge: &Charge, now: Timestamp) -> Result<(), DomainError> {
     permission.open_authorized = permission.open_authorized.checked_sub(charge.amount)?;
     if same_period(permission, charge) {
         permission.period_used = permission.period_used.checked_sub(charge.amount)?;
     }
+    reflect_charges_in_progress(permission, now);
     Ok(())
+}
+
+/// A one-time permission whose open authorizations hold its whole balance takes no new
+/// charge until one of them ends: it reads `NonChargeable` / `ChargeInProgress` (product.md;
+/// Amazon: "A charge is already in progress. You cannot initiate a new charge unless previous
+/// charge is canceled"), and `Chargeable` again as soon as a charge ends and leaves balance.
+fn reflect_charges_in_progress(permission: &mut ChargePermission, now: Timestamp) {
+    if permission.kind != PermissionType::OneTime {
+        return;
+    }
+    let held = permission.open_authorized.is_positive() && !permission.amount_balance().is_positive();
+    match permission.state {
+        PermissionState::Chargeable if held => {
+            permission.set_state(PermissionState::NonChargeable(NonChargeableReason::ChargeInProgress), now)
+        }
+        PermissionState::NonChargeable(NonChargeableReason::ChargeInProgress) if !held => {
+            permission.set_state(PermissionState::Chargeable, now)
+        }
+        PermissionState::Chargeable | PermissionState::NonChargeable(_) | PermissionState::Closed { .. } => {}
+    }
 }
 
 /// A one-time permission whose whole limit is captured closes (seeds 000).
@@ -377,6 +398,7 @@ pub fn create_charge(
     if captured {
         close_if_fully_captured(permission, now);
     }
+    reflect_charges_in_progress(permission, now);
     Ok(ChargeCreation::Created(Box::new(charge)))
 }
 
@@ -389,7 +411,7 @@ pub fn expire_charge_if_due(
 ) -> Result<bool, DomainError> {
     permission.advance_to(now);
     if charge.state == ChargeState::Authorized && now >= charge.expires_at {
-        release_open_amount(permission, charge)?;
+        release_open_amount(permission, charge, charge.expires_at)?;
         charge.state = ChargeState::Canceled(CancelReason::ExpiredUnused);
         charge.state_updated_at = charge.expires_at;
         return Ok(true);
@@ -483,7 +505,7 @@ fn decline_open_charge(
     reason: DeclineReason,
     now: Timestamp,
 ) -> Result<(), DomainError> {
-    release_open_amount(permission, charge)?;
+    release_open_amount(permission, charge, now)?;
     charge.state = ChargeState::Declined(reason);
     charge.pending_resolution = None;
     charge.reason_description = Some(reason.description().to_owned());
@@ -504,6 +526,7 @@ fn settle_capture(permission: &mut ChargePermission, charge: &mut Charge, now: T
     charge.state = ChargeState::Captured;
     charge.state_updated_at = now;
     close_if_fully_captured(permission, now);
+    reflect_charges_in_progress(permission, now);
     Ok(())
 }
 
@@ -571,7 +594,7 @@ fn cancel_open_charge(
     description: Option<String>,
     now: Timestamp,
 ) -> Result<(), DomainError> {
-    release_open_amount(permission, charge)?;
+    release_open_amount(permission, charge, now)?;
     charge.state = ChargeState::Canceled(reason);
     charge.pending_resolution = None;
     charge.reason_description = description;
@@ -655,7 +678,9 @@ pub fn buyer_update_payment_method(
         ));
     }
     permission.payment_method = card;
-    if matches!(permission.state, PermissionState::NonChargeable(_)) {
+    // A new payment method cures what was wrong with the old one, not a charge in progress.
+    if matches!(permission.state, PermissionState::NonChargeable(reason) if reason != NonChargeableReason::ChargeInProgress)
+    {
         permission.set_state(PermissionState::Chargeable, now);
     }
     Ok(())

@@ -11,6 +11,8 @@ use proptest::prelude::*;
 #[derive(Debug, Clone)]
 enum Op {
     Create { amount: i64, capture_now: bool, outcome: u8 },
+    /// A charge of exactly what is left, so that boundaries (a balance held whole) are hit.
+    CreateBalance { capture_now: bool, outcome: u8 },
     Capture { charge: usize, amount: i64 },
     Cancel { charge: usize },
     Resolve { charge: usize },
@@ -27,6 +29,7 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => (1i64..5_000, any::<bool>(), 0u8..8).prop_map(|(amount, capture_now, outcome)| Op::Create { amount, capture_now, outcome }),
+        1 => (any::<bool>(), 0u8..8).prop_map(|(capture_now, outcome)| Op::CreateBalance { capture_now, outcome }),
         3 => (0usize..30, 1i64..5_000).prop_map(|(charge, amount)| Op::Capture { charge, amount }),
         1 => (0usize..30).prop_map(|charge| Op::Cancel { charge }),
         1 => (0usize..30).prop_map(|charge| Op::Resolve { charge }),
@@ -80,6 +83,16 @@ fn check_invariants(permission: &ChargePermission, charges: &[Charge], refunds: 
             "captured + authorized <= limit"
         );
         assert!(permission.charges_created <= 25);
+        if !permission.state.is_closed() {
+            // product.md: open authorizations holding the whole balance read ChargeInProgress.
+            let held = permission.open_authorized.is_positive() && !balance.is_positive();
+            let expected = if held {
+                PermissionState::NonChargeable(charge_permission::NonChargeableReason::ChargeInProgress)
+            } else {
+                PermissionState::Chargeable
+            };
+            assert_eq!(permission.state, expected, "a one-time permission is NonChargeable exactly while charges hold it");
+        }
     } else {
         assert!(permission.period_used.minor() <= permission.amount_limit.minor(), "monthly use <= monthly limit");
         assert!(permission.period_used.minor() >= 0);
@@ -134,6 +147,13 @@ proptest! {
             let result: Result<(), DomainError> = match op {
                 Op::Create { amount, capture_now, outcome: code } => {
                     let request = CreateCharge { amount: usd(amount), capture_now, soft_descriptor: None, can_handle_pending_authorization: true, merchant_metadata: None, provider_reference_id: None, platform_id: None, charge_initiator: None, channel: None };
+                    charge::create_charge(&mut permission, request, outcome(code), now).map(|created| {
+                        if let ChargeCreation::Created(c) = created { charges.push(*c) }
+                    })
+                }
+                Op::CreateBalance { capture_now, outcome: code } => {
+                    let amount = permission.amount_balance();
+                    let request = CreateCharge { amount, capture_now, soft_descriptor: None, can_handle_pending_authorization: true, merchant_metadata: None, provider_reference_id: None, platform_id: None, charge_initiator: None, channel: None };
                     charge::create_charge(&mut permission, request, outcome(code), now).map(|created| {
                         if let ChargeCreation::Created(c) = created { charges.push(*c) }
                     })

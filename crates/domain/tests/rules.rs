@@ -215,11 +215,20 @@ fn balance_counts_captures_and_open_authorizations_and_the_permission_closes_whe
     );
     let mut second = authorize(&mut permission, usd(4_000), T0);
     assert_eq!(permission.amount_balance(), usd(0));
-    assert_eq!(permission.state, PermissionState::Chargeable, "open authorizations alone do not close it");
+    assert_eq!(
+        permission.state,
+        PermissionState::NonChargeable(NonChargeableReason::ChargeInProgress),
+        "open authorizations holding the whole balance do not close it; they keep it busy"
+    );
+    assert_eq!(
+        code_of(charge::create_charge(&mut permission, request(usd(1)), AuthorizationOutcome::Approved, T0)),
+        ReasonCode::InvalidChargePermissionStatus
+    );
     // Capturing less than authorized releases the rest.
     charge::capture(&mut permission, &mut first, CaptureCharge { amount: usd(5_000), soft_descriptor: None }, T0)
         .unwrap();
     assert_eq!(permission.amount_balance(), usd(1_000));
+    assert_eq!(permission.state, PermissionState::Chargeable);
     assert_eq!(permission.captured, usd(5_000));
     charge::capture(&mut permission, &mut second, CaptureCharge { amount: usd(4_000), soft_descriptor: None }, T0)
         .unwrap();
@@ -229,6 +238,76 @@ fn balance_counts_captures_and_open_authorizations_and_the_permission_closes_whe
         .unwrap();
     assert_eq!(permission.state, PermissionState::Closed { reason: None, description: None });
     assert_eq!(permission.amount_balance(), usd(0));
+}
+
+#[test]
+fn a_charge_in_progress_frees_the_permission_whenever_it_ends_and_leaves_balance() {
+    type End = fn(&mut ChargePermission, &mut Charge) -> Result<(), DomainError>;
+    let later = T0.plus_seconds(60);
+    let ends: [(&str, End, &str); 6] = [
+        ("canceled", |p, c| charge::cancel(p, c, "r".into(), T0.plus_seconds(60)), "Chargeable"),
+        (
+            "expired",
+            |p, c| charge::expire_charge_if_due(p, c, T0.plus_seconds(30 * DAY)).map(|_| ()),
+            "Chargeable",
+        ),
+        (
+            "captured below its amount",
+            |p, c| charge::capture(p, c, CaptureCharge { amount: usd(600), soft_descriptor: None }, T0.plus_seconds(60)),
+            "Chargeable",
+        ),
+        (
+            "captured whole",
+            |p, c| charge::capture(p, c, CaptureCharge { amount: usd(1_000), soft_descriptor: None }, T0.plus_seconds(60)),
+            "Closed",
+        ),
+        (
+            "declined at capture",
+            |p, c| {
+                let capture = CaptureCharge { amount: usd(1_000), soft_descriptor: None };
+                charge::capture_simulated(p, c, capture, Some(DeclineReason::AmazonRejected), T0.plus_seconds(60))
+                    .map(|_| ())
+            },
+            "Closed",
+        ),
+        (
+            "canceled by the merchant closing the permission",
+            |p, c| {
+                let close = ClosePermission { closure_reason: "r".into(), cancel_pending_charges: true, amazon_closed: false };
+                charge::close_permission(p, std::slice::from_mut(c), close, T0.plus_seconds(60)).map(|_| ())
+            },
+            "Closed",
+        ),
+    ];
+    for (how, end, state) in ends {
+        let mut permission = one_time(1_000);
+        let mut charge = authorize(&mut permission, usd(1_000), T0);
+        assert_eq!(permission.state, PermissionState::NonChargeable(NonChargeableReason::ChargeInProgress), "{how}");
+        // A new payment method does not end a charge in progress.
+        charge::buyer_update_payment_method(&mut permission, SandboxCard::parse("4444").unwrap(), T0).unwrap();
+        assert_eq!(permission.state.name(), "NonChargeable", "{how}");
+        end(&mut permission, &mut charge).unwrap();
+        assert_eq!(permission.state.name(), state, "{how}");
+        assert_eq!(permission.state_updated_at, charge.state_updated_at, "it changes when the charge ends: {how}");
+    }
+    // A pending authorization holds the balance the same way; its decline frees it.
+    let mut permission = one_time(1_000);
+    let ChargeCreation::Created(mut pending) = charge::create_charge(
+        &mut permission,
+        CreateCharge { can_handle_pending_authorization: true, ..request(usd(1_000)) },
+        AuthorizationOutcome::Pending { then: PendingResolution::Declines(DeclineReason::HardDeclined) },
+        T0,
+    )
+    .unwrap() else {
+        panic!()
+    };
+    assert_eq!(permission.state, PermissionState::NonChargeable(NonChargeableReason::ChargeInProgress));
+    charge::resolve_authorization(&mut permission, &mut pending, later).unwrap();
+    assert_eq!((permission.state.clone(), permission.state_updated_at), (PermissionState::Chargeable, later));
+    // Recurring permissions have monthly limits, not a balance held by one order.
+    let mut recurring = permission_in(Region::Na, PermissionType::Recurring, None);
+    authorize(&mut recurring, usd(100_000), T0);
+    assert_eq!(recurring.state, PermissionState::Chargeable);
 }
 
 #[test]

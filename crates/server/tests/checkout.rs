@@ -119,7 +119,9 @@ async fn a_session_walks_from_open_to_completed_losing_constraints_on_the_way() 
     let permission_id = body["chargePermissionId"].as_str().unwrap();
     let charge_id = body["chargeId"].as_str().unwrap();
     let permission = app.get(&format!("/v2/chargePermissions/{permission_id}")).await;
-    assert_eq!(permission["statusDetails"]["state"], "Chargeable");
+    // The authorization holds the whole order: no other charge until it ends (product.md).
+    assert_eq!(permission["statusDetails"]["state"], "NonChargeable");
+    assert_eq!(permission["statusDetails"]["reasons"][0]["reasonCode"], "ChargeInProgress");
     assert_eq!(permission["merchantMetadata"]["merchantReferenceId"], "order-1");
     assert_eq!(permission["limits"]["amountLimit"]["amount"], "20.00");
     assert_eq!(app.get(&format!("/v2/charges/{charge_id}")).await["statusDetails"]["state"], "Authorized");

@@ -40,10 +40,17 @@ async fn fifty_concurrent_charges_never_exceed_the_limit() {
     let app = Arc::new(TestApp::spawn().await);
     let permission_id = app.one_time("100").await;
     let outcomes = concurrent_charges(&app, &permission_id, "10", 50).await;
-    assert_eq!(outcomes, BTreeMap::from([("created".to_owned(), 10), ("TransactionAmountExceeded".to_owned(), 40)]));
+    // Once ten authorizations hold the whole limit the permission is NonChargeable /
+    // ChargeInProgress (product.md), so the other forty are refused for its state.
+    assert_eq!(
+        outcomes,
+        BTreeMap::from([("created".to_owned(), 10), ("InvalidChargePermissionStatus".to_owned(), 40)])
+    );
     let path: &'static str = Box::leak(format!("/v2/chargePermissions/{permission_id}").into_boxed_str());
     let state = app.dev("GET", path).send().await;
-    assert_eq!(state.assert_status(200)["limits"]["amountBalance"]["amount"], "0.00");
+    let state = state.assert_status(200);
+    assert_eq!(state["limits"]["amountBalance"]["amount"], "0.00");
+    assert_eq!(state["statusDetails"]["reasons"][0]["reasonCode"], "ChargeInProgress");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
