@@ -59,7 +59,10 @@ async function checkout(api, client, storeId, intent) {
   }
 
   const permission = await client.getChargePermission(permissionId);
-  assert.equal(permission.data.statusDetails.state, intent === 'AuthorizeWithCapture' ? 'Closed' : 'Chargeable');
+  // Authorize holds the whole order until the charge is captured: NonChargeable /
+  // ChargeInProgress (product.md); AuthorizeWithCapture uses it up.
+  const expected = { Confirm: 'Chargeable', Authorize: 'NonChargeable', AuthorizeWithCapture: 'Closed' }[intent];
+  assert.equal(permission.data.statusDetails.state, expected);
   assert.equal(permission.data.merchantMetadata.merchantReferenceId, `order-${intent}`);
   if (intent === 'Confirm') {
     // Charge the permission the checkout produced.
@@ -78,6 +81,32 @@ async function checkout(api, client, storeId, intent) {
     () => assert.fail('completing twice must fail'), (error) => error.response);
   assert.equal(refused.status, 422);
   assert.equal(refused.data.reasonCode, 'InvalidCheckoutSessionStatus');
+}
+
+// Cards 3064 and 3434 act "after the buyer returns to checkoutResultReturnUrl" (spec §11):
+// the merchant's update between sign-in and confirm works, then the session is canceled.
+async function canceledByCard(api, client, storeId, card, reason) {
+  const created = await client.createCheckoutSession({
+    webCheckoutDetails: { checkoutReviewReturnUrl: 'https://shop.example/review' },
+    storeId,
+  }, { 'x-amz-pay-idempotency-key': key() });
+  const id = created.data.checkoutSessionId;
+  await api.apiCall({ method: 'POST', urlFragment: `testHelpers/checkoutSessions/${id}/signIn`, payload: { paymentMethod: card } });
+  const updated = await client.updateCheckoutSession(id, {
+    webCheckoutDetails: { checkoutResultReturnUrl: 'https://shop.example/result' },
+    paymentDetails: { paymentIntent: 'Authorize', chargeAmount: price('20.00') },
+  });
+  assert.equal(updated.status, 200);
+  assert.equal(updated.data.statusDetails.state, 'Open');
+  const confirmed = await api.apiCall({ method: 'POST', urlFragment: `testHelpers/checkoutSessions/${id}/confirm`, payload: {} });
+  assert.equal(confirmed.data.redirectUrl, `https://shop.example/result?amazonCheckoutSessionId=${id}`);
+  const got = await client.getCheckoutSession(id);
+  assert.equal(got.data.statusDetails.state, 'Canceled');
+  assert.equal(got.data.statusDetails.reasonCode, reason);
+  const refused = await client.completeCheckoutSession(id, { chargeAmount: price('20.00') }).then(
+    () => assert.fail('completing a canceled session must fail'), (error) => error.response);
+  assert.equal(refused.status, 422);
+  assert.equal(refused.data.reasonCode, 'CheckoutSessionCanceled');
 }
 
 (async () => {
@@ -103,6 +132,17 @@ async function checkout(api, client, storeId, intent) {
       failed += 1;
       const detail = error.response ? `${error.response.status} ${JSON.stringify(error.response.data)}` : (error.stack || error);
       console.log(`FAILED: ${intent}: ${detail}`);
+    }
+  }
+  for (const [card, reason] of [['3064', 'BuyerCanceled'], ['3434', 'Declined']]) {
+    try {
+      await canceledByCard(api, client, description.storeId, card, reason);
+      console.log(`ok: card ${card} cancels the session after the buyer returns`);
+      passed += 1;
+    } catch (error) {
+      failed += 1;
+      const detail = error.response ? `${error.response.status} ${JSON.stringify(error.response.data)}` : (error.stack || error);
+      console.log(`FAILED: card ${card}: ${detail}`);
     }
   }
   console.log(`${passed} passed, ${failed} failed`);

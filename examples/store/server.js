@@ -76,6 +76,11 @@ async function handle(request, response) {
         `<p>Agreement <code id="permission-id">${escape(completed.data.chargePermissionId)}</code>.</p>`));
     } catch (error) {
       const reason = error.response ? error.response.data.reasonCode : String(error);
+      if (reason === 'CheckoutSessionCanceled') {
+        // The buyer canceled, or the checkout was declined: the session says which.
+        const session = (await client.getCheckoutSession(sessionId)).data;
+        return send(200, page('Checkout canceled', `<p id="outcome">canceled</p><p>Reason: <code id="reason">${escape(session.statusDetails.reasonCode)}</code>.</p>`));
+      }
       return send(200, page('Payment failed', `<p id="outcome">failed</p><p>Amazon Pay said <code id="reason">${escape(reason)}</code>.</p>`));
     }
   }

@@ -417,8 +417,9 @@ impl CheckoutSession {
         Ok(())
     }
 
-    /// The buyer signs in on the hosted page and picks a sandbox card. 3064 cancels the
-    /// session (BuyerCanceled), 3434 declines it (spec §11).
+    /// The buyer signs in on the hosted page and picks a sandbox card. The session stays
+    /// Open whatever the card, so the merchant can still update it; 3064 and 3434 act when
+    /// the buyer returns to `checkoutResultReturnUrl` (spec §11).
     pub fn sign_in(
         &mut self,
         buyer: Buyer,
@@ -427,20 +428,16 @@ impl CheckoutSession {
         now: Timestamp,
     ) -> Result<(), DomainError> {
         self.require_open(now)?;
-        match card {
-            SandboxCard::BuyerCancels => return self.cancel(SessionCancelReason::BuyerCanceled, now),
-            SandboxCard::CheckoutDeclined => return self.cancel(SessionCancelReason::Declined, now),
-            SandboxCard::Success(_) | SandboxCard::PendingThenAuthorized | SandboxCard::PendingThenHardDeclined => {}
-        }
         self.buyer = Some(buyer);
         self.billing_address = shipping_address.clone();
         self.shipping_address = shipping_address;
         self.payment_method = Some(card);
-        // ProcessOrder skips the merchant's review page: signing in is confirming.
-        if self.process_order {
-            self.buyer_confirmed = true;
-        }
         self.state_updated_at = now;
+        // ProcessOrder skips the merchant's review page: signing in is confirming, and the
+        // buyer goes straight back to checkoutResultReturnUrl.
+        if self.process_order {
+            self.buyer_returns(now);
+        }
         Ok(())
     }
 
@@ -450,8 +447,27 @@ impl CheckoutSession {
         if let Some(first) = self.constraints().first() {
             return Err(session_status(format!("the Checkout Session is not ready: {}", first.as_str())));
         }
-        self.buyer_confirmed = true;
+        self.buyer_returns(now);
         Ok(())
+    }
+
+    /// The buyer has confirmed and is sent back to `checkoutResultReturnUrl`: that is when
+    /// 3064 cancels the session (`BuyerCanceled`) and 3434 declines it (`Declined`), "after
+    /// the buyer returns to checkoutResultReturnUrl" (spec §11).
+    fn buyer_returns(&mut self, now: Timestamp) {
+        self.buyer_confirmed = true;
+        let canceled = match self.payment_method {
+            Some(SandboxCard::BuyerCancels) => Some(SessionCancelReason::BuyerCanceled),
+            Some(SandboxCard::CheckoutDeclined) => Some(SessionCancelReason::Declined),
+            Some(
+                SandboxCard::Success(_) | SandboxCard::PendingThenAuthorized | SandboxCard::PendingThenHardDeclined,
+            )
+            | None => None,
+        };
+        if let Some(reason) = canceled {
+            self.state = SessionState::Canceled(reason);
+            self.state_updated_at = now;
+        }
     }
 
     /// The amount limit of the permission this session makes: the order total (or charge
@@ -518,6 +534,20 @@ pub fn complete(
     }
     let card = session.payment_method.ok_or_else(|| session_status("no payment method"))?;
     let intent = session.payment.payment_intent.ok_or_else(|| session_status("paymentIntent is not set"))?;
+    // 0701 and 4354 simulate a pending authorization, which needs paymentIntent Authorize
+    // (spec §11: "or using this payment method will result in an error"). Without
+    // canHandlePendingAuthorization the authorization below is Amazon's TransactionTimedOut.
+    if session.environment == Environment::Sandbox && card.pends() && intent != PaymentIntent::Authorize {
+        return Err(DomainError::new(
+            ReasonCode::InvalidSandboxSimulationSpecified,
+            format!(
+                "card {} simulates a pending authorization and needs paymentIntent Authorize with \
+                 canHandlePendingAuthorization true, not {}",
+                card.last_four(),
+                intent.as_str()
+            ),
+        ));
+    }
     let new = NewPermission {
         kind: session.kind,
         amount_limit: (session.kind == PermissionType::OneTime)

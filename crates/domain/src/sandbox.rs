@@ -9,9 +9,9 @@ use crate::error::{DomainError, ReasonCode};
 pub enum SandboxCard {
     /// 1111, 0005, 4444, 9424, 0000: authorizations succeed.
     Success(&'static str),
-    /// 3064: the buyer cancels the checkout session.
+    /// 3064: the buyer cancels the checkout session (when they return to the merchant).
     BuyerCancels,
-    /// 3434: the checkout session is declined.
+    /// 3434: the checkout session is declined (when the buyer returns to the merchant).
     CheckoutDeclined,
     /// 0701: authorization pends, then succeeds.
     PendingThenAuthorized,
@@ -49,6 +49,11 @@ impl SandboxCard {
     /// How the card shows in `paymentPreferences` (spec §5.1).
     pub fn payment_descriptor(self) -> String {
         format!("Visa ****{}", self.last_four())
+    }
+
+    /// Whether authorizations on this card pend (0701, 4354).
+    pub fn pends(self) -> bool {
+        matches!(self, SandboxCard::PendingThenAuthorized | SandboxCard::PendingThenHardDeclined)
     }
 
     /// Whether a charge permission can hold this card. 3064 and 3434 act during checkout

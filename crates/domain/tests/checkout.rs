@@ -159,23 +159,64 @@ fn sessions_expire_after_24_hours() {
 }
 
 #[test]
-fn checkout_cards_cancel_or_decline_the_session_and_pending_cards_need_pending_handling() {
-    let mut canceled = session(PermissionType::OneTime);
-    canceled.sign_in(buyer(), None, SandboxCard::parse("3064").unwrap(), T0).unwrap();
-    assert_eq!(canceled.state, SessionState::Canceled(SessionCancelReason::BuyerCanceled));
-    let mut declined = session(PermissionType::OneTime);
-    declined.sign_in(buyer(), None, SandboxCard::parse("3434").unwrap(), T0).unwrap();
-    assert_eq!(declined.state, SessionState::Canceled(SessionCancelReason::Declined));
+fn checkout_cards_cancel_or_decline_the_session_when_the_buyer_returns() {
+    for (card, reason) in [("3064", SessionCancelReason::BuyerCanceled), ("3434", SessionCancelReason::Declined)] {
+        let mut s = session(PermissionType::OneTime);
+        s.sign_in(buyer(), None, SandboxCard::parse(card).unwrap(), T0).unwrap();
+        assert_eq!(s.state, SessionState::Open, "{card}: signing in leaves the session to the merchant");
+        let details = PaymentDetails {
+            payment_intent: Some(PaymentIntent::Authorize),
+            charge_amount: Some(usd(1_000)),
+            ..Default::default()
+        };
+        let update = SessionUpdate {
+            checkout_result_return_url: Some("https://shop.example/result".into()),
+            payment_details: Some(details),
+            ..Default::default()
+        };
+        s.update(update, T0).unwrap();
+        s.confirm(T0.plus_seconds(5)).unwrap();
+        assert_eq!((s.state, s.state_updated_at), (SessionState::Canceled(reason), T0.plus_seconds(5)), "{card}");
+        let refused = complete(&mut s, usd(1_000), None, permission_id(), T0).unwrap_err();
+        assert_eq!(refused.code, ReasonCode::CheckoutSessionCanceled, "{card}");
+    }
+    // With ProcessOrder the buyer returns right after signing in.
+    let mut new = new_session(PermissionType::OneTime);
+    new.process_order = true;
+    new.fields.checkout_result_return_url = Some("https://shop.example/result".into());
+    new.fields.payment_details = Some(PaymentDetails {
+        payment_intent: Some(PaymentIntent::AuthorizeWithCapture),
+        charge_amount: Some(usd(1_000)),
+        ..Default::default()
+    });
+    let mut s = CheckoutSession::create("s-2".into(), Environment::Sandbox, Region::Na, new, T0).unwrap();
+    s.sign_in(buyer(), None, SandboxCard::parse("3064").unwrap(), T0).unwrap();
+    assert_eq!(s.state, SessionState::Canceled(SessionCancelReason::BuyerCanceled));
+}
 
-    let mut pending = ready(PermissionType::OneTime, PaymentIntent::Authorize, "0701");
-    let declined_now = complete(&mut pending, usd(1_000), None, permission_id(), T0).unwrap();
-    assert_eq!(declined_now.unwrap_err().code, ReasonCode::TransactionTimedOut);
-    assert_eq!(pending.state, SessionState::Canceled(SessionCancelReason::Declined));
+#[test]
+fn pending_cards_need_the_authorize_intent_and_pending_handling() {
+    for card in ["0701", "4354"] {
+        let mut pending = ready(PermissionType::OneTime, PaymentIntent::Authorize, card);
+        let declined_now = complete(&mut pending, usd(1_000), None, permission_id(), T0).unwrap();
+        assert_eq!(declined_now.unwrap_err().code, ReasonCode::TransactionTimedOut, "{card}");
+        assert_eq!(pending.state, SessionState::Canceled(SessionCancelReason::Declined), "{card}");
 
-    let mut pending = ready(PermissionType::OneTime, PaymentIntent::Authorize, "0701");
-    pending.payment.can_handle_pending_authorization = Some(true);
-    let completion = complete(&mut pending, usd(1_000), None, permission_id(), T0).unwrap().unwrap();
-    assert_eq!(completion.charge.unwrap().state, ChargeState::AuthorizationInitiated);
+        for intent in [PaymentIntent::Confirm, PaymentIntent::AuthorizeWithCapture] {
+            let mut wrong = ready(PermissionType::OneTime, intent, card);
+            wrong.payment.can_handle_pending_authorization = Some(true);
+            let before = wrong.clone();
+            let refused = complete(&mut wrong, usd(1_000), None, permission_id(), T0).unwrap_err();
+            assert_eq!(refused.code, ReasonCode::InvalidSandboxSimulationSpecified, "{card} {intent:?}");
+            assert_eq!(wrong, before, "a refused completion changes nothing");
+        }
+
+        let mut pending = ready(PermissionType::OneTime, PaymentIntent::Authorize, card);
+        pending.payment.can_handle_pending_authorization = Some(true);
+        let completion = complete(&mut pending, usd(1_000), None, permission_id(), T0).unwrap().unwrap();
+        assert_eq!(completion.charge.unwrap().state, ChargeState::AuthorizationInitiated);
+        assert_eq!(pending.state, SessionState::Completed);
+    }
 }
 
 #[test]

@@ -10,20 +10,49 @@ use proptest::prelude::*;
 
 #[derive(Debug, Clone)]
 enum Op {
-    Create { amount: i64, capture_now: bool, outcome: u8 },
+    Create {
+        amount: i64,
+        capture_now: bool,
+        outcome: u8,
+    },
     /// A charge of exactly what is left, so that boundaries (a balance held whole) are hit.
-    CreateBalance { capture_now: bool, outcome: u8 },
-    Capture { charge: usize, amount: i64 },
-    Cancel { charge: usize },
-    Resolve { charge: usize },
-    CompleteCapture { charge: usize },
-    Refund { charge: usize, amount: i64 },
-    SettleRefund { refund: usize, ok: bool },
-    Close { cancel_pending: bool },
-    CaptureDeclined { charge: usize, amazon_rejected: bool },
+    CreateBalance {
+        capture_now: bool,
+        outcome: u8,
+    },
+    Capture {
+        charge: usize,
+        amount: i64,
+    },
+    Cancel {
+        charge: usize,
+    },
+    Resolve {
+        charge: usize,
+    },
+    CompleteCapture {
+        charge: usize,
+    },
+    Refund {
+        charge: usize,
+        amount: i64,
+    },
+    SettleRefund {
+        refund: usize,
+        ok: bool,
+    },
+    Close {
+        cancel_pending: bool,
+    },
+    CaptureDeclined {
+        charge: usize,
+        amazon_rejected: bool,
+    },
     BuyerUpdate,
     BuyerClose,
-    Wait { seconds: i64 },
+    Wait {
+        seconds: i64,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -91,7 +120,10 @@ fn check_invariants(permission: &ChargePermission, charges: &[Charge], refunds: 
             } else {
                 PermissionState::Chargeable
             };
-            assert_eq!(permission.state, expected, "a one-time permission is NonChargeable exactly while charges hold it");
+            assert_eq!(
+                permission.state, expected,
+                "a one-time permission is NonChargeable exactly while charges hold it"
+            );
         }
     } else {
         assert!(permission.period_used.minor() <= permission.amount_limit.minor(), "monthly use <= monthly limit");

@@ -246,19 +246,19 @@ fn a_charge_in_progress_frees_the_permission_whenever_it_ends_and_leaves_balance
     let later = T0.plus_seconds(60);
     let ends: [(&str, End, &str); 6] = [
         ("canceled", |p, c| charge::cancel(p, c, "r".into(), T0.plus_seconds(60)), "Chargeable"),
-        (
-            "expired",
-            |p, c| charge::expire_charge_if_due(p, c, T0.plus_seconds(30 * DAY)).map(|_| ()),
-            "Chargeable",
-        ),
+        ("expired", |p, c| charge::expire_charge_if_due(p, c, T0.plus_seconds(30 * DAY)).map(|_| ()), "Chargeable"),
         (
             "captured below its amount",
-            |p, c| charge::capture(p, c, CaptureCharge { amount: usd(600), soft_descriptor: None }, T0.plus_seconds(60)),
+            |p, c| {
+                charge::capture(p, c, CaptureCharge { amount: usd(600), soft_descriptor: None }, T0.plus_seconds(60))
+            },
             "Chargeable",
         ),
         (
             "captured whole",
-            |p, c| charge::capture(p, c, CaptureCharge { amount: usd(1_000), soft_descriptor: None }, T0.plus_seconds(60)),
+            |p, c| {
+                charge::capture(p, c, CaptureCharge { amount: usd(1_000), soft_descriptor: None }, T0.plus_seconds(60))
+            },
             "Closed",
         ),
         (
@@ -273,7 +273,8 @@ fn a_charge_in_progress_frees_the_permission_whenever_it_ends_and_leaves_balance
         (
             "canceled by the merchant closing the permission",
             |p, c| {
-                let close = ClosePermission { closure_reason: "r".into(), cancel_pending_charges: true, amazon_closed: false };
+                let close =
+                    ClosePermission { closure_reason: "r".into(), cancel_pending_charges: true, amazon_closed: false };
                 charge::close_permission(p, std::slice::from_mut(c), close, T0.plus_seconds(60)).map(|_| ())
             },
             "Closed",

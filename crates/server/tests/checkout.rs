@@ -178,16 +178,43 @@ async fn pending_authorizations_answer_202_and_resolve_with_the_clock() {
         (session["statusDetails"]["state"].as_str(), session["statusDetails"]["reasonCode"].as_str()),
         (Some("Canceled"), Some("Declined"))
     );
+
+    // The pending cards need paymentIntent Authorize: another intent is an error, never a
+    // completed checkout, and the session waits for the merchant to fix it.
+    for (card, intent) in [("0701", "Confirm"), ("4354", "AuthorizeWithCapture"), ("0701", "AuthorizeWithCapture")] {
+        let id = ready(&app, json!({}), card, intent, true).await;
+        complete(&app, &id, "20.00").await.assert_error(400, "InvalidSandboxSimulationSpecified");
+        let session = app.get(&format!("/v2/checkoutSessions/{id}")).await;
+        assert_eq!(session["statusDetails"]["state"], "Open", "{card} {intent}");
+        assert_eq!(session["chargePermissionId"], Value::Null, "{card} {intent}");
+        update(&app, &id, json!({"paymentDetails": {"paymentIntent": "Authorize"}})).await.assert_status(200);
+        complete(&app, &id, "20.00").await.assert_status(202);
+    }
 }
 
 #[tokio::test]
 async fn checkout_cards_and_simulation_codes_cancel_sessions() {
     let app = TestApp::spawn().await;
+    // 3064 and 3434 act "after the buyer returns to checkoutResultReturnUrl" (spec §11): the
+    // merchant's update between sign-in and confirm still works.
     for (card, reason) in [("3064", "BuyerCanceled"), ("3434", "Declined")] {
         let id = create(&app, json!({})).await.assert_status(201)["checkoutSessionId"].as_str().unwrap().to_owned();
         let body = sign_in(&app, &id, card).await.assert_status(200).clone();
+        assert_eq!(body["statusDetails"]["state"], "Open", "{card}");
+        let details = json!({
+            "webCheckoutDetails": {"checkoutResultReturnUrl": "https://shop.example/result"},
+            "paymentDetails": {"paymentIntent": "Authorize", "chargeAmount": {"amount": "20.00", "currencyCode": "USD"}},
+        });
+        let updated = update(&app, &id, details).await;
+        assert_eq!(updated.assert_status(200)["statusDetails"]["state"], "Open", "{card}");
+        let returned = confirm(&app, &id).await;
         assert_eq!(
-            (body["statusDetails"]["state"].as_str(), body["statusDetails"]["reasonCode"].as_str()),
+            returned.assert_status(200)["redirectUrl"],
+            format!("https://shop.example/result?amazonCheckoutSessionId={id}")
+        );
+        let session = app.get(&format!("/v2/checkoutSessions/{id}")).await;
+        assert_eq!(
+            (session["statusDetails"]["state"].as_str(), session["statusDetails"]["reasonCode"].as_str()),
             (Some("Canceled"), Some(reason))
         );
         complete(&app, &id, "20.00").await.assert_error(422, "CheckoutSessionCanceled");

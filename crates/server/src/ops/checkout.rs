@@ -167,15 +167,13 @@ pub fn sign_in(tx: &mut dyn WriteTx, context: &Context, id: &str, body: &[u8], n
     Ok(Ok(render(context, &session, now, 200)))
 }
 
-/// Where the buyer lands after signing in: the review page, or (ProcessOrder) the result
-/// page; the cancel URL (else the review page) when the buyer canceled.
+/// Where the buyer lands after signing in: the review page, or (ProcessOrder, where signing
+/// in is confirming) the result page, whatever the card did.
 pub fn after_sign_in_url(session: &CheckoutSession) -> Option<String> {
-    let base = match session.state {
-        checkout_session::SessionState::Canceled(_) => {
-            session.checkout_cancel_url.as_ref().or(session.checkout_review_return_url.as_ref())
-        }
-        _ if session.process_order => session.checkout_result_return_url.as_ref(),
-        _ => session.checkout_review_return_url.as_ref(),
+    let base = if session.process_order {
+        session.checkout_result_return_url.as_ref()
+    } else {
+        session.checkout_review_return_url.as_ref()
     }?;
     Some(with_session_id(base, &session.id))
 }
