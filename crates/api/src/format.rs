@@ -64,8 +64,15 @@ impl PriceIn {
         let amount = self.amount.as_ref().ok_or_else(|| {
             DomainError::new(ReasonCode::MissingParameterValue, format!("{field}.amount is required"))
         })?;
-        Money::parse_decimal(&amount.text(), currency)
-            .map_err(|e| DomainError::new(ReasonCode::InvalidParameterValue, format!("{field}.amount: {e}")))
+        let text = amount.text();
+        // Amazon's wording ("The value '705.00' provided for 'chargeAmount.Amount' is
+        // invalid."), followed by why.
+        Money::parse_decimal(&text, currency).map_err(|e| {
+            DomainError::new(
+                ReasonCode::InvalidParameterValue,
+                format!("The value '{text}' provided for '{field}.amount' is invalid: {e}"),
+            )
+        })
     }
 }
 
@@ -108,6 +115,10 @@ mod tests {
             (r#"{"amount":1e3,"currencyCode":"USD"}"#, Err(ReasonCode::InvalidParameterValue)),
             (r#"{"amount":"-1","currencyCode":"USD"}"#, Err(ReasonCode::InvalidParameterValue)),
             (r#"{"amount":"1","currencyCode":"XXX"}"#, Err(ReasonCode::InvalidParameterValue)),
+            // JPY has no minor units: Amazon refuses any decimal point, even "705.00".
+            (r#"{"amount":"705.00","currencyCode":"JPY"}"#, Err(ReasonCode::InvalidParameterValue)),
+            (r#"{"amount":705.0,"currencyCode":"JPY"}"#, Err(ReasonCode::InvalidParameterValue)),
+            (r#"{"amount":705,"currencyCode":"JPY"}"#, Ok(705)),
             (r#"{"amount":"1"}"#, Err(ReasonCode::MissingParameterValue)),
             (r#"{"currencyCode":"USD"}"#, Err(ReasonCode::MissingParameterValue)),
         ];

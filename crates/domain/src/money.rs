@@ -147,9 +147,15 @@ impl Money {
         if !fraction.bytes().all(|b| b.is_ascii_digit()) {
             return Err(not_decimal());
         }
-        // Trailing zeros beyond the currency's precision are harmless ("100.00" JPY).
-        let significant = fraction.trim_end_matches('0');
         let decimals = currency.decimals();
+        // A currency without minor units takes no decimal point at all: Amazon refuses even
+        // "705.00" JPY (InvalidParameterValue, seen in public reports), which is why the
+        // official .NET SDK strips fractions "for Japanese Yen" (docs/defaults.md).
+        if decimals == 0 && text.contains('.') {
+            return Err(AmountError::TooManyDecimals { text: text.to_owned(), decimals, currency });
+        }
+        // Trailing zeros beyond the currency's precision are harmless elsewhere ("12.990" USD).
+        let significant = fraction.trim_end_matches('0');
         if significant.len() > decimals as usize {
             return Err(AmountError::TooManyDecimals { text: text.to_owned(), decimals, currency });
         }
@@ -241,7 +247,6 @@ mod tests {
             ("0.01", Currency::Eur, 1),
             ("000.10", Currency::Gbp, 10),
             ("100000", Currency::Jpy, 100_000),
-            ("100.00", Currency::Jpy, 100),
             ("12.990", Currency::Usd, 1299),
             ("0", Currency::Usd, 0),
         ];
@@ -253,7 +258,12 @@ mod tests {
             assert!(matches!(Money::parse_decimal(text, Currency::Usd), Err(AmountError::NotDecimal(_))), "{text}");
         }
         assert!(matches!(Money::parse_decimal("1.001", Currency::Usd), Err(AmountError::TooManyDecimals { .. })));
-        assert!(matches!(Money::parse_decimal("100.5", Currency::Jpy), Err(AmountError::TooManyDecimals { .. })));
+        for jpy in ["100.5", "100.00", "100.0"] {
+            assert!(
+                matches!(Money::parse_decimal(jpy, Currency::Jpy), Err(AmountError::TooManyDecimals { .. })),
+                "{jpy}"
+            );
+        }
         assert!(matches!(Money::parse_decimal("-1.00", Currency::Usd), Err(AmountError::Negative(_))));
         assert!(matches!(Money::parse_decimal("99999999999999999999", Currency::Usd), Err(AmountError::TooLarge(_))));
     }
