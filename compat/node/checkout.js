@@ -10,15 +10,26 @@ const crypto = require('node:crypto');
 const { AmazonPayClient, WebStoreClient } = require('@amazonpay/amazon-pay-api-sdk-nodejs');
 
 const key = () => crypto.randomUUID().replace(/-/g, '');
+// A Checkout Session's keys, in order, exactly as Amazon's own Node.js SDK tests (2.3.x)
+// compare them against Amazon's sandbox; Finalize adds cartDetails after paymentDetails.
+const SESSION_KEYS = ['checkoutSessionId', 'webCheckoutDetails', 'productType', 'paymentDetails', 'chargePermissionType',
+  'orderType', 'recurringMetadata', 'paymentMethodOnFileMetadata', 'merchantDetails', 'merchantMetadata',
+  'supplementaryData', 'buyer', 'billingAddress', 'paymentPreferences', 'statusDetails', 'shippingAddress', 'platformId',
+  'chargePermissionId', 'chargeId', 'constraints', 'creationTimestamp', 'expirationTimestamp', 'storeId',
+  'providerMetadata', 'releaseEnvironment', 'checkoutButtonText', 'deliverySpecifications', 'tokens'];
+const FINALIZE_KEYS = [...SESSION_KEYS.slice(0, 4), 'cartDetails', ...SESSION_KEYS.slice(4)];
 const price = (amount) => ({ amount, currencyCode: 'USD' });
 
 async function checkout(api, client, storeId, intent) {
+  // Amazon's own SDK test sends one key for Create Checkout Session and then Create Charge.
+  const sessionKey = { 'x-amz-pay-idempotency-key': key() };
   const created = await client.createCheckoutSession({
     webCheckoutDetails: { checkoutReviewReturnUrl: 'https://shop.example/review' },
     storeId,
     merchantMetadata: { merchantReferenceId: `order-${intent}` },
-  }, { 'x-amz-pay-idempotency-key': key() });
+  }, sessionKey);
   assert.equal(created.status, 201);
+  assert.deepEqual(Object.keys(created.data), SESSION_KEYS);
   const id = created.data.checkoutSessionId;
   assert.equal(created.data.statusDetails.state, 'Open');
   assert.deepEqual(created.data.constraints.map((c) => c.constraintId),
@@ -29,17 +40,17 @@ async function checkout(api, client, storeId, intent) {
 
   const got = await client.getCheckoutSession(id);
   assert.equal(got.status, 200);
+  assert.deepEqual(Object.keys(got.data), SESSION_KEYS);
   assert.equal(got.data.checkoutSessionId, id);
   assert.equal(typeof got.data.buyer.buyerId, 'string');
-  // The SDK parsed shippingAddressList entries from JSON strings into objects.
-  assert.equal(got.data.shippingAddressList[0].countryCode, 'US');
-  assert.deepEqual(got.data.shippingAddressList[0], got.data.shippingAddress);
+  assert.equal(got.data.shippingAddress.countryCode, 'US');
 
   const updated = await client.updateCheckoutSession(id, {
     webCheckoutDetails: { checkoutResultReturnUrl: 'https://shop.example/result' },
     paymentDetails: { paymentIntent: intent, chargeAmount: price('20.00'), canHandlePendingAuthorization: false },
   });
   assert.equal(updated.status, 200);
+  assert.deepEqual(Object.keys(updated.data), SESSION_KEYS);
   assert.deepEqual(updated.data.constraints, []);
   assert.match(updated.data.webCheckoutDetails.amazonPayRedirectUrl, new RegExp(`/checkout/${id}/confirm$`));
 
@@ -48,6 +59,7 @@ async function checkout(api, client, storeId, intent) {
 
   const completed = await client.completeCheckoutSession(id, { chargeAmount: price('20.00') });
   assert.equal(completed.status, 200);
+  assert.deepEqual(Object.keys(completed.data), SESSION_KEYS);
   assert.equal(completed.data.statusDetails.state, 'Completed');
   const permissionId = completed.data.chargePermissionId;
   assert.match(permissionId, /^S01-\d{7}-\d{7}$/);
@@ -67,7 +79,7 @@ async function checkout(api, client, storeId, intent) {
   if (intent === 'Confirm') {
     // Charge the permission the checkout produced.
     const charge = await client.createCharge({ chargePermissionId: permissionId, chargeAmount: price('20.00'), captureNow: true },
-      { 'x-amz-pay-idempotency-key': key() });
+      sessionKey);
     assert.equal(charge.status, 201);
     assert.equal(charge.data.statusDetails.state, 'Captured');
   }
@@ -109,6 +121,37 @@ async function canceledByCard(api, client, storeId, card, reason) {
   assert.equal(refused.data.reasonCode, 'CheckoutSessionCanceled');
 }
 
+// Finalize (the single-page checkout): the merchant sends the address and amounts it
+// collected; the answer carries cartDetails after paymentDetails.
+async function finalize(api, client, storeId) {
+  const created = await client.createCheckoutSession({
+    webCheckoutDetails: { checkoutReviewReturnUrl: 'https://shop.example/review' },
+    storeId,
+  }, { 'x-amz-pay-idempotency-key': key() });
+  const id = created.data.checkoutSessionId;
+  await api.apiCall({ method: 'POST', urlFragment: `testHelpers/checkoutSessions/${id}/signIn`, payload: { paymentMethod: '1111' } });
+  await client.updateCheckoutSession(id, {
+    webCheckoutDetails: { checkoutResultReturnUrl: 'https://shop.example/result' },
+    paymentDetails: { paymentIntent: 'Confirm', chargeAmount: price('10') },
+  });
+  await api.apiCall({ method: 'POST', urlFragment: `testHelpers/checkoutSessions/${id}/confirm`, payload: {} });
+  const shippingAddress = { name: 'Susie Smith', addressLine1: '10 Ditka Ave', addressLine2: 'Suite 2500', city: 'Chicago',
+    county: null, district: null, stateOrRegion: 'IL', postalCode: '60602', countryCode: 'US', phoneNumber: '800-000-0000' };
+  // The payload of Amazon's own SDK test.
+  const finalized = await client.finalizeCheckoutSession(id, {
+    shippingAddress, billingAddress: null, chargeAmount: { amount: '10', currencyCode: 'USD' },
+    totalOrderAmount: { amount: '10', currencyCode: 'USD' }, paymentIntent: 'Confirm', canHandlePendingAuthorization: false,
+    supplementaryData: 'TestSupplementaryData-onInitCheckout',
+  });
+  assert.equal(finalized.status, 200);
+  assert.deepEqual(Object.keys(finalized.data), FINALIZE_KEYS);
+  assert.equal(finalized.data.statusDetails.state, 'Completed');
+  assert.equal(finalized.data.supplementaryData, 'TestSupplementaryData-onInitCheckout');
+  assert.equal(finalized.data.shippingAddress.addressLine2, 'Suite 2500');
+  const permission = await client.getChargePermission(finalized.data.chargePermissionId);
+  assert.equal(permission.data.shippingAddress.city, 'Chicago');
+}
+
 (async () => {
   const description = JSON.parse(fs.readFileSync(process.env.AMZPAY_PREFIXED, 'utf8'));
   const config = {
@@ -133,6 +176,15 @@ async function canceledByCard(api, client, storeId, card, reason) {
       const detail = error.response ? `${error.response.status} ${JSON.stringify(error.response.data)}` : (error.stack || error);
       console.log(`FAILED: ${intent}: ${detail}`);
     }
+  }
+  try {
+    await finalize(api, client, description.storeId);
+    console.log('ok: finalize');
+    passed += 1;
+  } catch (error) {
+    failed += 1;
+    const detail = error.response ? `${error.response.status} ${JSON.stringify(error.response.data)}` : (error.stack || error);
+    console.log(`FAILED: finalize: ${detail}`);
   }
   for (const [card, reason] of [['3064', 'BuyerCanceled'], ['3434', 'Declined']]) {
     try {

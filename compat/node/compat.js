@@ -23,15 +23,30 @@ const TIMESTAMP = /^\d{8}T\d{6}Z$/;
 const key = () => crypto.randomUUID().replace(/-/g, '');
 const price = (amount) => ({ amount, currencyCode: 'USD' });
 
+// Each object's keys, in order, as Amazon's own Node.js SDK tests (2.3.x) compare them
+// against Amazon's sandbox.
+const CHARGE_KEYS = ['chargeId', 'chargeAmount', 'chargePermissionId', 'captureAmount', 'refundedAmount',
+  'softDescriptor', 'providerMetadata', 'convertedAmount', 'conversionRate', 'channel', 'chargeInitiator',
+  'statusDetails', 'creationTimestamp', 'expirationTimestamp', 'releaseEnvironment', 'merchantMetadata', 'platformId',
+  'webCheckoutDetails'];
+const PERMISSION_KEYS = ['chargePermissionId', 'chargePermissionReferenceId', 'platformId', 'buyer', 'shippingAddress',
+  'billingAddress', 'paymentPreferences', 'statusDetails', 'creationTimestamp', 'expirationTimestamp', 'merchantMetadata',
+  'releaseEnvironment', 'limits', 'chargePermissionType', 'recurringMetadata', 'presentmentCurrency'];
+const REFUND_KEYS = ['refundId', 'chargeId', 'creationTimestamp', 'refundAmount', 'statusDetails', 'softDescriptor',
+  'releaseEnvironment'];
+
 let passed = 0;
 let failed = 0;
 
 function checkCharge(charge, { state, reasonCode = null, amount, captured = null, permissionId }) {
+  assert.deepEqual(Object.keys(charge), CHARGE_KEYS);
   assert.match(charge.chargeId, /^S01-\d{7}-\d{7}-C\d{6}$/);
   assert.equal(charge.chargePermissionId, permissionId);
   assert.ok(charge.chargeId.startsWith(permissionId));
   assert.deepEqual(charge.chargeAmount, price(amount));
   assert.deepEqual(charge.captureAmount, captured === null ? null : price(captured));
+  // A Price, as Amazon's .NET SDK reads it; null until captured.
+  assert.deepEqual(charge.convertedAmount, state === 'Captured' ? price(captured) : null);
   assert.deepEqual(charge.refundedAmount, price('0.00'));
   assert.deepEqual(charge.providerMetadata, { providerReferenceId: null });
   assert.equal(charge.statusDetails.state, state);
@@ -44,6 +59,7 @@ function checkCharge(charge, { state, reasonCode = null, amount, captured = null
 }
 
 function checkPermission(permission, { id, state, balance, reference = null }) {
+  assert.deepEqual(Object.keys(permission), PERMISSION_KEYS);
   assert.equal(permission.chargePermissionId, id);
   assert.equal(permission.chargePermissionType, 'OneTime');
   assert.deepEqual(permission.limits, { amountLimit: price('100.00'), amountBalance: price(balance) });
@@ -86,9 +102,13 @@ async function run(label, config) {
   checkPermission(updated.data, { id: permissionId, state: 'Chargeable', balance: '100.00', reference: 'order-42' });
   assert.equal(updated.data.merchantMetadata.merchantStoreName, 'Compat Store');
 
+  // One idempotency key for Create Charge and then two identical captures, as Amazon's own
+  // Node.js SDK test sends them: keys belong to an operation and its target, and the second
+  // capture is a replay.
+  const shared = { 'x-amz-pay-idempotency-key': key() };
   const authorized = await client.createCharge(
     { chargePermissionId: permissionId, chargeAmount: price('14.00'), captureNow: false, canHandlePendingAuthorization: false },
-    { 'x-amz-pay-idempotency-key': key() },
+    shared,
   );
   assert.equal(authorized.status, 201);
   checkCharge(authorized.data, { state: 'Authorized', amount: '14.00', permissionId });
@@ -98,13 +118,20 @@ async function run(label, config) {
   assert.equal(fetched.status, 200);
   assert.deepEqual(fetched.data, authorized.data);
 
-  const captured = await client.captureCharge(chargeId, { captureAmount: price('14.00'), softDescriptor: 'Descriptor' }, { 'x-amz-pay-idempotency-key': key() });
+  const captured = await client.captureCharge(chargeId, { captureAmount: price('14.00'), softDescriptor: 'Descriptor' }, shared);
   assert.equal(captured.status, 200);
   checkCharge(captured.data, { state: 'Captured', amount: '14.00', captured: '14.00', permissionId });
   assert.equal(captured.data.softDescriptor, 'Descriptor');
-  assert.equal(captured.data.convertedAmount, '14.00');
+  assert.equal(captured.data.conversionRate, '1.00');
+  const capturedAgain = await client.captureCharge(chargeId, { captureAmount: price('14.00'), softDescriptor: 'Descriptor' }, shared);
+  assert.equal(capturedAgain.status, 200);
+  assert.deepEqual(capturedAgain.data, captured.data);
 
-  const refund = await client.createRefund({ chargeId, refundAmount: price('4.00'), softDescriptor: 'Refund' }, { 'x-amz-pay-idempotency-key': key() });
+  const refundKey = { 'x-amz-pay-idempotency-key': key() };
+  const refund = await client.createRefund({ chargeId, refundAmount: price('4.00'), softDescriptor: 'Refund' }, refundKey);
+  assert.deepEqual(Object.keys(refund.data), REFUND_KEYS);
+  const refundAgain = await client.createRefund({ chargeId, refundAmount: price('4.00'), softDescriptor: 'Refund' }, refundKey);
+  assert.deepEqual(refundAgain.data, refund.data);
   assert.equal(refund.status, 201);
   assert.match(refund.data.refundId, /^S01-\d{7}-\d{7}-R\d{6}$/);
   assert.equal(refund.data.chargeId, chargeId);

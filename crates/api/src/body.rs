@@ -26,8 +26,31 @@ pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DomainError> {
     Ok(value)
 }
 
+/// Parses one part of a body kept as raw JSON (a field amzpay validates and echoes as
+/// sent); `field` prefixes the paths in messages.
+pub fn parse_part<T: DeserializeOwned>(field: &str, text: &str) -> Result<T, DomainError> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        classify_in(error.into_inner(), &path, field)
+    })
+}
+
 fn classify(error: serde_json::Error, path: &str) -> DomainError {
+    classify_in(error, path, "")
+}
+
+/// `path` is serde's path within the part that failed; `prefix` names that part in the whole
+/// body (empty for the body itself).
+fn classify_in(error: serde_json::Error, path: &str, prefix: &str) -> DomainError {
     use serde_json::error::Category;
+    let top = path == "." || path.is_empty();
+    let path = match (prefix.is_empty(), top) {
+        (true, _) => path.to_owned(),
+        (false, true) => prefix.to_owned(),
+        (false, false) => format!("{prefix}.{path}"),
+    };
+    let path = path.as_str();
     match error.classify() {
         Category::Syntax | Category::Eof | Category::Io => {
             DomainError::new(ReasonCode::InvalidRequestFormat, format!("the request body is not valid JSON: {error}"))
@@ -36,11 +59,11 @@ fn classify(error: serde_json::Error, path: &str) -> DomainError {
             let text = error.to_string();
             if let Some(rest) = text.strip_prefix("unknown field `") {
                 let field = rest.split('`').next().unwrap_or_default();
-                let full = if path == "." || path.is_empty() {
-                    field.to_owned()
-                } else {
+                let full = match (top, prefix.is_empty()) {
+                    (true, true) => field.to_owned(),
+                    (true, false) => format!("{prefix}.{field}"),
                     // The path already names the unknown field's parent chain plus the field.
-                    path.to_owned()
+                    (false, _) => path.to_owned(),
                 };
                 DomainError::new(ReasonCode::UnrecognizedField, format!("unrecognized field '{full}'"))
             } else if text.starts_with("missing field") {

@@ -1,10 +1,11 @@
 //! Request bodies (spec §2, §5) and their conversion into domain commands.
 
-use amzpay_domain::charge::{CaptureCharge, ClosePermission, CreateCharge};
+use amzpay_domain::charge::{AmazonAction, CaptureCharge, ClosePermission, CreateCharge};
 use amzpay_domain::charge_permission::{NewPermission, PermissionUpdate};
 use amzpay_domain::limits::REASON_TEXT_MAX_CHARS;
 use amzpay_domain::metadata::{
     Buyer, Channel, ChargeInitiator, FrequencyUnit, MerchantMetadata, RecurringMetadata, SoftDescriptor,
+    WebCheckoutDetails,
 };
 use amzpay_domain::refund::CreateRefund;
 use amzpay_domain::sandbox::{DEFAULT_CARD, SandboxCard};
@@ -13,11 +14,11 @@ use serde::Deserialize;
 
 use crate::format::{PriceIn, parse_currency};
 
-fn missing(field: &str) -> DomainError {
+pub(crate) fn missing(field: &str) -> DomainError {
     DomainError::new(ReasonCode::MissingParameterValue, format!("{field} is required"))
 }
 
-fn invalid(message: impl Into<String>) -> DomainError {
+pub(crate) fn invalid(message: impl Into<String>) -> DomainError {
     DomainError::new(ReasonCode::InvalidParameterValue, message)
 }
 
@@ -65,10 +66,77 @@ pub struct ProviderMetadataIn {
     pub provider_reference_id: Option<String>,
 }
 
+/// A boolean in a request: JSON `true`/`false`, or the strings `"true"`/`"false"`, which
+/// Amazon's own Java and PHP READMEs send (`"cancelPendingCharges": "false"`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum BoolIn {
+    Bool(bool),
+    Text(String),
+}
+
+impl BoolIn {
+    pub fn value(&self, field: &str) -> Result<bool, DomainError> {
+        match self {
+            BoolIn::Bool(value) => Ok(*value),
+            BoolIn::Text(text) if text == "true" => Ok(true),
+            BoolIn::Text(text) if text == "false" => Ok(false),
+            BoolIn::Text(text) => Err(invalid(format!("{field} '{text}' is not true or false"))),
+        }
+    }
+}
+
+/// An optional boolean field.
+pub(crate) fn flag(field: &str, value: Option<BoolIn>) -> Result<Option<bool>, DomainError> {
+    value.map(|v| v.value(field)).transpose()
+}
+
+/// An http(s) URL the buyer may be sent to.
+pub(crate) fn url(field: &str, value: Option<String>) -> Result<Option<String>, DomainError> {
+    match value {
+        Some(text) if !(text.starts_with("https://") || text.starts_with("http://")) => {
+            Err(invalid(format!("{field} '{text}' is not an http(s) URL")))
+        }
+        other => Ok(other),
+    }
+}
+
+/// `webCheckoutDetails.checkoutMode`: `ProcessOrder` is the only mode there is.
+pub(crate) fn checkout_mode(value: Option<String>) -> Result<Option<bool>, DomainError> {
+    match value.as_deref() {
+        None => Ok(None),
+        Some("ProcessOrder") => Ok(Some(true)),
+        Some(other) => Err(invalid(format!("checkoutMode '{other}' is not ProcessOrder"))),
+    }
+}
+
+/// `webCheckoutDetails` on Create Charge (the official .NET SDK's type, shared with the
+/// Checkout Session; a Saved Wallet charge that needs multi-factor authentication returns
+/// the buyer to `checkoutResultReturnUrl`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct WebCheckoutDetailsIn {
+    pub checkout_review_return_url: Option<String>,
     pub checkout_result_return_url: Option<String>,
+    pub checkout_cancel_url: Option<String>,
+    pub checkout_mode: Option<String>,
+}
+
+impl WebCheckoutDetailsIn {
+    fn into_domain(self) -> Result<WebCheckoutDetails, DomainError> {
+        checkout_mode(self.checkout_mode)?;
+        Ok(WebCheckoutDetails {
+            checkout_review_return_url: url(
+                "webCheckoutDetails.checkoutReviewReturnUrl",
+                self.checkout_review_return_url,
+            )?,
+            checkout_result_return_url: url(
+                "webCheckoutDetails.checkoutResultReturnUrl",
+                self.checkout_result_return_url,
+            )?,
+            checkout_cancel_url: url("webCheckoutDetails.checkoutCancelUrl", self.checkout_cancel_url)?,
+        })
+    }
 }
 
 /// `value` arrives as a string or an integer (spec §5.1).
@@ -124,9 +192,9 @@ impl RecurringMetadataIn {
 pub struct CreateChargeBody {
     pub charge_permission_id: Option<String>,
     pub charge_amount: Option<PriceIn>,
-    pub capture_now: Option<bool>,
+    pub capture_now: Option<BoolIn>,
     pub soft_descriptor: Option<String>,
-    pub can_handle_pending_authorization: Option<bool>,
+    pub can_handle_pending_authorization: Option<BoolIn>,
     pub merchant_metadata: Option<MerchantMetadataIn>,
     pub provider_metadata: Option<ProviderMetadataIn>,
     pub platform_id: Option<String>,
@@ -139,7 +207,9 @@ impl CreateChargeBody {
     pub fn into_command(self) -> Result<(ChargePermissionId, CreateCharge), DomainError> {
         let permission_id = charge_permission_id("chargePermissionId", self.charge_permission_id)?;
         let amount = self.charge_amount.ok_or_else(|| missing("chargeAmount"))?.to_money("chargeAmount")?;
-        let capture_now = self.capture_now.unwrap_or(false);
+        let capture_now = flag("captureNow", self.capture_now)?.unwrap_or(false);
+        let can_handle_pending_authorization =
+            flag("canHandlePendingAuthorization", self.can_handle_pending_authorization)?.unwrap_or(false);
         let soft_descriptor = soft_descriptor(self.soft_descriptor)?;
         if soft_descriptor.is_some() && !capture_now {
             return Err(DomainError::new(
@@ -166,12 +236,13 @@ impl CreateChargeBody {
                 amount,
                 capture_now,
                 soft_descriptor,
-                can_handle_pending_authorization: self.can_handle_pending_authorization.unwrap_or(false),
+                can_handle_pending_authorization,
                 merchant_metadata: self.merchant_metadata.map(Into::into),
                 provider_reference_id: self.provider_metadata.and_then(|p| p.provider_reference_id),
                 platform_id: self.platform_id,
                 charge_initiator,
                 channel,
+                web_checkout_details: self.web_checkout_details.map(WebCheckoutDetailsIn::into_domain).transpose()?,
             },
         ))
     }
@@ -249,14 +320,14 @@ impl UpdatePermissionBody {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ClosePermissionBody {
     pub closure_reason: Option<String>,
-    pub cancel_pending_charges: Option<bool>,
+    pub cancel_pending_charges: Option<BoolIn>,
 }
 
 impl ClosePermissionBody {
     pub fn into_command(self) -> Result<ClosePermission, DomainError> {
         Ok(ClosePermission {
             closure_reason: reason_text("closureReason", self.closure_reason)?,
-            cancel_pending_charges: self.cancel_pending_charges.unwrap_or(false),
+            cancel_pending_charges: flag("cancelPendingCharges", self.cancel_pending_charges)?.unwrap_or(false),
             amazon_closed: false,
         })
     }
@@ -323,6 +394,24 @@ impl BuyerActionBody {
     }
 }
 
+/// `POST /v2/testHelpers/charges/{id}/amazonActions` (docs/defaults.md).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AmazonActionBody {
+    pub action: Option<String>,
+}
+
+impl AmazonActionBody {
+    pub fn into_action(self) -> Result<AmazonAction, DomainError> {
+        match self.action.as_deref() {
+            None => Err(missing("action")),
+            Some("Cancel") => Ok(AmazonAction::Cancel),
+            Some("FlagAtypicalActivity") => Ok(AmazonAction::FlagAtypicalActivity),
+            Some(other) => Err(invalid(format!("action '{other}' is not Cancel or FlagAtypicalActivity"))),
+        }
+    }
+}
+
 /// `POST /v2/testHelpers/clock/advance`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -385,8 +474,11 @@ impl CreatePermissionBody {
             merchant_metadata: self.merchant_metadata.map(Into::into),
             payment_method,
             buyer: Some(buyer),
+            shipping_address: None,
+            billing_address: None,
             platform_id: self.platform_id,
             extend_expiration: false,
+            setup_only: None,
         })
     }
 }
@@ -449,6 +541,17 @@ mod tests {
         };
         assert_eq!(close("{}").map(|_| ()), Err(ReasonCode::MissingParameterValue));
         assert!(close(r#"{"closureReason":"done","cancelPendingCharges":true}"#).unwrap().cancel_pending_charges);
+        // Amazon's Java and PHP READMEs send booleans as strings.
+        assert!(!close(r#"{"closureReason":"done","cancelPendingCharges":"false"}"#).unwrap().cancel_pending_charges);
+        assert!(close(r#"{"closureReason":"done","cancelPendingCharges":"true"}"#).unwrap().cancel_pending_charges);
+        assert_eq!(
+            close(r#"{"closureReason":"done","cancelPendingCharges":"yes"}"#).map(|_| ()),
+            Err(ReasonCode::InvalidParameterValue)
+        );
+        assert_eq!(
+            close(r#"{"closureReason":"done","cancelPendingCharges":1}"#).map(|_| ()),
+            Err(ReasonCode::InvalidParameterValue)
+        );
         let cancel = |json: &str| {
             parse_body::<CancelChargeBody>(json.as_bytes()).and_then(CancelChargeBody::into_reason).map_err(|e| e.code)
         };
@@ -497,296 +600,4 @@ mod tests {
     }
 }
 
-pub mod checkout {
-    //! Checkout Session request bodies (spec §5.5).
-
-    use amzpay_domain::checkout_session::{Address, NewSession, PaymentDetails, PaymentIntent, SessionUpdate};
-    use amzpay_domain::metadata::{Buyer, SoftDescriptor};
-    use amzpay_domain::sandbox::SandboxCard;
-    use amzpay_domain::{DomainError, Money, PermissionType, ReasonCode};
-    use serde::Deserialize;
-
-    use super::{MerchantMetadataIn, ProviderMetadataIn, RecurringMetadataIn, invalid, missing};
-    use crate::format::{PriceIn, parse_currency};
-
-    #[derive(Debug, Clone, Deserialize)]
-    #[serde(deny_unknown_fields, rename_all = "camelCase")]
-    pub struct WebCheckoutDetailsIn {
-        pub checkout_review_return_url: Option<String>,
-        pub checkout_result_return_url: Option<String>,
-        pub checkout_cancel_url: Option<String>,
-        pub checkout_mode: Option<String>,
-    }
-
-    #[derive(Debug, Clone, Deserialize)]
-    #[serde(deny_unknown_fields, rename_all = "camelCase")]
-    pub struct PaymentDetailsIn {
-        pub payment_intent: Option<String>,
-        pub can_handle_pending_authorization: Option<bool>,
-        pub charge_amount: Option<PriceIn>,
-        pub total_order_amount: Option<PriceIn>,
-        pub soft_descriptor: Option<String>,
-        pub presentment_currency: Option<String>,
-        pub allow_overcharge: Option<bool>,
-        pub extend_expiration: Option<bool>,
-    }
-
-    fn intent(text: &str) -> Result<PaymentIntent, DomainError> {
-        PaymentIntent::parse(text)
-            .ok_or_else(|| invalid(format!("paymentIntent '{text}' is not Confirm, Authorize or AuthorizeWithCapture")))
-    }
-
-    fn url(field: &str, value: Option<String>) -> Result<Option<String>, DomainError> {
-        match value {
-            Some(text) if !(text.starts_with("https://") || text.starts_with("http://")) => {
-                Err(invalid(format!("{field} '{text}' is not an http(s) URL")))
-            }
-            other => Ok(other),
-        }
-    }
-
-    impl PaymentDetailsIn {
-        pub fn into_domain(self) -> Result<PaymentDetails, DomainError> {
-            Ok(PaymentDetails {
-                payment_intent: self.payment_intent.as_deref().map(intent).transpose()?,
-                charge_amount: self.charge_amount.map(|p| p.to_money("paymentDetails.chargeAmount")).transpose()?,
-                total_order_amount: self
-                    .total_order_amount
-                    .map(|p| p.to_money("paymentDetails.totalOrderAmount"))
-                    .transpose()?,
-                can_handle_pending_authorization: self.can_handle_pending_authorization,
-                soft_descriptor: self.soft_descriptor.as_deref().map(SoftDescriptor::parse).transpose()?,
-                presentment_currency: self
-                    .presentment_currency
-                    .map(|c| parse_currency("paymentDetails.presentmentCurrency", &c))
-                    .transpose()?,
-                allow_overcharge: self.allow_overcharge,
-                extend_expiration: self.extend_expiration,
-            })
-        }
-    }
-
-    #[derive(Debug, Clone, Deserialize)]
-    #[serde(deny_unknown_fields, rename_all = "camelCase")]
-    pub struct PaymentMethodOnFileMetadataIn {
-        pub setup_only: Option<bool>,
-    }
-
-    #[derive(Debug, Clone, Default, Deserialize)]
-    #[serde(deny_unknown_fields, rename_all = "camelCase")]
-    pub struct AddressIn {
-        pub name: Option<String>,
-        pub address_line1: Option<String>,
-        pub address_line2: Option<String>,
-        pub address_line3: Option<String>,
-        pub city: Option<String>,
-        pub county: Option<String>,
-        pub district: Option<String>,
-        pub state_or_region: Option<String>,
-        pub postal_code: Option<String>,
-        pub country_code: Option<String>,
-        pub phone_number: Option<String>,
-    }
-
-    impl From<AddressIn> for Address {
-        fn from(a: AddressIn) -> Address {
-            Address {
-                name: a.name,
-                address_line1: a.address_line1,
-                address_line2: a.address_line2,
-                address_line3: a.address_line3,
-                city: a.city,
-                county: a.county,
-                district: a.district,
-                state_or_region: a.state_or_region,
-                postal_code: a.postal_code,
-                country_code: a.country_code,
-                phone_number: a.phone_number,
-            }
-        }
-    }
-
-    /// Create Checkout Session.
-    #[derive(Debug, Clone, Deserialize)]
-    #[serde(deny_unknown_fields, rename_all = "camelCase")]
-    pub struct CreateSessionBody {
-        pub web_checkout_details: Option<WebCheckoutDetailsIn>,
-        pub store_id: Option<String>,
-        pub charge_permission_type: Option<String>,
-        pub recurring_metadata: Option<RecurringMetadataIn>,
-        pub payment_details: Option<PaymentDetailsIn>,
-        pub merchant_metadata: Option<MerchantMetadataIn>,
-        pub scopes: Option<Vec<String>>,
-        pub payment_method_on_file_metadata: Option<PaymentMethodOnFileMetadataIn>,
-        pub platform_id: Option<String>,
-        pub provider_metadata: Option<ProviderMetadataIn>,
-        pub delivery_specifications: Option<serde_json::Value>,
-        pub address_details: Option<AddressIn>,
-        pub checkout_button_text: Option<String>,
-    }
-
-    impl CreateSessionBody {
-        pub fn into_command(self) -> Result<NewSession, DomainError> {
-            let details = self.web_checkout_details.ok_or_else(|| missing("webCheckoutDetails"))?;
-            let store_id = self.store_id.ok_or_else(|| missing("storeId"))?;
-            let process_order = match details.checkout_mode.as_deref() {
-                None => false,
-                Some("ProcessOrder") => true,
-                Some(other) => return Err(invalid(format!("checkoutMode '{other}' is not ProcessOrder"))),
-            };
-            let kind = match self.charge_permission_type.as_deref() {
-                None => PermissionType::OneTime,
-                Some(text) => PermissionType::parse(text).ok_or_else(|| {
-                    invalid(format!("chargePermissionType '{text}' is not OneTime, Recurring or PaymentMethodOnFile"))
-                })?,
-            };
-            if self.payment_method_on_file_metadata.is_some() && kind != PermissionType::PaymentMethodOnFile {
-                return Err(DomainError::new(
-                    ReasonCode::InvalidParameterCombination,
-                    "paymentMethodOnFileMetadata applies to PaymentMethodOnFile checkouts only",
-                ));
-            }
-            Ok(NewSession {
-                store_id,
-                process_order,
-                kind,
-                fields: SessionUpdate {
-                    checkout_review_return_url: url("checkoutReviewReturnUrl", details.checkout_review_return_url)?,
-                    checkout_result_return_url: url("checkoutResultReturnUrl", details.checkout_result_return_url)?,
-                    checkout_cancel_url: url("checkoutCancelUrl", details.checkout_cancel_url)?,
-                    payment_details: self.payment_details.map(PaymentDetailsIn::into_domain).transpose()?,
-                    merchant_metadata: self.merchant_metadata.map(Into::into),
-                    recurring_metadata: self.recurring_metadata.map(RecurringMetadataIn::into_domain).transpose()?,
-                    platform_id: self.platform_id,
-                },
-            })
-        }
-    }
-
-    #[derive(Debug, Clone, Deserialize)]
-    #[serde(deny_unknown_fields, rename_all = "camelCase")]
-    pub struct UpdateWebCheckoutDetailsIn {
-        pub checkout_result_return_url: Option<String>,
-        pub checkout_review_return_url: Option<String>,
-        pub checkout_cancel_url: Option<String>,
-    }
-
-    /// Update Checkout Session.
-    #[derive(Debug, Clone, Deserialize)]
-    #[serde(deny_unknown_fields, rename_all = "camelCase")]
-    pub struct UpdateSessionBody {
-        pub web_checkout_details: Option<UpdateWebCheckoutDetailsIn>,
-        pub payment_details: Option<PaymentDetailsIn>,
-        pub merchant_metadata: Option<MerchantMetadataIn>,
-        pub recurring_metadata: Option<RecurringMetadataIn>,
-        pub platform_id: Option<String>,
-        pub provider_metadata: Option<ProviderMetadataIn>,
-    }
-
-    impl UpdateSessionBody {
-        pub fn into_command(self) -> Result<SessionUpdate, DomainError> {
-            let details = self.web_checkout_details;
-            let (review, result, cancel) = match details {
-                Some(d) => (d.checkout_review_return_url, d.checkout_result_return_url, d.checkout_cancel_url),
-                None => (None, None, None),
-            };
-            Ok(SessionUpdate {
-                checkout_review_return_url: url("checkoutReviewReturnUrl", review)?,
-                checkout_result_return_url: url("checkoutResultReturnUrl", result)?,
-                checkout_cancel_url: url("checkoutCancelUrl", cancel)?,
-                payment_details: self.payment_details.map(PaymentDetailsIn::into_domain).transpose()?,
-                merchant_metadata: self.merchant_metadata.map(Into::into),
-                recurring_metadata: self.recurring_metadata.map(RecurringMetadataIn::into_domain).transpose()?,
-                platform_id: self.platform_id,
-            })
-        }
-    }
-
-    /// Complete Checkout Session.
-    #[derive(Debug, Clone, Deserialize)]
-    #[serde(deny_unknown_fields, rename_all = "camelCase")]
-    pub struct CompleteSessionBody {
-        pub charge_amount: Option<PriceIn>,
-        pub total_order_amount: Option<PriceIn>,
-    }
-
-    impl CompleteSessionBody {
-        pub fn into_amounts(self) -> Result<(Money, Option<Money>), DomainError> {
-            let charge = self.charge_amount.ok_or_else(|| missing("chargeAmount"))?.to_money("chargeAmount")?;
-            let total = self.total_order_amount.map(|p| p.to_money("totalOrderAmount")).transpose()?;
-            Ok((charge, total))
-        }
-    }
-
-    /// Finalize Checkout Session.
-    #[derive(Debug, Clone, Deserialize)]
-    #[serde(deny_unknown_fields, rename_all = "camelCase")]
-    pub struct FinalizeSessionBody {
-        pub shipping_address: Option<AddressIn>,
-        pub billing_address: Option<AddressIn>,
-        pub charge_amount: Option<PriceIn>,
-        pub total_order_amount: Option<PriceIn>,
-        pub payment_intent: Option<String>,
-        pub can_handle_pending_authorization: Option<bool>,
-        pub supplementary_data: Option<String>,
-    }
-
-    impl FinalizeSessionBody {
-        /// The payment details it sets, then the amounts to complete with.
-        pub fn into_parts(self) -> Result<(PaymentDetails, Money, Option<Money>), DomainError> {
-            let charge = self.charge_amount.ok_or_else(|| missing("chargeAmount"))?.to_money("chargeAmount")?;
-            let total = self.total_order_amount.map(|p| p.to_money("totalOrderAmount")).transpose()?;
-            let details = PaymentDetails {
-                payment_intent: self.payment_intent.as_deref().map(intent).transpose()?,
-                charge_amount: Some(charge),
-                total_order_amount: total,
-                can_handle_pending_authorization: self.can_handle_pending_authorization,
-                ..Default::default()
-            };
-            Ok((details, charge, total))
-        }
-    }
-
-    /// `POST /v2/testHelpers/checkoutSessions/{id}/signIn` (product.md).
-    #[derive(Debug, Clone, Deserialize)]
-    #[serde(deny_unknown_fields, rename_all = "camelCase")]
-    pub struct SignInBody {
-        pub payment_method: Option<String>,
-        pub buyer: Option<super::BuyerIn>,
-        pub shipping_address: Option<AddressIn>,
-    }
-
-    /// The sandbox address a buyer gets when none is given.
-    pub fn default_address() -> Address {
-        Address {
-            name: Some("Sandbox Buyer".into()),
-            address_line1: Some("410 Terry Ave N".into()),
-            city: Some("Seattle".into()),
-            state_or_region: Some("WA".into()),
-            postal_code: Some("98109".into()),
-            country_code: Some("US".into()),
-            phone_number: Some("800-000-0000".into()),
-            ..Default::default()
-        }
-    }
-
-    impl SignInBody {
-        pub fn into_parts(self) -> Result<(Buyer, Address, SandboxCard), DomainError> {
-            let text = self.payment_method.unwrap_or_else(|| amzpay_domain::sandbox::DEFAULT_CARD.to_owned());
-            let card = SandboxCard::parse(&text)
-                .ok_or_else(|| invalid(format!("paymentMethod '{text}' is not a sandbox card")))?;
-            let fallback = super::default_buyer();
-            let buyer = match self.buyer {
-                None => fallback,
-                Some(b) => Buyer {
-                    buyer_id: b.buyer_id.unwrap_or(fallback.buyer_id),
-                    name: b.name.unwrap_or(fallback.name),
-                    email: b.email.unwrap_or(fallback.email),
-                    phone_number: b.phone_number,
-                },
-            };
-            let address = self.shipping_address.map(Address::from).unwrap_or_else(default_address);
-            Ok((buyer, address, card))
-        }
-    }
-}
+pub mod checkout;

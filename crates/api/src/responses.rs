@@ -1,7 +1,7 @@
 //! Response objects, in Amazon's field order, with Amazon's nulls (spec §5).
 
-use amzpay_domain::metadata::{Buyer, MerchantMetadata, RecurringMetadata};
-use amzpay_domain::{Charge, ChargePermission, PermissionState, Refund, Timestamp};
+use amzpay_domain::metadata::{Address, Buyer, MerchantMetadata, RecurringMetadata};
+use amzpay_domain::{Charge, ChargePermission, PermissionState, PermissionType, Refund, Timestamp};
 use serde::Serialize;
 
 use crate::format::{Price, format_timestamp};
@@ -42,26 +42,40 @@ pub struct StatusDetails<'a> {
     pub last_updated_timestamp: String,
 }
 
+/// `webCheckoutDetails` of a Charge or a Checkout Session.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebCheckoutDetailsOut<'a> {
+    pub checkout_review_return_url: Option<&'a str>,
+    pub checkout_result_return_url: Option<&'a str>,
+    pub checkout_cancel_url: Option<&'a str>,
+    pub amazon_pay_redirect_url: Option<String>,
+    pub checkout_mode: Option<&'static str>,
+}
+
+/// A Charge, with its keys in the order Amazon's own SDK tests expect (spec §5.2).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChargeOut<'a> {
     pub charge_id: &'a str,
-    pub charge_permission_id: &'a str,
     pub charge_amount: Price,
+    pub charge_permission_id: &'a str,
     pub capture_amount: Option<Price>,
     pub refunded_amount: Price,
-    pub converted_amount: Option<String>,
-    pub conversion_rate: Option<&'static str>,
     pub soft_descriptor: Option<&'a str>,
-    pub merchant_metadata: Option<MerchantMetadataOut<'a>>,
     pub provider_metadata: ProviderMetadataOut<'a>,
-    pub platform_id: Option<&'a str>,
-    pub charge_initiator: Option<&'static str>,
+    /// A Price (seed 003; the official .NET SDK reads it as one), not a bare string.
+    pub converted_amount: Option<Price>,
+    pub conversion_rate: Option<&'static str>,
     pub channel: Option<&'static str>,
+    pub charge_initiator: Option<&'static str>,
     pub status_details: StatusDetails<'a>,
     pub creation_timestamp: String,
     pub expiration_timestamp: String,
     pub release_environment: &'static str,
+    pub merchant_metadata: Option<MerchantMetadataOut<'a>>,
+    pub platform_id: Option<&'a str>,
+    pub web_checkout_details: Option<WebCheckoutDetailsOut<'a>>,
 }
 
 impl<'a> From<&'a Charge> for ChargeOut<'a> {
@@ -69,42 +83,50 @@ impl<'a> From<&'a Charge> for ChargeOut<'a> {
         let captured = c.capture_amount.filter(|_| c.state == amzpay_domain::ChargeState::Captured);
         ChargeOut {
             charge_id: c.id.as_str(),
-            charge_permission_id: c.permission_id.as_str(),
             charge_amount: c.amount.into(),
+            charge_permission_id: c.permission_id.as_str(),
             capture_amount: c.capture_amount.map(Price::from),
             refunded_amount: c.refunded.into(),
+            soft_descriptor: c.soft_descriptor.as_ref().map(|s| s.as_str()),
+            provider_metadata: ProviderMetadataOut { provider_reference_id: c.provider_reference_id.as_deref() },
             // Amazon converts captured amounts into the ledger currency; amzpay charges in the
             // ledger or presentment currency at a rate of one (docs/defaults.md).
-            converted_amount: captured.map(|m| m.to_decimal_string()),
+            converted_amount: captured.map(Price::from),
             conversion_rate: captured.map(|_| "1.00"),
-            soft_descriptor: c.soft_descriptor.as_ref().map(|s| s.as_str()),
-            merchant_metadata: c.merchant_metadata.as_ref().map(Into::into),
-            provider_metadata: ProviderMetadataOut { provider_reference_id: c.provider_reference_id.as_deref() },
-            platform_id: c.platform_id.as_deref(),
-            charge_initiator: c.charge_initiator.map(|i| i.as_str()),
             channel: c.channel.map(|ch| ch.as_str()),
+            charge_initiator: c.charge_initiator.map(|i| i.as_str()),
             status_details: StatusDetails {
                 state: c.state.name(),
-                reason_code: c.state.reason_code(),
+                reason_code: c.status_reason_code(),
                 reason_description: c.reason_description.as_deref(),
                 last_updated_timestamp: format_timestamp(c.state_updated_at),
             },
             creation_timestamp: format_timestamp(c.created_at),
             expiration_timestamp: format_timestamp(c.expires_at),
             release_environment: c.environment.release_name(),
+            merchant_metadata: c.merchant_metadata.as_ref().map(Into::into),
+            platform_id: c.platform_id.as_deref(),
+            web_checkout_details: c.web_checkout_details.as_ref().map(|w| WebCheckoutDetailsOut {
+                checkout_review_return_url: w.checkout_review_return_url.as_deref(),
+                checkout_result_return_url: w.checkout_result_return_url.as_deref(),
+                checkout_cancel_url: w.checkout_cancel_url.as_deref(),
+                amazon_pay_redirect_url: None,
+                checkout_mode: None,
+            }),
         }
     }
 }
 
+/// A Refund, keys in the order Amazon's Node.js SDK tests expect (spec §5.4).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RefundOut<'a> {
     pub refund_id: &'a str,
     pub charge_id: &'a str,
-    pub refund_amount: Price,
-    pub soft_descriptor: Option<&'a str>,
     pub creation_timestamp: String,
+    pub refund_amount: Price,
     pub status_details: StatusDetails<'a>,
+    pub soft_descriptor: Option<&'a str>,
     pub release_environment: &'static str,
 }
 
@@ -113,15 +135,15 @@ impl<'a> From<&'a Refund> for RefundOut<'a> {
         RefundOut {
             refund_id: r.id.as_str(),
             charge_id: r.charge_id.as_str(),
-            refund_amount: r.amount.into(),
-            soft_descriptor: r.soft_descriptor.as_ref().map(|s| s.as_str()),
             creation_timestamp: format_timestamp(r.created_at),
+            refund_amount: r.amount.into(),
             status_details: StatusDetails {
                 state: r.state.name(),
                 reason_code: r.state.reason_code(),
                 reason_description: None,
                 last_updated_timestamp: format_timestamp(r.state_updated_at),
             },
+            soft_descriptor: r.soft_descriptor.as_ref().map(|s| s.as_str()),
             release_environment: r.environment.release_name(),
         }
     }
@@ -157,26 +179,69 @@ pub struct LimitsOut {
     pub amount_balance: Price,
 }
 
+/// The buyer, keys in the order of Amazon's responses in the official .NET SDK's tests.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BuyerOut<'a> {
-    pub buyer_id: &'a str,
     pub name: &'a str,
     pub email: &'a str,
-    pub phone_number: Option<&'a str>,
+    pub buyer_id: &'a str,
     pub prime_membership_types: Option<Vec<String>>,
+    pub phone_number: Option<&'a str>,
 }
 
 impl<'a> From<&'a Buyer> for BuyerOut<'a> {
     fn from(b: &'a Buyer) -> Self {
         BuyerOut {
-            buyer_id: &b.buyer_id,
             name: &b.name,
             email: &b.email,
-            phone_number: b.phone_number.as_deref(),
+            buyer_id: &b.buyer_id,
             prime_membership_types: None,
+            phone_number: b.phone_number.as_deref(),
         }
     }
+}
+
+/// A postal address, keys in Amazon's order.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddressOut<'a> {
+    pub name: Option<&'a str>,
+    pub address_line1: Option<&'a str>,
+    pub address_line2: Option<&'a str>,
+    pub address_line3: Option<&'a str>,
+    pub city: Option<&'a str>,
+    pub county: Option<&'a str>,
+    pub district: Option<&'a str>,
+    pub state_or_region: Option<&'a str>,
+    pub postal_code: Option<&'a str>,
+    pub country_code: Option<&'a str>,
+    pub phone_number: Option<&'a str>,
+}
+
+impl<'a> From<&'a Address> for AddressOut<'a> {
+    fn from(a: &'a Address) -> Self {
+        AddressOut {
+            name: a.name.as_deref(),
+            address_line1: a.address_line1.as_deref(),
+            address_line2: a.address_line2.as_deref(),
+            address_line3: a.address_line3.as_deref(),
+            city: a.city.as_deref(),
+            county: a.county.as_deref(),
+            district: a.district.as_deref(),
+            state_or_region: a.state_or_region.as_deref(),
+            postal_code: a.postal_code.as_deref(),
+            country_code: a.country_code.as_deref(),
+            phone_number: a.phone_number.as_deref(),
+        }
+    }
+}
+
+/// `paymentMethodOnFileMetadata` (Saved Wallet).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentMethodOnFileMetadataOut {
+    pub setup_only: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -200,25 +265,30 @@ pub struct PermissionStatusDetails<'a> {
     pub last_updated_timestamp: String,
 }
 
+/// A Charge Permission, keys in the order Amazon's Node.js SDK tests expect (spec §5.3);
+/// a Saved Wallet also carries `paymentMethodOnFileMetadata` after `expirationTimestamp`, as
+/// in Amazon's responses in the official .NET SDK's tests.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChargePermissionOut<'a> {
     pub charge_permission_id: &'a str,
     pub charge_permission_reference_id: Option<&'a str>,
-    pub charge_permission_type: &'static str,
-    pub recurring_metadata: Option<RecurringMetadataOut>,
-    pub limits: LimitsOut,
-    pub buyer: Option<BuyerOut<'a>>,
-    pub shipping_address: Option<()>,
-    pub billing_address: Option<()>,
-    pub payment_preferences: Vec<PaymentPreferenceOut>,
-    pub merchant_metadata: Option<MerchantMetadataOut<'a>>,
     pub platform_id: Option<&'a str>,
-    pub presentment_currency: &'static str,
+    pub buyer: Option<BuyerOut<'a>>,
+    pub shipping_address: Option<AddressOut<'a>>,
+    pub billing_address: Option<AddressOut<'a>>,
+    pub payment_preferences: Vec<PaymentPreferenceOut>,
     pub status_details: PermissionStatusDetails<'a>,
     pub creation_timestamp: String,
     pub expiration_timestamp: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_method_on_file_metadata: Option<Option<PaymentMethodOnFileMetadataOut>>,
+    pub merchant_metadata: Option<MerchantMetadataOut<'a>>,
     pub release_environment: &'static str,
+    pub limits: LimitsOut,
+    pub charge_permission_type: &'static str,
+    pub recurring_metadata: Option<RecurringMetadataOut>,
+    pub presentment_currency: &'static str,
 }
 
 impl<'a> ChargePermissionOut<'a> {
@@ -235,21 +305,17 @@ impl<'a> ChargePermissionOut<'a> {
                 reason_description: description.as_deref(),
             }]),
         };
+        let visible = p.buyer_visible(now);
         ChargePermissionOut {
             charge_permission_id: p.id.as_str(),
             charge_permission_reference_id: None,
-            charge_permission_type: p.kind.as_str(),
-            recurring_metadata: p.recurring_metadata.as_ref().map(Into::into),
-            limits: LimitsOut { amount_limit: p.amount_limit.into(), amount_balance: p.amount_balance().into() },
-            buyer: p.buyer.as_ref().filter(|_| p.buyer_visible(now)).map(Into::into),
-            shipping_address: None,
-            billing_address: None,
+            platform_id: p.platform_id.as_deref(),
+            buyer: p.buyer.as_ref().filter(|_| visible).map(Into::into),
+            shipping_address: p.shipping_address.as_ref().filter(|_| visible).map(Into::into),
+            billing_address: p.billing_address.as_ref().filter(|_| visible).map(Into::into),
             payment_preferences: vec![PaymentPreferenceOut {
                 payment_descriptor: p.payment_method.payment_descriptor(),
             }],
-            merchant_metadata: p.merchant_metadata.as_ref().map(Into::into),
-            platform_id: p.platform_id.as_deref(),
-            presentment_currency: p.currency.code(),
             status_details: PermissionStatusDetails {
                 state: p.state.name(),
                 reasons,
@@ -257,7 +323,14 @@ impl<'a> ChargePermissionOut<'a> {
             },
             creation_timestamp: format_timestamp(p.created_at),
             expiration_timestamp: p.expires_at.map(format_timestamp),
+            payment_method_on_file_metadata: (p.kind == PermissionType::PaymentMethodOnFile)
+                .then(|| p.setup_only.map(|setup_only| PaymentMethodOnFileMetadataOut { setup_only })),
+            merchant_metadata: p.merchant_metadata.as_ref().map(Into::into),
             release_environment: p.environment.release_name(),
+            limits: LimitsOut { amount_limit: p.amount_limit.into(), amount_balance: p.amount_balance().into() },
+            charge_permission_type: p.kind.as_str(),
+            recurring_metadata: p.recurring_metadata.as_ref().map(Into::into),
+            presentment_currency: p.currency.code(),
         }
     }
 }
@@ -267,178 +340,4 @@ pub fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("response objects serialize")
 }
 
-pub mod checkout {
-    //! The Checkout Session object (spec §5.5).
-
-    use amzpay_domain::Timestamp;
-    use amzpay_domain::checkout_session::{Address, CheckoutSession, SessionState};
-    use serde::Serialize;
-
-    use super::{
-        BuyerOut, MerchantMetadataOut, PaymentPreferenceOut, ProviderMetadataOut, RecurringMetadataOut, StatusDetails,
-    };
-    use crate::format::{Price, format_timestamp};
-
-    #[derive(Debug, Serialize)]
-    #[serde(rename_all = "camelCase")]
-    pub struct AddressOut<'a> {
-        pub name: Option<&'a str>,
-        pub address_line1: Option<&'a str>,
-        pub address_line2: Option<&'a str>,
-        pub address_line3: Option<&'a str>,
-        pub city: Option<&'a str>,
-        pub county: Option<&'a str>,
-        pub district: Option<&'a str>,
-        pub state_or_region: Option<&'a str>,
-        pub postal_code: Option<&'a str>,
-        pub country_code: Option<&'a str>,
-        pub phone_number: Option<&'a str>,
-    }
-
-    impl<'a> From<&'a Address> for AddressOut<'a> {
-        fn from(a: &'a Address) -> Self {
-            AddressOut {
-                name: a.name.as_deref(),
-                address_line1: a.address_line1.as_deref(),
-                address_line2: a.address_line2.as_deref(),
-                address_line3: a.address_line3.as_deref(),
-                city: a.city.as_deref(),
-                county: a.county.as_deref(),
-                district: a.district.as_deref(),
-                state_or_region: a.state_or_region.as_deref(),
-                postal_code: a.postal_code.as_deref(),
-                country_code: a.country_code.as_deref(),
-                phone_number: a.phone_number.as_deref(),
-            }
-        }
-    }
-
-    #[derive(Debug, Serialize)]
-    #[serde(rename_all = "camelCase")]
-    pub struct WebCheckoutDetailsOut<'a> {
-        pub checkout_review_return_url: Option<&'a str>,
-        pub checkout_result_return_url: Option<&'a str>,
-        pub checkout_cancel_url: Option<&'a str>,
-        pub amazon_pay_redirect_url: Option<String>,
-        pub checkout_mode: Option<&'static str>,
-    }
-
-    #[derive(Debug, Serialize)]
-    #[serde(rename_all = "camelCase")]
-    pub struct PaymentDetailsOut<'a> {
-        pub payment_intent: Option<&'static str>,
-        pub can_handle_pending_authorization: bool,
-        pub charge_amount: Option<Price>,
-        pub total_order_amount: Option<Price>,
-        pub soft_descriptor: Option<&'a str>,
-        pub presentment_currency: Option<&'static str>,
-        pub allow_overcharge: Option<bool>,
-        pub extend_expiration: Option<bool>,
-    }
-
-    #[derive(Debug, Serialize)]
-    #[serde(rename_all = "camelCase")]
-    pub struct ConstraintOut {
-        pub constraint_id: &'static str,
-        pub description: &'static str,
-    }
-
-    #[derive(Debug, Serialize)]
-    #[serde(rename_all = "camelCase")]
-    pub struct CheckoutSessionOut<'a> {
-        pub checkout_session_id: &'a str,
-        pub web_checkout_details: WebCheckoutDetailsOut<'a>,
-        pub product_type: Option<&'static str>,
-        pub payment_details: PaymentDetailsOut<'a>,
-        pub charge_permission_type: &'static str,
-        pub recurring_metadata: Option<RecurringMetadataOut>,
-        pub payment_method_on_file_metadata: Option<()>,
-        pub merchant_metadata: Option<MerchantMetadataOut<'a>>,
-        pub supplementary_data: Option<()>,
-        pub buyer: Option<BuyerOut<'a>>,
-        pub billing_address: Option<AddressOut<'a>>,
-        pub payment_preferences: Option<Vec<PaymentPreferenceOut>>,
-        pub status_details: StatusDetails<'a>,
-        pub shipping_address: Option<AddressOut<'a>>,
-        /// As the official SDKs expect: each entry a JSON string they parse again.
-        pub shipping_address_list: Option<Vec<String>>,
-        pub platform_id: Option<&'a str>,
-        pub charge_permission_id: Option<&'a str>,
-        pub charge_id: Option<&'a str>,
-        pub constraints: Vec<ConstraintOut>,
-        pub creation_timestamp: String,
-        pub expiration_timestamp: String,
-        pub store_id: &'a str,
-        pub delivery_specifications: Option<()>,
-        pub provider_metadata: ProviderMetadataOut<'a>,
-        pub release_environment: &'static str,
-    }
-
-    impl<'a> CheckoutSessionOut<'a> {
-        /// The session as the merchant sees it; `redirect_url` is where the buyer confirms,
-        /// given once nothing is missing.
-        pub fn new(s: &'a CheckoutSession, redirect_url: String, _now: Timestamp) -> Self {
-            let constraints = s.constraints();
-            let ready = s.state == SessionState::Open && constraints.is_empty();
-            CheckoutSessionOut {
-                checkout_session_id: &s.id,
-                web_checkout_details: WebCheckoutDetailsOut {
-                    checkout_review_return_url: s.checkout_review_return_url.as_deref(),
-                    checkout_result_return_url: s.checkout_result_return_url.as_deref(),
-                    checkout_cancel_url: s.checkout_cancel_url.as_deref(),
-                    amazon_pay_redirect_url: ready.then_some(redirect_url),
-                    checkout_mode: s.process_order.then_some("ProcessOrder"),
-                },
-                product_type: Some("PayAndShip"),
-                payment_details: PaymentDetailsOut {
-                    payment_intent: s.payment.payment_intent.map(|i| i.as_str()),
-                    can_handle_pending_authorization: s.payment.can_handle_pending_authorization.unwrap_or(false),
-                    charge_amount: s.payment.charge_amount.map(Price::from),
-                    total_order_amount: s.payment.total_order_amount.map(Price::from),
-                    soft_descriptor: s.payment.soft_descriptor.as_ref().map(|d| d.as_str()),
-                    presentment_currency: s
-                        .payment
-                        .presentment_currency
-                        .or(s.payment.charge_amount.map(|m| m.currency()))
-                        .map(|c| c.code()),
-                    allow_overcharge: s.payment.allow_overcharge,
-                    extend_expiration: s.payment.extend_expiration,
-                },
-                charge_permission_type: s.kind.as_str(),
-                recurring_metadata: s.recurring_metadata.as_ref().map(Into::into),
-                payment_method_on_file_metadata: None,
-                merchant_metadata: s.merchant_metadata.as_ref().map(Into::into),
-                supplementary_data: None,
-                buyer: s.buyer.as_ref().map(Into::into),
-                billing_address: s.billing_address.as_ref().map(Into::into),
-                payment_preferences: s
-                    .payment_method
-                    .map(|card| vec![PaymentPreferenceOut { payment_descriptor: card.payment_descriptor() }]),
-                status_details: StatusDetails {
-                    state: s.state.name(),
-                    reason_code: s.state.reason_code(),
-                    reason_description: None,
-                    last_updated_timestamp: format_timestamp(s.state_updated_at),
-                },
-                shipping_address: s.shipping_address.as_ref().map(Into::into),
-                shipping_address_list: s
-                    .shipping_address
-                    .as_ref()
-                    .map(|a| vec![serde_json::to_string(&AddressOut::from(a)).expect("serializing strings")]),
-                platform_id: s.platform_id.as_deref(),
-                charge_permission_id: s.charge_permission_id.as_ref().map(|id| id.as_str()),
-                charge_id: s.charge_id.as_ref().map(|id| id.as_str()),
-                constraints: constraints
-                    .into_iter()
-                    .map(|c| ConstraintOut { constraint_id: c.as_str(), description: c.description() })
-                    .collect(),
-                creation_timestamp: format_timestamp(s.created_at),
-                expiration_timestamp: format_timestamp(s.expires_at),
-                store_id: &s.store_id,
-                delivery_specifications: None,
-                provider_metadata: ProviderMetadataOut { provider_reference_id: None },
-                release_environment: s.environment.release_name(),
-            }
-        }
-    }
-}
+pub mod checkout;

@@ -5,7 +5,7 @@ use crate::charge_permission::{ChargePermission, ClosureReason, NonChargeableRea
 use crate::error::{DomainError, ReasonCode};
 use crate::ids::{ChargeId, ChargePermissionId};
 use crate::limits;
-use crate::metadata::{Channel, ChargeInitiator, MerchantMetadata, SoftDescriptor};
+use crate::metadata::{Channel, ChargeInitiator, MerchantMetadata, SoftDescriptor, WebCheckoutDetails};
 use crate::money::Money;
 use crate::region::{Environment, Region};
 use crate::sandbox::{AuthorizationOutcome, PendingResolution};
@@ -179,7 +179,30 @@ pub struct Charge {
     pub expires_at: Timestamp,
     /// The calendar month whose monthly limit this charge counts against.
     pub period_start: Timestamp,
+    /// Create Charge's `webCheckoutDetails`, echoed.
+    pub web_checkout_details: Option<WebCheckoutDetails>,
+    /// Amazon saw signs of unusual activity: the merchant should not ship. Shown as
+    /// `StopShipmentAtypicalAuth` while the charge is open or captured (seeds 003).
+    pub atypical_activity: bool,
 }
+
+impl Charge {
+    /// `statusDetails.reasonCode`: the reason of a Canceled or Declined charge, else
+    /// `StopShipmentAtypicalAuth` when Amazon flagged the charge (seeds 003 list it on
+    /// AuthorizationInitiated, Authorized, CaptureInitiated and Captured).
+    pub fn status_reason_code(&self) -> Option<&'static str> {
+        match self.state {
+            ChargeState::Canceled(_) | ChargeState::Declined(_) => self.state.reason_code(),
+            ChargeState::AuthorizationInitiated
+            | ChargeState::Authorized
+            | ChargeState::CaptureInitiated
+            | ChargeState::Captured => self.atypical_activity.then_some(STOP_SHIPMENT_ATYPICAL_AUTH),
+        }
+    }
+}
+
+/// The reason code Amazon puts on a charge with signs of unusual activity (seeds 003).
+pub const STOP_SHIPMENT_ATYPICAL_AUTH: &str = "StopShipmentAtypicalAuth";
 
 /// A Create Charge request, parsed (spec §5.2).
 #[derive(Debug, Clone)]
@@ -193,6 +216,7 @@ pub struct CreateCharge {
     pub platform_id: Option<String>,
     pub charge_initiator: Option<ChargeInitiator>,
     pub channel: Option<Channel>,
+    pub web_checkout_details: Option<WebCheckoutDetails>,
 }
 
 /// What Create Charge did.
@@ -350,6 +374,8 @@ pub fn create_charge(
             apply_decline_to_permission(permission, reason, now);
             return Ok(ChargeCreation::Declined(DomainError::new(reason.reason_code(), reason.description())));
         }
+        // Refused before any authorization: no charge, and the permission is as it was.
+        AuthorizationOutcome::Refused(refusal) => return Err(refusal.error()),
         AuthorizationOutcome::Approved if request.capture_now => (ChargeState::Captured, None),
         AuthorizationOutcome::Approved => (ChargeState::Authorized, None),
         AuthorizationOutcome::Pending { then } => (ChargeState::AuthorizationInitiated, Some(then)),
@@ -394,6 +420,8 @@ pub fn create_charge(
         authorized_at: (state != ChargeState::AuthorizationInitiated).then_some(now),
         expires_at: now.plus_seconds(limits::AUTHORIZATION_LIFETIME_SECONDS),
         period_start: permission.period_start,
+        web_checkout_details: request.web_checkout_details,
+        atypical_activity: false,
     };
     if captured {
         close_if_fully_captured(permission, now);
@@ -507,6 +535,8 @@ fn decline_open_charge(
 ) -> Result<(), DomainError> {
     release_open_amount(permission, charge, now)?;
     charge.state = ChargeState::Declined(reason);
+    // A declined capture captured nothing.
+    charge.capture_amount = None;
     charge.pending_resolution = None;
     charge.reason_description = Some(reason.description().to_owned());
     charge.state_updated_at = now;
@@ -600,6 +630,49 @@ fn cancel_open_charge(
     charge.reason_description = description;
     charge.state_updated_at = now;
     Ok(())
+}
+
+/// What Amazon itself does to a charge, on demand in the sandbox (the `amazonActions` test
+/// helper, docs/defaults.md): the outcomes seeds 003 document without a simulation code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AmazonAction {
+    /// Amazon cancels an open charge: Canceled / AmazonCanceled.
+    Cancel,
+    /// Amazon sees signs of unusual activity: the charge keeps its state with reason
+    /// `StopShipmentAtypicalAuth`.
+    FlagAtypicalActivity,
+}
+
+/// Applies an Amazon action to a charge.
+pub fn amazon_action(
+    permission: &mut ChargePermission,
+    charge: &mut Charge,
+    action: AmazonAction,
+    now: Timestamp,
+) -> Result<(), DomainError> {
+    expire_charge_if_due(permission, charge, now)?;
+    match action {
+        AmazonAction::Cancel => {
+            if !charge.state.is_cancelable() {
+                return Err(charge_status(format!(
+                    "the charge is {}; Amazon cancels only AuthorizationInitiated or Authorized charges",
+                    charge.state.name()
+                )));
+            }
+            cancel_open_charge(permission, charge, CancelReason::AmazonCanceled, None, now)
+        }
+        AmazonAction::FlagAtypicalActivity => {
+            if charge.state.is_terminal() {
+                return Err(charge_status(format!(
+                    "the charge is {}; it can no longer be flagged",
+                    charge.state.name()
+                )));
+            }
+            charge.atypical_activity = true;
+            charge.state_updated_at = now;
+            Ok(())
+        }
+    }
 }
 
 /// A Close Charge Permission request, parsed.

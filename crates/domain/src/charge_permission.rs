@@ -4,7 +4,7 @@
 use crate::error::{DomainError, ReasonCode};
 use crate::ids::{ChargeId, ChargePermissionId, MAX_CHILD_SEQUENCE, RefundId};
 use crate::limits;
-use crate::metadata::{Buyer, MerchantMetadata, RecurringMetadata};
+use crate::metadata::{Address, Buyer, MerchantMetadata, RecurringMetadata};
 use crate::money::{Currency, Money};
 use crate::region::{Environment, Region};
 use crate::sandbox::SandboxCard;
@@ -173,8 +173,13 @@ pub struct ChargePermission {
     pub merchant_metadata_locked: bool,
     pub recurring_metadata: Option<RecurringMetadata>,
     pub buyer: Option<Buyer>,
+    /// The addresses the buyer picked at checkout (none for test-helper permissions).
+    pub shipping_address: Option<Address>,
+    pub billing_address: Option<Address>,
     pub payment_method: SandboxCard,
     pub platform_id: Option<String>,
+    /// Saved Wallet: the checkout's `paymentMethodOnFileMetadata.setupOnly`, echoed.
+    pub setup_only: Option<bool>,
 }
 
 /// What the sandbox test helper (and, later, Complete Checkout Session) needs to mint a
@@ -190,8 +195,11 @@ pub struct NewPermission {
     pub merchant_metadata: Option<MerchantMetadata>,
     pub payment_method: SandboxCard,
     pub buyer: Option<Buyer>,
+    pub shipping_address: Option<Address>,
+    pub billing_address: Option<Address>,
     pub platform_id: Option<String>,
     pub extend_expiration: bool,
+    pub setup_only: Option<bool>,
 }
 
 fn invalid(message: impl Into<String>) -> DomainError {
@@ -304,8 +312,11 @@ impl ChargePermission {
             merchant_metadata_locked: false,
             recurring_metadata: new.recurring_metadata,
             buyer: new.buyer,
+            shipping_address: new.shipping_address,
+            billing_address: new.billing_address,
             payment_method: new.payment_method,
             platform_id: new.platform_id,
+            setup_only: new.setup_only.filter(|_| new.kind == PermissionType::PaymentMethodOnFile),
         })
     }
 
@@ -343,6 +354,35 @@ impl ChargePermission {
             }
             _ => false,
         }
+    }
+
+    /// A Saved Wallet checkout that named this permission (`chargePermissionId`) has
+    /// completed: the buyer's new payment method and details replace the old ones, and a
+    /// NonChargeable permission is Chargeable again (seeds 004, "Changing the Payment
+    /// Method").
+    pub fn renew_from_checkout(
+        &mut self,
+        card: SandboxCard,
+        buyer: Option<Buyer>,
+        addresses: (Option<Address>, Option<Address>),
+        now: Timestamp,
+    ) -> Result<(), DomainError> {
+        self.advance_to(now);
+        if self.kind != PermissionType::PaymentMethodOnFile {
+            return Err(invalid(format!("charge permission {} is not a Saved Wallet (PaymentMethodOnFile)", self.id)));
+        }
+        crate::charge::buyer_update_payment_method(self, card, now)?;
+        if buyer.is_some() {
+            self.buyer = buyer;
+        }
+        let (shipping, billing) = addresses;
+        if shipping.is_some() {
+            self.shipping_address = shipping;
+        }
+        if billing.is_some() {
+            self.billing_address = billing;
+        }
+        Ok(())
     }
 
     /// Whether the buyer's details are shown (spec §5.3): one-time permissions for 30 days

@@ -8,27 +8,12 @@ use crate::charge_permission::{ChargePermission, NewPermission, PermissionType};
 use crate::error::{DomainError, ReasonCode};
 use crate::ids::{ChargeId, ChargePermissionId};
 use crate::limits;
-use crate::metadata::{Buyer, MerchantMetadata, RecurringMetadata, SoftDescriptor};
+pub use crate::metadata::Address;
+use crate::metadata::{Buyer, MerchantMetadata, OpaqueJson, RecurringMetadata, SoftDescriptor};
 use crate::money::{Currency, Money};
 use crate::region::{Environment, Region};
 use crate::sandbox::{self, SandboxCard};
 use crate::time::Timestamp;
-
-/// A postal address (spec §5.1).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Address {
-    pub name: Option<String>,
-    pub address_line1: Option<String>,
-    pub address_line2: Option<String>,
-    pub address_line3: Option<String>,
-    pub city: Option<String>,
-    pub county: Option<String>,
-    pub district: Option<String>,
-    pub state_or_region: Option<String>,
-    pub postal_code: Option<String>,
-    pub country_code: Option<String>,
-    pub phone_number: Option<String>,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PaymentIntent {
@@ -150,6 +135,8 @@ pub struct PaymentDetails {
     pub presentment_currency: Option<Currency>,
     pub allow_overcharge: Option<bool>,
     pub extend_expiration: Option<bool>,
+    /// The merchant's estimate of the order total, echoed.
+    pub estimate_order_total: Option<Money>,
 }
 
 /// What the merchant may change on an Open session (create sets the same, plus more).
@@ -158,10 +145,19 @@ pub struct SessionUpdate {
     pub checkout_review_return_url: Option<String>,
     pub checkout_result_return_url: Option<String>,
     pub checkout_cancel_url: Option<String>,
+    /// `checkoutMode: ProcessOrder` (the only mode there is).
+    pub process_order: Option<bool>,
     pub payment_details: Option<PaymentDetails>,
     pub merchant_metadata: Option<MerchantMetadata>,
     pub recurring_metadata: Option<RecurringMetadata>,
+    /// `chargePermissionType`, which Update may change while the session is Open.
+    pub kind: Option<PermissionType>,
     pub platform_id: Option<String>,
+    pub provider_reference_id: Option<String>,
+    pub supplementary_data: Option<String>,
+    /// Finalize Checkout Session: the addresses the merchant collected itself.
+    pub shipping_address: Option<Address>,
+    pub billing_address: Option<Address>,
 }
 
 /// Create Checkout Session, parsed.
@@ -171,6 +167,17 @@ pub struct NewSession {
     pub process_order: bool,
     pub kind: PermissionType,
     pub fields: SessionUpdate,
+    /// `paymentMethodOnFileMetadata.setupOnly` (Saved Wallet only).
+    pub setup_only: Option<bool>,
+    /// `deliverySpecifications`, validated by the wire layer, echoed.
+    pub delivery_specifications: Option<OpaqueJson>,
+    /// `addressDetails`: the address the merchant already has (the Additional Payment
+    /// Button's flow); it becomes the shipping address when the buyer signs in.
+    pub address_details: Option<Address>,
+    /// `chargePermissionId`: a Saved Wallet checkout that renews the payment method of this
+    /// existing permission instead of making a new one.
+    pub renews_permission: Option<ChargePermissionId>,
+    pub checkout_button_text: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,6 +209,13 @@ pub struct CheckoutSession {
     pub expires_at: Timestamp,
     pub charge_permission_id: Option<ChargePermissionId>,
     pub charge_id: Option<ChargeId>,
+    pub supplementary_data: Option<String>,
+    pub provider_reference_id: Option<String>,
+    pub setup_only: Option<bool>,
+    pub delivery_specifications: Option<OpaqueJson>,
+    pub address_details: Option<Address>,
+    pub renews_permission: Option<ChargePermissionId>,
+    pub checkout_button_text: Option<String>,
 }
 
 fn session_status(message: impl Into<String>) -> DomainError {
@@ -250,18 +264,19 @@ impl CheckoutSession {
                 "webCheckoutDetails.checkoutReviewReturnUrl is required",
             ));
         }
-        if new.kind == PermissionType::Recurring && fields.recurring_metadata.is_none() {
-            return Err(DomainError::new(
-                ReasonCode::MissingParameterValue,
-                "recurringMetadata is required for a Recurring checkout",
-            ));
-        }
-        if new.kind != PermissionType::Recurring && fields.recurring_metadata.is_some() {
+        if new.kind != PermissionType::PaymentMethodOnFile && new.setup_only.is_some() {
             return Err(DomainError::new(
                 ReasonCode::InvalidParameterCombination,
-                "recurringMetadata applies to Recurring checkouts only",
+                "paymentMethodOnFileMetadata applies to PaymentMethodOnFile checkouts only",
             ));
         }
+        if new.kind != PermissionType::PaymentMethodOnFile && new.renews_permission.is_some() {
+            return Err(DomainError::new(
+                ReasonCode::InvalidParameterCombination,
+                "chargePermissionId names the Saved Wallet to renew: it needs chargePermissionType PaymentMethodOnFile",
+            ));
+        }
+        let checkout_button_text = crate::metadata::echoed_text("checkoutButtonText", new.checkout_button_text)?;
         let mut session = CheckoutSession {
             id,
             environment,
@@ -287,15 +302,26 @@ impl CheckoutSession {
             expires_at: now.plus_seconds(limits::CHECKOUT_SESSION_LIFETIME_SECONDS),
             charge_permission_id: None,
             charge_id: None,
+            supplementary_data: None,
+            provider_reference_id: None,
+            setup_only: new.setup_only,
+            delivery_specifications: new.delivery_specifications,
+            address_details: new.address_details,
+            renews_permission: new.renews_permission,
+            checkout_button_text,
         };
         session.apply(fields)?;
         Ok(session)
     }
 
+    /// Checks an update against the session as it would become, then applies it: an `Err`
+    /// changes nothing.
     fn apply(&mut self, update: SessionUpdate) -> Result<(), DomainError> {
+        let kind = update.kind.unwrap_or(self.kind);
         if let Some(details) = &update.payment_details {
             check_currency(self.region, details.charge_amount)?;
             check_currency(self.region, details.total_order_amount)?;
+            check_currency(self.region, details.estimate_order_total)?;
             if let (Some(charge), Some(total)) = (details.charge_amount, details.total_order_amount)
                 && charge.currency() != total.currency()
             {
@@ -320,13 +346,40 @@ impl CheckoutSession {
                 }
             }
         }
-        if update.recurring_metadata.is_some() && self.kind != PermissionType::Recurring {
+        // The statement text goes with a capture: AuthorizeWithCapture only (Amazon's
+        // Checkout Session reference), judged on the session as it would become.
+        let intent = update.payment_details.as_ref().and_then(|d| d.payment_intent).or(self.payment.payment_intent);
+        let descriptor_set = update.payment_details.as_ref().is_some_and(|d| d.soft_descriptor.is_some())
+            || self.payment.soft_descriptor.is_some();
+        if descriptor_set && intent.is_some_and(|i| i != PaymentIntent::AuthorizeWithCapture) {
+            return Err(DomainError::new(
+                ReasonCode::InvalidParameterCombination,
+                "paymentDetails.softDescriptor goes with paymentIntent AuthorizeWithCapture only",
+            ));
+        }
+        if update.recurring_metadata.is_some() && kind != PermissionType::Recurring {
             return Err(DomainError::new(
                 ReasonCode::InvalidParameterCombination,
                 "recurringMetadata applies to Recurring checkouts only",
             ));
         }
+        if kind == PermissionType::Recurring && update.recurring_metadata.is_none() && self.recurring_metadata.is_none()
+        {
+            return Err(DomainError::new(
+                ReasonCode::MissingParameterValue,
+                "recurringMetadata is required for a Recurring checkout",
+            ));
+        }
+        if kind != PermissionType::PaymentMethodOnFile
+            && (self.setup_only.is_some() || self.renews_permission.is_some())
+        {
+            return Err(DomainError::new(
+                ReasonCode::InvalidParameterCombination,
+                "this checkout sets up or renews a Saved Wallet: chargePermissionType must stay PaymentMethodOnFile",
+            ));
+        }
         let merchant_metadata = update.merchant_metadata.map(MerchantMetadata::validate).transpose()?;
+        let supplementary_data = crate::metadata::echoed_text("supplementaryData", update.supplementary_data)?;
         if let Some(url) = update.checkout_review_return_url {
             self.checkout_review_return_url = Some(url);
         }
@@ -335,6 +388,9 @@ impl CheckoutSession {
         }
         if let Some(url) = update.checkout_cancel_url {
             self.checkout_cancel_url = Some(url);
+        }
+        if update.process_order == Some(true) {
+            self.process_order = true;
         }
         if let Some(details) = update.payment_details {
             let p = &mut self.payment;
@@ -347,6 +403,13 @@ impl CheckoutSession {
             p.presentment_currency = details.presentment_currency.or(p.presentment_currency);
             p.allow_overcharge = details.allow_overcharge.or(p.allow_overcharge);
             p.extend_expiration = details.extend_expiration.or(p.extend_expiration);
+            p.estimate_order_total = details.estimate_order_total.or(p.estimate_order_total);
+        }
+        if kind != self.kind {
+            self.kind = kind;
+            if kind != PermissionType::Recurring {
+                self.recurring_metadata = None;
+            }
         }
         if merchant_metadata.is_some() {
             self.merchant_metadata = merchant_metadata;
@@ -356,6 +419,18 @@ impl CheckoutSession {
         }
         if update.platform_id.is_some() {
             self.platform_id = update.platform_id;
+        }
+        if supplementary_data.is_some() {
+            self.supplementary_data = supplementary_data;
+        }
+        if update.provider_reference_id.is_some() {
+            self.provider_reference_id = update.provider_reference_id;
+        }
+        if update.shipping_address.is_some() {
+            self.shipping_address = update.shipping_address;
+        }
+        if update.billing_address.is_some() {
+            self.billing_address = update.billing_address;
         }
         Ok(())
     }
@@ -430,7 +505,9 @@ impl CheckoutSession {
         self.require_open(now)?;
         self.buyer = Some(buyer);
         self.billing_address = shipping_address.clone();
-        self.shipping_address = shipping_address;
+        // The merchant's addressDetails (the Additional Payment Button's flow) is where the
+        // order ships; the buyer does not pick another.
+        self.shipping_address = self.address_details.clone().or(shipping_address);
         self.payment_method = Some(card);
         self.state_updated_at = now;
         // ProcessOrder skips the merchant's review page: signing in is confirming, and the
@@ -485,10 +562,22 @@ impl CheckoutSession {
     }
 }
 
+/// Which permission a completed checkout gives the merchant.
+#[derive(Debug)]
+pub enum PermissionTarget {
+    /// A new permission, with this id.
+    New(ChargePermissionId),
+    /// The Saved Wallet the session named (`chargePermissionId`), as loaded: the checkout
+    /// renews its payment method.
+    Renewed(Box<ChargePermission>),
+}
+
 /// What Complete Checkout Session did.
 #[derive(Debug)]
 pub struct Completion {
     pub permission: ChargePermission,
+    /// Whether `permission` is new (else it is the renewed Saved Wallet).
+    pub created: bool,
     /// `None` for the Confirm intent. A pending authorization answers 202.
     pub charge: Option<crate::charge::Charge>,
 }
@@ -502,7 +591,7 @@ pub fn complete(
     session: &mut CheckoutSession,
     charge_amount: Money,
     total_order_amount: Option<Money>,
-    permission_id: ChargePermissionId,
+    target: PermissionTarget,
     now: Timestamp,
 ) -> Result<Result<Completion, DomainError>, DomainError> {
     session.advance_to(now);
@@ -548,20 +637,38 @@ pub fn complete(
             ),
         ));
     }
-    let new = NewPermission {
-        kind: session.kind,
-        amount_limit: (session.kind == PermissionType::OneTime)
-            .then(|| session.permission_limit(charge_amount))
-            .transpose()?,
-        currency: Some(charge_amount.currency()),
-        recurring_metadata: session.recurring_metadata.clone(),
-        merchant_metadata: session.merchant_metadata.clone(),
-        payment_method: card,
-        buyer: session.buyer.clone(),
-        platform_id: session.platform_id.clone(),
-        extend_expiration: session.payment.extend_expiration.unwrap_or(false),
+    let addresses = (session.shipping_address.clone(), session.billing_address.clone());
+    let (mut permission, created) = match target {
+        PermissionTarget::New(permission_id) => {
+            let new = NewPermission {
+                kind: session.kind,
+                amount_limit: (session.kind == PermissionType::OneTime)
+                    .then(|| session.permission_limit(charge_amount))
+                    .transpose()?,
+                currency: Some(charge_amount.currency()),
+                recurring_metadata: session.recurring_metadata.clone(),
+                merchant_metadata: session.merchant_metadata.clone(),
+                payment_method: card,
+                buyer: session.buyer.clone(),
+                shipping_address: addresses.0,
+                billing_address: addresses.1,
+                platform_id: session.platform_id.clone(),
+                extend_expiration: session.payment.extend_expiration.unwrap_or(false),
+                setup_only: session.setup_only,
+            };
+            (ChargePermission::create(permission_id, session.environment, session.region, new, now)?, true)
+        }
+        PermissionTarget::Renewed(mut existing) => {
+            if session.renews_permission.as_ref() != Some(&existing.id) {
+                return Err(session_status("this Checkout Session renews no such charge permission"));
+            }
+            existing.renew_from_checkout(card, session.buyer.clone(), addresses, now)?;
+            if session.setup_only.is_some() {
+                existing.setup_only = session.setup_only;
+            }
+            (*existing, false)
+        }
     };
-    let mut permission = ChargePermission::create(permission_id, session.environment, session.region, new, now)?;
     let charge = match intent {
         PaymentIntent::Confirm => None,
         PaymentIntent::Authorize | PaymentIntent::AuthorizeWithCapture => {
@@ -580,10 +687,11 @@ pub fn complete(
                     .filter(|_| intent == PaymentIntent::AuthorizeWithCapture),
                 can_handle_pending_authorization: can_handle_pending,
                 merchant_metadata: session.merchant_metadata.clone(),
-                provider_reference_id: None,
+                provider_reference_id: session.provider_reference_id.clone(),
                 platform_id: session.platform_id.clone(),
                 charge_initiator: None,
                 channel: None,
+                web_checkout_details: None,
             };
             match charge::create_charge(&mut permission, request, outcome, now)? {
                 ChargeCreation::Created(charge) => Some(*charge),
@@ -599,5 +707,5 @@ pub fn complete(
     session.state_updated_at = now;
     session.charge_permission_id = Some(permission.id.clone());
     session.charge_id = charge.as_ref().map(|c| c.id.clone());
-    Ok(Ok(Completion { permission, charge }))
+    Ok(Ok(Completion { permission, created, charge }))
 }

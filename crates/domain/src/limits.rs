@@ -54,6 +54,10 @@ pub const CUSTOM_INFORMATION_MAX_CHARS: usize = 4096;
 /// stays small (ours).
 pub const REASON_TEXT_MAX_CHARS: usize = 1024;
 
+/// Merchant text amzpay only stores and echoes (`supplementaryData`, `checkoutButtonText`):
+/// Amazon documents no length, so the bound is ours, to keep a row small.
+pub const ECHOED_TEXT_MAX_CHARS: usize = 16_384;
+
 /// ...but by no more than this fixed amount, in minor units (spec §12: 75 USD/GBP/EUR,
 /// 8,400 JPY). Other currencies: 75 units, our choice.
 pub fn refund_overage_cap_minor(currency: Currency) -> i64 {

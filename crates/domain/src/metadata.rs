@@ -79,6 +79,55 @@ pub struct RecurringMetadata {
     pub amount: Option<Money>,
 }
 
+/// A postal address (spec §5.1).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Address {
+    pub name: Option<String>,
+    pub address_line1: Option<String>,
+    pub address_line2: Option<String>,
+    pub address_line3: Option<String>,
+    pub city: Option<String>,
+    pub county: Option<String>,
+    pub district: Option<String>,
+    pub state_or_region: Option<String>,
+    pub postal_code: Option<String>,
+    pub country_code: Option<String>,
+    pub phone_number: Option<String>,
+}
+
+/// A JSON document the wire layer has validated and amzpay keeps and echoes as given
+/// (`deliverySpecifications`). The rules never read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpaqueJson(String);
+
+impl OpaqueJson {
+    /// Wraps JSON text the caller has validated.
+    pub fn new(text: String) -> OpaqueJson {
+        OpaqueJson(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Merchant text amzpay keeps and echoes as given (`supplementaryData`,
+/// `checkoutButtonText`): bounded so that a row stays small.
+pub fn echoed_text(field: &str, value: Option<String>) -> Result<Option<String>, DomainError> {
+    check_length(field, &value, limits::ECHOED_TEXT_MAX_CHARS)?;
+    Ok(value)
+}
+
+/// The merchant's pages a buyer may be sent to from a Charge (Create Charge
+/// `webCheckoutDetails`: a Saved Wallet charge that needs the buyer's multi-factor
+/// authentication returns them to `checkoutResultReturnUrl`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WebCheckoutDetails {
+    pub checkout_review_return_url: Option<String>,
+    pub checkout_result_return_url: Option<String>,
+    pub checkout_cancel_url: Option<String>,
+}
+
 /// The buyer as the merchant sees them (spec §5.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Buyer {

@@ -73,6 +73,9 @@ pub enum AuthorizationOutcome {
     },
     /// A synchronous decline: the call answers with the reason, no charge is usable.
     Declined(DeclineReason),
+    /// Refused before any authorization (an amzpay-only simulation): the call answers the
+    /// error, no charge exists and the permission is as it was.
+    Refused(AmzpaySimulation),
 }
 
 /// How something pending (an authorization, an asynchronous capture) ends.
@@ -97,6 +100,27 @@ pub fn authorize_simulated(
     decline: Option<DeclineReason>,
     can_handle_pending: bool,
 ) -> Result<AuthorizationOutcome, DomainError> {
+    authorize_with(card, decline.map(Forced::Decline), can_handle_pending)
+}
+
+/// What a simulation code forces on an authorization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forced {
+    Decline(DeclineReason),
+    Refusal(AmzpaySimulation),
+}
+
+/// The sandbox processor's answer for a card, with what a simulation code forces.
+pub fn authorize_with(
+    card: SandboxCard,
+    forced: Option<Forced>,
+    can_handle_pending: bool,
+) -> Result<AuthorizationOutcome, DomainError> {
+    let decline = match forced {
+        Some(Forced::Refusal(refusal)) => return Ok(AuthorizationOutcome::Refused(refusal)),
+        Some(Forced::Decline(reason)) => Some(reason),
+        None => None,
+    };
     if let Some(reason) = decline {
         return Ok(if can_handle_pending {
             AuthorizationOutcome::Pending { then: PendingResolution::Declines(reason) }
@@ -124,10 +148,71 @@ pub fn authorize_simulated(
 pub enum SimulatedOperation {
     CreateCharge,
     CaptureCharge,
+    CancelCharge,
     CreateRefund,
     CloseChargePermission,
     UpdateCheckoutSession,
     CompleteCheckoutSession,
+}
+
+/// amzpay's own simulation codes, for outcomes Amazon documents but gives no simulation code
+/// for (seeds 003; docs/defaults.md). Named `Amzpay...` so that none can be mistaken for one
+/// of Amazon's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AmzpaySimulation {
+    /// Create Charge: `422 PaymentMethodNotAllowed`.
+    PaymentMethodNotAllowed,
+    /// Create Charge: `422 MFANotCompleted`.
+    MfaNotCompleted,
+    /// Capture Charge and Cancel Charge: `422 InvalidChargePermissionStatus`.
+    InvalidChargePermissionStatus,
+}
+
+impl AmzpaySimulation {
+    pub const ALL: [AmzpaySimulation; 3] = [
+        AmzpaySimulation::PaymentMethodNotAllowed,
+        AmzpaySimulation::MfaNotCompleted,
+        AmzpaySimulation::InvalidChargePermissionStatus,
+    ];
+
+    /// The code as sent in `x-amz-pay-simulation-code`.
+    pub fn code(self) -> &'static str {
+        match self {
+            AmzpaySimulation::PaymentMethodNotAllowed => "AmzpayPaymentMethodNotAllowed",
+            AmzpaySimulation::MfaNotCompleted => "AmzpayMFANotCompleted",
+            AmzpaySimulation::InvalidChargePermissionStatus => "AmzpayInvalidChargePermissionStatus",
+        }
+    }
+
+    /// The error it forces.
+    pub fn error(self) -> DomainError {
+        let (code, message) = match self {
+            AmzpaySimulation::PaymentMethodNotAllowed => (
+                ReasonCode::PaymentMethodNotAllowed,
+                "The payment method selected by the buyer is not allowed for this Charge (simulated).",
+            ),
+            AmzpaySimulation::MfaNotCompleted => (
+                ReasonCode::MFANotCompleted,
+                "Multi-factor authentication is required to be completed by the buyer for this transaction (simulated).",
+            ),
+            AmzpaySimulation::InvalidChargePermissionStatus => (
+                ReasonCode::InvalidChargePermissionStatus,
+                "The charge permission is in a state where this operation cannot be called (simulated).",
+            ),
+        };
+        DomainError::new(code, message)
+    }
+
+    fn operations(self) -> &'static [SimulatedOperation] {
+        match self {
+            AmzpaySimulation::PaymentMethodNotAllowed | AmzpaySimulation::MfaNotCompleted => {
+                &[SimulatedOperation::CreateCharge]
+            }
+            AmzpaySimulation::InvalidChargePermissionStatus => {
+                &[SimulatedOperation::CaptureCharge, SimulatedOperation::CancelCharge]
+            }
+        }
+    }
 }
 
 /// A simulation code of `x-amz-pay-simulation-code`.
@@ -141,12 +226,17 @@ pub enum SimulationCode {
     BuyerCanceled,
     AmazonCanceled,
     Declined,
+    /// One of amzpay's own codes.
+    Amzpay(AmzpaySimulation),
 }
 
 impl SimulationCode {
     fn parse(text: &str) -> Option<SimulationCode> {
         if let Some(reason) = DeclineReason::parse(text) {
             return Some(SimulationCode::Decline(reason));
+        }
+        if let Some(ours) = AmzpaySimulation::ALL.into_iter().find(|s| s.code() == text) {
+            return Some(SimulationCode::Amzpay(ours));
         }
         match text {
             "AmazonClosed" => Some(SimulationCode::AmazonClosed),
@@ -170,6 +260,7 @@ impl SimulationCode {
                 SimulatedOperation::UpdateCheckoutSession | SimulatedOperation::CompleteCheckoutSession,
                 SimulationCode::BuyerCanceled | SimulationCode::AmazonCanceled | SimulationCode::Declined,
             ) => true,
+            (operation, SimulationCode::Amzpay(ours)) => ours.operations().contains(&operation),
             _ => false,
         }
     }
@@ -230,9 +321,18 @@ mod tests {
         let table: &[(SimulatedOperation, &[&str])] = &[
             (
                 CreateCharge,
-                &["SoftDeclined", "HardDeclined", "AmazonRejected", "TransactionTimedOut", "ProcessingFailure"],
+                &[
+                    "SoftDeclined",
+                    "HardDeclined",
+                    "AmazonRejected",
+                    "TransactionTimedOut",
+                    "ProcessingFailure",
+                    "AmzpayPaymentMethodNotAllowed",
+                    "AmzpayMFANotCompleted",
+                ],
             ),
-            (CaptureCharge, &["AmazonRejected", "ProcessingFailure"]),
+            (CaptureCharge, &["AmazonRejected", "ProcessingFailure", "AmzpayInvalidChargePermissionStatus"]),
+            (CancelCharge, &["AmzpayInvalidChargePermissionStatus"]),
             (CreateRefund, &["AmazonRejected", "ProcessingFailure"]),
             (CloseChargePermission, &["AmazonClosed"]),
             (UpdateCheckoutSession, &["BuyerCanceled", "AmazonCanceled", "Declined"]),
@@ -248,6 +348,9 @@ mod tests {
             "BuyerCanceled",
             "AmazonCanceled",
             "Declined",
+            "AmzpayPaymentMethodNotAllowed",
+            "AmzpayMFANotCompleted",
+            "AmzpayInvalidChargePermissionStatus",
         ];
         for (operation, allowed) in table {
             for code in every {

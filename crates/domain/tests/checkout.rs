@@ -22,6 +22,11 @@ fn new_session(kind: PermissionType) -> NewSession {
                 .then_some(RecurringMetadata { frequency: Some((FrequencyUnit::Month, 1)), amount: None }),
             ..Default::default()
         },
+        setup_only: None,
+        delivery_specifications: None,
+        address_details: None,
+        renews_permission: None,
+        checkout_button_text: None,
     }
 }
 
@@ -51,8 +56,8 @@ fn ready(kind: PermissionType, intent: PaymentIntent, card: &str) -> CheckoutSes
     s
 }
 
-fn permission_id() -> ChargePermissionId {
-    ChargePermissionId::generate(Environment::Sandbox, Region::Na, 1, 2)
+fn new_permission() -> PermissionTarget {
+    PermissionTarget::New(ChargePermissionId::generate(Environment::Sandbox, Region::Na, 1, 2))
 }
 
 #[test]
@@ -117,13 +122,13 @@ fn each_intent_completes_into_its_objects() {
         (PaymentIntent::AuthorizeWithCapture, Some(ChargeState::Captured)),
     ] {
         let mut s = ready(PermissionType::OneTime, intent, "1111");
-        let completion = complete(&mut s, usd(1_000), None, permission_id(), T0).unwrap().unwrap();
+        let completion = complete(&mut s, usd(1_000), None, new_permission(), T0).unwrap().unwrap();
         assert_eq!(s.state, SessionState::Completed);
         assert_eq!(s.charge_permission_id, Some(completion.permission.id.clone()));
         assert_eq!(completion.charge.as_ref().map(|c| c.state), charge_state, "{intent:?}");
         assert_eq!(s.charge_id, completion.charge.map(|c| c.id));
         assert_eq!(
-            complete(&mut s, usd(1_000), None, permission_id(), T0).unwrap_err().code,
+            complete(&mut s, usd(1_000), None, new_permission(), T0).unwrap_err().code,
             ReasonCode::InvalidCheckoutSessionStatus
         );
     }
@@ -132,16 +137,16 @@ fn each_intent_completes_into_its_objects() {
 #[test]
 fn completion_checks_amount_confirmation_and_state() {
     let mut s = ready(PermissionType::OneTime, PaymentIntent::Authorize, "1111");
-    assert_eq!(complete(&mut s, usd(999), None, permission_id(), T0).unwrap_err().code, ReasonCode::AmountMismatch);
+    assert_eq!(complete(&mut s, usd(999), None, new_permission(), T0).unwrap_err().code, ReasonCode::AmountMismatch);
     let mut unconfirmed = session(PermissionType::OneTime);
     assert_eq!(
-        complete(&mut unconfirmed, usd(1), None, permission_id(), T0).unwrap_err().code,
+        complete(&mut unconfirmed, usd(1), None, new_permission(), T0).unwrap_err().code,
         ReasonCode::InvalidCheckoutSessionStatus
     );
     let mut canceled = session(PermissionType::OneTime);
     canceled.cancel(SessionCancelReason::BuyerCanceled, T0).unwrap();
     assert_eq!(
-        complete(&mut canceled, usd(1), None, permission_id(), T0).unwrap_err().code,
+        complete(&mut canceled, usd(1), None, new_permission(), T0).unwrap_err().code,
         ReasonCode::CheckoutSessionCanceled
     );
     assert_eq!(
@@ -177,7 +182,7 @@ fn checkout_cards_cancel_or_decline_the_session_when_the_buyer_returns() {
         s.update(update, T0).unwrap();
         s.confirm(T0.plus_seconds(5)).unwrap();
         assert_eq!((s.state, s.state_updated_at), (SessionState::Canceled(reason), T0.plus_seconds(5)), "{card}");
-        let refused = complete(&mut s, usd(1_000), None, permission_id(), T0).unwrap_err();
+        let refused = complete(&mut s, usd(1_000), None, new_permission(), T0).unwrap_err();
         assert_eq!(refused.code, ReasonCode::CheckoutSessionCanceled, "{card}");
     }
     // With ProcessOrder the buyer returns right after signing in.
@@ -198,7 +203,7 @@ fn checkout_cards_cancel_or_decline_the_session_when_the_buyer_returns() {
 fn pending_cards_need_the_authorize_intent_and_pending_handling() {
     for card in ["0701", "4354"] {
         let mut pending = ready(PermissionType::OneTime, PaymentIntent::Authorize, card);
-        let declined_now = complete(&mut pending, usd(1_000), None, permission_id(), T0).unwrap();
+        let declined_now = complete(&mut pending, usd(1_000), None, new_permission(), T0).unwrap();
         assert_eq!(declined_now.unwrap_err().code, ReasonCode::TransactionTimedOut, "{card}");
         assert_eq!(pending.state, SessionState::Canceled(SessionCancelReason::Declined), "{card}");
 
@@ -206,14 +211,14 @@ fn pending_cards_need_the_authorize_intent_and_pending_handling() {
             let mut wrong = ready(PermissionType::OneTime, intent, card);
             wrong.payment.can_handle_pending_authorization = Some(true);
             let before = wrong.clone();
-            let refused = complete(&mut wrong, usd(1_000), None, permission_id(), T0).unwrap_err();
+            let refused = complete(&mut wrong, usd(1_000), None, new_permission(), T0).unwrap_err();
             assert_eq!(refused.code, ReasonCode::InvalidSandboxSimulationSpecified, "{card} {intent:?}");
             assert_eq!(wrong, before, "a refused completion changes nothing");
         }
 
         let mut pending = ready(PermissionType::OneTime, PaymentIntent::Authorize, card);
         pending.payment.can_handle_pending_authorization = Some(true);
-        let completion = complete(&mut pending, usd(1_000), None, permission_id(), T0).unwrap().unwrap();
+        let completion = complete(&mut pending, usd(1_000), None, new_permission(), T0).unwrap().unwrap();
         assert_eq!(completion.charge.unwrap().state, ChargeState::AuthorizationInitiated);
         assert_eq!(pending.state, SessionState::Completed);
     }
@@ -223,19 +228,19 @@ fn pending_cards_need_the_authorize_intent_and_pending_handling() {
 fn permission_types_and_limits_follow_the_session() {
     for kind in [PermissionType::OneTime, PermissionType::Recurring, PermissionType::PaymentMethodOnFile] {
         let mut s = ready(kind, PaymentIntent::Confirm, "4444");
-        let completion = complete(&mut s, usd(1_000), None, permission_id(), T0).unwrap().unwrap();
+        let completion = complete(&mut s, usd(1_000), None, new_permission(), T0).unwrap().unwrap();
         assert_eq!(completion.permission.kind, kind);
         assert_eq!(completion.permission.payment_method.last_four(), "4444");
     }
     let mut total = ready(PermissionType::OneTime, PaymentIntent::Authorize, "1111");
     total.payment.total_order_amount = Some(usd(5_000));
-    let completion = complete(&mut total, usd(1_000), None, permission_id(), T0).unwrap().unwrap();
+    let completion = complete(&mut total, usd(1_000), None, new_permission(), T0).unwrap().unwrap();
     assert_eq!(completion.permission.amount_limit, usd(5_000));
     assert_eq!(completion.permission.amount_balance(), usd(4_000));
     let mut over = ready(PermissionType::OneTime, PaymentIntent::Confirm, "1111");
     over.payment.allow_overcharge = Some(true);
     assert_eq!(
-        complete(&mut over, usd(1_000), None, permission_id(), T0).unwrap().unwrap().permission.amount_limit,
+        complete(&mut over, usd(1_000), None, new_permission(), T0).unwrap().unwrap().permission.amount_limit,
         usd(50_000),
         "500 USD beats 900% of 10 USD"
     );
@@ -243,11 +248,11 @@ fn permission_types_and_limits_follow_the_session() {
     big.payment.allow_overcharge = Some(true);
     big.payment.charge_amount = Some(usd(100_000));
     assert_eq!(
-        complete(&mut big, usd(100_000), None, permission_id(), T0).unwrap().unwrap().permission.amount_limit,
+        complete(&mut big, usd(100_000), None, new_permission(), T0).unwrap().unwrap().permission.amount_limit,
         usd(900_000)
     );
     let mut extended = ready(PermissionType::OneTime, PaymentIntent::Confirm, "1111");
     extended.payment.extend_expiration = Some(true);
-    let permission = complete(&mut extended, usd(1_000), None, permission_id(), T0).unwrap().unwrap().permission;
+    let permission = complete(&mut extended, usd(1_000), None, new_permission(), T0).unwrap().unwrap().permission;
     assert_eq!(permission.expires_at, Some(T0.plus_months(13)));
 }

@@ -166,6 +166,9 @@ proptest! {
             buyer: None,
             platform_id: None,
             extend_expiration: false,
+            shipping_address: None,
+            billing_address: None,
+            setup_only: None,
         };
         let mut permission = ChargePermission::create(ChargePermissionId::generate(Environment::Sandbox, Region::Na, 7, 7), Environment::Sandbox, Region::Na, new, now).unwrap();
         let mut charges: Vec<Charge> = Vec::new();
@@ -178,14 +181,14 @@ proptest! {
             let refunds_before = refunds.clone();
             let result: Result<(), DomainError> = match op {
                 Op::Create { amount, capture_now, outcome: code } => {
-                    let request = CreateCharge { amount: usd(amount), capture_now, soft_descriptor: None, can_handle_pending_authorization: true, merchant_metadata: None, provider_reference_id: None, platform_id: None, charge_initiator: None, channel: None };
+                    let request = CreateCharge { amount: usd(amount), capture_now, soft_descriptor: None, can_handle_pending_authorization: true, merchant_metadata: None, provider_reference_id: None, platform_id: None, charge_initiator: None, channel: None, web_checkout_details: None };
                     charge::create_charge(&mut permission, request, outcome(code), now).map(|created| {
                         if let ChargeCreation::Created(c) = created { charges.push(*c) }
                     })
                 }
                 Op::CreateBalance { capture_now, outcome: code } => {
                     let amount = permission.amount_balance();
-                    let request = CreateCharge { amount, capture_now, soft_descriptor: None, can_handle_pending_authorization: true, merchant_metadata: None, provider_reference_id: None, platform_id: None, charge_initiator: None, channel: None };
+                    let request = CreateCharge { amount, capture_now, soft_descriptor: None, can_handle_pending_authorization: true, merchant_metadata: None, provider_reference_id: None, platform_id: None, charge_initiator: None, channel: None, web_checkout_details: None };
                     charge::create_charge(&mut permission, request, outcome(code), now).map(|created| {
                         if let ChargeCreation::Created(c) = created { charges.push(*c) }
                     })

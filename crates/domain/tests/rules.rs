@@ -29,6 +29,9 @@ fn new_permission(kind: PermissionType, limit: Option<Money>) -> NewPermission {
         buyer: None,
         platform_id: None,
         extend_expiration: false,
+        shipping_address: None,
+        billing_address: None,
+        setup_only: None,
     }
 }
 
@@ -58,6 +61,7 @@ fn request(amount: Money) -> CreateCharge {
         platform_id: None,
         charge_initiator: None,
         channel: None,
+        web_checkout_details: None,
     }
 }
 

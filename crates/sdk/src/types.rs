@@ -348,11 +348,11 @@ pub struct Charge {
     /// The amount refunded so far.
     #[serde(default)]
     pub refunded_amount: Option<Price>,
-    /// The captured amount in the ledger currency.
+    /// The captured amount in the ledger currency (a Price, as Amazon sends it).
     #[serde(default)]
-    pub converted_amount: Option<String>,
-    /// The rate of `converted_amount`.
-    #[serde(default)]
+    pub converted_amount: Option<Price>,
+    /// The rate of `converted_amount`, as text (Amazon sends a string or a number).
+    #[serde(default, deserialize_with = "text_or_number")]
     pub conversion_rate: Option<String>,
     /// Text on the buyer's statement (at most 16 characters).
     #[serde(default)]
@@ -383,6 +383,19 @@ pub struct Charge {
     /// `Sandbox` or `Live`.
     #[serde(default)]
     pub release_environment: Option<String>,
+    /// The return URLs given at Create Charge (Saved Wallet multi-factor authentication).
+    #[serde(default)]
+    pub web_checkout_details: Option<WebCheckoutDetails>,
+}
+
+fn text_or_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    let value: Option<serde_json::Value> = Option::deserialize(deserializer)?;
+    match value {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(text)) => Ok(Some(text)),
+        Some(serde_json::Value::Number(number)) => Ok(Some(number.to_string())),
+        Some(other) => Err(serde::de::Error::custom(format!("expected a string or a number, found {other}"))),
+    }
 }
 
 /// A Charge Permission (spec §5.3).
@@ -432,6 +445,9 @@ pub struct ChargePermission {
     /// When it expires (`20190714T155300Z`).
     #[serde(default)]
     pub expiration_timestamp: Option<String>,
+    /// Saved Wallet details.
+    #[serde(default)]
+    pub payment_method_on_file_metadata: Option<PaymentMethodOnFileMetadata>,
     /// `Sandbox` or `Live`.
     #[serde(default)]
     pub release_environment: Option<String>,
@@ -509,6 +525,9 @@ pub struct PaymentDetails {
     /// Keep a one-time permission for 13 months instead of 180 days.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extend_expiration: Option<bool>,
+    /// The merchant's estimate of the order total.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate_order_total: Option<Price>,
 }
 
 /// Something still missing before a Checkout Session can complete.
@@ -561,10 +580,25 @@ pub struct CheckoutSession {
     /// Where to ship.
     #[serde(default)]
     pub shipping_address: Option<Address>,
-    /// The buyer's addresses; the official SDKs re-parse entries sent as JSON strings, and
-    /// so does this one.
+    /// The buyer's addresses in a multi-address checkout (absent otherwise); the official
+    /// SDKs re-parse entries sent as JSON strings, and so does this one.
     #[serde(default, deserialize_with = "address_list")]
     pub shipping_address_list: Option<Vec<Address>>,
+    /// The order type Amazon reports.
+    #[serde(default)]
+    pub order_type: Option<String>,
+    /// Merchant details Amazon reports.
+    #[serde(default)]
+    pub merchant_details: Option<serde_json::Value>,
+    /// The button text the merchant set.
+    #[serde(default)]
+    pub checkout_button_text: Option<String>,
+    /// Tokens Amazon reports.
+    #[serde(default)]
+    pub tokens: Option<serde_json::Value>,
+    /// Finalize Checkout Session: the cart.
+    #[serde(default)]
+    pub cart_details: Option<serde_json::Value>,
     /// The buyer's payment methods, as descriptors.
     #[serde(default)]
     pub payment_preferences: Option<Vec<PaymentPreference>>,

@@ -235,11 +235,8 @@ async fn checkout_sessions_run_from_create_to_complete() {
             .unwrap();
         assert_eq!(signed_in["buyer"]["name"], "Sandbox Buyer");
         let got = client.get_checkout_session(&id).await.unwrap();
-        assert_eq!(
-            got.shipping_address_list.as_ref().unwrap()[0].country_code.as_deref(),
-            Some("US"),
-            "entries re-parsed from JSON strings"
-        );
+        assert_eq!(got.shipping_address.as_ref().unwrap().country_code.as_deref(), Some("US"));
+        assert_eq!(got.shipping_address_list, None, "single-address sessions have no list");
 
         let update = UpdateCheckoutSessionRequest {
             web_checkout_details: Some(WebCheckoutDetails {

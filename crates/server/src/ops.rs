@@ -5,14 +5,14 @@ use amzpay_api::body::parse_body;
 use amzpay_api::error::error_response;
 use amzpay_api::format::format_timestamp;
 use amzpay_api::requests::{
-    BuyerAction, BuyerActionBody, CancelChargeBody, CaptureChargeBody, ClosePermissionBody, CreateChargeBody,
-    CreatePermissionBody, CreateRefundBody, UpdatePermissionBody,
+    AmazonActionBody, BuyerAction, BuyerActionBody, CancelChargeBody, CaptureChargeBody, ClosePermissionBody,
+    CreateChargeBody, CreatePermissionBody, CreateRefundBody, UpdatePermissionBody,
 };
 use amzpay_api::responses::{ChargeOut, ChargePermissionOut, RefundOut, to_json};
 use amzpay_domain::charge::{self, ChargeCreation};
 use amzpay_domain::refund;
 use amzpay_domain::refund::RefundDeclineReason;
-use amzpay_domain::sandbox::{self, AuthorizationOutcome, SimulationCode};
+use amzpay_domain::sandbox::{self, AuthorizationOutcome, Forced, SimulationCode};
 use amzpay_domain::{
     Charge, ChargeId, ChargePermission, ChargePermissionId, DeclineReason, DomainError, Environment, ReasonCode,
     Refund, RefundId, Timestamp,
@@ -127,6 +127,24 @@ impl Context {
             _ => None,
         }
     }
+
+    /// What the simulation code forces on an authorization.
+    fn forced_authorization(&self) -> Option<Forced> {
+        match self.simulation {
+            Some(SimulationCode::Decline(reason)) => Some(Forced::Decline(reason)),
+            Some(SimulationCode::Amzpay(ours)) => Some(Forced::Refusal(ours)),
+            _ => None,
+        }
+    }
+
+    /// The refusal an amzpay-only simulation code forces on an operation that has no
+    /// authorization (Capture, Cancel): the request changes nothing.
+    fn forced_refusal(&self) -> Result<(), DomainError> {
+        match self.simulation {
+            Some(SimulationCode::Amzpay(ours)) => Err(ours.error()),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A merchant's time in an environment.
@@ -167,6 +185,7 @@ pub async fn execute(
         | Operation::CloseChargePermission(_)
         | Operation::CancelCharge(_)
         | Operation::BuyerAction(_)
+        | Operation::AmazonAction(_)
         | Operation::UpdateCheckoutSession(_)
         | Operation::CompleteCheckoutSession(_)
         | Operation::FinalizeCheckoutSession(_)
@@ -255,6 +274,7 @@ fn mutate(tx: &mut dyn WriteTx, context: &Context, operation: &Operation, body: 
         Operation::CloseChargePermission(id) => close_permission(tx, context, id, body, now),
         Operation::CancelCharge(id) => cancel_charge(tx, context, id, body, now),
         Operation::BuyerAction(id) => buyer_action(tx, context, id, body, now),
+        Operation::AmazonAction(id) => amazon_action(tx, context, id, body, now),
         Operation::UpdateCheckoutSession(id) => checkout::update(tx, context, id, body, now),
         Operation::CompleteCheckoutSession(id) => checkout::complete(tx, context, id, body, now, false),
         Operation::FinalizeCheckoutSession(id) => checkout::complete(tx, context, id, body, now, true),
@@ -358,9 +378,9 @@ fn create_charge(tx: &mut dyn WriteTx, context: &Context, body: &[u8], now: Time
     let mut permission = refuse!(load_permission(tx, caller, &permission_id)?);
     let before = permission.clone();
     let outcome = match caller.environment {
-        Environment::Sandbox => refuse!(sandbox::authorize_simulated(
+        Environment::Sandbox => refuse!(sandbox::authorize_with(
             permission.payment_method,
-            context.decline(),
+            context.forced_authorization(),
             request.can_handle_pending_authorization
         )),
         Environment::Live => AuthorizationOutcome::Approved,
@@ -384,6 +404,7 @@ fn create_charge(tx: &mut dyn WriteTx, context: &Context, body: &[u8], now: Time
 fn capture_charge(tx: &mut dyn WriteTx, context: &Context, id: &ChargeId, body: &[u8], now: Timestamp) -> OpResult {
     let request = refuse!(parse_body::<CaptureChargeBody>(body).and_then(CaptureChargeBody::into_command));
     let (mut charge, mut permission) = refuse!(load_charge(tx, &context.caller, id)?);
+    refuse!(context.forced_refusal());
     let (charge_before, permission_before) = (charge.clone(), permission.clone());
     let declined = refuse!(charge::capture_simulated(&mut permission, &mut charge, request, context.decline(), now));
     save_charge_and_permission(tx, context, now, (&charge_before, &charge), (&permission_before, &permission))?;
@@ -396,6 +417,7 @@ fn capture_charge(tx: &mut dyn WriteTx, context: &Context, id: &ChargeId, body: 
 fn cancel_charge(tx: &mut dyn WriteTx, context: &Context, id: &ChargeId, body: &[u8], now: Timestamp) -> OpResult {
     let reason = refuse!(parse_body::<CancelChargeBody>(body).and_then(CancelChargeBody::into_reason));
     let (mut charge, mut permission) = refuse!(load_charge(tx, &context.caller, id)?);
+    refuse!(context.forced_refusal());
     let (charge_before, permission_before) = (charge.clone(), permission.clone());
     refuse!(charge::cancel(&mut permission, &mut charge, reason, now));
     save_charge_and_permission(tx, context, now, (&charge_before, &charge), (&permission_before, &permission))?;
@@ -504,6 +526,19 @@ fn buyer_action(
     let permission = refuse!(load_permission(tx, &context.caller, id)?);
     let updated = refuse!(apply_buyer_action(tx, context, permission, action, now)?);
     Ok(Ok(Reply::json(200, to_json(&ChargePermissionOut::new(&updated, now)))))
+}
+
+/// What Amazon itself does to a charge, as a sandbox test helper (docs/defaults.md): the
+/// outcomes Amazon documents without a simulation code (AmazonCanceled,
+/// StopShipmentAtypicalAuth).
+fn amazon_action(tx: &mut dyn WriteTx, context: &Context, id: &ChargeId, body: &[u8], now: Timestamp) -> OpResult {
+    refuse!(sandbox_only(context, "testHelpers/charges/{id}/amazonActions"));
+    let action = refuse!(parse_body::<AmazonActionBody>(body).and_then(AmazonActionBody::into_action));
+    let (mut charge, mut permission) = refuse!(load_charge(tx, &context.caller, id)?);
+    let (charge_before, permission_before) = (charge.clone(), permission.clone());
+    refuse!(charge::amazon_action(&mut permission, &mut charge, action, now));
+    save_charge_and_permission(tx, context, now, (&charge_before, &charge), (&permission_before, &permission))?;
+    Ok(Ok(Reply::json(200, to_json(&ChargeOut::from(&charge)))))
 }
 
 /// Applies a buyer action and writes it; shared by the test helper and the buyer's page.

@@ -71,6 +71,8 @@ pub enum Operation {
     CreateTestChargePermission,
     /// Sandbox test helper: what a buyer does on the Amazon Pay site.
     BuyerAction(ChargePermissionId),
+    /// Sandbox test helper: what Amazon itself does to a charge.
+    AmazonAction(ChargeId),
     /// Sandbox test helper: read the merchant's clock.
     GetClock,
     /// Sandbox test helper: move the merchant's clock, running what falls due.
@@ -106,6 +108,7 @@ impl Operation {
             | Operation::CancelCharge(_)
             | Operation::GetRefund(_)
             | Operation::BuyerAction(_)
+            | Operation::AmazonAction(_)
             | Operation::GetClock
             | Operation::AdvanceClock
             | Operation::FreezeClock
@@ -124,6 +127,7 @@ impl Operation {
         match self {
             Operation::CreateCharge => Some(SimulatedOperation::CreateCharge),
             Operation::CaptureCharge(_) => Some(SimulatedOperation::CaptureCharge),
+            Operation::CancelCharge(_) => Some(SimulatedOperation::CancelCharge),
             Operation::CreateRefund => Some(SimulatedOperation::CreateRefund),
             Operation::CloseChargePermission(_) => Some(SimulatedOperation::CloseChargePermission),
             Operation::UpdateCheckoutSession(_) => Some(SimulatedOperation::UpdateCheckoutSession),
@@ -133,10 +137,10 @@ impl Operation {
             Operation::GetChargePermission(_)
             | Operation::UpdateChargePermission(_)
             | Operation::GetCharge(_)
-            | Operation::CancelCharge(_)
             | Operation::GetRefund(_)
             | Operation::CreateTestChargePermission
             | Operation::BuyerAction(_)
+            | Operation::AmazonAction(_)
             | Operation::GetClock
             | Operation::AdvanceClock
             | Operation::FreezeClock
@@ -162,6 +166,7 @@ impl Operation {
             Operation::GetRefund(_) => "GetRefund",
             Operation::CreateTestChargePermission => "CreateTestChargePermission",
             Operation::BuyerAction(_) => "BuyerAction",
+            Operation::AmazonAction(_) => "AmazonAction",
             Operation::GetClock => "GetClock",
             Operation::AdvanceClock => "AdvanceClock",
             Operation::FreezeClock => "FreezeClock",
@@ -183,7 +188,10 @@ impl Operation {
             | Operation::UpdateChargePermission(id)
             | Operation::CloseChargePermission(id)
             | Operation::BuyerAction(id) => id.as_str(),
-            Operation::GetCharge(id) | Operation::CaptureCharge(id) | Operation::CancelCharge(id) => id.as_str(),
+            Operation::GetCharge(id)
+            | Operation::CaptureCharge(id)
+            | Operation::CancelCharge(id)
+            | Operation::AmazonAction(id) => id.as_str(),
             Operation::GetRefund(id) => id.as_str(),
             Operation::CreateCharge
             | Operation::CreateRefund
@@ -255,6 +263,9 @@ pub fn route(method: &Method, segments: &[String]) -> Result<Operation, DomainEr
         ["testHelpers", "chargePermissions"] => only(Method::POST, Ok(Operation::CreateTestChargePermission)),
         ["testHelpers", "chargePermissions", id, "buyerActions"] => {
             only(Method::POST, permission_id(id).map(Operation::BuyerAction))
+        }
+        ["testHelpers", "charges", id, "amazonActions"] => {
+            only(Method::POST, charge_id(id).map(Operation::AmazonAction))
         }
         ["checkoutSessions"] => only(Method::POST, Ok(Operation::CreateCheckoutSession)),
         ["checkoutSessions", id] => match *method {

@@ -92,9 +92,10 @@ async fn a_session_walks_from_open_to_completed_losing_constraints_on_the_way() 
     assert_eq!(constraints(&body), ["ChargeAmountNotSet", "CheckoutResultReturnUrlNotSet", "PaymentIntentNotSet"]);
     assert_eq!(body["paymentPreferences"][0]["paymentDescriptor"], "Visa ****4444");
     assert!(body["buyer"]["buyerId"].is_string());
-    // The SDKs re-parse shippingAddressList entries as JSON strings.
-    let listed: Value = serde_json::from_str(body["shippingAddressList"][0].as_str().unwrap()).unwrap();
-    assert_eq!(listed, body["shippingAddress"]);
+    assert_eq!(body["shippingAddress"]["countryCode"], "US");
+    // Amazon sends shippingAddressList for multi-address checkouts only; the official .NET
+    // SDK fails on a null one.
+    assert!(body.get("shippingAddressList").is_none(), "{body}");
 
     // Not ready yet: the buyer cannot confirm.
     confirm(&app, &id).await.assert_error(422, "InvalidCheckoutSessionStatus");

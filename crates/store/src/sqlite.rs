@@ -17,7 +17,8 @@ use amzpay_domain::checkout_session::{
     Address, CheckoutSession, PaymentDetails, PaymentIntent, SessionCancelReason, SessionState,
 };
 use amzpay_domain::metadata::{
-    Buyer, Channel, ChargeInitiator, FrequencyUnit, MerchantMetadata, RecurringMetadata, SoftDescriptor,
+    Buyer, Channel, ChargeInitiator, FrequencyUnit, MerchantMetadata, OpaqueJson, RecurringMetadata, SoftDescriptor,
+    WebCheckoutDetails,
 };
 use amzpay_domain::refund::RefundDeclineReason;
 use amzpay_domain::sandbox::{PendingResolution, SandboxCard};
@@ -248,6 +249,28 @@ CREATE TABLE idempotency_records (
 INSERT INTO idempotency_records (merchant_id, environment, key, scope, fingerprint, status, body, created_at)
     SELECT merchant_id, environment, key, '', fingerprint, status, body, created_at FROM idempotency_keys;
 DROP TABLE idempotency_keys;
+"#,
+    // What the buyer chose and the merchant sent, kept to be echoed (issue: fidelity, round
+    // two): addresses and Saved Wallet setup on permissions, a charge's return URLs and
+    // Amazon's atypical-activity flag, and a session's merchant-supplied extras.
+    r#"
+ALTER TABLE charge_permissions ADD COLUMN shipping_address TEXT;
+ALTER TABLE charge_permissions ADD COLUMN billing_address TEXT;
+ALTER TABLE charge_permissions ADD COLUMN setup_only INTEGER;
+ALTER TABLE charges ADD COLUMN wcd_present INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE charges ADD COLUMN wcd_review_url TEXT;
+ALTER TABLE charges ADD COLUMN wcd_result_url TEXT;
+ALTER TABLE charges ADD COLUMN wcd_cancel_url TEXT;
+ALTER TABLE charges ADD COLUMN atypical_activity INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE checkout_sessions ADD COLUMN supplementary_data TEXT;
+ALTER TABLE checkout_sessions ADD COLUMN setup_only INTEGER;
+ALTER TABLE checkout_sessions ADD COLUMN delivery_specifications TEXT;
+ALTER TABLE checkout_sessions ADD COLUMN address_details TEXT;
+ALTER TABLE checkout_sessions ADD COLUMN renews_permission TEXT;
+ALTER TABLE checkout_sessions ADD COLUMN checkout_button_text TEXT;
+ALTER TABLE checkout_sessions ADD COLUMN estimate_order_total INTEGER;
+ALTER TABLE checkout_sessions ADD COLUMN estimate_currency TEXT;
+ALTER TABLE checkout_sessions ADD COLUMN provider_reference_id TEXT;
 "#,
 ];
 
@@ -575,8 +598,11 @@ fn permission_from(row: &Row<'_>) -> Result<ChargePermission, StoreError> {
         merchant_metadata_locked: row.get("mm_locked")?,
         recurring_metadata,
         buyer,
+        shipping_address: address_from(row.get("shipping_address")?)?,
+        billing_address: address_from(row.get("billing_address")?)?,
         payment_method: SandboxCard::parse(&card_text).ok_or_else(|| corrupt("payment method", &card_text))?,
         platform_id: row.get("platform_id")?,
+        setup_only: row.get("setup_only")?,
     })
 }
 
@@ -618,6 +644,16 @@ fn charge_from(row: &Row<'_>) -> Result<Charge, StoreError> {
         authorized_at: row.get::<_, Option<i64>>("authorized_at")?.map(ts),
         expires_at: ts(row.get("expires_at")?),
         period_start: ts(row.get("period_start")?),
+        web_checkout_details: if row.get::<_, bool>("wcd_present")? {
+            Some(WebCheckoutDetails {
+                checkout_review_return_url: row.get("wcd_review_url")?,
+                checkout_result_return_url: row.get("wcd_result_url")?,
+                checkout_cancel_url: row.get("wcd_cancel_url")?,
+            })
+        } else {
+            None
+        },
+        atypical_activity: row.get("atypical_activity")?,
     })
 }
 
@@ -789,6 +825,13 @@ fn session_from(row: &Row<'_>) -> Result<CheckoutSession, StoreError> {
                 .transpose()?,
             allow_overcharge: row.get("allow_overcharge")?,
             extend_expiration: row.get("extend_expiration")?,
+            estimate_order_total: match (
+                row.get::<_, Option<i64>>("estimate_order_total")?,
+                row.get::<_, Option<String>>("estimate_currency")?,
+            ) {
+                (Some(minor), Some(code)) => Some(Money::from_minor(minor, currency_of(&code)?)),
+                _ => None,
+            },
         },
         merchant_metadata: merchant_metadata_from(row)?,
         platform_id: row.get("platform_id")?,
@@ -809,6 +852,16 @@ fn session_from(row: &Row<'_>) -> Result<CheckoutSession, StoreError> {
             .get::<_, Option<String>>("charge_id")?
             .map(|t| ChargeId::parse(&t).ok_or_else(|| corrupt("charge id", &t)))
             .transpose()?,
+        supplementary_data: row.get("supplementary_data")?,
+        provider_reference_id: row.get("provider_reference_id")?,
+        setup_only: row.get("setup_only")?,
+        delivery_specifications: row.get::<_, Option<String>>("delivery_specifications")?.map(OpaqueJson::new),
+        address_details: address_from(row.get("address_details")?)?,
+        renews_permission: row
+            .get::<_, Option<String>>("renews_permission")?
+            .map(|t| ChargePermissionId::parse(&t).ok_or_else(|| corrupt("permission id", &t)))
+            .transpose()?,
+        checkout_button_text: row.get("checkout_button_text")?,
     })
 }
 
@@ -838,12 +891,12 @@ fn query_one<T>(
     }
 }
 
-const PERMISSION_COLUMNS: &str = "id, merchant_id, environment, region, kind, currency, amount_limit, captured, open_authorized, period_start, period_used, charges_created, charge_sequence, refund_sequence, state, state_reason, state_description, state_updated_at, created_at, expires_at, mm_present, mm_reference_id, mm_store_name, mm_note_to_buyer, mm_custom_information, mm_locked, rm_present, rm_unit, rm_value, rm_amount, buyer_id, buyer_name, buyer_email, buyer_phone, payment_method, platform_id";
+const PERMISSION_COLUMNS: &str = "id, merchant_id, environment, region, kind, currency, amount_limit, captured, open_authorized, period_start, period_used, charges_created, charge_sequence, refund_sequence, state, state_reason, state_description, state_updated_at, created_at, expires_at, mm_present, mm_reference_id, mm_store_name, mm_note_to_buyer, mm_custom_information, mm_locked, rm_present, rm_unit, rm_value, rm_amount, buyer_id, buyer_name, buyer_email, buyer_phone, payment_method, platform_id, shipping_address, billing_address, setup_only";
 
 impl SqliteTx<'_> {
     fn write_permission(&self, verb: &str, merchant_id: &str, p: &ChargePermission) -> Result<usize, StoreError> {
         let sql = format!(
-            "{verb} INTO charge_permissions ({PERMISSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36)"
+            "{verb} INTO charge_permissions ({PERMISSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39)"
         );
         let (state, reason, description) = permission_state_columns(&p.state);
         let mm = p.merchant_metadata.as_ref();
@@ -887,6 +940,9 @@ impl SqliteTx<'_> {
             buyer.and_then(|b| b.phone_number.as_deref()),
             p.payment_method.last_four(),
             p.platform_id.as_deref(),
+            p.shipping_address.as_ref().map(address_text),
+            p.billing_address.as_ref().map(address_text),
+            p.setup_only,
         ])?)
     }
 }
@@ -1148,8 +1204,10 @@ impl WriteTx for SqliteTx<'_> {
             .prepare_cached(
                 "REPLACE INTO charges (id, permission_id, merchant_id, environment, currency, amount, capture_amount, refunded, refund_pending, refund_count, soft_descriptor, \
                  mm_present, mm_reference_id, mm_store_name, mm_note_to_buyer, mm_custom_information, provider_reference_id, platform_id, charge_initiator, channel, \
-                 capture_now, can_handle_pending, state, state_reason, reason_description, pending_resolution, state_updated_at, created_at, authorized_at, expires_at, period_start) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)",
+                 capture_now, can_handle_pending, state, state_reason, reason_description, pending_resolution, state_updated_at, created_at, authorized_at, expires_at, period_start, \
+                 wcd_present, wcd_review_url, wcd_result_url, wcd_cancel_url, atypical_activity) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, \
+                 ?32, ?33, ?34, ?35, ?36)",
             )?
             .execute(params![
                 c.id.as_str(),
@@ -1183,6 +1241,11 @@ impl WriteTx for SqliteTx<'_> {
                 c.authorized_at.map(Timestamp::unix_seconds),
                 c.expires_at.unix_seconds(),
                 c.period_start.unix_seconds(),
+                c.web_checkout_details.is_some(),
+                c.web_checkout_details.as_ref().and_then(|w| w.checkout_review_return_url.as_deref()),
+                c.web_checkout_details.as_ref().and_then(|w| w.checkout_result_return_url.as_deref()),
+                c.web_checkout_details.as_ref().and_then(|w| w.checkout_cancel_url.as_deref()),
+                c.atypical_activity,
             ])?;
         Ok(())
     }
@@ -1239,9 +1302,11 @@ impl WriteTx for SqliteTx<'_> {
                  rm_present, rm_unit, rm_value, rm_amount, rm_currency, payment_intent, charge_amount, total_order_amount, amount_currency, can_handle_pending, \
                  soft_descriptor, presentment_currency, allow_overcharge, extend_expiration, mm_present, mm_reference_id, mm_store_name, mm_note_to_buyer, \
                  mm_custom_information, platform_id, buyer_id, buyer_name, buyer_email, buyer_phone, shipping_address, billing_address, payment_method, \
-                 buyer_confirmed, state, state_reason, state_updated_at, created_at, expires_at, charge_permission_id, charge_id) \
+                 buyer_confirmed, state, state_reason, state_updated_at, created_at, expires_at, charge_permission_id, charge_id, \
+                 supplementary_data, setup_only, delivery_specifications, address_details, renews_permission, checkout_button_text, \
+                 estimate_order_total, estimate_currency, provider_reference_id) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, \
-                 ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44, ?45)",
+                 ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49, ?50, ?51, ?52, ?53, ?54)",
             )?
             .execute(params![
                 c.id,
@@ -1289,6 +1354,15 @@ impl WriteTx for SqliteTx<'_> {
                 c.expires_at.unix_seconds(),
                 c.charge_permission_id.as_ref().map(ChargePermissionId::as_str),
                 c.charge_id.as_ref().map(ChargeId::as_str),
+                c.supplementary_data,
+                c.setup_only,
+                c.delivery_specifications.as_ref().map(OpaqueJson::as_str),
+                c.address_details.as_ref().map(address_text),
+                c.renews_permission.as_ref().map(ChargePermissionId::as_str),
+                c.checkout_button_text,
+                p.estimate_order_total.map(Money::minor),
+                p.estimate_order_total.map(|m| m.currency().code()),
+                c.provider_reference_id,
             ])?;
         Ok(())
     }

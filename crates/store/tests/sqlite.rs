@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use amzpay_domain::charge::{self, CaptureCharge, ChargeCreation, CreateCharge};
 use amzpay_domain::charge_permission::NewPermission;
-use amzpay_domain::metadata::{Buyer, FrequencyUnit, MerchantMetadata, RecurringMetadata, SoftDescriptor};
+use amzpay_domain::metadata::{
+    Address, Buyer, FrequencyUnit, MerchantMetadata, OpaqueJson, RecurringMetadata, SoftDescriptor, WebCheckoutDetails,
+};
 use amzpay_domain::refund::{self, CreateRefund};
 use amzpay_domain::sandbox::{AuthorizationOutcome, SandboxCard};
 use amzpay_domain::*;
@@ -39,8 +41,17 @@ fn permission(kind: PermissionType) -> ChargePermission {
             email: "ann@example.com".into(),
             phone_number: None,
         }),
+        shipping_address: Some(Address {
+            name: Some("Ann".into()),
+            address_line1: Some("1 Main St".into()),
+            county: Some("King".into()),
+            country_code: Some("US".into()),
+            ..Default::default()
+        }),
+        billing_address: Some(Address { name: Some("Ann B".into()), ..Default::default() }),
         platform_id: Some("platform".into()),
         extend_expiration: false,
+        setup_only: Some(true),
     };
     ChargePermission::create(
         ChargePermissionId::generate(Environment::Sandbox, Region::Na, 42, 43),
@@ -67,12 +78,17 @@ async fn objects_round_trip_exactly_and_are_scoped_to_merchant_and_environment()
         platform_id: None,
         charge_initiator: None,
         channel: None,
+        web_checkout_details: Some(WebCheckoutDetails {
+            checkout_result_return_url: Some("https://shop.example/mfa".into()),
+            ..Default::default()
+        }),
     };
     let ChargeCreation::Created(mut c) =
         charge::create_charge(&mut p, request, AuthorizationOutcome::Approved, T0).unwrap()
     else {
         panic!()
     };
+    c.atypical_activity = true;
     let r = refund::create_refund(
         &mut p,
         &mut c,
@@ -178,6 +194,7 @@ async fn open_charges_idempotency_records_and_events_are_kept() {
             platform_id: None,
             charge_initiator: None,
             channel: None,
+            web_checkout_details: None,
         };
         let ChargeCreation::Created(c) =
             charge::create_charge(&mut p, request, AuthorizationOutcome::Approved, T0).unwrap()
@@ -380,9 +397,44 @@ async fn checkout_sessions_round_trip_with_addresses() {
                 merchant_reference_id: Some("o-1".into()),
                 ..Default::default()
             }),
+            platform_id: Some("platform".into()),
+            provider_reference_id: Some("psp-order".into()),
+            supplementary_data: Some(r#"{"k":"v"}"#.into()),
             ..Default::default()
         },
+        setup_only: None,
+        delivery_specifications: Some(OpaqueJson::new(r#"{"specialRestrictions":["RestrictPOBoxes"]}"#.into())),
+        address_details: Some(Address {
+            name: Some("Paul".into()),
+            county: Some("Manhattan".into()),
+            ..Default::default()
+        }),
+        renews_permission: None,
+        checkout_button_text: Some("Pay now".into()),
     };
+    let mut wallet = new.clone();
+    wallet.kind = PermissionType::PaymentMethodOnFile;
+    wallet.fields.recurring_metadata = None;
+    wallet.fields.payment_details = Some(PaymentDetails {
+        payment_intent: Some(PaymentIntent::Confirm),
+        estimate_order_total: Some(Money::from_minor(4_200, Currency::Usd)),
+        ..Default::default()
+    });
+    wallet.setup_only = Some(false);
+    wallet.renews_permission = Some(ChargePermissionId::generate(Environment::Sandbox, Region::Na, 7, 8));
+    let wallet = CheckoutSession::create(
+        "8c1f7e52-0000-4000-8000-000000000002".into(),
+        Environment::Sandbox,
+        Region::Na,
+        wallet,
+        T0,
+    )
+    .unwrap();
+    let wallet_saved = wallet.clone();
+    store.write(move |tx| tx.save_checkout_session("M1", &wallet_saved)).await.unwrap();
+    let wallet_id = wallet.id.clone();
+    let found_wallet = store.read(move |tx| tx.checkout_session("M1", Environment::Sandbox, &wallet_id)).await.unwrap();
+    assert_eq!(found_wallet, Some(wallet));
     let mut session = CheckoutSession::create(
         "8c1f7e52-0000-4000-8000-000000000001".into(),
         Environment::Sandbox,

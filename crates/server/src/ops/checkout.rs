@@ -5,12 +5,12 @@ use amzpay_api::body::parse_body;
 use amzpay_api::requests::checkout::{
     CompleteSessionBody, CreateSessionBody, FinalizeSessionBody, SignInBody, UpdateSessionBody,
 };
-use amzpay_api::responses::checkout::CheckoutSessionOut;
+use amzpay_api::responses::checkout::{CheckoutSessionOut, SessionView};
 use amzpay_api::responses::to_json;
 use amzpay_domain::charge::ChargeState;
-use amzpay_domain::checkout_session::{self, CheckoutSession, SessionCancelReason, SessionUpdate};
+use amzpay_domain::checkout_session::{self, CheckoutSession, PermissionTarget, SessionCancelReason};
 use amzpay_domain::sandbox::SimulationCode;
-use amzpay_domain::{ChargePermissionId, DomainError, ReasonCode, Timestamp};
+use amzpay_domain::{ChargePermissionId, DomainError, PermissionType, ReasonCode, Timestamp};
 use amzpay_store::{Job, JobKind, ReadTx, StoreError, WriteTx};
 
 use super::{Context, OpResult, Reply, not_found};
@@ -29,7 +29,12 @@ pub fn session_id(text: &str) -> Result<String, DomainError> {
 }
 
 fn render(context: &Context, session: &CheckoutSession, now: Timestamp, status: u16) -> Reply {
-    Reply::json(status, to_json(&CheckoutSessionOut::new(session, redirect_url(&context.public_url, &session.id), now)))
+    render_as(context, session, now, status, SessionView::Standard)
+}
+
+fn render_as(context: &Context, session: &CheckoutSession, now: Timestamp, status: u16, view: SessionView) -> Reply {
+    let url = redirect_url(&context.public_url, &session.id);
+    Reply::json(status, to_json(&CheckoutSessionOut::new(session, url, now, view)))
 }
 
 fn load(tx: &mut dyn WriteTx, context: &Context, id: &str) -> Result<Result<CheckoutSession, DomainError>, StoreError> {
@@ -70,6 +75,20 @@ pub fn create(tx: &mut dyn WriteTx, context: &Context, body: &[u8], now: Timesta
             format!("storeId '{}' is not this merchant's", new.store_id),
         )));
     }
+    // A Saved Wallet checkout that renews a permission must name one of this merchant's
+    // Saved Wallets in this environment.
+    if let Some(renewed) = &new.renews_permission {
+        match tx.permission(&caller.merchant_id, caller.environment, renewed)? {
+            Some(permission) if permission.kind == PermissionType::PaymentMethodOnFile => {}
+            Some(_) => {
+                return Ok(Err(DomainError::new(
+                    ReasonCode::InvalidParameterValue,
+                    format!("chargePermissionId '{renewed}' is not a Saved Wallet (PaymentMethodOnFile)"),
+                )));
+            }
+            None => return Ok(Err(not_found("charge permission", renewed.as_str()))),
+        }
+    }
     let id = uuid::Uuid::new_v4().hyphenated().to_string();
     let session = refuse!(CheckoutSession::create(id, caller.environment, caller.region, new, now));
     tx.save_checkout_session(&caller.merchant_id, &session)?;
@@ -108,9 +127,8 @@ pub fn complete(
     let caller = &context.caller;
     let mut session = refuse!(load(tx, context, id)?);
     let (charge_amount, total) = if finalize {
-        let (details, charge, total) =
+        let (update, charge, total) =
             refuse!(parse_body::<FinalizeSessionBody>(body).and_then(FinalizeSessionBody::into_parts));
-        let update = SessionUpdate { payment_details: Some(details), ..Default::default() };
         refuse!(session.update(update, now));
         (charge, total)
     } else {
@@ -124,11 +142,23 @@ pub fn complete(
             format!("the Checkout Session is Canceled ({})", reason.as_str()),
         )));
     }
+    let view = if finalize { SessionView::Finalize } else { SessionView::Standard };
     for _ in 0..PERMISSION_ID_ATTEMPTS {
-        let permission_id =
-            ChargePermissionId::generate(caller.environment, caller.region, rand::random(), rand::random());
+        let (target, before) = match &session.renews_permission {
+            None => {
+                let id =
+                    ChargePermissionId::generate(caller.environment, caller.region, rand::random(), rand::random());
+                (PermissionTarget::New(id), None)
+            }
+            Some(id) => {
+                let Some(existing) = tx.permission(&caller.merchant_id, caller.environment, id)? else {
+                    return Ok(Err(not_found("charge permission", id.as_str())));
+                };
+                (PermissionTarget::Renewed(Box::new(existing.clone())), Some(existing))
+            }
+        };
         let mut attempt = session.clone();
-        let completion = refuse!(checkout_session::complete(&mut attempt, charge_amount, total, permission_id, now));
+        let completion = refuse!(checkout_session::complete(&mut attempt, charge_amount, total, target, now));
         let completion = match completion {
             Ok(completion) => completion,
             Err(declined) => {
@@ -137,14 +167,18 @@ pub fn complete(
                 return Ok(Err(declined));
             }
         };
-        match tx.insert_permission(&caller.merchant_id, &completion.permission) {
-            Ok(()) => {}
-            // The random id is taken (in either environment): draw another.
-            Err(StoreError::Conflict(_)) => continue,
-            Err(other) => return Err(other),
+        if completion.created {
+            match tx.insert_permission(&caller.merchant_id, &completion.permission) {
+                Ok(()) => {}
+                // The random id is taken (in either environment): draw another.
+                Err(StoreError::Conflict(_)) => continue,
+                Err(other) => return Err(other),
+            }
+        } else {
+            tx.update_permission(&caller.merchant_id, &completion.permission)?;
         }
         let mut effects = context.effects(now);
-        effects.permission(None, &completion.permission);
+        effects.permission(before.as_ref(), &completion.permission);
         let pending = completion.charge.as_ref().is_some_and(|c| c.state == ChargeState::AuthorizationInitiated);
         if let Some(charge) = &completion.charge {
             effects.charge(None, charge);
@@ -152,7 +186,7 @@ pub fn complete(
         }
         effects.write(tx)?;
         tx.save_checkout_session(&caller.merchant_id, &attempt)?;
-        return Ok(Ok(render(context, &attempt, now, if pending { 202 } else { 200 })));
+        return Ok(Ok(render_as(context, &attempt, now, if pending { 202 } else { 200 }, view)));
     }
     Err(StoreError::Conflict("could not find a free charge permission id".into()))
 }

@@ -132,6 +132,7 @@ impl TestApp {
             date: None,
             base: None,
             region_alias: None,
+            ruby: false,
         }
     }
 
@@ -189,9 +190,20 @@ pub struct Call<'a> {
     date: Option<String>,
     base: Option<String>,
     region_alias: Option<String>,
+    ruby: bool,
 }
 
 impl<'a> Call<'a> {
+    /// Signs as the official Ruby SDK (1.2.0) does: `AMZN-PAY-RSASSA-PSS-V2`,
+    /// `x-amz-pay-host` without the port while the HTTP library sends `Host: name:port`,
+    /// and `content-length` (with a body), `x-amz-pay-sdk-type` and `x-amz-pay-sdk-version`
+    /// among the signed headers.
+    pub fn like_ruby_sdk(mut self) -> Self {
+        self.ruby = true;
+        self.algorithm = Algorithm::V2;
+        self
+    }
+
     pub fn json(mut self, value: &Value) -> Self {
         self.body = value.to_string();
         self
@@ -239,7 +251,13 @@ impl<'a> Call<'a> {
 
     pub async fn send(self) -> Response {
         let base = self.base.clone().unwrap_or_else(|| self.app.http.clone());
-        let host = base.split("://").nth(1).unwrap().to_owned();
+        let authority = base.split("://").nth(1).unwrap().to_owned();
+        // The Ruby SDK signs `uri.host`: the name without the port.
+        let host = if self.ruby {
+            authority.rsplit_once(':').map_or(authority.clone(), |(name, _)| name.to_owned())
+        } else {
+            authority
+        };
         let date = self.date.clone().unwrap_or_else(|| format_timestamp(system_now()));
         let mut headers: Vec<(String, String)> = vec![
             ("accept".into(), "application/json".into()),
@@ -253,6 +271,13 @@ impl<'a> Call<'a> {
         ];
         if let Some(key) = &self.idempotency_key {
             headers.push(("x-amz-pay-idempotency-key".into(), key.clone()));
+        }
+        if self.ruby {
+            if !self.body.is_empty() {
+                headers.push(("content-length".into(), self.body.len().to_string()));
+            }
+            headers.push(("x-amz-pay-sdk-type".into(), "amazon-pay-api-sdk-ruby".into()));
+            headers.push(("x-amz-pay-sdk-version".into(), "1.2.0".into()));
         }
         headers.retain(|(name, _)| !self.omit.contains(&name.as_str()));
         headers.extend(self.extra_signed.iter().cloned());
@@ -302,6 +327,10 @@ impl<'a> Call<'a> {
         let method = reqwest::Method::from_bytes(self.method.as_bytes()).unwrap();
         let mut request = self.app.client.request(method, format!("{base}{url_path}"));
         for (name, value) in headers.iter().chain(self.extra_unsigned.iter()) {
+            // The HTTP library sets content-length itself, to the same value.
+            if name == "content-length" {
+                continue;
+            }
             request = request.header(name, value);
         }
         request = request.header("authorization", authorization).body(body);
