@@ -204,7 +204,7 @@ pub enum PermissionTypeArg {
 #[derive(Subcommand, Debug)]
 pub enum TestHelperCommand {
     /// The buyer signs in on the hosted page and picks a sandbox card (3064 cancels the
-    /// checkout, 3434 declines it).
+    /// checkout and 3434 declines it when the buyer confirms).
     SignIn {
         checkout_session_id: String,
         #[arg(long, default_value = "1111")]
@@ -228,6 +228,19 @@ pub enum TestHelperCommand {
         #[command(flatten)]
         options: CallOptions,
     },
+    /// Amazon acts on a charge: cancels it (AmazonCanceled) or flags signs of unusual
+    /// activity (StopShipmentAtypicalAuth).
+    AmazonAction {
+        charge_id: String,
+        #[arg(long, value_enum)]
+        action: AmazonActionArg,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum AmazonActionArg {
+    Cancel,
+    FlagAtypicalActivity,
 }
 
 #[derive(Subcommand, Debug)]
@@ -436,6 +449,13 @@ pub async fn test_helper(connection: &Connection, command: TestHelperCommand) ->
             let body = serde_json::json!({"paymentMethod": payment_method});
             let path = format!("testHelpers/checkoutSessions/{checkout_session_id}/signIn");
             print(client.raw("POST", &path, Some(&body), false)).await
+        }
+        TestHelperCommand::AmazonAction { charge_id, action } => {
+            let name = match action {
+                AmazonActionArg::Cancel => "Cancel",
+                AmazonActionArg::FlagAtypicalActivity => "FlagAtypicalActivity",
+            };
+            print(client.amazon_action(&charge_id, &serde_json::json!({"action": name}))).await
         }
         TestHelperCommand::Confirm { checkout_session_id } => {
             let path = format!("testHelpers/checkoutSessions/{checkout_session_id}/confirm");

@@ -78,6 +78,12 @@ fn authorize_capture_refund_with_the_development_merchant() {
     assert_eq!(error["status"], 422);
     assert_eq!(error["reasonCode"], "InvalidChargeStatus");
 
+    // What Amazon itself does, on demand.
+    let (ok, flagged) =
+        run(dir, &http, &["test-helper", "amazon-action", &charge_id, "--action", "flag-atypical-activity"]);
+    assert!(ok, "{flagged}");
+    assert_eq!(flagged["statusDetails"]["reasonCode"], "StopShipmentAtypicalAuth");
+
     // The same over HTTPS, trusting the server's certificate, with the V1 algorithm.
     let https = format!("localhost:{}", server.https_port);
     let cert = data_dir.join("tls-cert.pem");

@@ -256,3 +256,54 @@ fn permission_types_and_limits_follow_the_session() {
     let permission = complete(&mut extended, usd(1_000), None, new_permission(), T0).unwrap().unwrap().permission;
     assert_eq!(permission.expires_at, Some(T0.plus_months(13)));
 }
+
+#[test]
+fn updates_are_judged_on_the_session_they_would_make() {
+    let details = |intent: Option<PaymentIntent>, descriptor: Option<&str>| SessionUpdate {
+        payment_details: Some(PaymentDetails {
+            payment_intent: intent,
+            soft_descriptor: descriptor.map(|d| amzpay_domain::metadata::SoftDescriptor::parse(d).unwrap()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let mut s = session(PermissionType::OneTime);
+    let refused = [
+        details(Some(PaymentIntent::Authorize), Some("SHOP")),
+        details(Some(PaymentIntent::Confirm), Some("SHOP")),
+        SessionUpdate { kind: Some(PermissionType::Recurring), ..Default::default() },
+        SessionUpdate {
+            recurring_metadata: Some(RecurringMetadata { frequency: Some((FrequencyUnit::Month, 1)), amount: None }),
+            ..Default::default()
+        },
+    ];
+    let expected = [
+        ReasonCode::InvalidParameterCombination,
+        ReasonCode::InvalidParameterCombination,
+        ReasonCode::MissingParameterValue,
+        ReasonCode::InvalidParameterCombination,
+    ];
+    for (update, code) in refused.into_iter().zip(expected) {
+        let before = s.clone();
+        assert_eq!(s.update(update, T0).unwrap_err().code, code);
+        assert_eq!(s, before, "a refused update changes nothing");
+    }
+    // A statement text waits for its intent, and then holds the intent to a capture.
+    s.update(details(None, Some("SHOP")), T0).unwrap();
+    s.update(details(Some(PaymentIntent::AuthorizeWithCapture), None), T0).unwrap();
+    assert_eq!(
+        s.update(details(Some(PaymentIntent::Authorize), None), T0).unwrap_err().code,
+        ReasonCode::InvalidParameterCombination
+    );
+    // The type may change while Open; a Recurring session keeps its metadata, a change away
+    // drops it.
+    let recurring = SessionUpdate {
+        kind: Some(PermissionType::Recurring),
+        recurring_metadata: Some(RecurringMetadata { frequency: Some((FrequencyUnit::Week, 2)), amount: None }),
+        ..Default::default()
+    };
+    s.update(recurring, T0).unwrap();
+    assert_eq!(s.kind, PermissionType::Recurring);
+    s.update(SessionUpdate { kind: Some(PermissionType::OneTime), ..Default::default() }, T0).unwrap();
+    assert_eq!((s.kind, s.recurring_metadata.clone()), (PermissionType::OneTime, None));
+}

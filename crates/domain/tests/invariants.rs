@@ -50,6 +50,10 @@ enum Op {
     },
     BuyerUpdate,
     BuyerClose,
+    Amazon {
+        charge: usize,
+        cancel: bool,
+    },
     Wait {
         seconds: i64,
     },
@@ -69,6 +73,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0usize..30, any::<bool>()).prop_map(|(charge, amazon_rejected)| Op::CaptureDeclined { charge, amazon_rejected }),
         1 => Just(Op::BuyerUpdate),
         1 => Just(Op::BuyerClose),
+        1 => (0usize..30, any::<bool>()).prop_map(|(charge, cancel)| Op::Amazon { charge, cancel }),
         2 => prop_oneof![Just(60i64), Just(86_400), Just(8 * 86_400), Just(31 * 86_400)].prop_map(|seconds| Op::Wait { seconds }),
     ]
 }
@@ -211,6 +216,10 @@ proptest! {
                 }
                 Op::BuyerUpdate => charge::buyer_update_payment_method(&mut permission, SandboxCard::parse("4444").unwrap(), now),
                 Op::BuyerClose => charge::buyer_close(&mut permission, &mut charges, now).map(|_| ()),
+                Op::Amazon { charge, cancel } if charge < charges.len() => {
+                    let action = if cancel { charge::AmazonAction::Cancel } else { charge::AmazonAction::FlagAtypicalActivity };
+                    charge::amazon_action(&mut permission, &mut charges[charge], action, now)
+                }
                 Op::Wait { seconds } => {
                     now = now.plus_seconds(seconds);
                     for c in charges.iter_mut() {

@@ -1006,3 +1006,50 @@ fn buyers_fix_their_payment_method_or_close_the_permission() {
         ReasonCode::InvalidChargePermissionStatus
     );
 }
+
+#[test]
+fn amazon_cancels_open_charges_and_flags_any_charge_not_ended() {
+    let mut permission = one_time(10_000);
+    let mut open = authorize(&mut permission, usd(4_000), T0);
+    charge::amazon_action(&mut permission, &mut open, charge::AmazonAction::FlagAtypicalActivity, T0).unwrap();
+    assert_eq!((open.state, open.status_reason_code()), (ChargeState::Authorized, Some("StopShipmentAtypicalAuth")));
+    charge::amazon_action(&mut permission, &mut open, charge::AmazonAction::Cancel, T0).unwrap();
+    assert_eq!(
+        (open.state, open.status_reason_code()),
+        (ChargeState::Canceled(CancelReason::AmazonCanceled), Some("AmazonCanceled"))
+    );
+    assert_eq!(permission.amount_balance(), usd(10_000), "the canceled amount is free again");
+    for action in [charge::AmazonAction::Cancel, charge::AmazonAction::FlagAtypicalActivity] {
+        let before = (permission.clone(), open.clone());
+        assert_eq!(
+            code_of(charge::amazon_action(&mut permission, &mut open, action, T0)),
+            ReasonCode::InvalidChargeStatus
+        );
+        assert_eq!((permission.clone(), open.clone()), before, "a refusal changes nothing");
+    }
+    let mut captured = authorize(&mut permission, usd(1_000), T0);
+    charge::capture(&mut permission, &mut captured, CaptureCharge { amount: usd(1_000), soft_descriptor: None }, T0)
+        .unwrap();
+    assert_eq!(
+        code_of(charge::amazon_action(&mut permission, &mut captured, charge::AmazonAction::Cancel, T0)),
+        ReasonCode::InvalidChargeStatus
+    );
+    charge::amazon_action(&mut permission, &mut captured, charge::AmazonAction::FlagAtypicalActivity, T0).unwrap();
+    assert_eq!(captured.status_reason_code(), Some("StopShipmentAtypicalAuth"));
+}
+
+#[test]
+fn amzpay_refusals_create_nothing_and_change_nothing() {
+    use amzpay_domain::sandbox::AmzpaySimulation;
+    for (refusal, code) in [
+        (AmzpaySimulation::PaymentMethodNotAllowed, ReasonCode::PaymentMethodNotAllowed),
+        (AmzpaySimulation::MfaNotCompleted, ReasonCode::MFANotCompleted),
+    ] {
+        let mut permission = permission_in(Region::Na, PermissionType::PaymentMethodOnFile, None);
+        let before = permission.clone();
+        let outcome =
+            charge::create_charge(&mut permission, request(usd(100)), AuthorizationOutcome::Refused(refusal), T0);
+        assert_eq!(code_of(outcome), code);
+        assert_eq!(permission, before);
+    }
+}

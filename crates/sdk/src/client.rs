@@ -478,6 +478,25 @@ impl Client {
         )
     }
 
+    /// amzpay only: what Amazon itself does to a charge: `{"action": "Cancel"}` (Canceled /
+    /// AmazonCanceled) or `{"action": "FlagAtypicalActivity"}` (reason
+    /// StopShipmentAtypicalAuth).
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// let action = serde_json::json!({"action": "Cancel"});
+    /// let charge = client.amazon_action("S01-5105180-3221187-C000001", &action).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn amazon_action(&self, charge_id: &str, action: &serde_json::Value) -> Call<'_, Charge> {
+        self.call(
+            "POST",
+            format!("testHelpers/charges/{charge_id}/amazonActions"),
+            Some(action.to_string().into_bytes()),
+            false,
+        )
+    }
+
     /// amzpay only: move this merchant's sandbox clock forward, running what falls due.
     ///
     /// ```no_run

@@ -150,7 +150,8 @@ async fn responses_have_amazons_fields_formats_and_nulls() {
     assert_eq!(c["chargeAmount"], json!({"amount": "12.50", "currencyCode": "USD"}));
     assert_eq!(c["captureAmount"], json!({"amount": "12.50", "currencyCode": "USD"}));
     assert_eq!(c["refundedAmount"], json!({"amount": "0.00", "currencyCode": "USD"}));
-    assert_eq!(c["convertedAmount"], "12.50");
+    // A Price, as seed 003 types it and the official .NET SDK reads it.
+    assert_eq!(c["convertedAmount"], json!({"amount": "12.50", "currencyCode": "USD"}));
     assert_eq!(c["softDescriptor"], "Descriptor");
     assert_eq!(c["providerMetadata"], json!({"providerReferenceId": null}));
     assert_eq!(c["statusDetails"]["state"], "Captured");
