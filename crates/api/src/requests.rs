@@ -110,9 +110,9 @@ pub(crate) fn checkout_mode(value: Option<String>) -> Result<Option<bool>, Domai
     }
 }
 
-/// `webCheckoutDetails` on Create Charge (the official .NET SDK's type, shared with the
-/// Checkout Session; a Saved Wallet charge that needs multi-factor authentication returns
-/// the buyer to `checkoutResultReturnUrl`).
+/// `webCheckoutDetails`, on Checkout Sessions and on Create Charge (the official .NET SDK
+/// shares one type: a Saved Wallet charge that needs multi-factor authentication returns the
+/// buyer to `checkoutResultReturnUrl`). Amazon sets `amazonPayRedirectUrl`; no SDK sends it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct WebCheckoutDetailsIn {

@@ -10,15 +10,10 @@ fn leak(text: String) -> &'static str {
     Box::leak(text.into_boxed_str())
 }
 
-async fn store_id(app: &TestApp) -> String {
-    let merchant = app.dev.merchant_id.clone();
-    app.store.read(move |tx| tx.merchant(&merchant)).await.unwrap().unwrap().store_id
-}
-
 async fn create(app: &TestApp, extra: Value) -> Response {
     let mut body = json!({
         "webCheckoutDetails": {"checkoutReviewReturnUrl": "https://shop.example/review"},
-        "storeId": store_id(app).await,
+        "storeId": app.store_id().await,
     });
     for (key, value) in extra.as_object().unwrap() {
         body[key] = value.clone();
@@ -302,7 +297,7 @@ async fn finalize_sets_the_amount_and_completes() {
 #[tokio::test]
 async fn creation_and_update_errors() {
     let app = TestApp::spawn().await;
-    let store = store_id(&app).await;
+    let store = app.store_id().await;
     let post = |body: Value| app.dev("POST", "/v2/checkoutSessions").key(&new_key()).json(&body).send();
     post(json!({"storeId": store})).await.assert_error(400, "MissingParameterValue");
     post(json!({"webCheckoutDetails": {"checkoutReviewReturnUrl": "https://r"}}))

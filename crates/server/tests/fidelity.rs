@@ -29,11 +29,6 @@ async fn charge(app: &TestApp, permission: &str, amount: &str, capture_now: bool
     app.dev("POST", "/v2/charges").key(&new_key()).json(&body).send().await.assert_status(201).clone()
 }
 
-async fn store_id(app: &TestApp) -> String {
-    let merchant = app.dev.merchant_id.clone();
-    app.store.read(move |tx| tx.merchant(&merchant)).await.unwrap().unwrap().store_id
-}
-
 #[tokio::test]
 async fn charge_permission_ids_name_their_region_as_amazons_do() {
     let app = TestApp::spawn().await;
@@ -288,7 +283,7 @@ async fn amazon_cancels_and_flags_charges_on_demand() {
 async fn session(app: &TestApp, extra: Value) -> Response {
     let mut body = json!({
         "webCheckoutDetails": {"checkoutReviewReturnUrl": "https://shop.example/review"},
-        "storeId": store_id(app).await,
+        "storeId": app.store_id().await,
     });
     for (key, value) in extra.as_object().unwrap() {
         body[key] = value.clone();

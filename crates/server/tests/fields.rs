@@ -134,11 +134,6 @@ fn usd(amount: &str) -> Value {
     json!({"amount": amount, "currencyCode": "USD"})
 }
 
-async fn store_id(app: &TestApp) -> String {
-    let merchant = app.dev.merchant_id.clone();
-    app.store.read(move |tx| tx.merchant(&merchant)).await.unwrap().unwrap().store_id
-}
-
 /// An unknown field is still refused.
 async fn assert_unknown_refused(app: &TestApp, method: &str, path: &str, mut body: Value, key: bool) {
     body["bogusField"] = json!(1);
@@ -394,7 +389,7 @@ fn create_session_rows() -> Vec<Vec<(&'static str, Value)>> {
 #[tokio::test]
 async fn every_sdk_field_of_create_checkout_session_is_accepted_and_echoed_in_amazons_order() {
     let app = TestApp::spawn().await;
-    let store = store_id(&app).await;
+    let store = app.store_id().await;
     let wallet = app.permission(&app.dev, json!({"chargePermissionType": "PaymentMethodOnFile"})).await;
     let vars = [("$STORE", store.as_str()), ("$WALLET", wallet.as_str())];
     let variants = create_session_rows();
@@ -492,7 +487,7 @@ const UPDATE_SESSION_CREATION_ONLY: &[&str] = &["paymentDetails.allowOvercharge"
 #[tokio::test]
 async fn every_sdk_field_of_update_checkout_session_is_accepted_but_the_creation_only_ones() {
     let app = TestApp::spawn().await;
-    let store = store_id(&app).await;
+    let store = app.store_id().await;
     let create =
         json!({"webCheckoutDetails": {"checkoutReviewReturnUrl": "https://shop.example/review"}, "storeId": store});
     let created = app.dev("POST", "/v2/checkoutSessions").key(&new_key()).json(&create).send().await;
@@ -562,7 +557,7 @@ async fn every_sdk_field_of_update_checkout_session_is_accepted_but_the_creation
 
 /// Sign in, set what completion needs, confirm: a session ready to complete.
 async fn ready_session(app: &TestApp, intent: &str) -> String {
-    let store = store_id(app).await;
+    let store = app.store_id().await;
     let create =
         json!({"webCheckoutDetails": {"checkoutReviewReturnUrl": "https://shop.example/review"}, "storeId": store});
     let created = app.dev("POST", "/v2/checkoutSessions").key(&new_key()).json(&create).send().await;

@@ -13,19 +13,11 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::{
-    BoolIn, MerchantMetadataIn, ProviderMetadataIn, RecurringMetadataIn, checkout_mode, flag, invalid, missing, url,
+    BoolIn, MerchantMetadataIn, ProviderMetadataIn, RecurringMetadataIn, WebCheckoutDetailsIn, checkout_mode, flag,
+    invalid, missing, url,
 };
 use crate::body::parse_part;
 use crate::format::{PriceIn, parse_currency};
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct WebCheckoutDetailsIn {
-    pub checkout_review_return_url: Option<String>,
-    pub checkout_result_return_url: Option<String>,
-    pub checkout_cancel_url: Option<String>,
-    pub checkout_mode: Option<String>,
-}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

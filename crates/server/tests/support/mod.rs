@@ -366,6 +366,12 @@ impl TestApp {
         response.assert_status(200)["now"].as_str().unwrap().to_owned()
     }
 
+    /// The dev merchant's `storeId` (Checkout Sessions must name it).
+    pub async fn store_id(&self) -> String {
+        let merchant = self.dev.merchant_id.clone();
+        self.store.read(move |tx| tx.merchant(&merchant)).await.unwrap().unwrap().store_id
+    }
+
     /// GETs an API path with the dev merchant and returns the 200 body.
     pub async fn get(&self, path: &str) -> Value {
         let path: &'static str = Box::leak(path.to_owned().into_boxed_str());
