@@ -1,7 +1,7 @@
 //! Reading a JSON request body into a typed shape, with Amazon's reason codes for what
 //! goes wrong.
 
-use amzpay_domain::{DomainError, ReasonCode};
+use amzpay_domain::{ReasonCode, Refusal};
 use serde::de::DeserializeOwned;
 
 /// Parses a body. Malformed JSON is `InvalidRequestFormat`; an unknown field anywhere is
@@ -11,11 +11,11 @@ use serde::de::DeserializeOwned;
 /// The syntax of the whole body is checked before its shape: a body cut short after a
 /// complete field name (`{"captureNow": true, "cha`) must read as malformed, not as a body
 /// naming an unknown field `cha`.
-pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DomainError> {
+pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Refusal> {
     let bytes = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { bytes };
     serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|error| match error.classify() {
         serde_json::error::Category::Data => classify(error, "."),
-        _ => DomainError::new(ReasonCode::InvalidRequestFormat, format!("the request body is not valid JSON: {error}")),
+        _ => Refusal::new(ReasonCode::InvalidRequestFormat, format!("the request body is not valid JSON: {error}")),
     })?;
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
@@ -28,7 +28,7 @@ pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DomainError> {
 
 /// Parses one part of a body kept as raw JSON (a field amzpay validates and echoes as
 /// sent); `field` prefixes the paths in messages.
-pub fn parse_part<T: DeserializeOwned>(field: &str, text: &str) -> Result<T, DomainError> {
+pub fn parse_part<T: DeserializeOwned>(field: &str, text: &str) -> Result<T, Refusal> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -36,13 +36,13 @@ pub fn parse_part<T: DeserializeOwned>(field: &str, text: &str) -> Result<T, Dom
     })
 }
 
-fn classify(error: serde_json::Error, path: &str) -> DomainError {
+fn classify(error: serde_json::Error, path: &str) -> Refusal {
     classify_in(error, path, "")
 }
 
 /// `path` is serde's path within the part that failed; `prefix` names that part in the whole
 /// body (empty for the body itself).
-fn classify_in(error: serde_json::Error, path: &str, prefix: &str) -> DomainError {
+fn classify_in(error: serde_json::Error, path: &str, prefix: &str) -> Refusal {
     use serde_json::error::Category;
     let top = path == "." || path.is_empty();
     let path = match (prefix.is_empty(), top) {
@@ -53,7 +53,7 @@ fn classify_in(error: serde_json::Error, path: &str, prefix: &str) -> DomainErro
     let path = path.as_str();
     match error.classify() {
         Category::Syntax | Category::Eof | Category::Io => {
-            DomainError::new(ReasonCode::InvalidRequestFormat, format!("the request body is not valid JSON: {error}"))
+            Refusal::new(ReasonCode::InvalidRequestFormat, format!("the request body is not valid JSON: {error}"))
         }
         Category::Data => {
             let text = error.to_string();
@@ -65,12 +65,12 @@ fn classify_in(error: serde_json::Error, path: &str, prefix: &str) -> DomainErro
                     // The path already names the unknown field's parent chain plus the field.
                     (false, _) => path.to_owned(),
                 };
-                DomainError::new(ReasonCode::UnrecognizedField, format!("unrecognized field '{full}'"))
+                Refusal::new(ReasonCode::UnrecognizedField, format!("unrecognized field '{full}'"))
             } else if text.starts_with("missing field") {
-                DomainError::new(ReasonCode::MissingParameterValue, format!("{text} at '{path}'"))
+                Refusal::new(ReasonCode::MissingParameterValue, format!("{text} at '{path}'"))
             } else {
                 let text = text.split(" at line ").next().unwrap_or(&text);
-                DomainError::new(ReasonCode::InvalidParameterValue, format!("'{path}': {text}"))
+                Refusal::new(ReasonCode::InvalidParameterValue, format!("'{path}': {text}"))
             }
         }
     }

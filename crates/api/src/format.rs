@@ -1,6 +1,6 @@
 //! Amounts and timestamps as Amazon writes them.
 
-use amzpay_domain::{Currency, DomainError, Money, ReasonCode, Timestamp};
+use amzpay_domain::{Currency, Money, ReasonCode, Refusal, Timestamp};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::macros::format_description;
@@ -48,27 +48,28 @@ pub struct PriceIn {
     pub currency_code: Option<String>,
 }
 
-pub fn parse_currency(field: &str, code: &str) -> Result<Currency, DomainError> {
+pub fn parse_currency(field: &str, code: &str) -> Result<Currency, Refusal> {
     Currency::from_code(code).ok_or_else(|| {
-        DomainError::new(ReasonCode::InvalidParameterValue, format!("{field} '{code}' is not a supported currency"))
+        Refusal::new(ReasonCode::InvalidParameterValue, format!("{field} '{code}' is not a supported currency"))
     })
 }
 
 impl PriceIn {
     /// The price as money; `field` names it in messages (`chargeAmount`).
-    pub fn to_money(&self, field: &str) -> Result<Money, DomainError> {
+    pub fn to_money(&self, field: &str) -> Result<Money, Refusal> {
         let code = self.currency_code.as_deref().ok_or_else(|| {
-            DomainError::new(ReasonCode::MissingParameterValue, format!("{field}.currencyCode is required"))
+            Refusal::new(ReasonCode::MissingParameterValue, format!("{field}.currencyCode is required"))
         })?;
         let currency = parse_currency(&format!("{field}.currencyCode"), code)?;
-        let amount = self.amount.as_ref().ok_or_else(|| {
-            DomainError::new(ReasonCode::MissingParameterValue, format!("{field}.amount is required"))
-        })?;
+        let amount = self
+            .amount
+            .as_ref()
+            .ok_or_else(|| Refusal::new(ReasonCode::MissingParameterValue, format!("{field}.amount is required")))?;
         let text = amount.text();
         // Amazon's wording ("The value '705.00' provided for 'chargeAmount.Amount' is
         // invalid."), followed by why.
         Money::parse_decimal(&text, currency).map_err(|e| {
-            DomainError::new(
+            Refusal::new(
                 ReasonCode::InvalidParameterValue,
                 format!("The value '{text}' provided for '{field}.amount' is invalid: {e}"),
             )

@@ -3,7 +3,7 @@
 //!
 //! Request bodies are parsed in two steps: serde reads the JSON shape (unknown fields are
 //! refused), then `into_*` methods turn it into a domain command, checking values. Every
-//! failure is a [`DomainError`] carrying Amazon's reason code.
+//! failure is a [`Refusal`] carrying Amazon's reason code.
 
 pub mod body;
 pub mod error;
@@ -11,4 +11,4 @@ pub mod format;
 pub mod requests;
 pub mod responses;
 
-pub use amzpay_domain::{DomainError, ReasonCode};
+pub use amzpay_domain::{ReasonCode, Refusal};

@@ -9,20 +9,20 @@ use amzpay_domain::metadata::{
 };
 use amzpay_domain::refund::CreateRefund;
 use amzpay_domain::sandbox::{DEFAULT_CARD, SandboxCard};
-use amzpay_domain::{ChargeId, ChargePermissionId, DomainError, PermissionType, ReasonCode};
+use amzpay_domain::{ChargeId, ChargePermissionId, PermissionType, ReasonCode, Refusal};
 use serde::Deserialize;
 
 use crate::format::{PriceIn, parse_currency};
 
-pub(crate) fn missing(field: &str) -> DomainError {
-    DomainError::new(ReasonCode::MissingParameterValue, format!("{field} is required"))
+pub(crate) fn missing(field: &str) -> Refusal {
+    Refusal::new(ReasonCode::MissingParameterValue, format!("{field} is required"))
 }
 
-pub(crate) fn invalid(message: impl Into<String>) -> DomainError {
-    DomainError::new(ReasonCode::InvalidParameterValue, message)
+pub(crate) fn invalid(message: impl Into<String>) -> Refusal {
+    Refusal::new(ReasonCode::InvalidParameterValue, message)
 }
 
-fn reason_text(field: &str, value: Option<String>) -> Result<String, DomainError> {
+fn reason_text(field: &str, value: Option<String>) -> Result<String, Refusal> {
     let value = value.filter(|v| !v.trim().is_empty()).ok_or_else(|| missing(field))?;
     if value.chars().count() > REASON_TEXT_MAX_CHARS {
         return Err(invalid(format!("{field} is longer than {REASON_TEXT_MAX_CHARS} characters")));
@@ -30,12 +30,12 @@ fn reason_text(field: &str, value: Option<String>) -> Result<String, DomainError
     Ok(value)
 }
 
-fn soft_descriptor(value: Option<String>) -> Result<Option<SoftDescriptor>, DomainError> {
+fn soft_descriptor(value: Option<String>) -> Result<Option<SoftDescriptor>, Refusal> {
     value.as_deref().map(SoftDescriptor::parse).transpose()
 }
 
 /// A charge permission id from a body; malformed ids cannot name anything.
-pub fn charge_permission_id(field: &str, value: Option<String>) -> Result<ChargePermissionId, DomainError> {
+pub fn charge_permission_id(field: &str, value: Option<String>) -> Result<ChargePermissionId, Refusal> {
     let value = value.ok_or_else(|| missing(field))?;
     ChargePermissionId::parse(&value).ok_or_else(|| invalid(format!("{field} '{value}' is not a charge permission id")))
 }
@@ -76,7 +76,7 @@ pub enum BoolIn {
 }
 
 impl BoolIn {
-    pub fn value(&self, field: &str) -> Result<bool, DomainError> {
+    pub fn value(&self, field: &str) -> Result<bool, Refusal> {
         match self {
             BoolIn::Bool(value) => Ok(*value),
             BoolIn::Text(text) if text == "true" => Ok(true),
@@ -87,12 +87,12 @@ impl BoolIn {
 }
 
 /// An optional boolean field.
-pub(crate) fn flag(field: &str, value: Option<BoolIn>) -> Result<Option<bool>, DomainError> {
+pub(crate) fn flag(field: &str, value: Option<BoolIn>) -> Result<Option<bool>, Refusal> {
     value.map(|v| v.value(field)).transpose()
 }
 
 /// An http(s) URL the buyer may be sent to.
-pub(crate) fn url(field: &str, value: Option<String>) -> Result<Option<String>, DomainError> {
+pub(crate) fn url(field: &str, value: Option<String>) -> Result<Option<String>, Refusal> {
     match value {
         Some(text) if !(text.starts_with("https://") || text.starts_with("http://")) => {
             Err(invalid(format!("{field} '{text}' is not an http(s) URL")))
@@ -102,7 +102,7 @@ pub(crate) fn url(field: &str, value: Option<String>) -> Result<Option<String>, 
 }
 
 /// `webCheckoutDetails.checkoutMode`: `ProcessOrder` is the only mode there is.
-pub(crate) fn checkout_mode(value: Option<String>) -> Result<Option<bool>, DomainError> {
+pub(crate) fn checkout_mode(value: Option<String>) -> Result<Option<bool>, Refusal> {
     match value.as_deref() {
         None => Ok(None),
         Some("ProcessOrder") => Ok(Some(true)),
@@ -123,7 +123,7 @@ pub struct WebCheckoutDetailsIn {
 }
 
 impl WebCheckoutDetailsIn {
-    fn into_domain(self) -> Result<WebCheckoutDetails, DomainError> {
+    fn into_domain(self) -> Result<WebCheckoutDetails, Refusal> {
         checkout_mode(self.checkout_mode)?;
         Ok(WebCheckoutDetails {
             checkout_review_return_url: url(
@@ -162,7 +162,7 @@ pub struct RecurringMetadataIn {
 }
 
 impl RecurringMetadataIn {
-    pub fn into_domain(self) -> Result<RecurringMetadata, DomainError> {
+    pub fn into_domain(self) -> Result<RecurringMetadata, Refusal> {
         let frequency = match self.frequency {
             None => None,
             Some(frequency) => {
@@ -204,7 +204,7 @@ pub struct CreateChargeBody {
 }
 
 impl CreateChargeBody {
-    pub fn into_command(self) -> Result<(ChargePermissionId, CreateCharge), DomainError> {
+    pub fn into_command(self) -> Result<(ChargePermissionId, CreateCharge), Refusal> {
         let permission_id = charge_permission_id("chargePermissionId", self.charge_permission_id)?;
         let amount = self.charge_amount.ok_or_else(|| missing("chargeAmount"))?.to_money("chargeAmount")?;
         let capture_now = flag("captureNow", self.capture_now)?.unwrap_or(false);
@@ -212,7 +212,7 @@ impl CreateChargeBody {
             flag("canHandlePendingAuthorization", self.can_handle_pending_authorization)?.unwrap_or(false);
         let soft_descriptor = soft_descriptor(self.soft_descriptor)?;
         if soft_descriptor.is_some() && !capture_now {
-            return Err(DomainError::new(
+            return Err(Refusal::new(
                 ReasonCode::InvalidParameterCombination,
                 "softDescriptor can only be set with captureNow: true",
             ));
@@ -257,7 +257,7 @@ pub struct CaptureChargeBody {
 }
 
 impl CaptureChargeBody {
-    pub fn into_command(self) -> Result<CaptureCharge, DomainError> {
+    pub fn into_command(self) -> Result<CaptureCharge, Refusal> {
         let amount = self.capture_amount.ok_or_else(|| missing("captureAmount"))?.to_money("captureAmount")?;
         Ok(CaptureCharge { amount, soft_descriptor: soft_descriptor(self.soft_descriptor)? })
     }
@@ -271,7 +271,7 @@ pub struct CancelChargeBody {
 }
 
 impl CancelChargeBody {
-    pub fn into_reason(self) -> Result<String, DomainError> {
+    pub fn into_reason(self) -> Result<String, Refusal> {
         reason_text("cancellationReason", self.cancellation_reason)
     }
 }
@@ -286,7 +286,7 @@ pub struct CreateRefundBody {
 }
 
 impl CreateRefundBody {
-    pub fn into_command(self) -> Result<(ChargeId, CreateRefund), DomainError> {
+    pub fn into_command(self) -> Result<(ChargeId, CreateRefund), Refusal> {
         let text = self.charge_id.ok_or_else(|| missing("chargeId"))?;
         let charge_id =
             ChargeId::parse(&text).ok_or_else(|| invalid(format!("chargeId '{text}' is not a charge id")))?;
@@ -307,7 +307,7 @@ pub struct UpdatePermissionBody {
 }
 
 impl UpdatePermissionBody {
-    pub fn into_command(self) -> Result<PermissionUpdate, DomainError> {
+    pub fn into_command(self) -> Result<PermissionUpdate, Refusal> {
         Ok(PermissionUpdate {
             merchant_metadata: self.merchant_metadata.map(Into::into),
             recurring_metadata: self.recurring_metadata.map(RecurringMetadataIn::into_domain).transpose()?,
@@ -324,7 +324,7 @@ pub struct ClosePermissionBody {
 }
 
 impl ClosePermissionBody {
-    pub fn into_command(self) -> Result<ClosePermission, DomainError> {
+    pub fn into_command(self) -> Result<ClosePermission, Refusal> {
         Ok(ClosePermission {
             closure_reason: reason_text("closureReason", self.closure_reason)?,
             cancel_pending_charges: flag("cancelPendingCharges", self.cancel_pending_charges)?.unwrap_or(false),
@@ -375,7 +375,7 @@ pub struct BuyerActionBody {
 }
 
 impl BuyerActionBody {
-    pub fn into_action(self) -> Result<BuyerAction, DomainError> {
+    pub fn into_action(self) -> Result<BuyerAction, Refusal> {
         match self.action.as_deref() {
             None => Err(missing("action")),
             Some("UpdatePaymentMethod") => {
@@ -384,7 +384,7 @@ impl BuyerActionBody {
                     .ok_or_else(|| invalid(format!("paymentMethod '{text}' is not a sandbox card")))?;
                 Ok(BuyerAction::UpdatePaymentMethod(card))
             }
-            Some("Close") if self.payment_method.is_some() => Err(DomainError::new(
+            Some("Close") if self.payment_method.is_some() => Err(Refusal::new(
                 ReasonCode::InvalidParameterCombination,
                 "paymentMethod goes with UpdatePaymentMethod only",
             )),
@@ -402,7 +402,7 @@ pub struct AmazonActionBody {
 }
 
 impl AmazonActionBody {
-    pub fn into_action(self) -> Result<AmazonAction, DomainError> {
+    pub fn into_action(self) -> Result<AmazonAction, Refusal> {
         match self.action.as_deref() {
             None => Err(missing("action")),
             Some("Cancel") => Ok(AmazonAction::Cancel),
@@ -421,7 +421,7 @@ pub struct AdvanceClockBody {
 
 impl AdvanceClockBody {
     /// Whole seconds, from 0 to `max`.
-    pub fn into_seconds(self, max: i64) -> Result<i64, DomainError> {
+    pub fn into_seconds(self, max: i64) -> Result<i64, Refusal> {
         let number = self.seconds.ok_or_else(|| missing("seconds"))?;
         let seconds: i64 =
             number.to_string().parse().map_err(|_| invalid(format!("seconds '{number}' is not a whole number")))?;
@@ -443,7 +443,7 @@ pub fn default_buyer() -> Buyer {
 }
 
 impl CreatePermissionBody {
-    pub fn into_command(self) -> Result<NewPermission, DomainError> {
+    pub fn into_command(self) -> Result<NewPermission, Refusal> {
         let kind = match self.charge_permission_type {
             None => PermissionType::OneTime,
             Some(text) => PermissionType::parse(&text).ok_or_else(|| {

@@ -2,7 +2,7 @@
 //! its permission together.
 
 use crate::charge_permission::{ChargePermission, ClosureReason, NonChargeableReason, PermissionState, PermissionType};
-use crate::error::{DomainError, ReasonCode};
+use crate::error::{ReasonCode, Refusal};
 use crate::ids::{ChargeId, ChargePermissionId};
 use crate::limits;
 use crate::metadata::{Channel, ChargeInitiator, MerchantMetadata, SoftDescriptor, WebCheckoutDetails};
@@ -227,16 +227,16 @@ pub enum ChargeCreation {
     /// A synchronous decline: the call answers this error and no charge exists, but the
     /// permission may have changed (a hard decline, Amazon's rejection) and that change
     /// must be kept.
-    Declined(DomainError),
+    Declined(Refusal),
 }
 
-fn charge_status(message: impl Into<String>) -> DomainError {
-    DomainError::new(ReasonCode::InvalidChargeStatus, message)
+fn charge_status(message: impl Into<String>) -> Refusal {
+    Refusal::new(ReasonCode::InvalidChargeStatus, message)
 }
 
-fn check_soft_descriptor_region(region: Region, soft_descriptor: &Option<SoftDescriptor>) -> Result<(), DomainError> {
+fn check_soft_descriptor_region(region: Region, soft_descriptor: &Option<SoftDescriptor>) -> Result<(), Refusal> {
     if region == Region::Jp && soft_descriptor.is_some() {
-        return Err(DomainError::new(ReasonCode::InvalidParameterValue, "softDescriptor is not available in Japan"));
+        return Err(Refusal::new(ReasonCode::InvalidParameterValue, "softDescriptor is not available in Japan"));
     }
     Ok(())
 }
@@ -267,7 +267,7 @@ fn same_period(permission: &ChargePermission, charge: &Charge) -> bool {
 }
 
 /// An open charge stops holding its amount (canceled, declined or expired).
-fn release_open_amount(permission: &mut ChargePermission, charge: &Charge, now: Timestamp) -> Result<(), DomainError> {
+fn release_open_amount(permission: &mut ChargePermission, charge: &Charge, now: Timestamp) -> Result<(), Refusal> {
     permission.open_authorized = permission.open_authorized.checked_sub(charge.amount)?;
     if same_period(permission, charge) {
         permission.period_used = permission.period_used.checked_sub(charge.amount)?;
@@ -314,17 +314,14 @@ pub fn create_charge(
     request: CreateCharge,
     outcome: AuthorizationOutcome,
     now: Timestamp,
-) -> Result<ChargeCreation, DomainError> {
+) -> Result<ChargeCreation, Refusal> {
     permission.advance_to(now);
     check_soft_descriptor_region(permission.region, &request.soft_descriptor)?;
     if request.soft_descriptor.is_some() && !request.capture_now {
-        return Err(DomainError::new(
-            ReasonCode::InvalidParameterCombination,
-            "softDescriptor requires captureNow: true",
-        ));
+        return Err(Refusal::new(ReasonCode::InvalidParameterCombination, "softDescriptor requires captureNow: true"));
     }
     if request.amount.currency() != permission.currency {
-        return Err(DomainError::new(
+        return Err(Refusal::new(
             ReasonCode::CurrencyMismatch,
             format!(
                 "chargeAmount is in {}, the charge permission in {}",
@@ -334,17 +331,17 @@ pub fn create_charge(
         ));
     }
     if !request.amount.is_positive() {
-        return Err(DomainError::new(ReasonCode::InvalidParameterValue, "chargeAmount must be greater than zero"));
+        return Err(Refusal::new(ReasonCode::InvalidParameterValue, "chargeAmount must be greater than zero"));
     }
     let max = Money::from_minor(limits::max_charge_amount_minor(permission.currency), permission.currency);
     if request.amount.exceeds(max) {
-        return Err(DomainError::new(
+        return Err(Refusal::new(
             ReasonCode::TransactionAmountExceeded,
             format!("chargeAmount is above the maximum of {max} per charge"),
         ));
     }
     if permission.state != PermissionState::Chargeable {
-        return Err(DomainError::new(
+        return Err(Refusal::new(
             ReasonCode::InvalidChargePermissionStatus,
             format!("the charge permission is {}", permission.state.name()),
         ));
@@ -352,7 +349,7 @@ pub fn create_charge(
     if permission.kind == PermissionType::OneTime
         && permission.charges_created >= limits::MAX_CHARGES_PER_ONE_TIME_PERMISSION
     {
-        return Err(DomainError::new(
+        return Err(Refusal::new(
             ReasonCode::TransactionCountExceeded,
             format!("a OneTime charge permission allows {} charges", limits::MAX_CHARGES_PER_ONE_TIME_PERMISSION),
         ));
@@ -364,15 +361,12 @@ pub fn create_charge(
         } else {
             ReasonCode::TransactionAmountExceeded
         };
-        return Err(DomainError::new(
-            code,
-            format!("chargeAmount is above the charge permission's balance of {balance}"),
-        ));
+        return Err(Refusal::new(code, format!("chargeAmount is above the charge permission's balance of {balance}")));
     }
     let (state, pending_resolution) = match outcome {
         AuthorizationOutcome::Declined(reason) => {
             apply_decline_to_permission(permission, reason, now);
-            return Ok(ChargeCreation::Declined(DomainError::new(reason.reason_code(), reason.description())));
+            return Ok(ChargeCreation::Declined(Refusal::new(reason.reason_code(), reason.description())));
         }
         // Refused before any authorization: no charge, and the permission is as it was.
         AuthorizationOutcome::Refused(refusal) => return Err(refusal.error()),
@@ -436,7 +430,7 @@ pub fn expire_charge_if_due(
     permission: &mut ChargePermission,
     charge: &mut Charge,
     now: Timestamp,
-) -> Result<bool, DomainError> {
+) -> Result<bool, Refusal> {
     permission.advance_to(now);
     if charge.state == ChargeState::Authorized && now >= charge.expires_at {
         release_open_amount(permission, charge, charge.expires_at)?;
@@ -461,7 +455,7 @@ pub fn capture(
     charge: &mut Charge,
     request: CaptureCharge,
     now: Timestamp,
-) -> Result<(), DomainError> {
+) -> Result<(), Refusal> {
     match capture_simulated(permission, charge, request, None, now)? {
         None => Ok(()),
         Some(declined) => Err(declined),
@@ -478,17 +472,17 @@ pub fn capture_simulated(
     request: CaptureCharge,
     decline: Option<DeclineReason>,
     now: Timestamp,
-) -> Result<Option<DomainError>, DomainError> {
+) -> Result<Option<Refusal>, Refusal> {
     expire_charge_if_due(permission, charge, now)?;
     check_soft_descriptor_region(permission.region, &request.soft_descriptor)?;
     if request.amount.currency() != charge.amount.currency() {
-        return Err(DomainError::new(
+        return Err(Refusal::new(
             ReasonCode::CurrencyMismatch,
             format!("captureAmount is in {}, the charge in {}", request.amount.currency(), charge.amount.currency()),
         ));
     }
     if !request.amount.is_positive() {
-        return Err(DomainError::new(ReasonCode::InvalidParameterValue, "captureAmount must be greater than zero"));
+        return Err(Refusal::new(ReasonCode::InvalidParameterValue, "captureAmount must be greater than zero"));
     }
     if charge.state != ChargeState::Authorized {
         return Err(charge_status(format!(
@@ -497,7 +491,7 @@ pub fn capture_simulated(
         )));
     }
     if request.amount.exceeds(charge.amount) {
-        return Err(DomainError::new(
+        return Err(Refusal::new(
             ReasonCode::TransactionAmountExceeded,
             format!("captureAmount is above the authorized {}", charge.amount),
         ));
@@ -505,7 +499,7 @@ pub fn capture_simulated(
     let authorized_at = charge.authorized_at.unwrap_or(charge.created_at);
     let asynchronous = now.seconds_since(authorized_at) > limits::SYNCHRONOUS_CAPTURE_WINDOW_SECONDS;
     if !asynchronous && decline == Some(DeclineReason::ProcessingFailure) {
-        return Err(DomainError::new(ReasonCode::ProcessingFailure, DeclineReason::ProcessingFailure.description()));
+        return Err(Refusal::new(ReasonCode::ProcessingFailure, DeclineReason::ProcessingFailure.description()));
     }
     charge.capture_amount = Some(request.amount);
     if request.soft_descriptor.is_some() {
@@ -519,7 +513,7 @@ pub fn capture_simulated(
     }
     if let Some(reason) = decline {
         decline_open_charge(permission, charge, reason, now)?;
-        return Ok(Some(DomainError::new(reason.reason_code(), reason.description())));
+        return Ok(Some(Refusal::new(reason.reason_code(), reason.description())));
     }
     settle_capture(permission, charge, now)?;
     Ok(None)
@@ -532,7 +526,7 @@ fn decline_open_charge(
     charge: &mut Charge,
     reason: DeclineReason,
     now: Timestamp,
-) -> Result<(), DomainError> {
+) -> Result<(), Refusal> {
     release_open_amount(permission, charge, now)?;
     charge.state = ChargeState::Declined(reason);
     // A declined capture captured nothing.
@@ -546,7 +540,7 @@ fn decline_open_charge(
 
 /// The capture money moves: the open authorization becomes captured, and the part not
 /// captured is released.
-fn settle_capture(permission: &mut ChargePermission, charge: &mut Charge, now: Timestamp) -> Result<(), DomainError> {
+fn settle_capture(permission: &mut ChargePermission, charge: &mut Charge, now: Timestamp) -> Result<(), Refusal> {
     let captured = charge.capture_amount.unwrap_or(charge.amount);
     permission.open_authorized = permission.open_authorized.checked_sub(charge.amount)?;
     permission.captured = permission.captured.checked_add(captured)?;
@@ -561,11 +555,7 @@ fn settle_capture(permission: &mut ChargePermission, charge: &mut Charge, now: T
 }
 
 /// An asynchronous capture finishes, as its simulation said (the clock calls this).
-pub fn complete_capture(
-    permission: &mut ChargePermission,
-    charge: &mut Charge,
-    now: Timestamp,
-) -> Result<(), DomainError> {
+pub fn complete_capture(permission: &mut ChargePermission, charge: &mut Charge, now: Timestamp) -> Result<(), Refusal> {
     if charge.state != ChargeState::CaptureInitiated {
         return Err(charge_status("only a CaptureInitiated charge can finish capturing"));
     }
@@ -580,7 +570,7 @@ pub fn resolve_authorization(
     permission: &mut ChargePermission,
     charge: &mut Charge,
     now: Timestamp,
-) -> Result<(), DomainError> {
+) -> Result<(), Refusal> {
     if charge.state != ChargeState::AuthorizationInitiated {
         return Err(charge_status("only an AuthorizationInitiated charge can resolve"));
     }
@@ -606,7 +596,7 @@ pub fn cancel(
     charge: &mut Charge,
     reason: String,
     now: Timestamp,
-) -> Result<(), DomainError> {
+) -> Result<(), Refusal> {
     expire_charge_if_due(permission, charge, now)?;
     if !charge.state.is_cancelable() {
         return Err(charge_status(format!(
@@ -623,7 +613,7 @@ fn cancel_open_charge(
     reason: CancelReason,
     description: Option<String>,
     now: Timestamp,
-) -> Result<(), DomainError> {
+) -> Result<(), Refusal> {
     release_open_amount(permission, charge, now)?;
     charge.state = ChargeState::Canceled(reason);
     charge.pending_resolution = None;
@@ -649,7 +639,7 @@ pub fn amazon_action(
     charge: &mut Charge,
     action: AmazonAction,
     now: Timestamp,
-) -> Result<(), DomainError> {
+) -> Result<(), Refusal> {
     expire_charge_if_due(permission, charge, now)?;
     match action {
         AmazonAction::Cancel => {
@@ -692,7 +682,7 @@ pub fn close_permission(
     charges: &mut [Charge],
     request: ClosePermission,
     now: Timestamp,
-) -> Result<Vec<usize>, DomainError> {
+) -> Result<Vec<usize>, Refusal> {
     let reason = if request.amazon_closed { ClosureReason::AmazonClosed } else { ClosureReason::MerchantClosed };
     let cancel = request.cancel_pending_charges.then_some(CancelReason::ChargePermissionCanceled);
     close_with(permission, charges, cancel, reason, Some(request.closure_reason), now)
@@ -707,13 +697,10 @@ fn close_with(
     reason: ClosureReason,
     description: Option<String>,
     now: Timestamp,
-) -> Result<Vec<usize>, DomainError> {
+) -> Result<Vec<usize>, Refusal> {
     permission.advance_to(now);
     if permission.state.is_closed() {
-        return Err(DomainError::new(
-            ReasonCode::InvalidChargePermissionStatus,
-            "the charge permission is already Closed",
-        ));
+        return Err(Refusal::new(ReasonCode::InvalidChargePermissionStatus, "the charge permission is already Closed"));
     }
     let mut changed = Vec::new();
     for (index, charge) in charges.iter_mut().enumerate() {
@@ -739,13 +726,13 @@ pub fn buyer_update_payment_method(
     permission: &mut ChargePermission,
     card: crate::sandbox::SandboxCard,
     now: Timestamp,
-) -> Result<(), DomainError> {
+) -> Result<(), Refusal> {
     permission.advance_to(now);
     if permission.state.is_closed() {
-        return Err(DomainError::new(ReasonCode::InvalidChargePermissionStatus, "the charge permission is Closed"));
+        return Err(Refusal::new(ReasonCode::InvalidChargePermissionStatus, "the charge permission is Closed"));
     }
     if !card.usable_for_charges() {
-        return Err(DomainError::new(
+        return Err(Refusal::new(
             ReasonCode::InvalidParameterValue,
             format!("card {} acts during checkout only", card.last_four()),
         ));
@@ -766,6 +753,6 @@ pub fn buyer_close(
     permission: &mut ChargePermission,
     charges: &mut [Charge],
     now: Timestamp,
-) -> Result<Vec<usize>, DomainError> {
+) -> Result<Vec<usize>, Refusal> {
     close_with(permission, charges, Some(CancelReason::BuyerCanceled), ClosureReason::BuyerClosed, None, now)
 }

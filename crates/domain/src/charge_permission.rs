@@ -1,7 +1,7 @@
 //! The Charge Permission: the buyer's consent to be charged, with its limits (spec §5.3,
 //! §6.2).
 
-use crate::error::{DomainError, ReasonCode};
+use crate::error::{ReasonCode, Refusal};
 use crate::ids::{ChargeId, ChargePermissionId, MAX_CHILD_SEQUENCE, RefundId};
 use crate::limits;
 use crate::metadata::{Address, Buyer, MerchantMetadata, RecurringMetadata};
@@ -202,8 +202,8 @@ pub struct NewPermission {
     pub setup_only: Option<bool>,
 }
 
-fn invalid(message: impl Into<String>) -> DomainError {
-    DomainError::new(ReasonCode::InvalidParameterValue, message)
+fn invalid(message: impl Into<String>) -> Refusal {
+    Refusal::new(ReasonCode::InvalidParameterValue, message)
 }
 
 impl ChargePermission {
@@ -214,20 +214,20 @@ impl ChargePermission {
         region: Region,
         new: NewPermission,
         now: Timestamp,
-    ) -> Result<ChargePermission, DomainError> {
+    ) -> Result<ChargePermission, Refusal> {
         if !new.payment_method.usable_for_charges() {
             return Err(invalid(format!("card {} acts during checkout only", new.payment_method.last_four())));
         }
         let (currency, amount_limit) = match new.kind {
             PermissionType::OneTime => {
                 let limit = new.amount_limit.ok_or_else(|| {
-                    DomainError::new(
+                    Refusal::new(
                         ReasonCode::MissingParameterValue,
                         "amountLimit is required for a OneTime charge permission",
                     )
                 })?;
                 if new.currency.is_some_and(|c| c != limit.currency()) {
-                    return Err(DomainError::new(
+                    return Err(Refusal::new(
                         ReasonCode::CurrencyMismatch,
                         "currencyCode differs from amountLimit's currency",
                     ));
@@ -239,7 +239,7 @@ impl ChargePermission {
             }
             PermissionType::Recurring => {
                 if new.amount_limit.is_some() {
-                    return Err(DomainError::new(
+                    return Err(Refusal::new(
                         ReasonCode::InvalidParameterCombination,
                         "amountLimit applies to OneTime permissions; Recurring ones have Amazon's monthly limit",
                     ));
@@ -257,7 +257,7 @@ impl ChargePermission {
             }
             PermissionType::PaymentMethodOnFile => {
                 if new.amount_limit.is_some() {
-                    return Err(DomainError::new(
+                    return Err(Refusal::new(
                         ReasonCode::InvalidParameterCombination,
                         "amountLimit applies to OneTime permissions; Saved Wallet ones have Amazon's monthly limit",
                     ));
@@ -270,7 +270,7 @@ impl ChargePermission {
             return Err(invalid(format!("{currency} is not available in region {}", region.code())));
         }
         if new.recurring_metadata.is_some() && new.kind != PermissionType::Recurring {
-            return Err(DomainError::new(
+            return Err(Refusal::new(
                 ReasonCode::InvalidParameterCombination,
                 "recurringMetadata applies to Recurring permissions only",
             ));
@@ -278,10 +278,7 @@ impl ChargePermission {
         if let Some(amount) = new.recurring_metadata.as_ref().and_then(|m| m.amount)
             && amount.currency() != currency
         {
-            return Err(DomainError::new(
-                ReasonCode::CurrencyMismatch,
-                "recurringMetadata.amount is in another currency",
-            ));
+            return Err(Refusal::new(ReasonCode::CurrencyMismatch, "recurringMetadata.amount is in another currency"));
         }
         let merchant_metadata = new.merchant_metadata.map(MerchantMetadata::validate).transpose()?;
         let expires_at = match new.kind {
@@ -366,7 +363,7 @@ impl ChargePermission {
         buyer: Option<Buyer>,
         addresses: (Option<Address>, Option<Address>),
         now: Timestamp,
-    ) -> Result<(), DomainError> {
+    ) -> Result<(), Refusal> {
         self.advance_to(now);
         if self.kind != PermissionType::PaymentMethodOnFile {
             return Err(invalid(format!("charge permission {} is not a Saved Wallet (PaymentMethodOnFile)", self.id)));
@@ -402,9 +399,9 @@ impl ChargePermission {
         self.state_updated_at = now;
     }
 
-    pub(crate) fn next_charge_id(&mut self) -> Result<ChargeId, DomainError> {
+    pub(crate) fn next_charge_id(&mut self) -> Result<ChargeId, Refusal> {
         if self.charge_sequence >= MAX_CHILD_SEQUENCE {
-            return Err(DomainError::new(
+            return Err(Refusal::new(
                 ReasonCode::TransactionCountExceeded,
                 "this charge permission has used every charge id",
             ));
@@ -413,9 +410,9 @@ impl ChargePermission {
         Ok(self.id.charge_id(self.charge_sequence))
     }
 
-    pub(crate) fn next_refund_id(&mut self) -> Result<RefundId, DomainError> {
+    pub(crate) fn next_refund_id(&mut self) -> Result<RefundId, Refusal> {
         if self.refund_sequence >= MAX_CHILD_SEQUENCE {
-            return Err(DomainError::new(
+            return Err(Refusal::new(
                 ReasonCode::TransactionCountExceeded,
                 "this charge permission has used every refund id",
             ));
@@ -426,13 +423,13 @@ impl ChargePermission {
 
     /// Update Charge Permission (spec §5.3): `merchantMetadata` may be changed once;
     /// `recurringMetadata` only on recurring permissions.
-    pub fn update(&mut self, update: PermissionUpdate, now: Timestamp) -> Result<(), DomainError> {
+    pub fn update(&mut self, update: PermissionUpdate, now: Timestamp) -> Result<(), Refusal> {
         self.advance_to(now);
         if self.state.is_closed() {
-            return Err(DomainError::new(ReasonCode::InvalidChargePermissionStatus, "the charge permission is Closed"));
+            return Err(Refusal::new(ReasonCode::InvalidChargePermissionStatus, "the charge permission is Closed"));
         }
         if update.recurring_metadata.is_some() && self.kind != PermissionType::Recurring {
-            return Err(DomainError::new(
+            return Err(Refusal::new(
                 ReasonCode::InvalidParameterCombination,
                 "recurringMetadata applies to Recurring permissions only",
             ));
@@ -440,17 +437,14 @@ impl ChargePermission {
         if let Some(amount) = update.recurring_metadata.as_ref().and_then(|m| m.amount)
             && amount.currency() != self.currency
         {
-            return Err(DomainError::new(
-                ReasonCode::CurrencyMismatch,
-                "recurringMetadata.amount is in another currency",
-            ));
+            return Err(Refusal::new(ReasonCode::CurrencyMismatch, "recurringMetadata.amount is in another currency"));
         }
         let metadata = update.merchant_metadata.map(MerchantMetadata::validate).transpose()?;
         if let Some(metadata) = &metadata
             && self.merchant_metadata_locked
             && self.merchant_metadata.as_ref() != Some(metadata)
         {
-            return Err(DomainError::new(
+            return Err(Refusal::new(
                 ReasonCode::ChargePermissionNotModifiable,
                 "merchantMetadata can be changed only once",
             ));

@@ -5,7 +5,7 @@
 
 use crate::charge::{self, ChargeCreation, CreateCharge};
 use crate::charge_permission::{ChargePermission, NewPermission, PermissionType};
-use crate::error::{DomainError, ReasonCode};
+use crate::error::{ReasonCode, Refusal};
 use crate::ids::{ChargeId, ChargePermissionId};
 use crate::limits;
 pub use crate::metadata::Address;
@@ -218,18 +218,18 @@ pub struct CheckoutSession {
     pub checkout_button_text: Option<String>,
 }
 
-fn session_status(message: impl Into<String>) -> DomainError {
-    DomainError::new(ReasonCode::InvalidCheckoutSessionStatus, message)
+fn session_status(message: impl Into<String>) -> Refusal {
+    Refusal::new(ReasonCode::InvalidCheckoutSessionStatus, message)
 }
 
-fn check_currency(region: Region, money: Option<Money>) -> Result<(), DomainError> {
+fn check_currency(region: Region, money: Option<Money>) -> Result<(), Refusal> {
     match money {
-        Some(m) if !region.accepts(m.currency()) => Err(DomainError::new(
+        Some(m) if !region.accepts(m.currency()) => Err(Refusal::new(
             ReasonCode::InvalidParameterValue,
             format!("{} is not available in region {}", m.currency(), region.code()),
         )),
         Some(m) if !m.is_positive() => {
-            Err(DomainError::new(ReasonCode::InvalidParameterValue, "amounts must be greater than zero"))
+            Err(Refusal::new(ReasonCode::InvalidParameterValue, "amounts must be greater than zero"))
         }
         _ => Ok(()),
     }
@@ -242,36 +242,36 @@ impl CheckoutSession {
         region: Region,
         new: NewSession,
         now: Timestamp,
-    ) -> Result<CheckoutSession, DomainError> {
+    ) -> Result<CheckoutSession, Refusal> {
         let fields = new.fields;
         if new.process_order {
             if fields.checkout_result_return_url.is_none() {
-                return Err(DomainError::new(
+                return Err(Refusal::new(
                     ReasonCode::MissingParameterValue,
                     "checkoutMode ProcessOrder needs webCheckoutDetails.checkoutResultReturnUrl",
                 ));
             }
             let details = fields.payment_details.as_ref();
             if details.and_then(|d| d.payment_intent).is_none() || details.and_then(|d| d.charge_amount).is_none() {
-                return Err(DomainError::new(
+                return Err(Refusal::new(
                     ReasonCode::MissingParameterValue,
                     "checkoutMode ProcessOrder needs paymentDetails.paymentIntent and chargeAmount",
                 ));
             }
         } else if fields.checkout_review_return_url.is_none() {
-            return Err(DomainError::new(
+            return Err(Refusal::new(
                 ReasonCode::MissingParameterValue,
                 "webCheckoutDetails.checkoutReviewReturnUrl is required",
             ));
         }
         if new.kind != PermissionType::PaymentMethodOnFile && new.setup_only.is_some() {
-            return Err(DomainError::new(
+            return Err(Refusal::new(
                 ReasonCode::InvalidParameterCombination,
                 "paymentMethodOnFileMetadata applies to PaymentMethodOnFile checkouts only",
             ));
         }
         if new.kind != PermissionType::PaymentMethodOnFile && new.renews_permission.is_some() {
-            return Err(DomainError::new(
+            return Err(Refusal::new(
                 ReasonCode::InvalidParameterCombination,
                 "chargePermissionId names the Saved Wallet to renew: it needs chargePermissionType PaymentMethodOnFile",
             ));
@@ -316,7 +316,7 @@ impl CheckoutSession {
 
     /// Checks an update against the session as it would become, then applies it: an `Err`
     /// changes nothing.
-    fn apply(&mut self, update: SessionUpdate) -> Result<(), DomainError> {
+    fn apply(&mut self, update: SessionUpdate) -> Result<(), Refusal> {
         let kind = update.kind.unwrap_or(self.kind);
         if let Some(details) = &update.payment_details {
             check_currency(self.region, details.charge_amount)?;
@@ -325,13 +325,13 @@ impl CheckoutSession {
             if let (Some(charge), Some(total)) = (details.charge_amount, details.total_order_amount)
                 && charge.currency() != total.currency()
             {
-                return Err(DomainError::new(
+                return Err(Refusal::new(
                     ReasonCode::CurrencyMismatch,
                     "chargeAmount and totalOrderAmount differ in currency",
                 ));
             }
             if self.region == Region::Jp && details.soft_descriptor.is_some() {
-                return Err(DomainError::new(
+                return Err(Refusal::new(
                     ReasonCode::InvalidParameterValue,
                     "softDescriptor is not available in Japan",
                 ));
@@ -339,7 +339,7 @@ impl CheckoutSession {
             if let Some(amount) = details.charge_amount {
                 let max = Money::from_minor(limits::max_charge_amount_minor(amount.currency()), amount.currency());
                 if amount.exceeds(max) {
-                    return Err(DomainError::new(
+                    return Err(Refusal::new(
                         ReasonCode::TransactionAmountExceeded,
                         format!("chargeAmount is above the maximum of {max}"),
                     ));
@@ -352,20 +352,20 @@ impl CheckoutSession {
         let descriptor_set = update.payment_details.as_ref().is_some_and(|d| d.soft_descriptor.is_some())
             || self.payment.soft_descriptor.is_some();
         if descriptor_set && intent.is_some_and(|i| i != PaymentIntent::AuthorizeWithCapture) {
-            return Err(DomainError::new(
+            return Err(Refusal::new(
                 ReasonCode::InvalidParameterCombination,
                 "paymentDetails.softDescriptor goes with paymentIntent AuthorizeWithCapture only",
             ));
         }
         if update.recurring_metadata.is_some() && kind != PermissionType::Recurring {
-            return Err(DomainError::new(
+            return Err(Refusal::new(
                 ReasonCode::InvalidParameterCombination,
                 "recurringMetadata applies to Recurring checkouts only",
             ));
         }
         if kind == PermissionType::Recurring && update.recurring_metadata.is_none() && self.recurring_metadata.is_none()
         {
-            return Err(DomainError::new(
+            return Err(Refusal::new(
                 ReasonCode::MissingParameterValue,
                 "recurringMetadata is required for a Recurring checkout",
             ));
@@ -373,7 +373,7 @@ impl CheckoutSession {
         if kind != PermissionType::PaymentMethodOnFile
             && (self.setup_only.is_some() || self.renews_permission.is_some())
         {
-            return Err(DomainError::new(
+            return Err(Refusal::new(
                 ReasonCode::InvalidParameterCombination,
                 "this checkout sets up or renews a Saved Wallet: chargePermissionType must stay PaymentMethodOnFile",
             ));
@@ -446,7 +446,7 @@ impl CheckoutSession {
         false
     }
 
-    fn require_open(&mut self, now: Timestamp) -> Result<(), DomainError> {
+    fn require_open(&mut self, now: Timestamp) -> Result<(), Refusal> {
         self.advance_to(now);
         match self.state {
             SessionState::Open => Ok(()),
@@ -479,13 +479,13 @@ impl CheckoutSession {
     }
 
     /// Update Checkout Session: only while Open.
-    pub fn update(&mut self, update: SessionUpdate, now: Timestamp) -> Result<(), DomainError> {
+    pub fn update(&mut self, update: SessionUpdate, now: Timestamp) -> Result<(), Refusal> {
         self.require_open(now)?;
         self.apply(update)
     }
 
     /// A simulation code cancels the session (spec §11).
-    pub fn cancel(&mut self, reason: SessionCancelReason, now: Timestamp) -> Result<(), DomainError> {
+    pub fn cancel(&mut self, reason: SessionCancelReason, now: Timestamp) -> Result<(), Refusal> {
         self.require_open(now)?;
         self.state = SessionState::Canceled(reason);
         self.state_updated_at = now;
@@ -501,7 +501,7 @@ impl CheckoutSession {
         shipping_address: Option<Address>,
         card: SandboxCard,
         now: Timestamp,
-    ) -> Result<(), DomainError> {
+    ) -> Result<(), Refusal> {
         self.require_open(now)?;
         self.buyer = Some(buyer);
         self.billing_address = shipping_address.clone();
@@ -519,7 +519,7 @@ impl CheckoutSession {
     }
 
     /// The buyer confirms at `amazonPayRedirectUrl`: everything must be set.
-    pub fn confirm(&mut self, now: Timestamp) -> Result<(), DomainError> {
+    pub fn confirm(&mut self, now: Timestamp) -> Result<(), Refusal> {
         self.require_open(now)?;
         if let Some(first) = self.constraints().first() {
             return Err(session_status(format!("the Checkout Session is not ready: {}", first.as_str())));
@@ -550,7 +550,7 @@ impl CheckoutSession {
     /// The amount limit of the permission this session makes: the order total (or charge
     /// amount); with `allowOvercharge`, the larger of 900% of it and 500 units (70,000 JPY)
     /// (spec §12).
-    fn permission_limit(&self, charge_amount: Money) -> Result<Money, DomainError> {
+    fn permission_limit(&self, charge_amount: Money) -> Result<Money, Refusal> {
         let order = self.payment.total_order_amount.unwrap_or(charge_amount);
         if !self.payment.allow_overcharge.unwrap_or(false) {
             return Ok(order);
@@ -593,11 +593,11 @@ pub fn complete(
     total_order_amount: Option<Money>,
     target: PermissionTarget,
     now: Timestamp,
-) -> Result<Result<Completion, DomainError>, DomainError> {
+) -> Result<Result<Completion, Refusal>, Refusal> {
     session.advance_to(now);
     match session.state {
         SessionState::Canceled(reason) => {
-            return Err(DomainError::new(
+            return Err(Refusal::new(
                 ReasonCode::CheckoutSessionCanceled,
                 format!("the Checkout Session is Canceled ({})", reason.as_str()),
             ));
@@ -610,16 +610,13 @@ pub fn complete(
     }
     let expected = session.payment.charge_amount.ok_or_else(|| session_status("chargeAmount is not set"))?;
     if charge_amount != expected {
-        return Err(DomainError::new(
+        return Err(Refusal::new(
             ReasonCode::AmountMismatch,
             format!("chargeAmount {charge_amount} differs from the Checkout Session's {expected}"),
         ));
     }
     if total_order_amount.is_some() && total_order_amount != session.payment.total_order_amount.or(total_order_amount) {
-        return Err(DomainError::new(
-            ReasonCode::AmountMismatch,
-            "totalOrderAmount differs from the Checkout Session's",
-        ));
+        return Err(Refusal::new(ReasonCode::AmountMismatch, "totalOrderAmount differs from the Checkout Session's"));
     }
     let card = session.payment_method.ok_or_else(|| session_status("no payment method"))?;
     let intent = session.payment.payment_intent.ok_or_else(|| session_status("paymentIntent is not set"))?;
@@ -627,7 +624,7 @@ pub fn complete(
     // (spec §11: "or using this payment method will result in an error"). Without
     // canHandlePendingAuthorization the authorization below is Amazon's TransactionTimedOut.
     if session.environment == Environment::Sandbox && card.pends() && intent != PaymentIntent::Authorize {
-        return Err(DomainError::new(
+        return Err(Refusal::new(
             ReasonCode::InvalidSandboxSimulationSpecified,
             format!(
                 "card {} simulates a pending authorization and needs paymentIntent Authorize with \

@@ -10,21 +10,20 @@
 pub mod charge;
 pub mod charge_permission;
 pub mod checkout_session;
-pub mod error;
-pub mod ids;
 pub mod limits;
 pub mod metadata;
-pub mod money;
 pub mod refund;
-pub mod region;
 pub mod sandbox;
 pub mod time;
 
+// The shared vocabulary lives in `amzpay-types` (the SDK speaks it too); the rules use it
+// under these names.
+pub use amzpay_types::reason as error;
+pub use amzpay_types::{ids, money, region};
+
+pub use amzpay_types::{ChargeId, ChargePermissionId, Currency, Money, ReasonCode, RefundId, Refusal};
+pub use amzpay_types::{Environment, Region};
 pub use charge::{CancelReason, Charge, ChargeState, DeclineReason};
 pub use charge_permission::{ChargePermission, ClosureReason, PermissionState, PermissionType};
-pub use error::{DomainError, ReasonCode};
-pub use ids::{ChargeId, ChargePermissionId, RefundId};
-pub use money::{Currency, Money};
 pub use refund::{Refund, RefundState};
-pub use region::{Environment, Region};
 pub use time::Timestamp;

@@ -1,13 +1,13 @@
 //! Small validated values carried by permissions and charges.
 
-use crate::error::{DomainError, ReasonCode};
+use crate::error::{ReasonCode, Refusal};
 use crate::limits;
 use crate::money::Money;
 
-fn check_length(field: &str, value: &Option<String>, max: usize) -> Result<(), DomainError> {
+fn check_length(field: &str, value: &Option<String>, max: usize) -> Result<(), Refusal> {
     match value {
         Some(text) if text.chars().count() > max => {
-            Err(DomainError::new(ReasonCode::InvalidParameterValue, format!("{field} is longer than {max} characters")))
+            Err(Refusal::new(ReasonCode::InvalidParameterValue, format!("{field} is longer than {max} characters")))
         }
         _ => Ok(()),
     }
@@ -24,7 +24,7 @@ pub struct MerchantMetadata {
 
 impl MerchantMetadata {
     /// Checks every field's length (spec §5.1 (unconfirmed)).
-    pub fn validate(self) -> Result<MerchantMetadata, DomainError> {
+    pub fn validate(self) -> Result<MerchantMetadata, Refusal> {
         check_length(
             "merchantMetadata.merchantReferenceId",
             &self.merchant_reference_id,
@@ -113,7 +113,7 @@ impl OpaqueJson {
 
 /// Merchant text amzpay keeps and echoes as given (`supplementaryData`,
 /// `checkoutButtonText`): bounded so that a row stays small.
-pub fn echoed_text(field: &str, value: Option<String>) -> Result<Option<String>, DomainError> {
+pub fn echoed_text(field: &str, value: Option<String>) -> Result<Option<String>, Refusal> {
     check_length(field, &value, limits::ECHOED_TEXT_MAX_CHARS)?;
     Ok(value)
 }
@@ -143,9 +143,9 @@ pub struct Buyer {
 pub struct SoftDescriptor(String);
 
 impl SoftDescriptor {
-    pub fn parse(text: &str) -> Result<SoftDescriptor, DomainError> {
+    pub fn parse(text: &str) -> Result<SoftDescriptor, Refusal> {
         if text.is_empty() || text.len() > limits::SOFT_DESCRIPTOR_MAX_BYTES {
-            return Err(DomainError::new(
+            return Err(Refusal::new(
                 ReasonCode::InvalidParameterValue,
                 format!("softDescriptor must be 1 to {} characters", limits::SOFT_DESCRIPTOR_MAX_BYTES),
             ));

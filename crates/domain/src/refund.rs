@@ -2,7 +2,7 @@
 
 use crate::charge::{Charge, ChargeState};
 use crate::charge_permission::ChargePermission;
-use crate::error::{DomainError, ReasonCode};
+use crate::error::{ReasonCode, Refusal};
 use crate::ids::{ChargeId, RefundId};
 use crate::limits;
 use crate::metadata::SoftDescriptor;
@@ -79,7 +79,7 @@ pub struct CreateRefund {
 
 /// The most that may ever be refunded on a charge: its captured amount plus the smaller of
 /// 15% of it and 75 USD/GBP/EUR (8,400 JPY), never above the per-charge maximum (spec §6.3).
-pub fn refund_limit(captured: Money) -> Result<Money, DomainError> {
+pub fn refund_limit(captured: Money) -> Result<Money, Refusal> {
     let currency = captured.currency();
     let overage = captured
         .checked_percent(limits::REFUND_OVERAGE_PERCENT)?
@@ -95,27 +95,27 @@ pub fn create_refund(
     charge: &mut Charge,
     request: CreateRefund,
     now: Timestamp,
-) -> Result<Refund, DomainError> {
+) -> Result<Refund, Refusal> {
     if permission.region == Region::Jp && request.soft_descriptor.is_some() {
-        return Err(DomainError::new(ReasonCode::InvalidParameterValue, "softDescriptor is not available in Japan"));
+        return Err(Refusal::new(ReasonCode::InvalidParameterValue, "softDescriptor is not available in Japan"));
     }
     if charge.state != ChargeState::Captured {
-        return Err(DomainError::new(
+        return Err(Refusal::new(
             ReasonCode::InvalidChargeStatus,
             format!("the charge is {}; only a Captured charge can be refunded", charge.state.name()),
         ));
     }
     if request.amount.currency() != charge.amount.currency() {
-        return Err(DomainError::new(
+        return Err(Refusal::new(
             ReasonCode::CurrencyMismatch,
             format!("refundAmount is in {}, the charge in {}", request.amount.currency(), charge.amount.currency()),
         ));
     }
     if !request.amount.is_positive() {
-        return Err(DomainError::new(ReasonCode::InvalidParameterValue, "refundAmount must be greater than zero"));
+        return Err(Refusal::new(ReasonCode::InvalidParameterValue, "refundAmount must be greater than zero"));
     }
     if charge.refund_count >= limits::MAX_REFUNDS_PER_CHARGE {
-        return Err(DomainError::new(
+        return Err(Refusal::new(
             ReasonCode::TransactionCountExceeded,
             format!("a charge allows {} refunds", limits::MAX_REFUNDS_PER_CHARGE),
         ));
@@ -124,7 +124,7 @@ pub fn create_refund(
     let limit = refund_limit(captured)?;
     let total = charge.refunded.checked_add(charge.refund_pending)?.checked_add(request.amount)?;
     if total.exceeds(limit) {
-        return Err(DomainError::new(
+        return Err(Refusal::new(
             ReasonCode::TransactionAmountExceeded,
             format!("refunds would total {total}, above the {limit} this charge allows"),
         ));
@@ -146,7 +146,7 @@ pub fn create_refund(
 }
 
 /// A refund settles: declined if a simulation said so, else refunded (the clock calls this).
-pub fn settle_refund_as_simulated(charge: &mut Charge, refund: &mut Refund, now: Timestamp) -> Result<(), DomainError> {
+pub fn settle_refund_as_simulated(charge: &mut Charge, refund: &mut Refund, now: Timestamp) -> Result<(), Refusal> {
     let outcome = match refund.pending_decline.take() {
         Some(reason) => Err(reason),
         None => Ok(()),
@@ -160,9 +160,9 @@ pub fn settle_refund(
     refund: &mut Refund,
     outcome: Result<(), RefundDeclineReason>,
     now: Timestamp,
-) -> Result<(), DomainError> {
+) -> Result<(), Refusal> {
     if refund.state != RefundState::RefundInitiated {
-        return Err(DomainError::new(ReasonCode::InvalidRequest, "only a RefundInitiated refund can settle"));
+        return Err(Refusal::new(ReasonCode::InvalidRequest, "only a RefundInitiated refund can settle"));
     }
     charge.refund_pending = charge.refund_pending.checked_sub(refund.amount)?;
     refund.state = match outcome {

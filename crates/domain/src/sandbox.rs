@@ -2,7 +2,7 @@
 //! (spec §11). In live, every card authorizes.
 
 use crate::charge::DeclineReason;
-use crate::error::{DomainError, ReasonCode};
+use crate::error::{ReasonCode, Refusal};
 
 /// The last four digits of a sandbox test card and what they do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +88,7 @@ pub enum PendingResolution {
 /// The sandbox processor's answer for a card. The pending cards need
 /// `canHandlePendingAuthorization: true`; without it Amazon could not answer in time, so
 /// the call is declined `TransactionTimedOut` (seeds 003).
-pub fn authorize(card: SandboxCard, can_handle_pending: bool) -> Result<AuthorizationOutcome, DomainError> {
+pub fn authorize(card: SandboxCard, can_handle_pending: bool) -> Result<AuthorizationOutcome, Refusal> {
     authorize_simulated(card, None, can_handle_pending)
 }
 
@@ -99,7 +99,7 @@ pub fn authorize_simulated(
     card: SandboxCard,
     decline: Option<DeclineReason>,
     can_handle_pending: bool,
-) -> Result<AuthorizationOutcome, DomainError> {
+) -> Result<AuthorizationOutcome, Refusal> {
     authorize_with(card, decline.map(Forced::Decline), can_handle_pending)
 }
 
@@ -115,7 +115,7 @@ pub fn authorize_with(
     card: SandboxCard,
     forced: Option<Forced>,
     can_handle_pending: bool,
-) -> Result<AuthorizationOutcome, DomainError> {
+) -> Result<AuthorizationOutcome, Refusal> {
     let decline = match forced {
         Some(Forced::Refusal(refusal)) => return Ok(AuthorizationOutcome::Refused(refusal)),
         Some(Forced::Decline(reason)) => Some(reason),
@@ -138,7 +138,7 @@ pub fn authorize_with(
             Ok(AuthorizationOutcome::Pending { then: PendingResolution::Declines(DeclineReason::HardDeclined) })
         }
         SandboxCard::BuyerCancels | SandboxCard::CheckoutDeclined => {
-            Err(DomainError::new(ReasonCode::InvalidParameterValue, "cards 3064 and 3434 act during checkout only"))
+            Err(Refusal::new(ReasonCode::InvalidParameterValue, "cards 3064 and 3434 act during checkout only"))
         }
     }
 }
@@ -185,7 +185,7 @@ impl AmzpaySimulation {
     }
 
     /// The error it forces.
-    pub fn error(self) -> DomainError {
+    pub fn error(self) -> Refusal {
         let (code, message) = match self {
             AmzpaySimulation::PaymentMethodNotAllowed => (
                 ReasonCode::PaymentMethodNotAllowed,
@@ -200,7 +200,7 @@ impl AmzpaySimulation {
                 "The charge permission is in a state where this operation cannot be called (simulated).",
             ),
         };
-        DomainError::new(code, message)
+        Refusal::new(code, message)
     }
 
     fn operations(self) -> &'static [SimulatedOperation] {
@@ -273,8 +273,8 @@ pub fn simulation(
     operation: Option<SimulatedOperation>,
     code: &str,
     environment: crate::region::Environment,
-) -> Result<SimulationCode, DomainError> {
-    let refuse = |why: String| Err(DomainError::new(ReasonCode::InvalidSandboxSimulationSpecified, why));
+) -> Result<SimulationCode, Refusal> {
+    let refuse = |why: String| Err(Refusal::new(ReasonCode::InvalidSandboxSimulationSpecified, why));
     if environment == crate::region::Environment::Live {
         return refuse("simulation codes exist only in the sandbox".into());
     }

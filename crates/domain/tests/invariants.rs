@@ -184,7 +184,7 @@ proptest! {
             let was_closed = permission.state.is_closed();
             let charges_before = charges.clone();
             let refunds_before = refunds.clone();
-            let result: Result<(), DomainError> = match op {
+            let result: Result<(), Refusal> = match op {
                 Op::Create { amount, capture_now, outcome: code } => {
                     let request = CreateCharge { amount: usd(amount), capture_now, soft_descriptor: None, can_handle_pending_authorization: true, merchant_metadata: None, provider_reference_id: None, platform_id: None, charge_initiator: None, channel: None, web_checkout_details: None };
                     charge::create_charge(&mut permission, request, outcome(code), now).map(|created| {

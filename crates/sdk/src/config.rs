@@ -7,8 +7,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use amzpay_domain::{Environment, Region};
 pub use amzpay_signing::{Algorithm, PrivateKey};
+pub use amzpay_types::{Environment, Region};
 
 use crate::error::{Error, Result};
 

@@ -6,7 +6,7 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ReasonCode {
     /// A code listed in the API reference.
-    Known(amzpay_domain::ReasonCode),
+    Known(amzpay_types::ReasonCode),
     /// Any other code, as Amazon sent it.
     Other(String),
 }
@@ -14,7 +14,7 @@ pub enum ReasonCode {
 impl ReasonCode {
     /// Reads a code as it appears in an error body.
     pub fn parse(text: &str) -> ReasonCode {
-        amzpay_domain::ReasonCode::ALL
+        amzpay_types::ReasonCode::ALL
             .iter()
             .find(|code| code.as_str() == text)
             .map(|code| ReasonCode::Known(*code))
@@ -30,8 +30,8 @@ impl ReasonCode {
     }
 }
 
-impl PartialEq<amzpay_domain::ReasonCode> for ReasonCode {
-    fn eq(&self, other: &amzpay_domain::ReasonCode) -> bool {
+impl PartialEq<amzpay_types::ReasonCode> for ReasonCode {
+    fn eq(&self, other: &amzpay_types::ReasonCode) -> bool {
         matches!(self, ReasonCode::Known(code) if code == other)
     }
 }

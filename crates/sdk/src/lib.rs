@@ -91,4 +91,4 @@ pub use types::*;
 pub use amzpay_signing as signing;
 
 /// The reason codes this SDK knows by name (`ReasonCode::Known`).
-pub use amzpay_domain::ReasonCode as KnownReasonCode;
+pub use amzpay_types::ReasonCode as KnownReasonCode;

@@ -3,12 +3,12 @@
 
 use std::fmt;
 
-use amzpay_domain::money::AmountError;
+use amzpay_types::money::AmountError;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 
-pub use amzpay_domain::{Currency, Money};
+pub use amzpay_types::{Currency, Money};
 
 /// A price: an amount of one currency, kept as integer minor units.
 ///

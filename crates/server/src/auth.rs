@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use amzpay_api::format::parse_amz_date;
-use amzpay_domain::{DomainError, Environment, ReasonCode, Region, Timestamp};
+use amzpay_domain::{Environment, ReasonCode, Refusal, Region, Timestamp};
 use amzpay_signing::{
     AuthorizationHeader, CanonicalRequestInput, PublicKey, canonical_query_from_wire, canonical_request,
     canonical_uri_from_wire, parse_public_key_pem, string_to_sign, verify,
@@ -40,7 +40,7 @@ pub struct KeyCache {
 const KEY_CACHE_CAPACITY: usize = 10_000;
 
 impl KeyCache {
-    async fn get(&self, store: &dyn Store, public_key_id: &str) -> Result<Option<Arc<CachedKey>>, DomainError> {
+    async fn get(&self, store: &dyn Store, public_key_id: &str) -> Result<Option<Arc<CachedKey>>, Refusal> {
         if let Some(found) = self.keys.read().expect("key cache").get(public_key_id) {
             return Ok(Some(found.clone()));
         }
@@ -60,7 +60,7 @@ impl KeyCache {
         };
         let public_key = parse_public_key_pem(&record.public_key_pem).map_err(|e| {
             tracing::error!(key = %record.public_key_id, error = %e, "a stored public key does not parse");
-            DomainError::new(ReasonCode::InvalidAuthentication, "the key for this PublicKeyId is unusable")
+            Refusal::new(ReasonCode::InvalidAuthentication, "the key for this PublicKeyId is unusable")
         })?;
         let cached = Arc::new(CachedKey { record, region, public_key });
         let mut keys = self.keys.write().expect("key cache");
@@ -89,18 +89,18 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
-fn required_header<'a>(headers: &'a [(String, String)], name: &str) -> Result<&'a str, DomainError> {
+fn required_header<'a>(headers: &'a [(String, String)], name: &str) -> Result<&'a str, Refusal> {
     match header(headers, name) {
-        None => Err(DomainError::new(ReasonCode::MissingHeader, format!("the {name} header is required"))),
+        None => Err(Refusal::new(ReasonCode::MissingHeader, format!("the {name} header is required"))),
         Some(value) if value.trim().is_empty() => {
-            Err(DomainError::new(ReasonCode::MissingHeaderValue, format!("the {name} header is empty")))
+            Err(Refusal::new(ReasonCode::MissingHeaderValue, format!("the {name} header is empty")))
         }
         Some(value) => Ok(value.trim()),
     }
 }
 
-fn bad_header(message: impl Into<String>) -> DomainError {
-    DomainError::new(ReasonCode::InvalidHeaderValue, message)
+fn bad_header(message: impl Into<String>) -> Refusal {
+    Refusal::new(ReasonCode::InvalidHeaderValue, message)
 }
 
 /// Whether a key id names its environment (spec §1: upper-cased, starts with LIVE or
@@ -147,7 +147,7 @@ pub async fn authenticate(
     store: &dyn Store,
     request: &SignedRequest<'_>,
     now: Timestamp,
-) -> Result<Caller, DomainError> {
+) -> Result<Caller, Refusal> {
     let authorization_text = required_header(request.headers, "authorization")?;
     let authorization = AuthorizationHeader::parse(authorization_text).map_err(|e| bad_header(e.to_string()))?;
 
@@ -178,12 +178,12 @@ pub async fn authenticate(
             )));
         }
         None => {
-            return Err(DomainError::new(ReasonCode::MissingHeader, "the Host header is required"));
+            return Err(Refusal::new(ReasonCode::MissingHeader, "the Host header is required"));
         }
     }
 
     let Some(key) = cache.get(store, &authorization.public_key_id).await? else {
-        return Err(DomainError::new(
+        return Err(Refusal::new(
             ReasonCode::InvalidAuthentication,
             format!("PublicKeyId '{}' is not registered", authorization.public_key_id),
         ));
@@ -202,7 +202,7 @@ pub async fn authenticate(
 
     let environment = match (key.record.environment, request.path_environment) {
         (Some(key_env), Some(path_env)) if key_env != path_env => {
-            return Err(DomainError::new(
+            return Err(Refusal::new(
                 ReasonCode::UnauthorizedAccess,
                 format!("a {} key cannot call /{}/", key_env.release_name(), path_env.path_segment()),
             ));
@@ -210,7 +210,7 @@ pub async fn authenticate(
         (Some(key_env), _) => key_env,
         (None, Some(path_env)) => path_env,
         (None, None) => {
-            return Err(DomainError::new(
+            return Err(Refusal::new(
                 ReasonCode::InvalidRequest,
                 "keys without a SANDBOX- or LIVE- prefix must call /sandbox/v2/... or /live/v2/...",
             ));
@@ -229,7 +229,7 @@ pub async fn authenticate(
     });
     let to_sign = string_to_sign(authorization.algorithm, &canonical);
     if verify(&key.public_key, authorization.algorithm, &to_sign, &authorization.signature).is_err() {
-        return Err(DomainError::new(
+        return Err(Refusal::new(
             ReasonCode::InvalidRequestSignature,
             format!(
                 "The request signature does not match. The canonical request was:\n{canonical}\n\nThe string to sign was:\n{to_sign}"

@@ -12,7 +12,7 @@ use amzpay_api::requests::checkout::{CreateSessionBody, default_address};
 use amzpay_domain::checkout_session::{CheckoutSession, SessionState};
 use amzpay_domain::metadata::Buyer;
 use amzpay_domain::sandbox::SandboxCard;
-use amzpay_domain::{DomainError, Environment, Timestamp};
+use amzpay_domain::{Environment, Refusal, Timestamp};
 use amzpay_signing::{Algorithm, button_string_to_sign, parse_public_key_pem, verify};
 use amzpay_store::{Job, JobKind, StoreError};
 use axum::Router;
@@ -160,7 +160,7 @@ async fn button(State(state): State<Arc<AppState>>, Form(form): Form<ButtonForm>
     let region = merchant.region;
     let created = state
         .store
-        .write(move |tx| -> Result<Result<String, DomainError>, StoreError> {
+        .write(move |tx| -> Result<Result<String, Refusal>, StoreError> {
             let now = merchant_now(tx, &merchant_id, Environment::Sandbox, real_now)?;
             let id = uuid::Uuid::new_v4().hyphenated().to_string();
             let session = match CheckoutSession::create(id, Environment::Sandbox, region, new, now) {
@@ -286,7 +286,7 @@ async fn sign_in(State(state): State<Arc<AppState>>, Path(id): Path<String>, For
     let real_now = crate::system_now();
     let outcome = state
         .store
-        .write(move |tx| -> Result<Option<Result<CheckoutSession, DomainError>>, StoreError> {
+        .write(move |tx| -> Result<Option<Result<CheckoutSession, Refusal>>, StoreError> {
             let Some((merchant, mut session)) = tx.sandbox_checkout_session_by_id(&id)? else { return Ok(None) };
             let now = merchant_now(tx, &merchant, Environment::Sandbox, real_now)?;
             if let Err(error) = session.sign_in(buyer, Some(address), card, now) {
@@ -332,7 +332,7 @@ async fn confirm(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> 
     let real_now = crate::system_now();
     let outcome = state
         .store
-        .write(move |tx| -> Result<Option<Result<CheckoutSession, DomainError>>, StoreError> {
+        .write(move |tx| -> Result<Option<Result<CheckoutSession, Refusal>>, StoreError> {
             let Some((merchant, mut session)) = tx.sandbox_checkout_session_by_id(&id)? else { return Ok(None) };
             let now = merchant_now(tx, &merchant, Environment::Sandbox, real_now)?;
             if let Err(error) = session.confirm(now) {

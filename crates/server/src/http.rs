@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use amzpay_domain::sandbox::simulation;
-use amzpay_domain::{DomainError, ReasonCode};
+use amzpay_domain::{ReasonCode, Refusal};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -44,10 +44,10 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
     respond(process(&state, request).await.unwrap_or_else(|e| Reply::error(&e)))
 }
 
-async fn process(state: &AppState, request: Request) -> Result<Reply, DomainError> {
+async fn process(state: &AppState, request: Request) -> Result<Reply, Refusal> {
     let (parts, body) = request.into_parts();
     let body: Bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
-        DomainError::new(ReasonCode::InvalidRequest, format!("the request body is larger than {MAX_BODY_BYTES} bytes"))
+        Refusal::new(ReasonCode::InvalidRequest, format!("the request body is larger than {MAX_BODY_BYTES} bytes"))
     })?;
     let path = ApiPath::parse(parts.uri.path())?;
     let headers: Vec<(String, String)> = parts
@@ -75,11 +75,11 @@ async fn process(state: &AppState, request: Request) -> Result<Reply, DomainErro
     let operation = route(&parts.method, &path.segments)?;
     let key = match parts.headers.get("x-amz-pay-idempotency-key") {
         Some(value) => {
-            let text = value.to_str().map_err(|_| {
-                DomainError::new(ReasonCode::InvalidHeaderValue, "x-amz-pay-idempotency-key is not ASCII")
-            })?;
+            let text = value
+                .to_str()
+                .map_err(|_| Refusal::new(ReasonCode::InvalidHeaderValue, "x-amz-pay-idempotency-key is not ASCII"))?;
             if text.trim().is_empty() {
-                return Err(DomainError::new(ReasonCode::MissingHeaderValue, "x-amz-pay-idempotency-key is empty"));
+                return Err(Refusal::new(ReasonCode::MissingHeaderValue, "x-amz-pay-idempotency-key is empty"));
             }
             check_idempotency_key(text.trim())?;
             Some(text.trim().to_owned())
@@ -87,7 +87,7 @@ async fn process(state: &AppState, request: Request) -> Result<Reply, DomainErro
         None => None,
     };
     if operation.requires_idempotency_key() && key.is_none() {
-        return Err(DomainError::new(
+        return Err(Refusal::new(
             ReasonCode::MissingHeader,
             format!("{} requires the x-amz-pay-idempotency-key header", operation.name()),
         ));

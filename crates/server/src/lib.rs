@@ -20,7 +20,7 @@ pub mod tls;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use amzpay_domain::{DomainError, ReasonCode, Timestamp};
+use amzpay_domain::{ReasonCode, Refusal, Timestamp};
 use amzpay_store::sqlite::SqliteStore;
 use amzpay_store::{Store, StoreError};
 use tokio::net::TcpListener;
@@ -46,15 +46,15 @@ pub struct AppState {
 
 /// A storage failure: logged once here, answered as Amazon's 500 (or 503 when the write
 /// queue is full).
-pub(crate) fn internal_error(error: StoreError) -> DomainError {
+pub(crate) fn internal_error(error: StoreError) -> Refusal {
     match error {
         StoreError::Conflict(message) if message.contains("queue is full") => {
             tracing::warn!("write queue full; shedding load");
-            DomainError::new(ReasonCode::ServiceUnavailable, "the server is overloaded; retry later")
+            Refusal::new(ReasonCode::ServiceUnavailable, "the server is overloaded; retry later")
         }
         other => {
             tracing::error!(error = %other, "storage failure");
-            DomainError::new(ReasonCode::InternalServerError, "an internal error occurred; retry later")
+            Refusal::new(ReasonCode::InternalServerError, "an internal error occurred; retry later")
         }
     }
 }

@@ -14,8 +14,8 @@ use amzpay_domain::refund;
 use amzpay_domain::refund::RefundDeclineReason;
 use amzpay_domain::sandbox::{self, AuthorizationOutcome, Forced, SimulationCode};
 use amzpay_domain::{
-    Charge, ChargeId, ChargePermission, ChargePermissionId, DeclineReason, DomainError, Environment, ReasonCode,
-    Refund, RefundId, Timestamp,
+    Charge, ChargeId, ChargePermission, ChargePermissionId, DeclineReason, Environment, ReasonCode, Refund, RefundId,
+    Refusal, Timestamp,
 };
 use amzpay_store::{IdempotencyRecord, ReadTx, StoreError, WriteTx};
 use sha2::{Digest, Sha256};
@@ -34,7 +34,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    pub fn error(error: &DomainError) -> Reply {
+    pub fn error(error: &Refusal) -> Reply {
         let (status, body) = error_response(error);
         Reply { status, body }
     }
@@ -54,14 +54,14 @@ impl Reply {
 pub const IDEMPOTENCY_KEY_MAX_CHARS: usize = 32;
 
 /// Checks an `x-amz-pay-idempotency-key` value: at most 32 of `[a-zA-Z0-9_-]`.
-pub fn check_idempotency_key(key: &str) -> Result<(), DomainError> {
+pub fn check_idempotency_key(key: &str) -> Result<(), Refusal> {
     let valid = !key.is_empty()
         && key.len() <= IDEMPOTENCY_KEY_MAX_CHARS
         && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if valid {
         Ok(())
     } else {
-        Err(DomainError::new(
+        Err(Refusal::new(
             ReasonCode::InvalidHeaderValue,
             format!(
                 "x-amz-pay-idempotency-key must be 1 to {IDEMPOTENCY_KEY_MAX_CHARS} characters of a-z, A-Z, 0-9, '_' and '-'"
@@ -95,8 +95,8 @@ fn fingerprint(operation: &Operation, body: &[u8], simulation: &str) -> String {
     hex::encode(hasher.finalize())
 }
 
-pub(crate) fn not_found(what: &str, id: &str) -> DomainError {
-    DomainError::new(ReasonCode::ResourceNotFound, format!("{what} '{id}' does not exist"))
+pub(crate) fn not_found(what: &str, id: &str) -> Refusal {
+    Refusal::new(ReasonCode::ResourceNotFound, format!("{what} '{id}' does not exist"))
 }
 
 /// Everything an operation's shell needs besides the store.
@@ -139,7 +139,7 @@ impl Context {
 
     /// The refusal an amzpay-only simulation code forces on an operation that has no
     /// authorization (Capture, Cancel): the request changes nothing.
-    fn forced_refusal(&self) -> Result<(), DomainError> {
+    fn forced_refusal(&self) -> Result<(), Refusal> {
         match self.simulation {
             Some(SimulationCode::Amzpay(ours)) => Err(ours.error()),
             _ => Ok(()),
@@ -248,7 +248,7 @@ fn get_refund(tx: &mut dyn ReadTx, context: &Context, id: &RefundId) -> Result<R
 }
 
 /// Test helpers exist in the sandbox only; in live they answer 404 (product.md).
-pub fn sandbox_only(context: &Context, what: &str) -> Result<(), DomainError> {
+pub fn sandbox_only(context: &Context, what: &str) -> Result<(), Refusal> {
     if context.caller.environment == Environment::Sandbox { Ok(()) } else { Err(not_found("resource", what)) }
 }
 
@@ -301,7 +301,7 @@ fn idempotent(
         if record.fingerprint == fingerprint {
             return Ok(Reply { status: record.status, body: record.body });
         }
-        return Ok(Reply::error(&DomainError::new(
+        return Ok(Reply::error(&Refusal::new(
             ReasonCode::DuplicateIdempotencyKey,
             format!("x-amz-pay-idempotency-key '{key}' was already used for a different request"),
         )));
@@ -334,7 +334,7 @@ fn idempotent(
 }
 
 /// The outer `Result` is the store's; the inner one the domain's (a refusal).
-pub(crate) type OpResult = Result<Result<Reply, DomainError>, StoreError>;
+pub(crate) type OpResult = Result<Result<Reply, Refusal>, StoreError>;
 
 macro_rules! refuse {
     ($e:expr) => {
@@ -351,7 +351,7 @@ fn load_permission(
     tx: &mut dyn WriteTx,
     caller: &Caller,
     id: &ChargePermissionId,
-) -> Result<Result<ChargePermission, DomainError>, StoreError> {
+) -> Result<Result<ChargePermission, Refusal>, StoreError> {
     Ok(tx
         .permission(&caller.merchant_id, caller.environment, id)?
         .ok_or_else(|| not_found("charge permission", id.as_str())))
@@ -361,7 +361,7 @@ fn load_charge(
     tx: &mut dyn WriteTx,
     caller: &Caller,
     id: &ChargeId,
-) -> Result<Result<(Charge, ChargePermission), DomainError>, StoreError> {
+) -> Result<Result<(Charge, ChargePermission), Refusal>, StoreError> {
     let Some(charge) = tx.charge(&caller.merchant_id, caller.environment, id)? else {
         return Ok(Err(not_found("charge", id.as_str())));
     };
@@ -548,7 +548,7 @@ pub fn apply_buyer_action(
     mut permission: ChargePermission,
     action: BuyerAction,
     now: Timestamp,
-) -> Result<Result<ChargePermission, DomainError>, StoreError> {
+) -> Result<Result<ChargePermission, Refusal>, StoreError> {
     let before = permission.clone();
     match action {
         BuyerAction::UpdatePaymentMethod(card) => {

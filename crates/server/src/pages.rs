@@ -9,7 +9,7 @@ use amzpay_api::format::format_timestamp;
 use amzpay_api::requests::BuyerAction;
 use amzpay_domain::charge_permission::PermissionState;
 use amzpay_domain::sandbox::{SUCCESS_CARDS, SandboxCard};
-use amzpay_domain::{ChargePermission, ChargePermissionId, DomainError, Environment, Timestamp};
+use amzpay_domain::{ChargePermission, ChargePermissionId, Environment, Refusal, Timestamp};
 use amzpay_store::StoreError;
 use axum::Router;
 use axum::extract::{Form, Path, State};
@@ -175,7 +175,7 @@ async fn act(State(state): State<Arc<AppState>>, Path(id): Path<String>, Form(fo
         }
     };
     let (real_now, delays) = (crate::system_now(), state.delays);
-    type Outcome = Option<(Result<ChargePermission, (DomainError, ChargePermission)>, Timestamp)>;
+    type Outcome = Option<(Result<ChargePermission, (Refusal, ChargePermission)>, Timestamp)>;
     let outcome = state
         .store
         .write(move |tx| -> Result<Outcome, StoreError> {

@@ -2,7 +2,7 @@
 //! `/v2/...`, with or without a trailing slash.
 
 use amzpay_domain::sandbox::SimulatedOperation;
-use amzpay_domain::{ChargeId, ChargePermissionId, DomainError, Environment, ReasonCode, RefundId};
+use amzpay_domain::{ChargeId, ChargePermissionId, Environment, ReasonCode, RefundId, Refusal};
 use http::Method;
 
 /// The API version amzpay speaks.
@@ -17,12 +17,12 @@ pub struct ApiPath {
     pub segments: Vec<String>,
 }
 
-fn not_found(message: impl Into<String>) -> DomainError {
-    DomainError::new(ReasonCode::ResourceNotFound, message)
+fn not_found(message: impl Into<String>) -> Refusal {
+    Refusal::new(ReasonCode::ResourceNotFound, message)
 }
 
 impl ApiPath {
-    pub fn parse(path: &str) -> Result<ApiPath, DomainError> {
+    pub fn parse(path: &str) -> Result<ApiPath, Refusal> {
         let trimmed = path.strip_prefix('/').unwrap_or(path);
         let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
         let mut segments: Vec<String> = trimmed.split('/').map(percent_decode).collect();
@@ -40,7 +40,7 @@ impl ApiPath {
             return Err(not_found(format!("no resource at '{path}'")));
         }
         if version != API_VERSION {
-            return Err(DomainError::new(
+            return Err(Refusal::new(
                 ReasonCode::InvalidAPIVersion,
                 format!("API version '{version}' is not supported; use {API_VERSION}"),
             ));
@@ -211,30 +211,30 @@ impl Operation {
     }
 }
 
-fn unsupported(method: &Method) -> DomainError {
-    DomainError::new(ReasonCode::UnsupportedOperation, format!("{method} is not supported on this resource"))
+fn unsupported(method: &Method) -> Refusal {
+    Refusal::new(ReasonCode::UnsupportedOperation, format!("{method} is not supported on this resource"))
 }
 
-fn permission_id(text: &str) -> Result<ChargePermissionId, DomainError> {
+fn permission_id(text: &str) -> Result<ChargePermissionId, Refusal> {
     ChargePermissionId::parse(text).ok_or_else(|| not_found(format!("charge permission '{text}' does not exist")))
 }
 
-fn charge_id(text: &str) -> Result<ChargeId, DomainError> {
+fn charge_id(text: &str) -> Result<ChargeId, Refusal> {
     ChargeId::parse(text).ok_or_else(|| not_found(format!("charge '{text}' does not exist")))
 }
 
-fn session(text: &str) -> Result<String, DomainError> {
+fn session(text: &str) -> Result<String, Refusal> {
     crate::ops::checkout::session_id(text)
 }
 
-fn refund_id(text: &str) -> Result<RefundId, DomainError> {
+fn refund_id(text: &str) -> Result<RefundId, Refusal> {
     RefundId::parse(text).ok_or_else(|| not_found(format!("refund '{text}' does not exist")))
 }
 
 /// Picks the operation from the method and the segments after the version.
-pub fn route(method: &Method, segments: &[String]) -> Result<Operation, DomainError> {
+pub fn route(method: &Method, segments: &[String]) -> Result<Operation, Refusal> {
     let parts: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let only = |allowed: Method, operation: Result<Operation, DomainError>| {
+    let only = |allowed: Method, operation: Result<Operation, Refusal>| {
         if *method == allowed { operation } else { Err(unsupported(method)) }
     };
     match parts.as_slice() {
@@ -250,7 +250,7 @@ pub fn route(method: &Method, segments: &[String]) -> Result<Operation, DomainEr
         ["charges", id] => match *method {
             Method::GET => Ok(Operation::GetCharge(charge_id(id)?)),
             // Update Charge is for payment service providers only (spec §2).
-            Method::PATCH => Err(DomainError::new(
+            Method::PATCH => Err(Refusal::new(
                 ReasonCode::UnauthorizedAccess,
                 "Update Charge is available to payment service providers only",
             )),

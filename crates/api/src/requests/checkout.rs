@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use amzpay_domain::checkout_session::{Address, NewSession, PaymentDetails, PaymentIntent, SessionUpdate};
 use amzpay_domain::metadata::{Buyer, OpaqueJson, SoftDescriptor};
 use amzpay_domain::sandbox::SandboxCard;
-use amzpay_domain::{ChargePermissionId, DomainError, Money, PermissionType, ReasonCode};
+use amzpay_domain::{ChargePermissionId, Money, PermissionType, ReasonCode, Refusal};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -33,23 +33,23 @@ pub struct PaymentDetailsIn {
     pub estimate_order_total: Option<PriceIn>,
 }
 
-fn intent(text: &str) -> Result<PaymentIntent, DomainError> {
+fn intent(text: &str) -> Result<PaymentIntent, Refusal> {
     PaymentIntent::parse(text)
         .ok_or_else(|| invalid(format!("paymentIntent '{text}' is not Confirm, Authorize or AuthorizeWithCapture")))
 }
 
-fn permission_type(text: &str) -> Result<PermissionType, DomainError> {
+fn permission_type(text: &str) -> Result<PermissionType, Refusal> {
     PermissionType::parse(text).ok_or_else(|| {
         invalid(format!("chargePermissionType '{text}' is not OneTime, Recurring or PaymentMethodOnFile"))
     })
 }
 
-fn price(field: &str, value: Option<PriceIn>) -> Result<Option<Money>, DomainError> {
+fn price(field: &str, value: Option<PriceIn>) -> Result<Option<Money>, Refusal> {
     value.map(|p| p.to_money(field)).transpose()
 }
 
 impl PaymentDetailsIn {
-    pub fn into_domain(self) -> Result<PaymentDetails, DomainError> {
+    pub fn into_domain(self) -> Result<PaymentDetails, Refusal> {
         Ok(PaymentDetails {
             payment_intent: self.payment_intent.as_deref().map(intent).transpose()?,
             charge_amount: price("paymentDetails.chargeAmount", self.charge_amount)?,
@@ -73,13 +73,13 @@ impl PaymentDetailsIn {
     /// session is created and never after (Amazon's "advanced one-time payment options").
     /// Amazon refuses a field that is not valid for an operation as `UnrecognizedField`
     /// ("The field 'checkoutMode' is invalid for this API", amazon-pay-api-sdk-php#9).
-    fn into_update(self) -> Result<PaymentDetails, DomainError> {
+    fn into_update(self) -> Result<PaymentDetails, Refusal> {
         for (field, sent) in [
             ("paymentDetails.allowOvercharge", self.allow_overcharge.is_some()),
             ("paymentDetails.extendExpiration", self.extend_expiration.is_some()),
         ] {
             if sent {
-                return Err(DomainError::new(
+                return Err(Refusal::new(
                     ReasonCode::UnrecognizedField,
                     format!(
                         "the field '{field}' is invalid for this API: it is set when the Checkout Session is created"
@@ -206,7 +206,7 @@ struct CountryRestrictionIn {
     zip_codes: Option<Vec<String>>,
 }
 
-fn delivery_specifications(raw: Option<Box<RawValue>>) -> Result<Option<OpaqueJson>, DomainError> {
+fn delivery_specifications(raw: Option<Box<RawValue>>) -> Result<Option<OpaqueJson>, Refusal> {
     let Some(raw) = raw else { return Ok(None) };
     if raw.get() == "null" {
         return Ok(None);
@@ -249,7 +249,7 @@ pub struct MultiAddressIn {
 }
 
 /// Multi-address checkouts are validated, not modelled: amzpay's buyers have one address.
-fn check_multi_address(entries: Option<Vec<MultiAddressIn>>) -> Result<(), DomainError> {
+fn check_multi_address(entries: Option<Vec<MultiAddressIn>>) -> Result<(), Refusal> {
     for (index, entry) in entries.unwrap_or_default().into_iter().enumerate() {
         let field = format!("multiAddressesCheckoutMetadata[{index}]");
         entry.address_id.ok_or_else(|| missing(&format!("{field}.addressId")))?;
@@ -281,7 +281,7 @@ pub struct CreateSessionBody {
 }
 
 impl CreateSessionBody {
-    pub fn into_command(self) -> Result<NewSession, DomainError> {
+    pub fn into_command(self) -> Result<NewSession, Refusal> {
         let details = self.web_checkout_details.ok_or_else(|| missing("webCheckoutDetails"))?;
         let store_id = self.store_id.ok_or_else(|| missing("storeId"))?;
         let process_order = checkout_mode(details.checkout_mode)?.unwrap_or(false);
@@ -341,7 +341,7 @@ pub struct UpdateSessionBody {
 }
 
 impl UpdateSessionBody {
-    pub fn into_command(self) -> Result<SessionUpdate, DomainError> {
+    pub fn into_command(self) -> Result<SessionUpdate, Refusal> {
         let (review, result, cancel, mode) = match self.web_checkout_details {
             Some(d) => {
                 (d.checkout_review_return_url, d.checkout_result_return_url, d.checkout_cancel_url, d.checkout_mode)
@@ -376,7 +376,7 @@ pub struct CompleteSessionBody {
 }
 
 impl CompleteSessionBody {
-    pub fn into_amounts(self) -> Result<(Money, Option<Money>), DomainError> {
+    pub fn into_amounts(self) -> Result<(Money, Option<Money>), Refusal> {
         let charge = self.charge_amount.ok_or_else(|| missing("chargeAmount"))?.to_money("chargeAmount")?;
         let total = price("totalOrderAmount", self.total_order_amount)?;
         Ok((charge, total))
@@ -398,7 +398,7 @@ pub struct FinalizeSessionBody {
 
 impl FinalizeSessionBody {
     /// What it sets on the session, then the amounts to complete with.
-    pub fn into_parts(self) -> Result<(SessionUpdate, Money, Option<Money>), DomainError> {
+    pub fn into_parts(self) -> Result<(SessionUpdate, Money, Option<Money>), Refusal> {
         let charge = self.charge_amount.ok_or_else(|| missing("chargeAmount"))?.to_money("chargeAmount")?;
         let total = price("totalOrderAmount", self.total_order_amount)?;
         let details = PaymentDetails {
@@ -446,7 +446,7 @@ pub fn default_address() -> Address {
 }
 
 impl SignInBody {
-    pub fn into_parts(self) -> Result<(Buyer, Address, SandboxCard), DomainError> {
+    pub fn into_parts(self) -> Result<(Buyer, Address, SandboxCard), Refusal> {
         let text = self.payment_method.unwrap_or_else(|| amzpay_domain::sandbox::DEFAULT_CARD.to_owned());
         let card = SandboxCard::parse(&text)
             .ok_or_else(|| invalid(format!("paymentMethod '{text}' is not a sandbox card")))?;

@@ -10,7 +10,7 @@ use amzpay_api::responses::to_json;
 use amzpay_domain::charge::ChargeState;
 use amzpay_domain::checkout_session::{self, CheckoutSession, PermissionTarget, SessionCancelReason};
 use amzpay_domain::sandbox::SimulationCode;
-use amzpay_domain::{ChargePermissionId, DomainError, PermissionType, ReasonCode, Timestamp};
+use amzpay_domain::{ChargePermissionId, PermissionType, ReasonCode, Refusal, Timestamp};
 use amzpay_store::{Job, JobKind, ReadTx, StoreError, WriteTx};
 
 use super::{Context, OpResult, Reply, not_found};
@@ -24,7 +24,7 @@ pub fn redirect_url(public_url: &str, session_id: &str) -> String {
 }
 
 /// Session ids are UUIDs; anything else names nothing.
-pub fn session_id(text: &str) -> Result<String, DomainError> {
+pub fn session_id(text: &str) -> Result<String, Refusal> {
     uuid::Uuid::parse_str(text).map(|id| id.hyphenated().to_string()).map_err(|_| not_found("checkout session", text))
 }
 
@@ -37,7 +37,7 @@ fn render_as(context: &Context, session: &CheckoutSession, now: Timestamp, statu
     Reply::json(status, to_json(&CheckoutSessionOut::new(session, url, now, view)))
 }
 
-fn load(tx: &mut dyn WriteTx, context: &Context, id: &str) -> Result<Result<CheckoutSession, DomainError>, StoreError> {
+fn load(tx: &mut dyn WriteTx, context: &Context, id: &str) -> Result<Result<CheckoutSession, Refusal>, StoreError> {
     let caller = &context.caller;
     Ok(tx
         .checkout_session(&caller.merchant_id, caller.environment, id)?
@@ -70,7 +70,7 @@ pub fn create(tx: &mut dyn WriteTx, context: &Context, body: &[u8], now: Timesta
         return Err(StoreError::Corrupt(format!("merchant {} is gone", caller.merchant_id)));
     };
     if new.store_id != merchant.store_id {
-        return Ok(Err(DomainError::new(
+        return Ok(Err(Refusal::new(
             ReasonCode::InvalidParameterValue,
             format!("storeId '{}' is not this merchant's", new.store_id),
         )));
@@ -81,7 +81,7 @@ pub fn create(tx: &mut dyn WriteTx, context: &Context, body: &[u8], now: Timesta
         match tx.permission(&caller.merchant_id, caller.environment, renewed)? {
             Some(permission) if permission.kind == PermissionType::PaymentMethodOnFile => {}
             Some(_) => {
-                return Ok(Err(DomainError::new(
+                return Ok(Err(Refusal::new(
                     ReasonCode::InvalidParameterValue,
                     format!("chargePermissionId '{renewed}' is not a Saved Wallet (PaymentMethodOnFile)"),
                 )));
@@ -137,7 +137,7 @@ pub fn complete(
     if let Some(reason) = cancel_reason(context) {
         refuse!(session.cancel(reason, now));
         tx.save_checkout_session(&caller.merchant_id, &session)?;
-        return Ok(Err(DomainError::new(
+        return Ok(Err(Refusal::new(
             ReasonCode::CheckoutSessionCanceled,
             format!("the Checkout Session is Canceled ({})", reason.as_str()),
         )));

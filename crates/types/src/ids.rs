@@ -7,12 +7,15 @@ use std::fmt;
 
 use crate::region::{Environment, Region};
 
+/// A Charge Permission id: `S01-5105180-3221187`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ChargePermissionId(String);
 
+/// A Charge id: its permission's id, `-C` and six digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ChargeId(String);
 
+/// A Refund id: its permission's id, `-R` and six digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RefundId(String);
 
@@ -64,10 +67,12 @@ impl ChargePermissionId {
         ))
     }
 
+    /// The id, if `text` has its shape.
     pub fn parse(text: &str) -> Option<ChargePermissionId> {
         is_permission_id(text).then(|| ChargePermissionId(text.to_owned()))
     }
 
+    /// The id as Amazon writes it.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -86,28 +91,34 @@ impl ChargePermissionId {
 }
 
 impl ChargeId {
+    /// The id, if `text` has its shape.
     pub fn parse(text: &str) -> Option<ChargeId> {
         child_parts(text, b'C').map(|_| ChargeId(text.to_owned()))
     }
 
+    /// The id as Amazon writes it.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
+    /// The permission it belongs to.
     pub fn permission_id(&self) -> ChargePermissionId {
         ChargePermissionId(self.0[..19].to_owned())
     }
 }
 
 impl RefundId {
+    /// The id, if `text` has its shape.
     pub fn parse(text: &str) -> Option<RefundId> {
         child_parts(text, b'R').map(|_| RefundId(text.to_owned()))
     }
 
+    /// The id as Amazon writes it.
     pub fn as_str(&self) -> &str {
         &self.0
     }
 
+    /// The permission it belongs to.
     pub fn permission_id(&self) -> ChargePermissionId {
         ChargePermissionId(self.0[..19].to_owned())
     }

@@ -3,8 +3,10 @@
 use std::fmt;
 
 /// The currencies Amazon Pay v2 handles: the ledger currencies (USD, EUR, GBP, JPY) and
-/// the EU presentment currencies (spec §4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// the EU presentment currencies (spec §4). Each is written as its ISO 4217 code.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString, strum::VariantArray)]
+#[strum(serialize_all = "UPPERCASE")]
 pub enum Currency {
     Usd,
     Eur,
@@ -21,41 +23,17 @@ pub enum Currency {
 }
 
 impl Currency {
-    pub const ALL: [Currency; 12] = [
-        Currency::Usd,
-        Currency::Eur,
-        Currency::Gbp,
-        Currency::Jpy,
-        Currency::Aud,
-        Currency::Dkk,
-        Currency::Hkd,
-        Currency::Nok,
-        Currency::Nzd,
-        Currency::Sek,
-        Currency::Chf,
-        Currency::Zar,
-    ];
+    /// Every currency.
+    pub const ALL: &'static [Currency] = <Currency as strum::VariantArray>::VARIANTS;
 
     /// ISO 4217 code.
     pub fn code(self) -> &'static str {
-        match self {
-            Currency::Usd => "USD",
-            Currency::Eur => "EUR",
-            Currency::Gbp => "GBP",
-            Currency::Jpy => "JPY",
-            Currency::Aud => "AUD",
-            Currency::Dkk => "DKK",
-            Currency::Hkd => "HKD",
-            Currency::Nok => "NOK",
-            Currency::Nzd => "NZD",
-            Currency::Sek => "SEK",
-            Currency::Chf => "CHF",
-            Currency::Zar => "ZAR",
-        }
+        self.into()
     }
 
+    /// The currency of an ISO 4217 code (upper case, as Amazon writes it).
     pub fn from_code(code: &str) -> Option<Currency> {
-        Currency::ALL.into_iter().find(|c| c.code() == code)
+        code.parse().ok()
     }
 
     /// Digits after the decimal point.
@@ -66,6 +44,7 @@ impl Currency {
         }
     }
 
+    /// Minor units in one unit (100, or 1 for JPY).
     pub fn minor_per_unit(self) -> i64 {
         10_i64.pow(self.decimals())
     }
@@ -86,6 +65,7 @@ pub struct Money {
 
 /// Why a decimal amount could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[allow(missing_docs)]
 pub enum AmountError {
     #[error("'{0}' is not a decimal amount")]
     NotDecimal(String),
@@ -99,6 +79,7 @@ pub enum AmountError {
 
 /// Overflow in money arithmetic, or two currencies mixed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[allow(missing_docs)]
 pub enum MoneyArithmeticError {
     #[error("amount overflow")]
     Overflow,
@@ -107,22 +88,27 @@ pub enum MoneyArithmeticError {
 }
 
 impl Money {
+    /// An amount in minor units (cents; yen).
     pub const fn from_minor(minor: i64, currency: Currency) -> Money {
         Money { minor, currency }
     }
 
+    /// Nothing, in a currency.
     pub const fn zero(currency: Currency) -> Money {
         Money { minor: 0, currency }
     }
 
+    /// The amount in minor units.
     pub fn minor(self) -> i64 {
         self.minor
     }
 
+    /// Its currency.
     pub fn currency(self) -> Currency {
         self.currency
     }
 
+    /// Whether it is more than nothing.
     pub fn is_positive(self) -> bool {
         self.minor > 0
     }
@@ -197,12 +183,14 @@ impl Money {
         }
     }
 
+    /// The sum, refused on overflow or across currencies.
     pub fn checked_add(self, other: Money) -> Result<Money, MoneyArithmeticError> {
         self.same_currency(other)?;
         let minor = self.minor.checked_add(other.minor).ok_or(MoneyArithmeticError::Overflow)?;
         Ok(Money { minor, currency: self.currency })
     }
 
+    /// The difference, refused on overflow or across currencies.
     pub fn checked_sub(self, other: Money) -> Result<Money, MoneyArithmeticError> {
         self.same_currency(other)?;
         let minor = self.minor.checked_sub(other.minor).ok_or(MoneyArithmeticError::Overflow)?;
@@ -215,6 +203,7 @@ impl Money {
         Ok(Money { minor, currency: self.currency })
     }
 
+    /// The smaller of two amounts of one currency.
     pub fn min(self, other: Money) -> Money {
         debug_assert_eq!(self.currency, other.currency);
         if other.minor < self.minor { other } else { self }

@@ -2,20 +2,22 @@
 
 use crate::money::Currency;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// An Amazon Pay region: North America, Europe (and the UK), Japan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
 pub enum Region {
+    /// North America (`pay-api.amazon.com`).
     Na,
+    /// Europe and the UK (`pay-api.amazon.eu`).
     Eu,
+    /// Japan (`pay-api.amazon.jp`).
     Jp,
 }
 
 impl Region {
+    /// The region's code: `na`, `eu`, `jp`.
     pub fn code(self) -> &'static str {
-        match self {
-            Region::Na => "na",
-            Region::Eu => "eu",
-            Region::Jp => "jp",
-        }
+        self.into()
     }
 
     /// The region an `x-amz-pay-region` alias names, in any case (`us`, `NA`, `de`, `uk`...).
@@ -69,7 +71,9 @@ impl Region {
 /// Sandbox and live are isolated worlds (product.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Environment {
+    /// Amazon's test environment: test buyers, sandbox cards, simulations.
     Sandbox,
+    /// Real money.
     Live,
 }
 
@@ -90,6 +94,7 @@ impl Environment {
         }
     }
 
+    /// The environment a path segment (`sandbox`, `live`) names.
     pub fn from_path_segment(segment: &str) -> Option<Environment> {
         match segment {
             "sandbox" => Some(Environment::Sandbox),
