@@ -242,7 +242,7 @@ impl Config {
 
     /// The environment requests go to: the key's prefix decides, else the configured one.
     pub fn effective_environment(&self) -> Environment {
-        key_environment(&self.public_key_id).unwrap_or(self.environment)
+        Environment::of_public_key_id(&self.public_key_id).unwrap_or(self.environment)
     }
 
     /// The public key id.
@@ -265,22 +265,10 @@ impl Config {
 
     /// The path of an API resource: `/v2/...` for prefixed keys, `/{env}/v2/...` otherwise.
     pub fn resource_path(&self, fragment: &str) -> String {
-        match key_environment(&self.public_key_id) {
+        match Environment::of_public_key_id(&self.public_key_id) {
             Some(_) => format!("/v2/{fragment}"),
             None => format!("/{}/v2/{fragment}", self.environment.path_segment()),
         }
-    }
-}
-
-/// The environment a key id names, if it has a `SANDBOX`/`LIVE` prefix (any case).
-pub fn key_environment(public_key_id: &str) -> Option<Environment> {
-    let upper = public_key_id.to_ascii_uppercase();
-    if upper.starts_with("SANDBOX") {
-        Some(Environment::Sandbox)
-    } else if upper.starts_with("LIVE") {
-        Some(Environment::Live)
-    } else {
-        None
     }
 }
 
@@ -330,8 +318,5 @@ mod tests {
         assert_eq!(parse_region("US").unwrap(), Region::Na);
         assert_eq!(parse_region("uk").unwrap(), Region::Eu);
         assert!(parse_region("fe").is_err());
-        assert_eq!(key_environment("sandbox-abc"), Some(Environment::Sandbox));
-        assert_eq!(key_environment("LIVE-abc"), Some(Environment::Live));
-        assert_eq!(key_environment("AFVX7ULWSGBZ5535PCUQOY7B"), None);
     }
 }

@@ -103,19 +103,6 @@ fn bad_header(message: impl Into<String>) -> Refusal {
     Refusal::new(ReasonCode::InvalidHeaderValue, message)
 }
 
-/// Whether a key id names its environment (spec §1: upper-cased, starts with LIVE or
-/// SANDBOX).
-pub fn environment_of_key_id(public_key_id: &str) -> Option<Environment> {
-    let upper = public_key_id.to_ascii_uppercase();
-    if upper.starts_with("SANDBOX") {
-        Some(Environment::Sandbox)
-    } else if upper.starts_with("LIVE") {
-        Some(Environment::Live)
-    } else {
-        None
-    }
-}
-
 /// Splits `name:port` (or `[v6]:port`) into the name and the port, if any.
 fn split_host(authority: &str) -> (&str, Option<&str>) {
     if let Some(rest) = authority.strip_prefix('[') {

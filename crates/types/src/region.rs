@@ -94,6 +94,19 @@ impl Environment {
         }
     }
 
+    /// The environment a public key id names (spec §1): ids that, upper-cased, start with
+    /// `SANDBOX` or `LIVE` pick their environment; older ids name none (the path does).
+    pub fn of_public_key_id(public_key_id: &str) -> Option<Environment> {
+        let upper = public_key_id.to_ascii_uppercase();
+        if upper.starts_with("SANDBOX") {
+            Some(Environment::Sandbox)
+        } else if upper.starts_with("LIVE") {
+            Some(Environment::Live)
+        } else {
+            None
+        }
+    }
+
     /// The environment a path segment (`sandbox`, `live`) names.
     pub fn from_path_segment(segment: &str) -> Option<Environment> {
         match segment {
@@ -122,6 +135,14 @@ mod tests {
             assert_eq!(Region::from_alias(alias), Some(region), "{alias}");
         }
         assert_eq!(Region::from_alias("fe"), None);
+    }
+
+    #[test]
+    fn key_ids_name_their_environment_by_prefix_in_any_case() {
+        assert_eq!(Environment::of_public_key_id("SANDBOX-AFVX7ULWSGBZ5535PCUQOY7B"), Some(Environment::Sandbox));
+        assert_eq!(Environment::of_public_key_id("sandbox-abc"), Some(Environment::Sandbox));
+        assert_eq!(Environment::of_public_key_id("LIVE-abc"), Some(Environment::Live));
+        assert_eq!(Environment::of_public_key_id("AFVX7ULWSGBZ5535PCUQOY7B"), None);
     }
 
     #[test]
