@@ -23,9 +23,9 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::hosted::{self, escape, message, page, read_sandbox, write_sandbox};
 use crate::ops::checkout::{after_sign_in_url, session_id, with_session_id};
 use crate::ops::merchant_now;
-use crate::pages::{escape, page};
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -61,14 +61,8 @@ async fn script() -> Response {
     ([(header::CONTENT_TYPE, "application/javascript; charset=utf-8")], SCRIPT).into_response()
 }
 
-fn message(status: StatusCode, title: &str, text: &str) -> Response {
-    let body = format!("<h1>{}</h1><p>{}</p>", escape(title), escape(text));
-    (status, Html(page(title, &body))).into_response()
-}
-
 fn storage_failure(error: StoreError) -> Response {
-    tracing::error!(%error, "hosted checkout");
-    message(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Try again.")
+    hosted::storage_failure(error, "hosted checkout")
 }
 
 #[derive(Debug, Deserialize)]
@@ -190,28 +184,38 @@ async fn button(State(state): State<Arc<AppState>>, Form(form): Form<ButtonForm>
     }
 }
 
-async fn load(state: &AppState, id: String) -> Result<Option<(String, CheckoutSession, Timestamp)>, StoreError> {
-    let real_now = crate::system_now();
-    state
-        .store
-        .read(move |tx| -> Result<_, StoreError> {
-            let Some((merchant, mut session)) = tx.sandbox_checkout_session_by_id(&id)? else { return Ok(None) };
-            let now = merchant_now(tx, &merchant, Environment::Sandbox, real_now)?;
-            session.advance_to(now);
-            Ok(Some((merchant, session, now)))
-        })
-        .await
-}
-
 /// The Open session a hosted page shows, or the page that says why there is none.
 async fn load_open(state: &AppState, id: &str) -> Result<CheckoutSession, Response> {
     let not_found = || message(StatusCode::NOT_FOUND, "Not found", "There is no such checkout.");
     let id = session_id(id).map_err(|_| not_found())?;
-    let (_, session, _) = load(state, id).await.map_err(storage_failure)?.ok_or_else(not_found)?;
+    let found = read_sandbox(state, move |tx| tx.sandbox_checkout_session_by_id(&id)).await;
+    let (_, mut session, now) = found.map_err(storage_failure)?.ok_or_else(not_found)?;
+    session.advance_to(now);
     match not_open(&session) {
         Some(response) => Err(response),
         None => Ok(session),
     }
+}
+
+/// What the buyer does to a session on a hosted page, in one transaction: `None` when there
+/// is no such sandbox session.
+async fn change_session(
+    state: &AppState,
+    id: String,
+    change: impl FnOnce(&mut CheckoutSession, Timestamp) -> Result<(), Refusal> + Send + 'static,
+) -> Result<Option<Result<CheckoutSession, Refusal>>, StoreError> {
+    write_sandbox(
+        state,
+        move |tx| tx.sandbox_checkout_session_by_id(&id),
+        move |tx, merchant, mut session, now| {
+            if let Err(error) = change(&mut session, now) {
+                return Ok(Err(error));
+            }
+            tx.save_checkout_session(merchant, &session)?;
+            Ok(Ok(session))
+        },
+    )
+    .await
 }
 
 fn not_open(session: &CheckoutSession) -> Option<Response> {
@@ -283,19 +287,8 @@ async fn sign_in(State(state): State<Arc<AppState>>, Path(id): Path<String>, For
         TEST_BUYERS.iter().find(|b| Some(b.0) == form.buyer.as_deref()).copied().unwrap_or(TEST_BUYERS[0]);
     let buyer = Buyer { buyer_id: buyer_id.into(), name: name.into(), email: email.into(), phone_number: None };
     let address = amzpay_domain::checkout_session::Address { name: Some(name.into()), ..default_address() };
-    let real_now = crate::system_now();
-    let outcome = state
-        .store
-        .write(move |tx| -> Result<Option<Result<CheckoutSession, Refusal>>, StoreError> {
-            let Some((merchant, mut session)) = tx.sandbox_checkout_session_by_id(&id)? else { return Ok(None) };
-            let now = merchant_now(tx, &merchant, Environment::Sandbox, real_now)?;
-            if let Err(error) = session.sign_in(buyer, Some(address), card, now) {
-                return Ok(Some(Err(error)));
-            }
-            tx.save_checkout_session(&merchant, &session)?;
-            Ok(Some(Ok(session)))
-        })
-        .await;
+    let outcome =
+        change_session(&state, id, move |session, now| session.sign_in(buyer, Some(address), card, now)).await;
     match outcome {
         Ok(Some(Ok(session))) => match after_sign_in_url(&session) {
             Some(url) => Redirect::to(&url).into_response(),
@@ -329,19 +322,7 @@ async fn confirm(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> 
     let Ok(id) = session_id(&id) else {
         return message(StatusCode::NOT_FOUND, "Not found", "There is no such checkout.");
     };
-    let real_now = crate::system_now();
-    let outcome = state
-        .store
-        .write(move |tx| -> Result<Option<Result<CheckoutSession, Refusal>>, StoreError> {
-            let Some((merchant, mut session)) = tx.sandbox_checkout_session_by_id(&id)? else { return Ok(None) };
-            let now = merchant_now(tx, &merchant, Environment::Sandbox, real_now)?;
-            if let Err(error) = session.confirm(now) {
-                return Ok(Some(Err(error)));
-            }
-            tx.save_checkout_session(&merchant, &session)?;
-            Ok(Some(Ok(session)))
-        })
-        .await;
+    let outcome = change_session(&state, id, |session, now| session.confirm(now)).await;
     match outcome {
         Ok(Some(Ok(session))) => match session.checkout_result_return_url.as_deref() {
             Some(url) => Redirect::to(&with_session_id(url, &session.id)).into_response(),

@@ -16,7 +16,7 @@ use crate::AppState;
 use crate::auth::{SignedRequest, authenticate};
 use crate::config::MAX_BODY_BYTES;
 use crate::ops::{Context, Reply, check_idempotency_key, execute};
-use crate::routes::{ApiPath, route};
+use crate::routes::{ApiPath, Idempotency, route};
 
 pub const REQUEST_ID_HEADER: &str = "x-amz-pay-request-id";
 pub const SIMULATION_CODE_HEADER: &str = "x-amz-pay-simulation-code";
@@ -72,7 +72,8 @@ async fn process(state: &AppState, request: Request) -> Result<Reply, Refusal> {
     };
     let real_now = crate::system_now();
     let caller = authenticate(&state.keys, state.store.as_ref(), &signed, real_now).await?;
-    let operation = route(&parts.method, &path.segments)?;
+    let routed = route(&parts.method, &path.segments)?;
+    let operation = routed.operation;
     let key = match parts.headers.get("x-amz-pay-idempotency-key") {
         Some(value) => {
             let text = value
@@ -86,20 +87,20 @@ async fn process(state: &AppState, request: Request) -> Result<Reply, Refusal> {
         }
         None => None,
     };
-    if operation.requires_idempotency_key() && key.is_none() {
+    if operation.idempotency == Idempotency::Required && key.is_none() {
         return Err(Refusal::new(
             ReasonCode::MissingHeader,
-            format!("{} requires the x-amz-pay-idempotency-key header", operation.name()),
+            format!("{} requires the x-amz-pay-idempotency-key header", operation.name),
         ));
     }
     // Simulation codes may arrive signed or not (spec §3).
     let simulation = match parts.headers.get(SIMULATION_CODE_HEADER) {
         Some(value) => {
             let code = value.to_str().unwrap_or("").trim();
-            Some(simulation(operation.simulated(), code, caller.environment)?)
+            Some(simulation(operation.simulated, code, caller.environment)?)
         }
         None => None,
     };
     let context = Context { caller, real_now, delays: state.delays, simulation, public_url: state.public_url.clone() };
-    Ok(execute(state, context, operation, key, body.to_vec()).await)
+    Ok(execute(state, context, routed, key, body.to_vec()).await)
 }

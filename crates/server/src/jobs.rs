@@ -9,18 +9,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use amzpay_api::body::parse_body;
-use amzpay_api::requests::AdvanceClockBody;
 use amzpay_domain::charge::{self};
 use amzpay_domain::refund;
 use amzpay_domain::{ChargeId, ChargePermissionId, ChargeState, RefundId, RefundState, Timestamp};
 use amzpay_store::{Job, JobKind, StoreError, WriteTx};
 
 use crate::AppState;
-use crate::config::{MAX_CLOCK_ADVANCE_SECONDS, MAX_JOBS_PER_TRANSACTION, SandboxDelays, WORKER_POLL_INTERVAL_MS};
+use crate::config::{MAX_JOBS_PER_TRANSACTION, SandboxDelays, WORKER_POLL_INTERVAL_MS};
 use crate::effects::Effects;
-use crate::ops::{Context, Reply, clock_body, sandbox_only};
-use crate::routes::Operation;
 
 /// Runs one job at its due time. Returns whether it ran (false: another worker had it).
 pub fn run_job(tx: &mut dyn WriteTx, job: &Job, delays: SandboxDelays) -> Result<bool, StoreError> {
@@ -109,7 +105,7 @@ pub fn run_job(tx: &mut dyn WriteTx, job: &Job, delays: SandboxDelays) -> Result
 
 /// Runs every job due at `real_now` (on each merchant's clock), in time order, in one
 /// transaction; with `merchant`, only that merchant's sandbox jobs. Returns how many ran.
-fn run_due(
+pub(crate) fn run_due(
     tx: &mut dyn WriteTx,
     real_now: Timestamp,
     merchant: Option<&str>,
@@ -124,54 +120,6 @@ fn run_due(
         ran += 1;
     }
     Ok(ran)
-}
-
-/// The clock test helpers (product.md): `advance` moves the merchant's sandbox clock, then
-/// runs everything that fell due, in time order, before answering; `freeze` stops it at its
-/// current time so that only advances move it; `unfreeze` lets it run with real time again.
-pub async fn set_clock(state: &AppState, context: Context, operation: &Operation, body: Vec<u8>) -> Reply {
-    let seconds = match operation {
-        Operation::AdvanceClock => sandbox_only(&context, "testHelpers/clock/advance")
-            .and_then(|()| parse_body::<AdvanceClockBody>(&body))
-            .and_then(|b| b.into_seconds(MAX_CLOCK_ADVANCE_SECONDS)),
-        _ => sandbox_only(&context, "testHelpers/clock").map(|()| 0),
-    };
-    let seconds = match seconds {
-        Ok(seconds) => seconds,
-        Err(error) => return Reply::error(&error),
-    };
-    let merchant = context.caller.merchant_id.clone();
-    let (real_now, delays) = (context.real_now, context.delays);
-    let operation = operation.clone();
-    let changed = state
-        .store
-        .write(move |tx| -> Result<(), StoreError> {
-            let clock = tx.clock(&merchant)?;
-            let clock = match operation {
-                Operation::FreezeClock => clock.frozen(real_now),
-                Operation::UnfreezeClock => clock.running(real_now),
-                _ => clock.advanced(seconds),
-            };
-            tx.set_clock(&merchant, clock)
-        })
-        .await;
-    if let Err(error) = changed {
-        return Reply::error(&crate::internal_error(error));
-    }
-    loop {
-        let merchant = context.caller.merchant_id.clone();
-        let ran = state.store.write(move |tx| run_due(tx, real_now, Some(&merchant), delays)).await;
-        match ran {
-            Ok(count) if count < MAX_JOBS_PER_TRANSACTION => break,
-            Ok(_) => continue,
-            Err(error) => return Reply::error(&crate::internal_error(error)),
-        }
-    }
-    let merchant = context.caller.merchant_id.clone();
-    match state.store.read(move |tx| tx.clock(&merchant)).await {
-        Ok(clock) => Reply { status: 200, body: clock_body(clock.now(real_now), clock.frozen_at.is_some()) },
-        Err(error) => Reply::error(&crate::internal_error(error)),
-    }
 }
 
 /// Runs what falls due in real time, for every merchant, until `stop` fires.

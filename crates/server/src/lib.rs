@@ -9,6 +9,7 @@ mod checkout_pages;
 pub mod config;
 mod effects;
 mod files;
+mod hosted;
 pub mod http;
 pub mod jobs;
 pub mod merchants;

@@ -19,8 +19,9 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::Caller;
-use crate::ops::{Context, apply_buyer_action, merchant_now};
+use crate::hosted::{escape, page, read_sandbox, storage_failure, write_sandbox};
+use crate::ops::Scope;
+use crate::ops::permissions::apply_buyer_action;
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new().route("/jr/your-account/ba/{id}", get(show).post(act))
@@ -28,49 +29,6 @@ pub fn router() -> Router<Arc<AppState>> {
 
 /// Cards a buyer can switch to: the ones that authorize, and the two that pend.
 const SELECTABLE_CARDS: [&str; 7] = ["1111", "0005", "4444", "9424", "0000", "0701", "4354"];
-
-pub(crate) fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-pub(crate) fn page(title: &str, body: &str) -> String {
-    format!(
-        r#"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · amzpay sandbox</title>
-<style>
-  body {{ font-family: system-ui, -apple-system, "Segoe UI", Arial, sans-serif; background: #f3f3f3; color: #0f1111; margin: 0; }}
-  header {{ background: #232f3e; color: #fff; padding: 14px 24px; font-weight: 600; }}
-  header span {{ color: #ff9900; }}
-  main {{ max-width: 560px; margin: 24px auto; background: #fff; border: 1px solid #d5d9d9; border-radius: 8px; padding: 24px; }}
-  h1 {{ font-size: 22px; margin-top: 0; }}
-  dl {{ display: grid; grid-template-columns: max-content 1fr; gap: 6px 16px; }}
-  dt {{ color: #565959; }}
-  fieldset {{ border: 1px solid #d5d9d9; border-radius: 8px; margin: 16px 0; padding: 12px 16px; }}
-  legend {{ font-weight: 600; padding: 0 6px; }}
-  label {{ display: block; padding: 6px 0; }}
-  button {{ background: #ffd814; border: 1px solid #fcd200; border-radius: 20px; padding: 8px 20px; font-size: 15px; cursor: pointer; }}
-  button.secondary {{ background: #fff; border-color: #d5d9d9; }}
-  button:focus, input:focus {{ outline: 3px solid #007185; outline-offset: 2px; }}
-  .notice {{ padding: 10px 14px; border-radius: 6px; margin-bottom: 16px; }}
-  .ok {{ background: #e7f4e4; border: 1px solid #067d62; }}
-  .error {{ background: #fcf4f4; border: 1px solid #cc0c39; }}
-  .sandbox {{ color: #565959; font-size: 13px; }}
-</style>
-</head>
-<body>
-<header><span>amzpay</span> sandbox · Amazon Pay</header>
-<main>
-{body}
-<p class="sandbox">This is a sandbox page served by amzpay in place of Amazon Pay. No real payment method is used.</p>
-</main>
-</body>
-</html>"#
-    )
-}
 
 fn not_found(id: &str) -> Response {
     let body = format!("<h1>Not found</h1><p>There is no sandbox charge permission <code>{}</code>.</p>", escape(id));
@@ -124,15 +82,8 @@ fn describe(permission: &ChargePermission, now: Timestamp, notice: Option<(bool,
 }
 
 async fn load(state: &AppState, id: ChargePermissionId) -> Result<Option<(ChargePermission, Timestamp)>, StoreError> {
-    let real_now = crate::system_now();
-    state
-        .store
-        .read(move |tx| -> Result<_, StoreError> {
-            let Some((merchant, permission)) = tx.sandbox_permission_by_id(&id)? else { return Ok(None) };
-            let now = merchant_now(tx, &merchant, Environment::Sandbox, real_now)?;
-            Ok(Some((permission, now)))
-        })
-        .await
+    let found = read_sandbox(state, move |tx| tx.sandbox_permission_by_id(&id)).await?;
+    Ok(found.map(|(_, permission, now)| (permission, now)))
 }
 
 async fn show(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
@@ -143,11 +94,7 @@ async fn show(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Res
             Html(page("Payment method", &describe(&permission, now, None))).into_response()
         }
         Ok(None) => not_found(&id),
-        Err(error) => {
-            tracing::error!(%error, "buyer page");
-            (StatusCode::INTERNAL_SERVER_ERROR, Html(page("Error", "<h1>Something went wrong</h1><p>Try again.</p>")))
-                .into_response()
-        }
+        Err(error) => storage_failure(error, "buyer page"),
     }
 }
 
@@ -174,20 +121,19 @@ async fn act(State(state): State<Arc<AppState>>, Path(id): Path<String>, Form(fo
             };
         }
     };
-    let (real_now, delays) = (crate::system_now(), state.delays);
-    type Outcome = Option<(Result<ChargePermission, (Refusal, ChargePermission)>, Timestamp)>;
-    let outcome = state
-        .store
-        .write(move |tx| -> Result<Outcome, StoreError> {
-            let Some((merchant_id, permission)) = tx.sandbox_permission_by_id(&permission_id)? else { return Ok(None) };
-            let now = merchant_now(tx, &merchant_id, Environment::Sandbox, real_now)?;
-            let caller = Caller { merchant_id, region: permission.region, environment: Environment::Sandbox };
-            let context = Context { caller, real_now, delays, simulation: None, public_url: String::new() };
+    let delays = state.delays;
+    type Outcome = (Result<ChargePermission, (Refusal, ChargePermission)>, Timestamp);
+    let outcome = write_sandbox(
+        &state,
+        move |tx| tx.sandbox_permission_by_id(&permission_id),
+        move |tx, merchant_id, permission: ChargePermission, now| -> Result<Outcome, StoreError> {
+            let scope = Scope { merchant_id, environment: Environment::Sandbox, delays };
             let unchanged = permission.clone();
-            let result = apply_buyer_action(tx, &context, permission, action, now)?;
-            Ok(Some((result.map_err(|error| (error, unchanged)), now)))
-        })
-        .await;
+            let result = apply_buyer_action(tx, scope, permission, action, now)?;
+            Ok((result.map_err(|error| (error, unchanged)), now))
+        },
+    )
+    .await;
     match outcome {
         Ok(Some((Ok(permission), now))) => {
             let message = match action {
@@ -203,10 +149,6 @@ async fn act(State(state): State<Arc<AppState>>, Path(id): Path<String>, Form(fo
             (StatusCode::UNPROCESSABLE_ENTITY, Html(page("Payment method", &body))).into_response()
         }
         Ok(None) => not_found(&id),
-        Err(error) => {
-            tracing::error!(%error, "buyer page");
-            let body = "<h1>Something went wrong</h1><p>Try again.</p>";
-            (StatusCode::INTERNAL_SERVER_ERROR, Html(page("Error", body))).into_response()
-        }
+        Err(error) => storage_failure(error, "buyer page"),
     }
 }

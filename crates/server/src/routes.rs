@@ -1,9 +1,18 @@
-//! Which operation a path names (spec §1, §2). Paths are `/{sandbox|live}/v2/...` or
-//! `/v2/...`, with or without a trailing slash.
+//! Every API operation, declared once: its name, method and path, whether it takes an
+//! idempotency key, which simulation codes apply, and its handler (spec §1, §2, §8, §11).
+//! Paths are `/{sandbox|live}/v2/...` or `/v2/...`, with or without a trailing slash.
+//!
+//! Adding an operation is one entry in [`OPERATIONS`] and its handler. The handler's type
+//! says which id the path carries (a `Write::Charge` handler takes a `&ChargeId`), so the
+//! compiler keeps the id and the handler together; `operations_are_declared_consistently`
+//! keeps each path's `{id}` and its handler together.
 
 use amzpay_domain::sandbox::SimulatedOperation;
 use amzpay_domain::{ChargeId, ChargePermissionId, Environment, ReasonCode, RefundId, Refusal};
+use amzpay_store::{ReadTx, StoreError, WriteTx};
 use http::Method;
+
+use crate::ops::{Context, OpResult, Reply, charges, checkout, clock, permissions, refunds};
 
 /// The API version amzpay speaks.
 pub const API_VERSION: &str = "v2";
@@ -55,235 +64,183 @@ fn percent_decode(segment: &str) -> String {
     percent_encoding::percent_decode_str(segment).decode_utf8_lossy().into_owned()
 }
 
-/// The operations amzpay serves.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Operation {
-    GetChargePermission(ChargePermissionId),
-    UpdateChargePermission(ChargePermissionId),
-    CloseChargePermission(ChargePermissionId),
-    CreateCharge,
-    GetCharge(ChargeId),
-    CaptureCharge(ChargeId),
-    CancelCharge(ChargeId),
-    CreateRefund,
-    GetRefund(RefundId),
-    /// Sandbox test helper (product.md).
-    CreateTestChargePermission,
-    /// Sandbox test helper: what a buyer does on the Amazon Pay site.
-    BuyerAction(ChargePermissionId),
-    /// Sandbox test helper: what Amazon itself does to a charge.
-    AmazonAction(ChargeId),
-    /// Sandbox test helper: read the merchant's clock.
-    GetClock,
-    /// Sandbox test helper: move the merchant's clock, running what falls due.
-    AdvanceClock,
-    /// Sandbox test helper: stop the merchant's clock (it then moves only when advanced).
-    FreezeClock,
-    /// Sandbox test helper: let the merchant's clock run with real time again.
-    UnfreezeClock,
-    CreateCheckoutSession,
-    GetCheckoutSession(String),
-    UpdateCheckoutSession(String),
-    CompleteCheckoutSession(String),
-    FinalizeCheckoutSession(String),
-    /// Sandbox test helper: the buyer signs in and picks a card.
-    SignIn(String),
-    /// Sandbox test helper: the buyer confirms at `amazonPayRedirectUrl`.
-    ConfirmCheckout(String),
+/// What an operation does with `x-amz-pay-idempotency-key` (spec §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idempotency {
+    /// Refused without one (`400 MissingHeader`).
+    Required,
+    /// Replayed when sent.
+    Optional,
+    /// Ignored (GET, PATCH, DELETE).
+    Ignored,
 }
 
-impl Operation {
-    /// Whether the operation requires `x-amz-pay-idempotency-key` (spec §8).
-    pub fn requires_idempotency_key(&self) -> bool {
+/// A read: one snapshot, no changes.
+pub type ReadResult = Result<Reply, StoreError>;
+
+/// How an operation reads, by the id its path carries.
+#[derive(Clone, Copy)]
+pub enum Read {
+    Plain(fn(&mut dyn ReadTx, &Context) -> ReadResult),
+    ChargePermission(fn(&mut dyn ReadTx, &Context, &ChargePermissionId) -> ReadResult),
+    Charge(fn(&mut dyn ReadTx, &Context, &ChargeId) -> ReadResult),
+    Refund(fn(&mut dyn ReadTx, &Context, &RefundId) -> ReadResult),
+    CheckoutSession(fn(&mut dyn ReadTx, &Context, &str) -> ReadResult),
+}
+
+/// How an operation writes (one transaction: load, transition, save, answer), by the id its
+/// path carries. The body and the merchant's time come in.
+#[derive(Clone, Copy)]
+pub enum Write {
+    Plain(fn(&mut dyn WriteTx, &Context, &[u8], amzpay_domain::Timestamp) -> OpResult),
+    ChargePermission(fn(&mut dyn WriteTx, &Context, &ChargePermissionId, &[u8], amzpay_domain::Timestamp) -> OpResult),
+    Charge(fn(&mut dyn WriteTx, &Context, &ChargeId, &[u8], amzpay_domain::Timestamp) -> OpResult),
+    CheckoutSession(fn(&mut dyn WriteTx, &Context, &str, &[u8], amzpay_domain::Timestamp) -> OpResult),
+}
+
+/// What the sandbox clock helpers do (product.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockChange {
+    /// Move forward by the body's `seconds`, then run what fell due.
+    Advance,
+    /// Stop at the current time: only advances move it then.
+    Freeze,
+    /// Run with real time again.
+    Unfreeze,
+}
+
+#[derive(Clone, Copy)]
+pub enum Handler {
+    Read(Read),
+    Write(Write),
+    /// The clock helpers move time in one transaction and run what fell due in others.
+    Clock(ClockChange),
+    /// Refused whatever the request, with this reason code.
+    Refused(ReasonCode, &'static str),
+}
+
+#[cfg(test)]
+impl Handler {
+    /// Whether the path carries an id for this handler; `None` when it does not matter.
+    fn takes_id(&self) -> Option<bool> {
         match self {
-            Operation::CreateCharge
-            | Operation::CaptureCharge(_)
-            | Operation::CreateRefund
-            | Operation::CreateTestChargePermission
-            | Operation::CreateCheckoutSession => true,
-            Operation::GetChargePermission(_)
-            | Operation::UpdateChargePermission(_)
-            | Operation::CloseChargePermission(_)
-            | Operation::GetCharge(_)
-            | Operation::CancelCharge(_)
-            | Operation::GetRefund(_)
-            | Operation::BuyerAction(_)
-            | Operation::AmazonAction(_)
-            | Operation::GetClock
-            | Operation::AdvanceClock
-            | Operation::FreezeClock
-            | Operation::UnfreezeClock
-            | Operation::GetCheckoutSession(_)
-            | Operation::UpdateCheckoutSession(_)
-            | Operation::CompleteCheckoutSession(_)
-            | Operation::FinalizeCheckoutSession(_)
-            | Operation::SignIn(_)
-            | Operation::ConfirmCheckout(_) => false,
+            Handler::Read(Read::Plain(_)) | Handler::Write(Write::Plain(_)) | Handler::Clock(_) => Some(false),
+            Handler::Read(_) | Handler::Write(_) => Some(true),
+            // A refused path may name an object; the answer does not depend on it.
+            Handler::Refused(..) => None,
         }
     }
+}
 
-    /// Which simulation codes can apply (spec §11); `None` when none can.
-    pub fn simulated(&self) -> Option<SimulatedOperation> {
-        match self {
-            Operation::CreateCharge => Some(SimulatedOperation::CreateCharge),
-            Operation::CaptureCharge(_) => Some(SimulatedOperation::CaptureCharge),
-            Operation::CancelCharge(_) => Some(SimulatedOperation::CancelCharge),
-            Operation::CreateRefund => Some(SimulatedOperation::CreateRefund),
-            Operation::CloseChargePermission(_) => Some(SimulatedOperation::CloseChargePermission),
-            Operation::UpdateCheckoutSession(_) => Some(SimulatedOperation::UpdateCheckoutSession),
-            Operation::CompleteCheckoutSession(_) | Operation::FinalizeCheckoutSession(_) => {
-                Some(SimulatedOperation::CompleteCheckoutSession)
+/// An operation: everything the edge needs to know about it, in one place.
+pub struct Operation {
+    /// A stable name, used in idempotency scopes and fingerprints and in logs. Never rename
+    /// one: stored idempotency records name it.
+    pub name: &'static str,
+    pub method: Method,
+    /// The segments after the version, `/`-separated; `{id}` is the id the handler takes.
+    pub path: &'static str,
+    pub idempotency: Idempotency,
+    /// Which simulation codes apply (spec §11), if any.
+    pub simulated: Option<SimulatedOperation>,
+    pub handler: Handler,
+}
+
+impl std::fmt::Debug for Operation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({} {})", self.name, self.method, self.path)
+    }
+}
+
+const fn op(
+    name: &'static str,
+    method: Method,
+    path: &'static str,
+    idempotency: Idempotency,
+    simulated: Option<SimulatedOperation>,
+    handler: Handler,
+) -> Operation {
+    Operation { name, method, path, idempotency, simulated, handler }
+}
+
+use Idempotency::{Ignored, Optional, Required};
+use SimulatedOperation as Sim;
+
+/// Every operation amzpay serves. Test helpers are amzpay's own (product.md).
+#[rustfmt::skip]
+pub static OPERATIONS: &[Operation] = &[
+    // Checkout Sessions (spec §5.5).
+    op("CreateCheckoutSession", Method::POST, "checkoutSessions", Required, None, Handler::Write(Write::Plain(checkout::create))),
+    op("GetCheckoutSession", Method::GET, "checkoutSessions/{id}", Ignored, None, Handler::Read(Read::CheckoutSession(checkout::get))),
+    op("UpdateCheckoutSession", Method::PATCH, "checkoutSessions/{id}", Ignored, Some(Sim::UpdateCheckoutSession), Handler::Write(Write::CheckoutSession(checkout::update))),
+    op("CompleteCheckoutSession", Method::POST, "checkoutSessions/{id}/complete", Optional, Some(Sim::CompleteCheckoutSession), Handler::Write(Write::CheckoutSession(checkout::complete))),
+    op("FinalizeCheckoutSession", Method::POST, "checkoutSessions/{id}/finalize", Optional, Some(Sim::CompleteCheckoutSession), Handler::Write(Write::CheckoutSession(checkout::finalize))),
+    // Charge Permissions (spec §5.3).
+    op("GetChargePermission", Method::GET, "chargePermissions/{id}", Ignored, None, Handler::Read(Read::ChargePermission(permissions::get))),
+    op("UpdateChargePermission", Method::PATCH, "chargePermissions/{id}", Ignored, None, Handler::Write(Write::ChargePermission(permissions::update))),
+    op("CloseChargePermission", Method::DELETE, "chargePermissions/{id}/close", Ignored, Some(Sim::CloseChargePermission), Handler::Write(Write::ChargePermission(permissions::close))),
+    // Charges (spec §5.2).
+    op("CreateCharge", Method::POST, "charges", Required, Some(Sim::CreateCharge), Handler::Write(Write::Plain(charges::create))),
+    op("GetCharge", Method::GET, "charges/{id}", Ignored, None, Handler::Read(Read::Charge(charges::get))),
+    op("UpdateCharge", Method::PATCH, "charges/{id}", Ignored, None, Handler::Refused(ReasonCode::UnauthorizedAccess, "Update Charge is available to payment service providers only")),
+    op("CaptureCharge", Method::POST, "charges/{id}/capture", Required, Some(Sim::CaptureCharge), Handler::Write(Write::Charge(charges::capture))),
+    op("CancelCharge", Method::DELETE, "charges/{id}/cancel", Ignored, Some(Sim::CancelCharge), Handler::Write(Write::Charge(charges::cancel))),
+    // Refunds (spec §5.4).
+    op("CreateRefund", Method::POST, "refunds", Required, Some(Sim::CreateRefund), Handler::Write(Write::Plain(refunds::create))),
+    op("GetRefund", Method::GET, "refunds/{id}", Ignored, None, Handler::Read(Read::Refund(refunds::get))),
+    // Sandbox test helpers.
+    op("CreateTestChargePermission", Method::POST, "testHelpers/chargePermissions", Required, None, Handler::Write(Write::Plain(permissions::create_for_test))),
+    op("BuyerAction", Method::POST, "testHelpers/chargePermissions/{id}/buyerActions", Ignored, None, Handler::Write(Write::ChargePermission(permissions::buyer_action))),
+    op("AmazonAction", Method::POST, "testHelpers/charges/{id}/amazonActions", Ignored, None, Handler::Write(Write::Charge(charges::amazon_action))),
+    op("SignIn", Method::POST, "testHelpers/checkoutSessions/{id}/signIn", Ignored, None, Handler::Write(Write::CheckoutSession(checkout::sign_in))),
+    op("ConfirmCheckout", Method::POST, "testHelpers/checkoutSessions/{id}/confirm", Ignored, None, Handler::Write(Write::CheckoutSession(checkout::confirm))),
+    op("GetClock", Method::GET, "testHelpers/clock", Ignored, None, Handler::Read(Read::Plain(clock::get))),
+    op("AdvanceClock", Method::POST, "testHelpers/clock/advance", Optional, None, Handler::Clock(ClockChange::Advance)),
+    op("FreezeClock", Method::POST, "testHelpers/clock/freeze", Ignored, None, Handler::Clock(ClockChange::Freeze)),
+    op("UnfreezeClock", Method::POST, "testHelpers/clock/unfreeze", Ignored, None, Handler::Clock(ClockChange::Unfreeze)),
+];
+
+/// An operation picked for a request, with the id its path carried.
+#[derive(Debug, Clone)]
+pub struct Routed {
+    pub operation: &'static Operation,
+    /// The `{id}` segment, as sent (decoded); the handler's kind parses it.
+    pub id: Option<String>,
+}
+
+/// Whether `segments` fit `path`; the `{id}` segment if they do.
+fn fit(path: &str, segments: &[String]) -> Option<Option<String>> {
+    let pattern: Vec<&str> = path.split('/').collect();
+    if pattern.len() != segments.len() {
+        return None;
+    }
+    let mut id = None;
+    for (expected, segment) in pattern.iter().zip(segments) {
+        match *expected {
+            "{id}" => id = Some(segment.clone()),
+            literal if literal == segment => {}
+            _ => return None,
+        }
+    }
+    Some(id)
+}
+
+/// Picks the operation from the method and the segments after the version: `404` for a path
+/// no operation has, `405` for another method on a known path.
+pub fn route(method: &Method, segments: &[String]) -> Result<Routed, Refusal> {
+    let mut known_path = false;
+    for operation in OPERATIONS {
+        if let Some(id) = fit(operation.path, segments) {
+            if operation.method == *method {
+                return Ok(Routed { operation, id });
             }
-            Operation::GetChargePermission(_)
-            | Operation::UpdateChargePermission(_)
-            | Operation::GetCharge(_)
-            | Operation::GetRefund(_)
-            | Operation::CreateTestChargePermission
-            | Operation::BuyerAction(_)
-            | Operation::AmazonAction(_)
-            | Operation::GetClock
-            | Operation::AdvanceClock
-            | Operation::FreezeClock
-            | Operation::UnfreezeClock
-            | Operation::CreateCheckoutSession
-            | Operation::GetCheckoutSession(_)
-            | Operation::SignIn(_)
-            | Operation::ConfirmCheckout(_) => None,
+            known_path = true;
         }
     }
-
-    /// A stable name, used in idempotency fingerprints and logs.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Operation::GetChargePermission(_) => "GetChargePermission",
-            Operation::UpdateChargePermission(_) => "UpdateChargePermission",
-            Operation::CloseChargePermission(_) => "CloseChargePermission",
-            Operation::CreateCharge => "CreateCharge",
-            Operation::GetCharge(_) => "GetCharge",
-            Operation::CaptureCharge(_) => "CaptureCharge",
-            Operation::CancelCharge(_) => "CancelCharge",
-            Operation::CreateRefund => "CreateRefund",
-            Operation::GetRefund(_) => "GetRefund",
-            Operation::CreateTestChargePermission => "CreateTestChargePermission",
-            Operation::BuyerAction(_) => "BuyerAction",
-            Operation::AmazonAction(_) => "AmazonAction",
-            Operation::GetClock => "GetClock",
-            Operation::AdvanceClock => "AdvanceClock",
-            Operation::FreezeClock => "FreezeClock",
-            Operation::UnfreezeClock => "UnfreezeClock",
-            Operation::CreateCheckoutSession => "CreateCheckoutSession",
-            Operation::GetCheckoutSession(_) => "GetCheckoutSession",
-            Operation::UpdateCheckoutSession(_) => "UpdateCheckoutSession",
-            Operation::CompleteCheckoutSession(_) => "CompleteCheckoutSession",
-            Operation::FinalizeCheckoutSession(_) => "FinalizeCheckoutSession",
-            Operation::SignIn(_) => "SignIn",
-            Operation::ConfirmCheckout(_) => "ConfirmCheckout",
-        }
-    }
-
-    /// The id in the path, if any.
-    pub fn target(&self) -> &str {
-        match self {
-            Operation::GetChargePermission(id)
-            | Operation::UpdateChargePermission(id)
-            | Operation::CloseChargePermission(id)
-            | Operation::BuyerAction(id) => id.as_str(),
-            Operation::GetCharge(id)
-            | Operation::CaptureCharge(id)
-            | Operation::CancelCharge(id)
-            | Operation::AmazonAction(id) => id.as_str(),
-            Operation::GetRefund(id) => id.as_str(),
-            Operation::CreateCharge
-            | Operation::CreateRefund
-            | Operation::CreateTestChargePermission
-            | Operation::GetClock
-            | Operation::AdvanceClock
-            | Operation::FreezeClock
-            | Operation::UnfreezeClock
-            | Operation::CreateCheckoutSession => "",
-            Operation::GetCheckoutSession(id)
-            | Operation::UpdateCheckoutSession(id)
-            | Operation::CompleteCheckoutSession(id)
-            | Operation::FinalizeCheckoutSession(id)
-            | Operation::SignIn(id)
-            | Operation::ConfirmCheckout(id) => id,
-        }
-    }
-}
-
-fn unsupported(method: &Method) -> Refusal {
-    Refusal::new(ReasonCode::UnsupportedOperation, format!("{method} is not supported on this resource"))
-}
-
-fn permission_id(text: &str) -> Result<ChargePermissionId, Refusal> {
-    ChargePermissionId::parse(text).ok_or_else(|| not_found(format!("charge permission '{text}' does not exist")))
-}
-
-fn charge_id(text: &str) -> Result<ChargeId, Refusal> {
-    ChargeId::parse(text).ok_or_else(|| not_found(format!("charge '{text}' does not exist")))
-}
-
-fn session(text: &str) -> Result<String, Refusal> {
-    crate::ops::checkout::session_id(text)
-}
-
-fn refund_id(text: &str) -> Result<RefundId, Refusal> {
-    RefundId::parse(text).ok_or_else(|| not_found(format!("refund '{text}' does not exist")))
-}
-
-/// Picks the operation from the method and the segments after the version.
-pub fn route(method: &Method, segments: &[String]) -> Result<Operation, Refusal> {
-    let parts: Vec<&str> = segments.iter().map(String::as_str).collect();
-    let only = |allowed: Method, operation: Result<Operation, Refusal>| {
-        if *method == allowed { operation } else { Err(unsupported(method)) }
-    };
-    match parts.as_slice() {
-        ["chargePermissions", id] => match *method {
-            Method::GET => Ok(Operation::GetChargePermission(permission_id(id)?)),
-            Method::PATCH => Ok(Operation::UpdateChargePermission(permission_id(id)?)),
-            _ => Err(unsupported(method)),
-        },
-        ["chargePermissions", id, "close"] => {
-            only(Method::DELETE, permission_id(id).map(Operation::CloseChargePermission))
-        }
-        ["charges"] => only(Method::POST, Ok(Operation::CreateCharge)),
-        ["charges", id] => match *method {
-            Method::GET => Ok(Operation::GetCharge(charge_id(id)?)),
-            // Update Charge is for payment service providers only (spec §2).
-            Method::PATCH => Err(Refusal::new(
-                ReasonCode::UnauthorizedAccess,
-                "Update Charge is available to payment service providers only",
-            )),
-            _ => Err(unsupported(method)),
-        },
-        ["charges", id, "capture"] => only(Method::POST, charge_id(id).map(Operation::CaptureCharge)),
-        ["charges", id, "cancel"] => only(Method::DELETE, charge_id(id).map(Operation::CancelCharge)),
-        ["refunds"] => only(Method::POST, Ok(Operation::CreateRefund)),
-        ["refunds", id] => only(Method::GET, refund_id(id).map(Operation::GetRefund)),
-        ["testHelpers", "chargePermissions"] => only(Method::POST, Ok(Operation::CreateTestChargePermission)),
-        ["testHelpers", "chargePermissions", id, "buyerActions"] => {
-            only(Method::POST, permission_id(id).map(Operation::BuyerAction))
-        }
-        ["testHelpers", "charges", id, "amazonActions"] => {
-            only(Method::POST, charge_id(id).map(Operation::AmazonAction))
-        }
-        ["checkoutSessions"] => only(Method::POST, Ok(Operation::CreateCheckoutSession)),
-        ["checkoutSessions", id] => match *method {
-            Method::GET => Ok(Operation::GetCheckoutSession(session(id)?)),
-            Method::PATCH => Ok(Operation::UpdateCheckoutSession(session(id)?)),
-            _ => Err(unsupported(method)),
-        },
-        ["checkoutSessions", id, "complete"] => only(Method::POST, session(id).map(Operation::CompleteCheckoutSession)),
-        ["checkoutSessions", id, "finalize"] => only(Method::POST, session(id).map(Operation::FinalizeCheckoutSession)),
-        ["testHelpers", "checkoutSessions", id, "signIn"] => only(Method::POST, session(id).map(Operation::SignIn)),
-        ["testHelpers", "checkoutSessions", id, "confirm"] => {
-            only(Method::POST, session(id).map(Operation::ConfirmCheckout))
-        }
-        ["testHelpers", "clock"] => only(Method::GET, Ok(Operation::GetClock)),
-        ["testHelpers", "clock", "advance"] => only(Method::POST, Ok(Operation::AdvanceClock)),
-        ["testHelpers", "clock", "freeze"] => only(Method::POST, Ok(Operation::FreezeClock)),
-        ["testHelpers", "clock", "unfreeze"] => only(Method::POST, Ok(Operation::UnfreezeClock)),
-        _ => Err(not_found(format!("no resource at /{}", parts.join("/")))),
+    if known_path {
+        Err(Refusal::new(ReasonCode::UnsupportedOperation, format!("{method} is not supported on this resource")))
+    } else {
+        Err(not_found(format!("no resource at /{}", segments.join("/"))))
     }
 }
 
@@ -311,24 +268,44 @@ mod tests {
         assert_eq!(ApiPath::parse("/favicon.ico").unwrap_err().code, ReasonCode::ResourceNotFound);
     }
 
+    fn seg(path: &str) -> Vec<String> {
+        path.split('/').map(str::to_owned).collect()
+    }
+
     #[test]
     fn routes_match_method_and_shape() {
-        let seg = |p: &str| p.split('/').map(str::to_owned).collect::<Vec<_>>();
-        assert_eq!(route(&Method::POST, &seg("charges")).unwrap(), Operation::CreateCharge);
-        assert!(matches!(
-            route(&Method::GET, &seg("charges/S01-1111111-1111111-C000001")).unwrap(),
-            Operation::GetCharge(_)
-        ));
-        assert_eq!(route(&Method::GET, &seg("charges")).unwrap_err().code, ReasonCode::UnsupportedOperation);
-        assert_eq!(route(&Method::GET, &seg("charges/nope")).unwrap_err().code, ReasonCode::ResourceNotFound);
-        assert_eq!(
-            route(&Method::POST, &seg("charges/S01-1111111-1111111-C000001/cancel")).unwrap_err().code,
-            ReasonCode::UnsupportedOperation
-        );
-        assert!(matches!(
-            route(&Method::DELETE, &seg("chargePermissions/S01-1111111-1111111/close")).unwrap(),
-            Operation::CloseChargePermission(_)
-        ));
-        assert_eq!(route(&Method::GET, &seg("buyers/x")).unwrap_err().code, ReasonCode::ResourceNotFound);
+        let name = |method: Method, path: &str| route(&method, &seg(path)).map(|r| (r.operation.name, r.id));
+        assert_eq!(name(Method::POST, "charges"), Ok(("CreateCharge", None)));
+        assert_eq!(name(Method::GET, "charges/C1"), Ok(("GetCharge", Some("C1".to_owned()))));
+        assert_eq!(name(Method::PATCH, "charges/C1").map(|(n, _)| n), Ok("UpdateCharge"));
+        assert_eq!(name(Method::GET, "charges").unwrap_err().code, ReasonCode::UnsupportedOperation);
+        assert_eq!(name(Method::POST, "charges/C1/cancel").unwrap_err().code, ReasonCode::UnsupportedOperation);
+        assert_eq!(name(Method::DELETE, "chargePermissions/P1/close").map(|(n, _)| n), Ok("CloseChargePermission"));
+        assert_eq!(name(Method::GET, "buyers/x").unwrap_err().code, ReasonCode::ResourceNotFound);
+        assert_eq!(name(Method::GET, "charges/C1/capture/more").unwrap_err().code, ReasonCode::ResourceNotFound);
+    }
+
+    #[test]
+    fn operations_are_declared_consistently() {
+        for (index, operation) in OPERATIONS.iter().enumerate() {
+            let ids = operation.path.split('/').filter(|s| *s == "{id}").count();
+            if let Some(takes_id) = operation.handler.takes_id() {
+                assert_eq!(ids, usize::from(takes_id), "{operation:?}: its {{id}} and its handler");
+            }
+            assert!(ids <= 1, "{operation:?}: one id at most");
+            assert!(
+                !operation.path.split('/').any(|s| s.is_empty() || (s.contains('{') && s != "{id}")),
+                "{operation:?}: malformed path"
+            );
+            for other in &OPERATIONS[..index] {
+                assert_ne!(other.name, operation.name, "two operations named {}", operation.name);
+                assert!(
+                    !(other.method == operation.method && other.path == operation.path),
+                    "{operation:?} and {other:?} answer the same requests"
+                );
+            }
+            let keyed = operation.idempotency != Idempotency::Ignored;
+            assert!(!keyed || operation.method == Method::POST, "{operation:?}: keys go with POST (spec §8)");
+        }
     }
 }

@@ -254,3 +254,24 @@ async fn monthly_limits_reset_on_the_first() {
     );
     charge("1000.00").await.assert_status(201);
 }
+
+#[tokio::test]
+async fn a_retried_clock_advance_replays_instead_of_moving_the_clock_twice() {
+    let app = TestApp::spawn().await;
+    let start = app.freeze().await;
+    let key = new_key();
+    let advance = |seconds: i64| {
+        app.dev("POST", "/v2/testHelpers/clock/advance").key(&key).json(&serde_json::json!({"seconds": seconds}))
+    };
+    let first = advance(3_600).send().await;
+    first.assert_status(200);
+    let again = advance(3_600).send().await;
+    assert_eq!((again.status, &again.raw), (first.status, &first.raw), "a replay, byte for byte");
+    let now = app.get("/v2/testHelpers/clock").await["now"].as_str().unwrap().to_owned();
+    assert_eq!(now, first.body["now"].as_str().unwrap(), "moved once");
+    assert_ne!(now, start);
+    advance(60).send().await.assert_error(400, "DuplicateIdempotencyKey");
+    // Without a key every advance moves the clock.
+    let unkeyed = app.advance(60).await;
+    assert_ne!(unkeyed, now);
+}

@@ -13,10 +13,7 @@ use amzpay_domain::sandbox::SimulationCode;
 use amzpay_domain::{ChargePermissionId, PermissionType, ReasonCode, Refusal, Timestamp};
 use amzpay_store::{Job, JobKind, ReadTx, StoreError, WriteTx};
 
-use super::{Context, OpResult, Reply, not_found};
-
-/// Permission ids are random; a collision (one in 10^14 per pair) is retried this often.
-const PERMISSION_ID_ATTEMPTS: usize = 8;
+use super::{Context, OpResult, PERMISSION_ID_ATTEMPTS, Reply, not_found};
 
 /// Where the buyer confirms: amzpay's hosted page standing in for Amazon's.
 pub fn redirect_url(public_url: &str, session_id: &str) -> String {
@@ -114,9 +111,19 @@ pub fn update(tx: &mut dyn WriteTx, context: &Context, id: &str, body: &[u8], no
     Ok(Ok(render(context, &session, now, 200)))
 }
 
+/// Complete Checkout Session.
+pub fn complete(tx: &mut dyn WriteTx, context: &Context, id: &str, body: &[u8], now: Timestamp) -> OpResult {
+    complete_or_finalize(tx, context, id, body, now, false)
+}
+
+/// Finalize Checkout Session: sets what its body carries, then completes.
+pub fn finalize(tx: &mut dyn WriteTx, context: &Context, id: &str, body: &[u8], now: Timestamp) -> OpResult {
+    complete_or_finalize(tx, context, id, body, now, true)
+}
+
 /// Complete (and Finalize, after it set its details): the permission and, unless Confirm,
 /// the charge; 202 while the authorization is pending.
-pub fn complete(
+fn complete_or_finalize(
     tx: &mut dyn WriteTx,
     context: &Context,
     id: &str,
@@ -220,7 +227,7 @@ pub fn with_session_id(url: &str, id: &str) -> String {
 
 /// The buyer confirms at `amazonPayRedirectUrl` (test helper and hosted page): answers
 /// `{"redirectUrl": "<checkoutResultReturnUrl>?amazonCheckoutSessionId=<id>"}`.
-pub fn confirm(tx: &mut dyn WriteTx, context: &Context, id: &str, now: Timestamp) -> OpResult {
+pub fn confirm(tx: &mut dyn WriteTx, context: &Context, id: &str, _body: &[u8], now: Timestamp) -> OpResult {
     refuse!(super::sandbox_only(context, "testHelpers/checkoutSessions/{id}/confirm"));
     let mut session = refuse!(load(tx, context, id)?);
     refuse!(session.confirm(now));
