@@ -37,21 +37,18 @@ async fn get(client: &reqwest::Client, base: &str, merchant: &Merchant, path: &s
 
 /// What the database says about an object: its jobs and its events.
 async fn history(data_dir: &Path, merchant_id: &str, object_id: &str) -> (Vec<(Job, Option<Timestamp>)>, Vec<Event>) {
-    let store = SqliteStore::open(&data_dir.join("amzpay.db")).unwrap();
-    let store: &dyn Store = &store;
+    let sqlite = SqliteStore::open(&data_dir.join("amzpay.db")).unwrap();
+    let jobs = sqlite.jobs_for_object(object_id).await.unwrap();
+    let store: &dyn Store = &sqlite;
     let (merchant, object) = (merchant_id.to_owned(), object_id.to_owned());
-    store
+    let events = store
         .read(move |tx| -> Result<_, StoreError> {
-            let jobs = tx.jobs_for_object(&object)?;
-            let events = tx
-                .events(&merchant, Environment::Sandbox, 100_000)?
-                .into_iter()
-                .filter(|e| e.object_id == object)
-                .collect();
-            Ok((jobs, events))
+            let events = tx.events(&merchant, Environment::Sandbox, 100_000)?;
+            Ok(events.into_iter().filter(|e| e.object_id == object).collect())
         })
         .await
-        .unwrap()
+        .unwrap();
+    (jobs, events)
 }
 
 fn state(body: &Value) -> &str {

@@ -49,7 +49,7 @@ pub struct AppState {
 /// queue is full).
 pub(crate) fn internal_error(error: StoreError) -> Refusal {
     match error {
-        StoreError::Conflict(message) if message.contains("queue is full") => {
+        StoreError::QueueFull => {
             tracing::warn!("write queue full; shedding load");
             Refusal::new(ReasonCode::ServiceUnavailable, "the server is overloaded; retry later")
         }

@@ -21,6 +21,8 @@ pub use model::{
     Event, IdempotencyRecord, Job, JobKind, KeyRecord, MerchantRecord, NotificationType, ObjectType, SandboxClock,
 };
 
+/// Why a store operation failed. Each variant is one cause, so that callers can act on it
+/// without reading messages.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
@@ -29,8 +31,18 @@ pub enum StoreError {
     Corrupt(String),
     #[error("the database writer has stopped")]
     WriterStopped,
-    #[error("{0}")]
-    Conflict(String),
+    /// The write queue is full: the disk cannot keep up (the server answers 503).
+    #[error("the write queue is full")]
+    QueueFull,
+    /// An insert named an id that exists (ids are random: draw another).
+    #[error("{0} is taken")]
+    IdTaken(String),
+    /// The batch a write ran in did not commit: nothing of it was written.
+    #[error("the write did not commit: {0}")]
+    CommitFailed(String),
+    /// A read could not run.
+    #[error("the read did not run: {0}")]
+    ReadFailed(&'static str),
     #[error("io error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -97,8 +109,6 @@ pub trait ReadTx {
     /// add the merchant's offset), earliest first; at most `limit`. With `merchant`, only
     /// that merchant's sandbox jobs.
     fn due_jobs(&mut self, real_now: Timestamp, merchant: Option<&str>, limit: u32) -> Result<Vec<Job>, StoreError>;
-    /// Jobs run so far for an object (tests and diagnostics).
-    fn jobs_for_object(&mut self, object_id: &str) -> Result<Vec<(Job, Option<Timestamp>)>, StoreError>;
 }
 
 /// Writes, inside one transaction that commits durably or not at all.

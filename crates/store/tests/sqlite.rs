@@ -141,7 +141,7 @@ async fn a_failed_job_rolls_back_only_its_own_writes_and_commits_survive_reopeni
                     tx.insert_permission("M1", &p)?;
                     if n % 2 == 1 {
                         // Written, then refused: the savepoint must undo the insert.
-                        return Err(StoreError::Conflict("refused".into()));
+                        return Err(StoreError::IdTaken("a refused job's".into()));
                     }
                     Ok(())
                 })
@@ -155,7 +155,7 @@ async fn a_failed_job_rolls_back_only_its_own_writes_and_commits_survive_reopeni
     one_time.id = ChargePermissionId::generate(Environment::Sandbox, Region::Na, 0, 0);
     let duplicate = one_time.clone();
     let result = store.write(move |tx| tx.insert_permission("M1", &duplicate)).await;
-    assert!(matches!(result, Err(StoreError::Conflict(_))));
+    assert!(matches!(result, Err(StoreError::IdTaken(_))));
     drop(store);
     let reopened = open(&dir);
     let found = reopened
@@ -304,7 +304,8 @@ async fn merchants_and_keys_are_stored() {
 #[tokio::test]
 async fn jobs_fall_due_on_their_merchants_clock_and_run_once() {
     let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+    let sqlite = Arc::new(SqliteStore::open(&dir.path().join("amzpay.db")).unwrap());
+    let store: Arc<dyn Store> = sqlite.clone();
     let job = |merchant: &str, environment, object: &str, due: i64| Job {
         id: 0,
         merchant_id: merchant.into(),
@@ -365,7 +366,7 @@ async fn jobs_fall_due_on_their_merchants_clock_and_run_once() {
         .unwrap();
     assert_eq!(claims, (true, false), "a job is claimed once");
     assert_eq!(due(None).await, ["c", "b"], "M2's frozen clock stands at 1000");
-    let history = store.read(|tx| tx.jobs_for_object("a")).await.unwrap();
+    let history = sqlite.jobs_for_object("a").await.unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].1, Some(Timestamp::from_unix_seconds(1)));
 }

@@ -178,7 +178,7 @@ fn complete_or_finalize(
             match tx.insert_permission(&caller.merchant_id, &completion.permission) {
                 Ok(()) => {}
                 // The random id is taken (in either environment): draw another.
-                Err(StoreError::Conflict(_)) => continue,
+                Err(StoreError::IdTaken(_)) => continue,
                 Err(other) => return Err(other),
             }
         } else {
@@ -195,7 +195,7 @@ fn complete_or_finalize(
         tx.save_checkout_session(&caller.merchant_id, &attempt)?;
         return Ok(Ok(render_as(context, &attempt, now, if pending { 202 } else { 200 }, view)));
     }
-    Err(StoreError::Conflict("could not find a free charge permission id".into()))
+    Err(StoreError::IdTaken("every charge permission id drawn".into()))
 }
 
 /// The buyer signs in and picks a sandbox card (test helper and hosted page).

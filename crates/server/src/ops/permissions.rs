@@ -149,9 +149,9 @@ pub fn create_for_test(tx: &mut dyn WriteTx, context: &Context, body: &[u8], now
                 effects.write(tx)?;
                 return Ok(Ok(Reply::json(201, to_json(&ChargePermissionOut::new(&permission, now)))));
             }
-            Err(StoreError::Conflict(_)) => continue,
+            Err(StoreError::IdTaken(_)) => continue,
             Err(other) => return Err(other),
         }
     }
-    Err(StoreError::Conflict("could not find a free charge permission id".into()))
+    Err(StoreError::IdTaken("every charge permission id drawn".into()))
 }

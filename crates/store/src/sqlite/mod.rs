@@ -1,0 +1,119 @@
+//! The SQLite backend.
+//!
+//! Durability: WAL with `synchronous=FULL`, so a committed transaction survives a crash or
+//! a power loss. Throughput: one writer thread owns the write connection and commits every
+//! job waiting in its queue in one transaction (group commit, [`writer`]), each job inside
+//! its own savepoint so that one job's failure rolls back only its own writes. Reads run on
+//! a small pool of read connections ([`readers`]), which WAL lets proceed beside the writer.
+//!
+//! The files, as a second backend would have them: `schema` (migrations and connection
+//! settings), `writer`, `readers`, `tx` (the `ReadTx`/`WriteTx` a job sees) and `codec` (rows
+//! to objects and back).
+
+mod codec;
+mod readers;
+mod schema;
+mod tx;
+mod writer;
+
+use std::path::Path;
+use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use rusqlite::Connection;
+
+use amzpay_domain::Timestamp;
+
+use crate::model::Job;
+use crate::{BoxFuture, ReadJob, Store, StoreError, WriteJob};
+use readers::ReaderPool;
+
+/// Write jobs waiting for the writer. Beyond this the server answers 503 rather than
+/// queueing without bound: a full queue means the disk cannot keep up.
+pub const WRITE_QUEUE_CAPACITY: usize = 16_384;
+/// Jobs committed together at most: bounds the latency one commit adds to its first job.
+pub const MAX_GROUP_COMMIT_JOBS: usize = 512;
+/// Read connections: enough for two cores with headroom for blocking.
+pub const READ_CONNECTIONS: usize = 4;
+/// How long a connection waits for another process's lock (the CLI registering a merchant
+/// while the server runs, or a second server on the same file).
+pub const BUSY_TIMEOUT_MS: u64 = 10_000;
+
+/// A store on one SQLite file.
+pub struct SqliteStore {
+    sender: Mutex<Option<SyncSender<WriteJob>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    readers: Arc<ReaderPool>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and starts the writer thread.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut writer = Connection::open(path)?;
+        schema::configure(&writer)?;
+        schema::migrate(&mut writer)?;
+        let mut readers = Vec::with_capacity(READ_CONNECTIONS);
+        for _ in 0..READ_CONNECTIONS {
+            let reader = Connection::open(path)?;
+            schema::configure(&reader)?;
+            readers.push(reader);
+        }
+        let (sender, receiver) = sync_channel(WRITE_QUEUE_CAPACITY);
+        let handle = std::thread::Builder::new()
+            .name("amzpay-sqlite-writer".into())
+            .spawn(move || writer::write_loop(writer, receiver))?;
+        Ok(SqliteStore {
+            sender: Mutex::new(Some(sender)),
+            writer: Mutex::new(Some(handle)),
+            readers: Arc::new(ReaderPool::new(readers)),
+        })
+    }
+
+    /// Stops accepting writes, lets the writer commit what is queued, and waits for it.
+    pub fn close(&self) {
+        drop(self.sender.lock().expect("sender lock").take());
+        if let Some(handle) = self.writer.lock().expect("writer lock").take() {
+            let _ = handle.join();
+        }
+    }
+
+    /// Diagnostics: the jobs scheduled for an object, each with when it ran (if it did),
+    /// oldest first. Not part of [`Store`]: the server never needs it.
+    pub async fn jobs_for_object(&self, object_id: &str) -> Result<Vec<(Job, Option<Timestamp>)>, StoreError> {
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let object_id = object_id.to_owned();
+        self.readers
+            .clone()
+            .run(Box::new(move |tx| {
+                let _ = sender.send(tx.jobs_for_object(&object_id));
+            }))
+            .await?;
+        receiver.await.map_err(|_| StoreError::ReadFailed("the read gave no answer"))?
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl Store for SqliteStore {
+    fn submit_write(&self, job: WriteJob) -> Result<(), StoreError> {
+        let guard = self.sender.lock().expect("sender lock");
+        let sender = guard.as_ref().ok_or(StoreError::WriterStopped)?;
+        match sender.try_send(job) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => Err(StoreError::QueueFull),
+            Err(TrySendError::Disconnected(_)) => Err(StoreError::WriterStopped),
+        }
+    }
+
+    fn run_read(&self, job: ReadJob) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.readers.clone().run(Box::new(move |tx| job(tx)))
+    }
+}

@@ -1,0 +1,540 @@
+//! The transactions jobs see: `ReadTx` and `WriteTx` over one SQLite connection. Every
+//! object read is scoped by merchant and environment (the two sandbox lookups by id that the
+//! hosted pages need are named so); nothing here begins or commits a transaction (the
+//! writer and the reader pool do).
+
+use amzpay_domain::checkout_session::{CheckoutSession, PaymentIntent};
+use amzpay_domain::metadata::{Channel, ChargeInitiator, OpaqueJson, SoftDescriptor};
+use amzpay_domain::refund::RefundDeclineReason;
+use amzpay_domain::sandbox::SandboxCard;
+use amzpay_domain::*;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::codec::*;
+use crate::model::*;
+use crate::{ReadTx, StoreError, WriteTx};
+
+/// A job's view of its transaction.
+pub(super) struct SqliteTx<'c> {
+    pub(super) connection: &'c Connection,
+}
+
+const PERMISSION_COLUMNS: &str = "id, merchant_id, environment, region, kind, currency, amount_limit, captured, open_authorized, period_start, period_used, charges_created, charge_sequence, refund_sequence, state, state_reason, state_description, state_updated_at, created_at, expires_at, mm_present, mm_reference_id, mm_store_name, mm_note_to_buyer, mm_custom_information, mm_locked, rm_present, rm_unit, rm_value, rm_amount, buyer_id, buyer_name, buyer_email, buyer_phone, payment_method, platform_id, shipping_address, billing_address, setup_only";
+
+impl SqliteTx<'_> {
+    /// Diagnostics: an object's jobs and when each ran.
+    pub(super) fn jobs_for_object(&mut self, object_id: &str) -> Result<Vec<(Job, Option<Timestamp>)>, StoreError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT id, merchant_id, environment, kind, object_id, due_at, done_at FROM jobs WHERE object_id = ?1 ORDER BY id",
+        )?;
+        let mut rows = statement.query(params![object_id])?;
+        let mut jobs = Vec::new();
+        while let Some(row) = rows.next()? {
+            jobs.push((job_from(row)?, row.get::<_, Option<i64>>(6)?.map(ts)));
+        }
+        Ok(jobs)
+    }
+
+    fn write_permission(&self, verb: &str, merchant_id: &str, p: &ChargePermission) -> Result<usize, StoreError> {
+        let sql = format!(
+            "{verb} INTO charge_permissions ({PERMISSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39)"
+        );
+        let (state, reason, description) = permission_state_columns(&p.state);
+        let mm = p.merchant_metadata.as_ref();
+        let rm = p.recurring_metadata.as_ref();
+        let buyer = p.buyer.as_ref();
+        let mut statement = self.connection.prepare_cached(&sql)?;
+        Ok(statement.execute(params![
+            p.id.as_str(),
+            merchant_id,
+            p.environment.path_segment(),
+            p.region.code(),
+            p.kind.as_str(),
+            p.currency.code(),
+            p.amount_limit.minor(),
+            p.captured.minor(),
+            p.open_authorized.minor(),
+            p.period_start.unix_seconds(),
+            p.period_used.minor(),
+            p.charges_created,
+            p.charge_sequence,
+            p.refund_sequence,
+            state,
+            reason,
+            description,
+            p.state_updated_at.unix_seconds(),
+            p.created_at.unix_seconds(),
+            p.expires_at.map(Timestamp::unix_seconds),
+            mm.is_some(),
+            mm.and_then(|m| m.merchant_reference_id.as_deref()),
+            mm.and_then(|m| m.merchant_store_name.as_deref()),
+            mm.and_then(|m| m.note_to_buyer.as_deref()),
+            mm.and_then(|m| m.custom_information.as_deref()),
+            p.merchant_metadata_locked,
+            rm.is_some(),
+            rm.and_then(|m| m.frequency).map(|(unit, _)| unit.as_str()),
+            rm.and_then(|m| m.frequency).map(|(_, value)| value),
+            rm.and_then(|m| m.amount).map(Money::minor),
+            buyer.map(|b| b.buyer_id.as_str()),
+            buyer.map(|b| b.name.as_str()),
+            buyer.map(|b| b.email.as_str()),
+            buyer.and_then(|b| b.phone_number.as_deref()),
+            p.payment_method.last_four(),
+            p.platform_id.as_deref(),
+            p.shipping_address.as_ref().map(address_text),
+            p.billing_address.as_ref().map(address_text),
+            p.setup_only,
+        ])?)
+    }
+}
+
+impl ReadTx for SqliteTx<'_> {
+    fn merchant(&mut self, merchant_id: &str) -> Result<Option<MerchantRecord>, StoreError> {
+        query_one(
+            self.connection,
+            "SELECT merchant_id, region, store_id, ipn_url, created_at FROM merchants WHERE merchant_id = ?1",
+            &[&merchant_id],
+            |row| {
+                Ok(MerchantRecord {
+                    merchant_id: row.get(0)?,
+                    region: region_of(&row.get::<_, String>(1)?)?,
+                    store_id: row.get(2)?,
+                    ipn_url: row.get(3)?,
+                    created_at: ts(row.get(4)?),
+                })
+            },
+        )
+    }
+
+    fn key(&mut self, public_key_id: &str) -> Result<Option<KeyRecord>, StoreError> {
+        query_one(
+            self.connection,
+            "SELECT public_key_id, merchant_id, environment, public_key_pem, created_at FROM keys WHERE public_key_id = ?1",
+            &[&public_key_id],
+            |row| {
+                Ok(KeyRecord {
+                    public_key_id: row.get(0)?,
+                    merchant_id: row.get(1)?,
+                    environment: row.get::<_, Option<String>>(2)?.map(|e| environment_of(&e)).transpose()?,
+                    public_key_pem: row.get(3)?,
+                    created_at: ts(row.get(4)?),
+                })
+            },
+        )
+    }
+
+    fn permission(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        id: &ChargePermissionId,
+    ) -> Result<Option<ChargePermission>, StoreError> {
+        let sql = format!(
+            "SELECT {PERMISSION_COLUMNS} FROM charge_permissions WHERE id = ?1 AND merchant_id = ?2 AND environment = ?3"
+        );
+        query_one(self.connection, &sql, &[&id.as_str(), &merchant_id, &environment.path_segment()], permission_from)
+    }
+
+    fn charge(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        id: &ChargeId,
+    ) -> Result<Option<Charge>, StoreError> {
+        query_one(
+            self.connection,
+            "SELECT * FROM charges WHERE id = ?1 AND merchant_id = ?2 AND environment = ?3",
+            &[&id.as_str(), &merchant_id, &environment.path_segment()],
+            charge_from,
+        )
+    }
+
+    fn refund(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        id: &RefundId,
+    ) -> Result<Option<Refund>, StoreError> {
+        query_one(
+            self.connection,
+            "SELECT * FROM refunds WHERE id = ?1 AND merchant_id = ?2 AND environment = ?3",
+            &[&id.as_str(), &merchant_id, &environment.path_segment()],
+            refund_from,
+        )
+    }
+
+    fn open_charges(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        permission_id: &ChargePermissionId,
+    ) -> Result<Vec<Charge>, StoreError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT * FROM charges WHERE permission_id = ?1 AND merchant_id = ?2 AND environment = ?3 \
+             AND state IN ('AuthorizationInitiated', 'Authorized', 'CaptureInitiated') ORDER BY id",
+        )?;
+        let mut rows = statement.query(params![permission_id.as_str(), merchant_id, environment.path_segment()])?;
+        let mut charges = Vec::new();
+        while let Some(row) = rows.next()? {
+            charges.push(charge_from(row)?);
+        }
+        Ok(charges)
+    }
+
+    fn idempotency(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        scope: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        // A record of this scope, else one from before scopes existed (empty scope).
+        query_one(
+            self.connection,
+            "SELECT scope, fingerprint, status, body, created_at FROM idempotency_records \
+             WHERE merchant_id = ?1 AND environment = ?2 AND key = ?3 AND scope IN (?4, '') ORDER BY scope DESC LIMIT 1",
+            &[&merchant_id, &environment.path_segment(), &key, &scope],
+            |row| {
+                Ok(IdempotencyRecord {
+                    merchant_id: merchant_id.to_owned(),
+                    environment,
+                    key: key.to_owned(),
+                    scope: row.get(0)?,
+                    fingerprint: row.get(1)?,
+                    status: row.get(2)?,
+                    body: row.get(3)?,
+                    created_at: ts(row.get(4)?),
+                })
+            },
+        )
+    }
+
+    fn events(&mut self, merchant_id: &str, environment: Environment, limit: u32) -> Result<Vec<Event>, StoreError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT object_type, object_id, charge_permission_id, notification_type, created_at FROM events \
+             WHERE merchant_id = ?1 AND environment = ?2 ORDER BY seq LIMIT ?3",
+        )?;
+        let mut rows = statement.query(params![merchant_id, environment.path_segment(), limit])?;
+        let mut events = Vec::new();
+        while let Some(row) = rows.next()? {
+            let object_type: String = row.get(0)?;
+            let notification_type: String = row.get(3)?;
+            events.push(Event {
+                merchant_id: merchant_id.to_owned(),
+                environment,
+                object_type: ObjectType::parse(&object_type).ok_or_else(|| corrupt("object type", &object_type))?,
+                object_id: row.get(1)?,
+                charge_permission_id: row.get(2)?,
+                notification_type: NotificationType::parse(&notification_type)
+                    .ok_or_else(|| corrupt("notification type", &notification_type))?,
+                created_at: ts(row.get(4)?),
+            });
+        }
+        Ok(events)
+    }
+
+    fn sandbox_permission_by_id(
+        &mut self,
+        id: &ChargePermissionId,
+    ) -> Result<Option<(String, ChargePermission)>, StoreError> {
+        let sql =
+            format!("SELECT {PERMISSION_COLUMNS} FROM charge_permissions WHERE id = ?1 AND environment = 'sandbox'");
+        query_one(self.connection, &sql, &[&id.as_str()], |row| {
+            Ok((row.get::<_, String>("merchant_id")?, permission_from(row)?))
+        })
+    }
+
+    fn checkout_session(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        id: &str,
+    ) -> Result<Option<CheckoutSession>, StoreError> {
+        query_one(
+            self.connection,
+            "SELECT * FROM checkout_sessions WHERE id = ?1 AND merchant_id = ?2 AND environment = ?3",
+            &[&id, &merchant_id, &environment.path_segment()],
+            session_from,
+        )
+    }
+
+    fn sandbox_checkout_session_by_id(&mut self, id: &str) -> Result<Option<(String, CheckoutSession)>, StoreError> {
+        query_one(
+            self.connection,
+            "SELECT * FROM checkout_sessions WHERE id = ?1 AND environment = 'sandbox'",
+            &[&id],
+            |row| Ok((row.get::<_, String>("merchant_id")?, session_from(row)?)),
+        )
+    }
+
+    fn clock(&mut self, merchant_id: &str) -> Result<SandboxClock, StoreError> {
+        let found = query_one(
+            self.connection,
+            "SELECT offset_seconds, frozen_at FROM clocks WHERE merchant_id = ?1",
+            &[&merchant_id],
+            |row| Ok(SandboxClock { offset_seconds: row.get(0)?, frozen_at: row.get::<_, Option<i64>>(1)?.map(ts) }),
+        )?;
+        Ok(found.unwrap_or(SandboxClock { offset_seconds: 0, frozen_at: None }))
+    }
+
+    fn due_jobs(&mut self, real_now: Timestamp, merchant: Option<&str>, limit: u32) -> Result<Vec<Job>, StoreError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT j.id, j.merchant_id, j.environment, j.kind, j.object_id, j.due_at FROM jobs j \
+             LEFT JOIN clocks c ON c.merchant_id = j.merchant_id AND j.environment = 'sandbox' \
+             WHERE j.done_at IS NULL AND j.due_at <= COALESCE(c.frozen_at, ?1 + COALESCE(c.offset_seconds, 0)) \
+             AND (?2 IS NULL OR (j.merchant_id = ?2 AND j.environment = 'sandbox')) \
+             ORDER BY j.due_at, j.id LIMIT ?3",
+        )?;
+        let mut rows = statement.query(params![real_now.unix_seconds(), merchant, limit])?;
+        let mut jobs = Vec::new();
+        while let Some(row) = rows.next()? {
+            jobs.push(job_from(row)?);
+        }
+        Ok(jobs)
+    }
+}
+
+impl WriteTx for SqliteTx<'_> {
+    fn insert_merchant(&mut self, m: &MerchantRecord) -> Result<(), StoreError> {
+        self.connection
+            .prepare_cached("INSERT INTO merchants (merchant_id, region, store_id, ipn_url, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
+            .execute(params![m.merchant_id, m.region.code(), m.store_id, m.ipn_url, m.created_at.unix_seconds()])?;
+        Ok(())
+    }
+
+    fn insert_key(&mut self, k: &KeyRecord) -> Result<(), StoreError> {
+        self.connection
+            .prepare_cached("INSERT INTO keys (public_key_id, merchant_id, environment, public_key_pem, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
+            .execute(params![k.public_key_id, k.merchant_id, k.environment.map(Environment::path_segment), k.public_key_pem, k.created_at.unix_seconds()])?;
+        Ok(())
+    }
+
+    fn insert_permission(&mut self, merchant_id: &str, permission: &ChargePermission) -> Result<(), StoreError> {
+        let exists: Option<i64> = self
+            .connection
+            .prepare_cached("SELECT 1 FROM charge_permissions WHERE id = ?1")?
+            .query_row([permission.id.as_str()], |row| row.get(0))
+            .optional()?;
+        if exists.is_some() {
+            return Err(StoreError::IdTaken(format!("charge permission {}", permission.id)));
+        }
+        self.write_permission("INSERT", merchant_id, permission)?;
+        Ok(())
+    }
+
+    fn update_permission(&mut self, merchant_id: &str, permission: &ChargePermission) -> Result<(), StoreError> {
+        self.write_permission("REPLACE", merchant_id, permission)?;
+        Ok(())
+    }
+
+    fn save_charge(&mut self, merchant_id: &str, c: &Charge) -> Result<(), StoreError> {
+        let mm = c.merchant_metadata.as_ref();
+        self.connection
+            .prepare_cached(
+                "REPLACE INTO charges (id, permission_id, merchant_id, environment, currency, amount, capture_amount, refunded, refund_pending, refund_count, soft_descriptor, \
+                 mm_present, mm_reference_id, mm_store_name, mm_note_to_buyer, mm_custom_information, provider_reference_id, platform_id, charge_initiator, channel, \
+                 capture_now, can_handle_pending, state, state_reason, reason_description, pending_resolution, state_updated_at, created_at, authorized_at, expires_at, period_start, \
+                 wcd_present, wcd_review_url, wcd_result_url, wcd_cancel_url, atypical_activity) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, \
+                 ?32, ?33, ?34, ?35, ?36)",
+            )?
+            .execute(params![
+                c.id.as_str(),
+                c.permission_id.as_str(),
+                merchant_id,
+                c.environment.path_segment(),
+                c.amount.currency().code(),
+                c.amount.minor(),
+                c.capture_amount.map(Money::minor),
+                c.refunded.minor(),
+                c.refund_pending.minor(),
+                c.refund_count,
+                c.soft_descriptor.as_ref().map(SoftDescriptor::as_str),
+                mm.is_some(),
+                mm.and_then(|m| m.merchant_reference_id.as_deref()),
+                mm.and_then(|m| m.merchant_store_name.as_deref()),
+                mm.and_then(|m| m.note_to_buyer.as_deref()),
+                mm.and_then(|m| m.custom_information.as_deref()),
+                c.provider_reference_id.as_deref(),
+                c.platform_id.as_deref(),
+                c.charge_initiator.map(ChargeInitiator::as_str),
+                c.channel.map(Channel::as_str),
+                c.capture_now,
+                c.can_handle_pending_authorization,
+                c.state.name(),
+                c.state.reason_code(),
+                c.reason_description.as_deref(),
+                pending_resolution_text(c.pending_resolution),
+                c.state_updated_at.unix_seconds(),
+                c.created_at.unix_seconds(),
+                c.authorized_at.map(Timestamp::unix_seconds),
+                c.expires_at.unix_seconds(),
+                c.period_start.unix_seconds(),
+                c.web_checkout_details.is_some(),
+                c.web_checkout_details.as_ref().and_then(|w| w.checkout_review_return_url.as_deref()),
+                c.web_checkout_details.as_ref().and_then(|w| w.checkout_result_return_url.as_deref()),
+                c.web_checkout_details.as_ref().and_then(|w| w.checkout_cancel_url.as_deref()),
+                c.atypical_activity,
+            ])?;
+        Ok(())
+    }
+
+    fn save_refund(&mut self, merchant_id: &str, r: &Refund) -> Result<(), StoreError> {
+        self.connection
+            .prepare_cached(
+                "REPLACE INTO refunds (id, charge_id, merchant_id, environment, currency, amount, soft_descriptor, state, state_reason, state_updated_at, created_at, pending_decline) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(params![
+                r.id.as_str(),
+                r.charge_id.as_str(),
+                merchant_id,
+                r.environment.path_segment(),
+                r.amount.currency().code(),
+                r.amount.minor(),
+                r.soft_descriptor.as_ref().map(SoftDescriptor::as_str),
+                r.state.name(),
+                r.state.reason_code(),
+                r.state_updated_at.unix_seconds(),
+                r.created_at.unix_seconds(),
+                r.pending_decline.map(RefundDeclineReason::as_str),
+            ])?;
+        Ok(())
+    }
+
+    fn insert_event(&mut self, e: &Event) -> Result<(), StoreError> {
+        self.connection
+            .prepare_cached(
+                "INSERT INTO events (merchant_id, environment, object_type, object_id, charge_permission_id, notification_type, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                e.merchant_id,
+                e.environment.path_segment(),
+                e.object_type.as_str(),
+                e.object_id,
+                e.charge_permission_id,
+                e.notification_type.as_str(),
+                e.created_at.unix_seconds(),
+            ])?;
+        Ok(())
+    }
+
+    fn save_checkout_session(&mut self, merchant_id: &str, c: &CheckoutSession) -> Result<(), StoreError> {
+        let mm = c.merchant_metadata.as_ref();
+        let rm = c.recurring_metadata.as_ref();
+        let buyer = c.buyer.as_ref();
+        let p = &c.payment;
+        let amount_currency = p.charge_amount.or(p.total_order_amount).map(|m| m.currency().code());
+        self.connection
+            .prepare_cached(
+                "REPLACE INTO checkout_sessions (id, merchant_id, environment, region, store_id, review_url, result_url, cancel_url, process_order, kind, \
+                 rm_present, rm_unit, rm_value, rm_amount, rm_currency, payment_intent, charge_amount, total_order_amount, amount_currency, can_handle_pending, \
+                 soft_descriptor, presentment_currency, allow_overcharge, extend_expiration, mm_present, mm_reference_id, mm_store_name, mm_note_to_buyer, \
+                 mm_custom_information, platform_id, buyer_id, buyer_name, buyer_email, buyer_phone, shipping_address, billing_address, payment_method, \
+                 buyer_confirmed, state, state_reason, state_updated_at, created_at, expires_at, charge_permission_id, charge_id, \
+                 supplementary_data, setup_only, delivery_specifications, address_details, renews_permission, checkout_button_text, \
+                 estimate_order_total, estimate_currency, provider_reference_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, \
+                 ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49, ?50, ?51, ?52, ?53, ?54)",
+            )?
+            .execute(params![
+                c.id,
+                merchant_id,
+                c.environment.path_segment(),
+                c.region.code(),
+                c.store_id,
+                c.checkout_review_return_url,
+                c.checkout_result_return_url,
+                c.checkout_cancel_url,
+                c.process_order,
+                c.kind.as_str(),
+                rm.is_some(),
+                rm.and_then(|m| m.frequency).map(|(unit, _)| unit.as_str()),
+                rm.and_then(|m| m.frequency).map(|(_, value)| value),
+                rm.and_then(|m| m.amount).map(Money::minor),
+                rm.and_then(|m| m.amount).map(|m| m.currency().code()),
+                p.payment_intent.map(PaymentIntent::as_str),
+                p.charge_amount.map(Money::minor),
+                p.total_order_amount.map(Money::minor),
+                amount_currency,
+                p.can_handle_pending_authorization,
+                p.soft_descriptor.as_ref().map(SoftDescriptor::as_str),
+                p.presentment_currency.map(|c| c.code()),
+                p.allow_overcharge,
+                p.extend_expiration,
+                mm.is_some(),
+                mm.and_then(|m| m.merchant_reference_id.as_deref()),
+                mm.and_then(|m| m.merchant_store_name.as_deref()),
+                mm.and_then(|m| m.note_to_buyer.as_deref()),
+                mm.and_then(|m| m.custom_information.as_deref()),
+                c.platform_id,
+                buyer.map(|b| b.buyer_id.as_str()),
+                buyer.map(|b| b.name.as_str()),
+                buyer.map(|b| b.email.as_str()),
+                buyer.and_then(|b| b.phone_number.as_deref()),
+                c.shipping_address.as_ref().map(address_text),
+                c.billing_address.as_ref().map(address_text),
+                c.payment_method.map(SandboxCard::last_four),
+                c.buyer_confirmed,
+                c.state.name(),
+                c.state.reason_code(),
+                c.state_updated_at.unix_seconds(),
+                c.created_at.unix_seconds(),
+                c.expires_at.unix_seconds(),
+                c.charge_permission_id.as_ref().map(ChargePermissionId::as_str),
+                c.charge_id.as_ref().map(ChargeId::as_str),
+                c.supplementary_data,
+                c.setup_only,
+                c.delivery_specifications.as_ref().map(OpaqueJson::as_str),
+                c.address_details.as_ref().map(address_text),
+                c.renews_permission.as_ref().map(ChargePermissionId::as_str),
+                c.checkout_button_text,
+                p.estimate_order_total.map(Money::minor),
+                p.estimate_order_total.map(|m| m.currency().code()),
+                c.provider_reference_id,
+            ])?;
+        Ok(())
+    }
+
+    fn insert_job(&mut self, job: &Job) -> Result<(), StoreError> {
+        self.connection
+            .prepare_cached(
+                "INSERT INTO jobs (merchant_id, environment, kind, object_id, due_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                job.merchant_id,
+                job.environment.path_segment(),
+                job.kind.as_str(),
+                job.object_id,
+                job.due_at.unix_seconds()
+            ])?;
+        Ok(())
+    }
+
+    fn claim_job(&mut self, id: i64, at: Timestamp) -> Result<bool, StoreError> {
+        let changed = self
+            .connection
+            .prepare_cached("UPDATE jobs SET done_at = ?2 WHERE id = ?1 AND done_at IS NULL")?
+            .execute(params![id, at.unix_seconds()])?;
+        Ok(changed == 1)
+    }
+
+    fn set_clock(&mut self, merchant_id: &str, clock: SandboxClock) -> Result<(), StoreError> {
+        self.connection
+            .prepare_cached(
+                "INSERT INTO clocks (merchant_id, offset_seconds, frozen_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (merchant_id) DO UPDATE SET offset_seconds = excluded.offset_seconds, frozen_at = excluded.frozen_at",
+            )?
+            .execute(params![merchant_id, clock.offset_seconds, clock.frozen_at.map(Timestamp::unix_seconds)])?;
+        Ok(())
+    }
+
+    fn insert_idempotency(&mut self, r: &IdempotencyRecord) -> Result<(), StoreError> {
+        self.connection
+            .prepare_cached(
+                "INSERT INTO idempotency_records (merchant_id, environment, key, scope, fingerprint, status, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![r.merchant_id, r.environment.path_segment(), r.key, r.scope, r.fingerprint, r.status, r.body, r.created_at.unix_seconds()])?;
+        Ok(())
+    }
+}

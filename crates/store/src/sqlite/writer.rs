@@ -1,0 +1,72 @@
+//! The writer: one thread owns the write connection and is the only place that writes.
+//!
+//! Invariants, in the order they matter:
+//! - One writer per process: every write of this process is serialized here, which is what
+//!   makes concurrent requests on one permission unable to exceed its limits. SQLite's own
+//!   lock (`BEGIN IMMEDIATE`) serializes the writers of several processes on one file.
+//! - Group commit: the jobs waiting in the queue (at most `MAX_GROUP_COMMIT_JOBS`) run in
+//!   one transaction and share one `fsync`; each runs inside its own savepoint, so a job that
+//!   fails, refuses or panics rolls back its own writes only.
+//! - A job's result is delivered only after its batch committed with `synchronous=FULL` in
+//!   WAL mode: an answer the server sends is durable, whatever happens next. If the commit
+//!   fails, every job of the batch learns it and nothing of the batch was written.
+//! - The queue is bounded (`WRITE_QUEUE_CAPACITY`): a full queue refuses new jobs (the server
+//!   answers 503) rather than growing without bound.
+
+use std::sync::mpsc::Receiver;
+
+use rusqlite::Connection;
+
+use super::MAX_GROUP_COMMIT_JOBS;
+use super::tx::SqliteTx;
+use crate::{StoreError, WriteJob};
+
+pub(super) fn write_loop(connection: Connection, receiver: Receiver<WriteJob>) {
+    while let Ok(first) = receiver.recv() {
+        let mut batch = Vec::with_capacity(64);
+        batch.push(first);
+        while batch.len() < MAX_GROUP_COMMIT_JOBS {
+            match receiver.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
+            // Dropping the jobs drops their result channels: each requester sees the writer
+            // failed and answers 500; nothing was written.
+            tracing::error!(%error, jobs = batch.len(), "could not begin a write transaction");
+            continue;
+        }
+        let mut delivers = Vec::with_capacity(batch.len());
+        for job in batch {
+            if let Err(error) = connection.execute_batch("SAVEPOINT job") {
+                tracing::error!(%error, "could not open a savepoint");
+                continue;
+            }
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                job(&mut SqliteTx { connection: &connection })
+            }));
+            let keep = match &outcome {
+                Ok((keep, _)) => *keep,
+                Err(_) => {
+                    tracing::error!("a write job panicked; its writes are rolled back");
+                    false
+                }
+            };
+            let end = if keep { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
+            if let Err(error) = connection.execute_batch(end) {
+                tracing::error!(%error, "could not end a savepoint");
+            }
+            if let Ok((_, deliver)) = outcome {
+                delivers.push(deliver);
+            }
+        }
+        let committed = connection.execute_batch("COMMIT").map_err(|e| e.to_string());
+        if committed.is_err() {
+            let _ = connection.execute_batch("ROLLBACK");
+        }
+        for deliver in delivers {
+            deliver(committed.clone().map_err(StoreError::CommitFailed));
+        }
+    }
+}
