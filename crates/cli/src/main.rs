@@ -290,6 +290,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let app = Application::build(config).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let Some(http) = app.http_addr else { bail!("no HTTP listener") };
     let Some(https) = app.https_addr else { bail!("no HTTPS listener") };
+    // Listen for SIGTERM before saying we serve: a signal sent the moment the address is
+    // printed must stop the server gracefully, not kill it.
+    let shutdown = shutdown_signal()?;
     // Printed on stdout, one fact a line, so scripts (and tests) can read the bound ports.
     println!("amzpay listening on http://{http}");
     println!("amzpay listening on https://{https}");
@@ -301,25 +304,30 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         app.dev_merchant.public_key_id
     );
     tracing::info!(%http, %https, "serving");
-    app.run_until(shutdown_signal()).await?;
+    app.run_until(shutdown).await?;
     tracing::info!("stopped");
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            signal.recv().await;
+/// Completes on Ctrl-C or SIGTERM. The handlers are installed when this is called, not
+/// when the future is first polled.
+#[cfg(unix)]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = terminate.recv() => {},
+            _ = interrupt.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-    }
+    })
+}
+
+/// Completes on Ctrl-C.
+#[cfg(not(unix))]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
