@@ -11,7 +11,9 @@ use crate::region::{Environment, Region};
 use crate::sandbox::{AuthorizationOutcome, PendingResolution};
 use crate::time::Timestamp;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+amzpay_types::named!(CancelReason, DeclineReason);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
 pub enum CancelReason {
     ExpiredUnused,
     AmazonCanceled,
@@ -20,31 +22,7 @@ pub enum CancelReason {
     BuyerCanceled,
 }
 
-impl CancelReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CancelReason::ExpiredUnused => "ExpiredUnused",
-            CancelReason::AmazonCanceled => "AmazonCanceled",
-            CancelReason::MerchantCanceled => "MerchantCanceled",
-            CancelReason::ChargePermissionCanceled => "ChargePermissionCanceled",
-            CancelReason::BuyerCanceled => "BuyerCanceled",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<CancelReason> {
-        [
-            CancelReason::ExpiredUnused,
-            CancelReason::AmazonCanceled,
-            CancelReason::MerchantCanceled,
-            CancelReason::ChargePermissionCanceled,
-            CancelReason::BuyerCanceled,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == text)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
 pub enum DeclineReason {
     SoftDeclined,
     HardDeclined,
@@ -54,22 +32,6 @@ pub enum DeclineReason {
 }
 
 impl DeclineReason {
-    pub fn as_str(self) -> &'static str {
-        self.reason_code().as_str()
-    }
-
-    pub fn parse(text: &str) -> Option<DeclineReason> {
-        [
-            DeclineReason::SoftDeclined,
-            DeclineReason::HardDeclined,
-            DeclineReason::AmazonRejected,
-            DeclineReason::ProcessingFailure,
-            DeclineReason::TransactionTimedOut,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == text)
-    }
-
     /// The error a synchronous decline answers with (seeds 003: 422, or 500 for
     /// ProcessingFailure).
     pub fn reason_code(self) -> ReasonCode {
@@ -95,7 +57,7 @@ impl DeclineReason {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
 pub enum ChargeState {
     AuthorizationInitiated,
     Authorized,
@@ -106,15 +68,9 @@ pub enum ChargeState {
 }
 
 impl ChargeState {
+    /// The state as Amazon writes it.
     pub fn name(self) -> &'static str {
-        match self {
-            ChargeState::AuthorizationInitiated => "AuthorizationInitiated",
-            ChargeState::Authorized => "Authorized",
-            ChargeState::CaptureInitiated => "CaptureInitiated",
-            ChargeState::Captured => "Captured",
-            ChargeState::Canceled(_) => "Canceled",
-            ChargeState::Declined(_) => "Declined",
-        }
+        self.into()
     }
 
     pub fn reason_code(self) -> Option<&'static str> {

@@ -10,7 +10,9 @@ use crate::region::{Environment, Region};
 use crate::sandbox::SandboxCard;
 use crate::time::Timestamp;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+amzpay_types::named!(PermissionType, NonChargeableReason, ClosureReason);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
 pub enum PermissionType {
     OneTime,
     Recurring,
@@ -19,20 +21,6 @@ pub enum PermissionType {
 }
 
 impl PermissionType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PermissionType::OneTime => "OneTime",
-            PermissionType::Recurring => "Recurring",
-            PermissionType::PaymentMethodOnFile => "PaymentMethodOnFile",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<PermissionType> {
-        [PermissionType::OneTime, PermissionType::Recurring, PermissionType::PaymentMethodOnFile]
-            .into_iter()
-            .find(|t| t.as_str() == text)
-    }
-
     /// Recurring and Saved Wallet permissions have a monthly limit that resets on the 1st.
     pub fn has_monthly_limit(self) -> bool {
         match self {
@@ -43,7 +31,7 @@ impl PermissionType {
 }
 
 /// Why a permission cannot be charged right now (spec §6.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
 pub enum NonChargeableReason {
     PaymentMethodInvalid,
     PaymentMethodDeleted,
@@ -52,44 +40,13 @@ pub enum NonChargeableReason {
     PaymentMethodNotAllowed,
     PaymentMethodNotSet,
     ChargeInProgress,
+    #[strum(serialize = "MFAFailed")]
     MfaFailed,
     AmountNotSet,
 }
 
-impl NonChargeableReason {
-    pub const ALL: [NonChargeableReason; 9] = [
-        NonChargeableReason::PaymentMethodInvalid,
-        NonChargeableReason::PaymentMethodDeleted,
-        NonChargeableReason::BillingAddressDeleted,
-        NonChargeableReason::PaymentMethodExpired,
-        NonChargeableReason::PaymentMethodNotAllowed,
-        NonChargeableReason::PaymentMethodNotSet,
-        NonChargeableReason::ChargeInProgress,
-        NonChargeableReason::MfaFailed,
-        NonChargeableReason::AmountNotSet,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NonChargeableReason::PaymentMethodInvalid => "PaymentMethodInvalid",
-            NonChargeableReason::PaymentMethodDeleted => "PaymentMethodDeleted",
-            NonChargeableReason::BillingAddressDeleted => "BillingAddressDeleted",
-            NonChargeableReason::PaymentMethodExpired => "PaymentMethodExpired",
-            NonChargeableReason::PaymentMethodNotAllowed => "PaymentMethodNotAllowed",
-            NonChargeableReason::PaymentMethodNotSet => "PaymentMethodNotSet",
-            NonChargeableReason::ChargeInProgress => "ChargeInProgress",
-            NonChargeableReason::MfaFailed => "MFAFailed",
-            NonChargeableReason::AmountNotSet => "AmountNotSet",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<NonChargeableReason> {
-        NonChargeableReason::ALL.into_iter().find(|r| r.as_str() == text)
-    }
-}
-
 /// Why a permission was closed (spec §6.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
 pub enum ClosureReason {
     MerchantClosed,
     BuyerClosed,
@@ -97,24 +54,9 @@ pub enum ClosureReason {
     Expired,
 }
 
-impl ClosureReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClosureReason::MerchantClosed => "MerchantClosed",
-            ClosureReason::BuyerClosed => "BuyerClosed",
-            ClosureReason::AmazonClosed => "AmazonClosed",
-            ClosureReason::Expired => "Expired",
-        }
-    }
+impl ClosureReason {}
 
-    pub fn parse(text: &str) -> Option<ClosureReason> {
-        [ClosureReason::MerchantClosed, ClosureReason::BuyerClosed, ClosureReason::AmazonClosed, ClosureReason::Expired]
-            .into_iter()
-            .find(|r| r.as_str() == text)
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, strum::IntoStaticStr)]
 pub enum PermissionState {
     Chargeable,
     NonChargeable(NonChargeableReason),
@@ -127,12 +69,9 @@ pub enum PermissionState {
 }
 
 impl PermissionState {
+    /// The state as Amazon writes it.
     pub fn name(&self) -> &'static str {
-        match self {
-            PermissionState::Chargeable => "Chargeable",
-            PermissionState::NonChargeable(_) => "NonChargeable",
-            PermissionState::Closed { .. } => "Closed",
-        }
+        self.into()
     }
 
     pub fn is_closed(&self) -> bool {

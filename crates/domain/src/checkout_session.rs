@@ -15,31 +15,17 @@ use crate::region::{Environment, Region};
 use crate::sandbox::{self, SandboxCard};
 use crate::time::Timestamp;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+amzpay_types::named!(PaymentIntent, SessionCancelReason, Constraint);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
 pub enum PaymentIntent {
     Confirm,
     Authorize,
     AuthorizeWithCapture,
 }
 
-impl PaymentIntent {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentIntent::Confirm => "Confirm",
-            PaymentIntent::Authorize => "Authorize",
-            PaymentIntent::AuthorizeWithCapture => "AuthorizeWithCapture",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<PaymentIntent> {
-        [PaymentIntent::Confirm, PaymentIntent::Authorize, PaymentIntent::AuthorizeWithCapture]
-            .into_iter()
-            .find(|i| i.as_str() == text)
-    }
-}
-
 /// Why a session was canceled (spec §5.5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
 pub enum SessionCancelReason {
     Expired,
     BuyerCanceled,
@@ -47,29 +33,7 @@ pub enum SessionCancelReason {
     Declined,
 }
 
-impl SessionCancelReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SessionCancelReason::Expired => "Expired",
-            SessionCancelReason::BuyerCanceled => "BuyerCanceled",
-            SessionCancelReason::AmazonCanceled => "AmazonCanceled",
-            SessionCancelReason::Declined => "Declined",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<SessionCancelReason> {
-        [
-            SessionCancelReason::Expired,
-            SessionCancelReason::BuyerCanceled,
-            SessionCancelReason::AmazonCanceled,
-            SessionCancelReason::Declined,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == text)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
 pub enum SessionState {
     Open,
     Completed,
@@ -77,12 +41,9 @@ pub enum SessionState {
 }
 
 impl SessionState {
+    /// The state as Amazon writes it.
     pub fn name(self) -> &'static str {
-        match self {
-            SessionState::Open => "Open",
-            SessionState::Completed => "Completed",
-            SessionState::Canceled(_) => "Canceled",
-        }
+        self.into()
     }
 
     pub fn reason_code(self) -> Option<&'static str> {
@@ -94,7 +55,7 @@ impl SessionState {
 }
 
 /// What is still missing before a session can go to `amazonPayRedirectUrl` (spec §5.5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
 pub enum Constraint {
     BuyerNotAssociated,
     ChargeAmountNotSet,
@@ -103,15 +64,6 @@ pub enum Constraint {
 }
 
 impl Constraint {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Constraint::BuyerNotAssociated => "BuyerNotAssociated",
-            Constraint::ChargeAmountNotSet => "ChargeAmountNotSet",
-            Constraint::CheckoutResultReturnUrlNotSet => "CheckoutResultReturnUrlNotSet",
-            Constraint::PaymentIntentNotSet => "PaymentIntentNotSet",
-        }
-    }
-
     pub fn description(self) -> &'static str {
         match self {
             Constraint::BuyerNotAssociated => {

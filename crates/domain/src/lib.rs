@@ -19,7 +19,7 @@ pub mod time;
 // The shared vocabulary lives in `amzpay-types` (the SDK speaks it too); the rules use it
 // under these names.
 pub use amzpay_types::reason as error;
-pub use amzpay_types::{ids, money, region};
+pub use amzpay_types::{ids, money, named, region};
 
 pub use amzpay_types::{ChargeId, ChargePermissionId, Currency, Money, ReasonCode, RefundId, Refusal};
 pub use amzpay_types::{Environment, Region};

@@ -4,6 +4,8 @@ use crate::error::{ReasonCode, Refusal};
 use crate::limits;
 use crate::money::Money;
 
+amzpay_types::named!(FrequencyUnit, ChargeInitiator, Channel);
+
 fn check_length(field: &str, value: &Option<String>, max: usize) -> Result<(), Refusal> {
     match value {
         Some(text) if text.chars().count() > max => {
@@ -46,31 +48,13 @@ impl MerchantMetadata {
 }
 
 /// How often a recurring permission is charged (spec §5.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
 pub enum FrequencyUnit {
     Year,
     Month,
     Week,
     Day,
     Variable,
-}
-
-impl FrequencyUnit {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FrequencyUnit::Year => "Year",
-            FrequencyUnit::Month => "Month",
-            FrequencyUnit::Week => "Week",
-            FrequencyUnit::Day => "Day",
-            FrequencyUnit::Variable => "Variable",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<FrequencyUnit> {
-        [FrequencyUnit::Year, FrequencyUnit::Month, FrequencyUnit::Week, FrequencyUnit::Day, FrequencyUnit::Variable]
-            .into_iter()
-            .find(|unit| unit.as_str() == text)
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,7 +143,8 @@ impl SoftDescriptor {
 }
 
 /// Who initiated a charge (spec §5.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "UPPERCASE")]
 pub enum ChargeInitiator {
     Citu,
     Mitu,
@@ -167,25 +152,8 @@ pub enum ChargeInitiator {
     Mitr,
 }
 
-impl ChargeInitiator {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChargeInitiator::Citu => "CITU",
-            ChargeInitiator::Mitu => "MITU",
-            ChargeInitiator::Citr => "CITR",
-            ChargeInitiator::Mitr => "MITR",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<ChargeInitiator> {
-        [ChargeInitiator::Citu, ChargeInitiator::Mitu, ChargeInitiator::Citr, ChargeInitiator::Mitr]
-            .into_iter()
-            .find(|c| c.as_str() == text)
-    }
-}
-
 /// Where a charge was made (spec §5.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
 pub enum Channel {
     Web,
     Phone,
@@ -195,36 +163,6 @@ pub enum Channel {
     FireTv,
     Offline,
     Amazon,
-}
-
-impl Channel {
-    const ALL: [Channel; 8] = [
-        Channel::Web,
-        Channel::Phone,
-        Channel::App,
-        Channel::Alexa,
-        Channel::PointOfSale,
-        Channel::FireTv,
-        Channel::Offline,
-        Channel::Amazon,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Web => "Web",
-            Channel::Phone => "Phone",
-            Channel::App => "App",
-            Channel::Alexa => "Alexa",
-            Channel::PointOfSale => "PointOfSale",
-            Channel::FireTv => "FireTv",
-            Channel::Offline => "Offline",
-            Channel::Amazon => "Amazon",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Channel> {
-        Channel::ALL.into_iter().find(|c| c.as_str() == text)
-    }
 }
 
 #[cfg(test)]

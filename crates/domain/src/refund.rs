@@ -10,28 +10,15 @@ use crate::money::Money;
 use crate::region::{Environment, Region};
 use crate::time::Timestamp;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+amzpay_types::named!(RefundDeclineReason);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
 pub enum RefundDeclineReason {
     AmazonRejected,
     ProcessingFailure,
 }
 
-impl RefundDeclineReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RefundDeclineReason::AmazonRejected => "AmazonRejected",
-            RefundDeclineReason::ProcessingFailure => "ProcessingFailure",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<RefundDeclineReason> {
-        [RefundDeclineReason::AmazonRejected, RefundDeclineReason::ProcessingFailure]
-            .into_iter()
-            .find(|r| r.as_str() == text)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
 pub enum RefundState {
     RefundInitiated,
     Refunded,
@@ -39,12 +26,9 @@ pub enum RefundState {
 }
 
 impl RefundState {
+    /// The state as Amazon writes it.
     pub fn name(self) -> &'static str {
-        match self {
-            RefundState::RefundInitiated => "RefundInitiated",
-            RefundState::Refunded => "Refunded",
-            RefundState::Declined(_) => "Declined",
-        }
+        self.into()
     }
 
     pub fn reason_code(self) -> Option<&'static str> {

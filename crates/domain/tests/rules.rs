@@ -1052,3 +1052,18 @@ fn amzpay_refusals_create_nothing_and_change_nothing() {
         assert_eq!(permission, before);
     }
 }
+
+#[test]
+fn names_are_written_as_amazon_spells_them() {
+    use amzpay_domain::checkout_session::{Constraint, PaymentIntent};
+    use amzpay_domain::metadata::{Channel, ChargeInitiator};
+    assert_eq!(NonChargeableReason::MfaFailed.as_str(), "MFAFailed");
+    assert_eq!(NonChargeableReason::parse("MFAFailed"), Some(NonChargeableReason::MfaFailed));
+    assert_eq!(ChargeInitiator::Citu.as_str(), "CITU");
+    assert_eq!(ChargeInitiator::parse("MITR"), Some(ChargeInitiator::Mitr));
+    assert_eq!(Channel::PointOfSale.as_str(), "PointOfSale");
+    assert_eq!(PaymentIntent::parse("AuthorizeWithCapture"), Some(PaymentIntent::AuthorizeWithCapture));
+    assert_eq!(Constraint::BuyerNotAssociated.as_str(), "BuyerNotAssociated");
+    assert_eq!(ChargeState::Canceled(CancelReason::ExpiredUnused).name(), "Canceled");
+    assert_eq!(PermissionType::parse("Onetime"), None, "names are exact");
+}

@@ -2,6 +2,8 @@
 
 use amzpay_domain::{Environment, Region, Timestamp};
 
+amzpay_domain::named!(ObjectType, NotificationType, JobKind);
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MerchantRecord {
     pub merchant_id: String,
@@ -39,45 +41,19 @@ pub struct IdempotencyRecord {
     pub created_at: Timestamp,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum ObjectType {
     ChargePermission,
     Charge,
     Refund,
 }
 
-impl ObjectType {
-    /// As the IPN message spells it (spec §10).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ObjectType::ChargePermission => "CHARGE_PERMISSION",
-            ObjectType::Charge => "CHARGE",
-            ObjectType::Refund => "REFUND",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<ObjectType> {
-        [ObjectType::ChargePermission, ObjectType::Charge, ObjectType::Refund].into_iter().find(|t| t.as_str() == text)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum NotificationType {
     StateChange,
     AttributeChange,
-}
-
-impl NotificationType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NotificationType::StateChange => "STATE_CHANGE",
-            NotificationType::AttributeChange => "ATTRIBUTE_CHANGE",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<NotificationType> {
-        [NotificationType::StateChange, NotificationType::AttributeChange].into_iter().find(|t| t.as_str() == text)
-    }
 }
 
 /// A change to notify the merchant of (an IPN), staged in the same transaction as the
@@ -94,7 +70,7 @@ pub struct Event {
 }
 
 /// What a scheduled transition does when it falls due.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString)]
 pub enum JobKind {
     /// A pending authorization resolves (sandbox delay after it started).
     ResolveAuthorization,
@@ -108,32 +84,6 @@ pub enum JobKind {
     ExpirePermission,
     /// An Open checkout session reaches 24 hours.
     ExpireCheckoutSession,
-}
-
-impl JobKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobKind::ResolveAuthorization => "ResolveAuthorization",
-            JobKind::CompleteCapture => "CompleteCapture",
-            JobKind::SettleRefund => "SettleRefund",
-            JobKind::ExpireAuthorization => "ExpireAuthorization",
-            JobKind::ExpirePermission => "ExpirePermission",
-            JobKind::ExpireCheckoutSession => "ExpireCheckoutSession",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<JobKind> {
-        [
-            JobKind::ResolveAuthorization,
-            JobKind::CompleteCapture,
-            JobKind::SettleRefund,
-            JobKind::ExpireAuthorization,
-            JobKind::ExpirePermission,
-            JobKind::ExpireCheckoutSession,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == text)
-    }
 }
 
 /// A durable scheduled transition, written in the same transaction as the change that

@@ -18,3 +18,23 @@ pub use ids::{ChargeId, ChargePermissionId, RefundId};
 pub use money::{Currency, Money};
 pub use reason::{ReasonCode, Refusal};
 pub use region::{Environment, Region};
+
+/// Gives closed enums whose variants are written by their names their `as_str` and `parse`,
+/// from strum's derived `IntoStaticStr` and `EnumString` (derive both on each enum; spell a
+/// variant differently with `#[strum(serialize = "...")]`). A new variant is one line.
+#[macro_export]
+macro_rules! named {
+    ($($name:ty),* $(,)?) => {$(
+        impl $name {
+            /// The name, as it is written on the wire and in storage.
+            pub fn as_str(self) -> &'static str {
+                self.into()
+            }
+
+            /// The variant with this name, if any.
+            pub fn parse(text: &str) -> Option<$name> {
+                text.parse().ok()
+            }
+        }
+    )*};
+}
