@@ -98,7 +98,7 @@ impl ChargeState {
     }
 
     /// Cancel Charge is allowed until capture starts (seeds 003).
-    fn is_cancelable(self) -> bool {
+    pub(crate) fn is_cancelable(self) -> bool {
         matches!(self, ChargeState::AuthorizationInitiated | ChargeState::Authorized)
     }
 }
@@ -143,6 +143,27 @@ pub struct Charge {
 }
 
 impl Charge {
+    /// Asserts, in debug builds, what every transition keeps true: captured ≤ authorized;
+    /// settled and pending refunds within the refund limit of what was captured, and none
+    /// without a capture; at most 10 refunds.
+    pub fn debug_assert_invariants(&self) {
+        match self.capture_amount {
+            Some(captured) => {
+                debug_assert!(!captured.exceeds(self.amount), "captured <= authorized: {self:?}");
+                if let (Ok(limit), Ok(refunds)) =
+                    (crate::refund::refund_limit(captured), self.refunded.checked_add(self.refund_pending))
+                {
+                    debug_assert!(!refunds.exceeds(limit), "refunds within the refund limit: {self:?}");
+                }
+            }
+            None => debug_assert!(
+                self.refund_count == 0 && !self.refunded.is_positive() && !self.refund_pending.is_positive(),
+                "no refund without a capture: {self:?}"
+            ),
+        }
+        debug_assert!(self.refund_count <= limits::MAX_REFUNDS_PER_CHARGE, "{self:?}");
+    }
+
     /// `statusDetails.reasonCode`: the reason of a Canceled or Declined charge, else
     /// `StopShipmentAtypicalAuth` when Amazon flagged the charge (seeds 003 list it on
     /// AuthorizationInitiated, Authorized, CaptureInitiated and Captured).
@@ -186,7 +207,7 @@ pub enum ChargeCreation {
     Declined(Refusal),
 }
 
-fn charge_status(message: impl Into<String>) -> Refusal {
+pub(crate) fn charge_status(message: impl Into<String>) -> Refusal {
     Refusal::new(ReasonCode::InvalidChargeStatus, message)
 }
 
@@ -195,6 +216,18 @@ fn check_soft_descriptor_region(region: Region, soft_descriptor: &Option<SoftDes
         return Err(Refusal::new(ReasonCode::InvalidParameterValue, "softDescriptor is not available in Japan"));
     }
     Ok(())
+}
+
+/// After a transition, in debug builds: what must still hold of a permission and a charge.
+pub(crate) fn kept(permission: &ChargePermission, charge: &Charge) {
+    permission.debug_assert_invariants();
+    charge.debug_assert_invariants();
+}
+
+/// The same, for a permission and its charges.
+pub(crate) fn kept_all(permission: &ChargePermission, charges: &[Charge]) {
+    permission.debug_assert_invariants();
+    charges.iter().for_each(Charge::debug_assert_invariants);
 }
 
 /// The effect of a decline on the permission (seeds 001/004, spec §6.1-6.2): a hard
@@ -271,113 +304,124 @@ pub fn create_charge(
     outcome: AuthorizationOutcome,
     now: Timestamp,
 ) -> Result<ChargeCreation, Refusal> {
-    permission.advance_to(now);
-    check_soft_descriptor_region(permission.region, &request.soft_descriptor)?;
-    if request.soft_descriptor.is_some() && !request.capture_now {
-        return Err(Refusal::new(ReasonCode::InvalidParameterCombination, "softDescriptor requires captureNow: true"));
-    }
-    if request.amount.currency() != permission.currency {
-        return Err(Refusal::new(
-            ReasonCode::CurrencyMismatch,
-            format!(
-                "chargeAmount is in {}, the charge permission in {}",
-                request.amount.currency(),
-                permission.currency
-            ),
-        ));
-    }
-    if !request.amount.is_positive() {
-        return Err(Refusal::new(ReasonCode::InvalidParameterValue, "chargeAmount must be greater than zero"));
-    }
-    let max = Money::from_minor(limits::max_charge_amount_minor(permission.currency), permission.currency);
-    if request.amount.exceeds(max) {
-        return Err(Refusal::new(
-            ReasonCode::TransactionAmountExceeded,
-            format!("chargeAmount is above the maximum of {max} per charge"),
-        ));
-    }
-    if permission.state != PermissionState::Chargeable {
-        return Err(Refusal::new(
-            ReasonCode::InvalidChargePermissionStatus,
-            format!("the charge permission is {}", permission.state.name()),
-        ));
-    }
-    if permission.kind == PermissionType::OneTime
-        && permission.charges_created >= limits::MAX_CHARGES_PER_ONE_TIME_PERMISSION
-    {
-        return Err(Refusal::new(
-            ReasonCode::TransactionCountExceeded,
-            format!("a OneTime charge permission allows {} charges", limits::MAX_CHARGES_PER_ONE_TIME_PERMISSION),
-        ));
-    }
-    let balance = permission.amount_balance();
-    if request.amount.exceeds(balance) {
-        let code = if permission.kind.has_monthly_limit() {
-            ReasonCode::PeriodicAmountExceeded
-        } else {
-            ReasonCode::TransactionAmountExceeded
-        };
-        return Err(Refusal::new(code, format!("chargeAmount is above the charge permission's balance of {balance}")));
-    }
-    let (state, pending_resolution) = match outcome {
-        AuthorizationOutcome::Declined(reason) => {
-            apply_decline_to_permission(permission, reason, now);
-            return Ok(ChargeCreation::Declined(Refusal::new(reason.reason_code(), reason.description())));
+    let result = (|| -> Result<ChargeCreation, Refusal> {
+        permission.advance_to(now);
+        check_soft_descriptor_region(permission.region, &request.soft_descriptor)?;
+        if request.soft_descriptor.is_some() && !request.capture_now {
+            return Err(Refusal::new(
+                ReasonCode::InvalidParameterCombination,
+                "softDescriptor requires captureNow: true",
+            ));
         }
-        // Refused before any authorization: no charge, and the permission is as it was.
-        AuthorizationOutcome::Refused(refusal) => return Err(refusal.error()),
-        AuthorizationOutcome::Approved if request.capture_now => (ChargeState::Captured, None),
-        AuthorizationOutcome::Approved => (ChargeState::Authorized, None),
-        AuthorizationOutcome::Pending { then } => (ChargeState::AuthorizationInitiated, Some(then)),
-    };
-    let id = permission.next_charge_id()?;
-    permission.charges_created += 1;
-    if permission.kind.has_monthly_limit() {
-        permission.period_used = permission.period_used.checked_add(request.amount)?;
-    }
-    if permission.kind == PermissionType::Recurring {
-        // Recurring permissions close after 13 months without a charge (spec §6.2).
-        permission.expires_at = Some(now.plus_months(limits::EXTENDED_LIFETIME_MONTHS));
-    }
-    let captured = state == ChargeState::Captured;
-    if captured {
-        permission.captured = permission.captured.checked_add(request.amount)?;
-    } else {
-        permission.open_authorized = permission.open_authorized.checked_add(request.amount)?;
-    }
-    let charge = Charge {
-        id,
-        permission_id: permission.id.clone(),
-        environment: permission.environment,
-        amount: request.amount,
-        capture_amount: captured.then_some(request.amount),
-        refunded: Money::zero(permission.currency),
-        refund_pending: Money::zero(permission.currency),
-        refund_count: 0,
-        soft_descriptor: request.soft_descriptor,
-        merchant_metadata: request.merchant_metadata.map(MerchantMetadata::validate).transpose()?,
-        provider_reference_id: request.provider_reference_id,
-        platform_id: request.platform_id,
-        charge_initiator: request.charge_initiator,
-        channel: request.channel,
-        capture_now: request.capture_now,
-        can_handle_pending_authorization: request.can_handle_pending_authorization,
-        state,
-        reason_description: None,
-        pending_resolution,
-        state_updated_at: now,
-        created_at: now,
-        authorized_at: (state != ChargeState::AuthorizationInitiated).then_some(now),
-        expires_at: now.plus_seconds(limits::AUTHORIZATION_LIFETIME_SECONDS),
-        period_start: permission.period_start,
-        web_checkout_details: request.web_checkout_details,
-        atypical_activity: false,
-    };
-    if captured {
-        close_if_fully_captured(permission, now);
-    }
-    reflect_charges_in_progress(permission, now);
-    Ok(ChargeCreation::Created(Box::new(charge)))
+        if request.amount.currency() != permission.currency {
+            return Err(Refusal::new(
+                ReasonCode::CurrencyMismatch,
+                format!(
+                    "chargeAmount is in {}, the charge permission in {}",
+                    request.amount.currency(),
+                    permission.currency
+                ),
+            ));
+        }
+        if !request.amount.is_positive() {
+            return Err(Refusal::new(ReasonCode::InvalidParameterValue, "chargeAmount must be greater than zero"));
+        }
+        let max = Money::from_minor(limits::max_charge_amount_minor(permission.currency), permission.currency);
+        if request.amount.exceeds(max) {
+            return Err(Refusal::new(
+                ReasonCode::TransactionAmountExceeded,
+                format!("chargeAmount is above the maximum of {max} per charge"),
+            ));
+        }
+        if permission.state != PermissionState::Chargeable {
+            return Err(Refusal::new(
+                ReasonCode::InvalidChargePermissionStatus,
+                format!("the charge permission is {}", permission.state.name()),
+            ));
+        }
+        if permission.kind == PermissionType::OneTime
+            && permission.charges_created >= limits::MAX_CHARGES_PER_ONE_TIME_PERMISSION
+        {
+            return Err(Refusal::new(
+                ReasonCode::TransactionCountExceeded,
+                format!("a OneTime charge permission allows {} charges", limits::MAX_CHARGES_PER_ONE_TIME_PERMISSION),
+            ));
+        }
+        let balance = permission.amount_balance();
+        if request.amount.exceeds(balance) {
+            let code = if permission.kind.has_monthly_limit() {
+                ReasonCode::PeriodicAmountExceeded
+            } else {
+                ReasonCode::TransactionAmountExceeded
+            };
+            return Err(Refusal::new(
+                code,
+                format!("chargeAmount is above the charge permission's balance of {balance}"),
+            ));
+        }
+        let (state, pending_resolution) = match outcome {
+            AuthorizationOutcome::Declined(reason) => {
+                apply_decline_to_permission(permission, reason, now);
+                return Ok(ChargeCreation::Declined(Refusal::new(reason.reason_code(), reason.description())));
+            }
+            // Refused before any authorization: no charge, and the permission is as it was.
+            AuthorizationOutcome::Refused(refusal) => return Err(refusal.error()),
+            AuthorizationOutcome::Approved if request.capture_now => (ChargeState::Captured, None),
+            AuthorizationOutcome::Approved => (ChargeState::Authorized, None),
+            AuthorizationOutcome::Pending { then } => (ChargeState::AuthorizationInitiated, Some(then)),
+        };
+        let id = permission.next_charge_id()?;
+        permission.charges_created += 1;
+        if permission.kind.has_monthly_limit() {
+            permission.period_used = permission.period_used.checked_add(request.amount)?;
+        }
+        if permission.kind == PermissionType::Recurring {
+            // Recurring permissions close after 13 months without a charge (spec §6.2).
+            permission.expires_at = Some(now.plus_months(limits::EXTENDED_LIFETIME_MONTHS));
+        }
+        let captured = state == ChargeState::Captured;
+        if captured {
+            permission.captured = permission.captured.checked_add(request.amount)?;
+        } else {
+            permission.open_authorized = permission.open_authorized.checked_add(request.amount)?;
+        }
+        let charge = Charge {
+            id,
+            permission_id: permission.id.clone(),
+            environment: permission.environment,
+            amount: request.amount,
+            capture_amount: captured.then_some(request.amount),
+            refunded: Money::zero(permission.currency),
+            refund_pending: Money::zero(permission.currency),
+            refund_count: 0,
+            soft_descriptor: request.soft_descriptor,
+            merchant_metadata: request.merchant_metadata.map(MerchantMetadata::validate).transpose()?,
+            provider_reference_id: request.provider_reference_id,
+            platform_id: request.platform_id,
+            charge_initiator: request.charge_initiator,
+            channel: request.channel,
+            capture_now: request.capture_now,
+            can_handle_pending_authorization: request.can_handle_pending_authorization,
+            state,
+            reason_description: None,
+            pending_resolution,
+            state_updated_at: now,
+            created_at: now,
+            authorized_at: (state != ChargeState::AuthorizationInitiated).then_some(now),
+            expires_at: now.plus_seconds(limits::AUTHORIZATION_LIFETIME_SECONDS),
+            period_start: permission.period_start,
+            web_checkout_details: request.web_checkout_details,
+            atypical_activity: false,
+        };
+        if captured {
+            close_if_fully_captured(permission, now);
+        }
+        reflect_charges_in_progress(permission, now);
+        charge.debug_assert_invariants();
+        Ok(ChargeCreation::Created(Box::new(charge)))
+    })();
+    permission.debug_assert_invariants();
+    result
 }
 
 /// Applies what time alone does to a charge: an authorization left uncaptured for 30 days
@@ -429,50 +473,58 @@ pub fn capture_simulated(
     decline: Option<DeclineReason>,
     now: Timestamp,
 ) -> Result<Option<Refusal>, Refusal> {
-    expire_charge_if_due(permission, charge, now)?;
-    check_soft_descriptor_region(permission.region, &request.soft_descriptor)?;
-    if request.amount.currency() != charge.amount.currency() {
-        return Err(Refusal::new(
-            ReasonCode::CurrencyMismatch,
-            format!("captureAmount is in {}, the charge in {}", request.amount.currency(), charge.amount.currency()),
-        ));
-    }
-    if !request.amount.is_positive() {
-        return Err(Refusal::new(ReasonCode::InvalidParameterValue, "captureAmount must be greater than zero"));
-    }
-    if charge.state != ChargeState::Authorized {
-        return Err(charge_status(format!(
-            "the charge is {}; only an Authorized charge can be captured",
-            charge.state.name()
-        )));
-    }
-    if request.amount.exceeds(charge.amount) {
-        return Err(Refusal::new(
-            ReasonCode::TransactionAmountExceeded,
-            format!("captureAmount is above the authorized {}", charge.amount),
-        ));
-    }
-    let authorized_at = charge.authorized_at.unwrap_or(charge.created_at);
-    let asynchronous = now.seconds_since(authorized_at) > limits::SYNCHRONOUS_CAPTURE_WINDOW_SECONDS;
-    if !asynchronous && decline == Some(DeclineReason::ProcessingFailure) {
-        return Err(Refusal::new(ReasonCode::ProcessingFailure, DeclineReason::ProcessingFailure.description()));
-    }
-    charge.capture_amount = Some(request.amount);
-    if request.soft_descriptor.is_some() {
-        charge.soft_descriptor = request.soft_descriptor;
-    }
-    charge.state_updated_at = now;
-    if asynchronous {
-        charge.state = ChargeState::CaptureInitiated;
-        charge.pending_resolution = Some(decline.map_or(PendingResolution::Succeeds, PendingResolution::Declines));
-        return Ok(None);
-    }
-    if let Some(reason) = decline {
-        decline_open_charge(permission, charge, reason, now)?;
-        return Ok(Some(Refusal::new(reason.reason_code(), reason.description())));
-    }
-    settle_capture(permission, charge, now)?;
-    Ok(None)
+    let result = (|| -> Result<Option<Refusal>, Refusal> {
+        expire_charge_if_due(permission, charge, now)?;
+        check_soft_descriptor_region(permission.region, &request.soft_descriptor)?;
+        if request.amount.currency() != charge.amount.currency() {
+            return Err(Refusal::new(
+                ReasonCode::CurrencyMismatch,
+                format!(
+                    "captureAmount is in {}, the charge in {}",
+                    request.amount.currency(),
+                    charge.amount.currency()
+                ),
+            ));
+        }
+        if !request.amount.is_positive() {
+            return Err(Refusal::new(ReasonCode::InvalidParameterValue, "captureAmount must be greater than zero"));
+        }
+        if charge.state != ChargeState::Authorized {
+            return Err(charge_status(format!(
+                "the charge is {}; only an Authorized charge can be captured",
+                charge.state.name()
+            )));
+        }
+        if request.amount.exceeds(charge.amount) {
+            return Err(Refusal::new(
+                ReasonCode::TransactionAmountExceeded,
+                format!("captureAmount is above the authorized {}", charge.amount),
+            ));
+        }
+        let authorized_at = charge.authorized_at.unwrap_or(charge.created_at);
+        let asynchronous = now.seconds_since(authorized_at) > limits::SYNCHRONOUS_CAPTURE_WINDOW_SECONDS;
+        if !asynchronous && decline == Some(DeclineReason::ProcessingFailure) {
+            return Err(Refusal::new(ReasonCode::ProcessingFailure, DeclineReason::ProcessingFailure.description()));
+        }
+        charge.capture_amount = Some(request.amount);
+        if request.soft_descriptor.is_some() {
+            charge.soft_descriptor = request.soft_descriptor;
+        }
+        charge.state_updated_at = now;
+        if asynchronous {
+            charge.state = ChargeState::CaptureInitiated;
+            charge.pending_resolution = Some(decline.map_or(PendingResolution::Succeeds, PendingResolution::Declines));
+            return Ok(None);
+        }
+        if let Some(reason) = decline {
+            decline_open_charge(permission, charge, reason, now)?;
+            return Ok(Some(Refusal::new(reason.reason_code(), reason.description())));
+        }
+        settle_capture(permission, charge, now)?;
+        Ok(None)
+    })();
+    kept(permission, charge);
+    result
 }
 
 /// An open charge is declined: it releases its amount and the permission bears the
@@ -512,13 +564,17 @@ fn settle_capture(permission: &mut ChargePermission, charge: &mut Charge, now: T
 
 /// An asynchronous capture finishes, as its simulation said (the clock calls this).
 pub fn complete_capture(permission: &mut ChargePermission, charge: &mut Charge, now: Timestamp) -> Result<(), Refusal> {
-    if charge.state != ChargeState::CaptureInitiated {
-        return Err(charge_status("only a CaptureInitiated charge can finish capturing"));
-    }
-    match charge.pending_resolution.take().unwrap_or(PendingResolution::Succeeds) {
-        PendingResolution::Succeeds => settle_capture(permission, charge, now),
-        PendingResolution::Declines(reason) => decline_open_charge(permission, charge, reason, now),
-    }
+    let result = (|| -> Result<(), Refusal> {
+        if charge.state != ChargeState::CaptureInitiated {
+            return Err(charge_status("only a CaptureInitiated charge can finish capturing"));
+        }
+        match charge.pending_resolution.take().unwrap_or(PendingResolution::Succeeds) {
+            PendingResolution::Succeeds => settle_capture(permission, charge, now),
+            PendingResolution::Declines(reason) => decline_open_charge(permission, charge, reason, now),
+        }
+    })();
+    kept(permission, charge);
+    result
 }
 
 /// A pending authorization resolves (the clock calls this).
@@ -527,23 +583,27 @@ pub fn resolve_authorization(
     charge: &mut Charge,
     now: Timestamp,
 ) -> Result<(), Refusal> {
-    if charge.state != ChargeState::AuthorizationInitiated {
-        return Err(charge_status("only an AuthorizationInitiated charge can resolve"));
-    }
-    match charge.pending_resolution.take().unwrap_or(PendingResolution::Succeeds) {
-        PendingResolution::Succeeds => {
-            charge.state = ChargeState::Authorized;
-            charge.authorized_at = Some(now);
-            charge.expires_at = now.plus_seconds(limits::AUTHORIZATION_LIFETIME_SECONDS);
-            charge.state_updated_at = now;
-            if charge.capture_now {
-                charge.capture_amount = Some(charge.amount);
-                settle_capture(permission, charge, now)?;
-            }
+    let result = (|| -> Result<(), Refusal> {
+        if charge.state != ChargeState::AuthorizationInitiated {
+            return Err(charge_status("only an AuthorizationInitiated charge can resolve"));
         }
-        PendingResolution::Declines(reason) => decline_open_charge(permission, charge, reason, now)?,
-    }
-    Ok(())
+        match charge.pending_resolution.take().unwrap_or(PendingResolution::Succeeds) {
+            PendingResolution::Succeeds => {
+                charge.state = ChargeState::Authorized;
+                charge.authorized_at = Some(now);
+                charge.expires_at = now.plus_seconds(limits::AUTHORIZATION_LIFETIME_SECONDS);
+                charge.state_updated_at = now;
+                if charge.capture_now {
+                    charge.capture_amount = Some(charge.amount);
+                    settle_capture(permission, charge, now)?;
+                }
+            }
+            PendingResolution::Declines(reason) => decline_open_charge(permission, charge, reason, now)?,
+        }
+        Ok(())
+    })();
+    kept(permission, charge);
+    result
 }
 
 /// Cancel Charge (seeds 003): only from AuthorizationInitiated or Authorized.
@@ -553,17 +613,21 @@ pub fn cancel(
     reason: String,
     now: Timestamp,
 ) -> Result<(), Refusal> {
-    expire_charge_if_due(permission, charge, now)?;
-    if !charge.state.is_cancelable() {
-        return Err(charge_status(format!(
-            "the charge is {}; only AuthorizationInitiated or Authorized charges can be canceled",
-            charge.state.name()
-        )));
-    }
-    cancel_open_charge(permission, charge, CancelReason::MerchantCanceled, Some(reason), now)
+    let result = (|| -> Result<(), Refusal> {
+        expire_charge_if_due(permission, charge, now)?;
+        if !charge.state.is_cancelable() {
+            return Err(charge_status(format!(
+                "the charge is {}; only AuthorizationInitiated or Authorized charges can be canceled",
+                charge.state.name()
+            )));
+        }
+        cancel_open_charge(permission, charge, CancelReason::MerchantCanceled, Some(reason), now)
+    })();
+    kept(permission, charge);
+    result
 }
 
-fn cancel_open_charge(
+pub(crate) fn cancel_open_charge(
     permission: &mut ChargePermission,
     charge: &mut Charge,
     reason: CancelReason,
@@ -578,137 +642,8 @@ fn cancel_open_charge(
     Ok(())
 }
 
-/// What Amazon itself does to a charge, on demand in the sandbox (the `amazonActions` test
-/// helper, docs/defaults.md): the outcomes seeds 003 document without a simulation code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AmazonAction {
-    /// Amazon cancels an open charge: Canceled / AmazonCanceled.
-    Cancel,
-    /// Amazon sees signs of unusual activity: the charge keeps its state with reason
-    /// `StopShipmentAtypicalAuth`.
-    FlagAtypicalActivity,
-}
-
-/// Applies an Amazon action to a charge.
-pub fn amazon_action(
-    permission: &mut ChargePermission,
-    charge: &mut Charge,
-    action: AmazonAction,
-    now: Timestamp,
-) -> Result<(), Refusal> {
-    expire_charge_if_due(permission, charge, now)?;
-    match action {
-        AmazonAction::Cancel => {
-            if !charge.state.is_cancelable() {
-                return Err(charge_status(format!(
-                    "the charge is {}; Amazon cancels only AuthorizationInitiated or Authorized charges",
-                    charge.state.name()
-                )));
-            }
-            cancel_open_charge(permission, charge, CancelReason::AmazonCanceled, None, now)
-        }
-        AmazonAction::FlagAtypicalActivity => {
-            if charge.state.is_terminal() {
-                return Err(charge_status(format!(
-                    "the charge is {}; it can no longer be flagged",
-                    charge.state.name()
-                )));
-            }
-            charge.atypical_activity = true;
-            charge.state_updated_at = now;
-            Ok(())
-        }
-    }
-}
-
-/// A Close Charge Permission request, parsed.
-#[derive(Debug, Clone)]
-pub struct ClosePermission {
-    pub closure_reason: String,
-    pub cancel_pending_charges: bool,
-    /// The sandbox simulation `AmazonClosed`: Amazon, not the merchant, closes it.
-    pub amazon_closed: bool,
-}
-
-/// Close Charge Permission (spec §6.1-6.2). With `cancelPendingCharges`, every charge still
-/// cancelable becomes Canceled / ChargePermissionCanceled. `charges` are the permission's
-/// open charges; the ones changed are returned by their index.
-pub fn close_permission(
-    permission: &mut ChargePermission,
-    charges: &mut [Charge],
-    request: ClosePermission,
-    now: Timestamp,
-) -> Result<Vec<usize>, Refusal> {
-    let reason = if request.amazon_closed { ClosureReason::AmazonClosed } else { ClosureReason::MerchantClosed };
-    let cancel = request.cancel_pending_charges.then_some(CancelReason::ChargePermissionCanceled);
-    close_with(permission, charges, cancel, reason, Some(request.closure_reason), now)
-}
-
-/// Closes an open permission: expires what is due among its open charges, cancels the
-/// cancelable ones for `cancel` (if any), and returns the indexes of the charges changed.
-fn close_with(
-    permission: &mut ChargePermission,
-    charges: &mut [Charge],
-    cancel: Option<CancelReason>,
-    reason: ClosureReason,
-    description: Option<String>,
-    now: Timestamp,
-) -> Result<Vec<usize>, Refusal> {
-    permission.advance_to(now);
-    if permission.state.is_closed() {
-        return Err(Refusal::new(ReasonCode::InvalidChargePermissionStatus, "the charge permission is already Closed"));
-    }
-    let mut changed = Vec::new();
-    for (index, charge) in charges.iter_mut().enumerate() {
-        let expired = expire_charge_if_due(permission, charge, now)?;
-        let canceled = match cancel {
-            Some(cancel_reason) if charge.state.is_cancelable() => {
-                cancel_open_charge(permission, charge, cancel_reason, None, now)?;
-                true
-            }
-            _ => false,
-        };
-        if expired || canceled {
-            changed.push(index);
-        }
-    }
-    permission.set_state(PermissionState::Closed { reason: Some(reason), description }, now);
-    Ok(changed)
-}
-
-/// What a buyer does on the Amazon Pay site (seeds 001/004): pick another payment method,
-/// which makes a NonChargeable permission Chargeable again.
-pub fn buyer_update_payment_method(
-    permission: &mut ChargePermission,
-    card: crate::sandbox::SandboxCard,
-    now: Timestamp,
-) -> Result<(), Refusal> {
-    permission.advance_to(now);
-    if permission.state.is_closed() {
-        return Err(Refusal::new(ReasonCode::InvalidChargePermissionStatus, "the charge permission is Closed"));
-    }
-    if !card.usable_for_charges() {
-        return Err(Refusal::new(
-            ReasonCode::InvalidParameterValue,
-            format!("card {} acts during checkout only", card.last_four()),
-        ));
-    }
-    permission.payment_method = card;
-    // A new payment method cures what was wrong with the old one, not a charge in progress.
-    if matches!(permission.state, PermissionState::NonChargeable(reason) if reason != NonChargeableReason::ChargeInProgress)
-    {
-        permission.set_state(PermissionState::Chargeable, now);
-    }
-    Ok(())
-}
-
-/// The buyer closes the permission on the Amazon Pay site: Closed / BuyerClosed, and every
-/// charge still cancelable is canceled (BuyerCanceled). Returns the indexes of the charges
-/// that changed.
-pub fn buyer_close(
-    permission: &mut ChargePermission,
-    charges: &mut [Charge],
-    now: Timestamp,
-) -> Result<Vec<usize>, Refusal> {
-    close_with(permission, charges, Some(CancelReason::BuyerCanceled), ClosureReason::BuyerClosed, None, now)
-}
+// What happens to a permission and its charges from outside a charge's own flow lives in
+// `actions`; it is re-exported here, where callers look for it.
+pub use crate::actions::{
+    AmazonAction, ClosePermission, amazon_action, buyer_close, buyer_update_payment_method, close_permission,
+};

@@ -321,6 +321,36 @@ impl ChargePermission {
         Ok(())
     }
 
+    /// Asserts, in debug builds, what every transition keeps true (TigerBeetle style: the
+    /// property test `tests/invariants.rs` checks the same against a model): nothing negative;
+    /// one-time: captured + open authorizations ≤ limit, at most 25 charges, and NonChargeable
+    /// / ChargeInProgress exactly while open authorizations hold the whole balance; recurring
+    /// and Saved Wallet: the month's use within the monthly limit.
+    pub fn debug_assert_invariants(&self) {
+        debug_assert!(self.captured.minor() >= 0 && self.open_authorized.minor() >= 0, "{self:?}");
+        match self.kind {
+            PermissionType::OneTime => {
+                debug_assert!(
+                    self.captured.minor().saturating_add(self.open_authorized.minor()) <= self.amount_limit.minor(),
+                    "captured + authorized <= limit: {self:?}"
+                );
+                debug_assert!(self.charges_created <= limits::MAX_CHARGES_PER_ONE_TIME_PERMISSION, "{self:?}");
+                if !self.state.is_closed() {
+                    let held = self.open_authorized.is_positive() && !self.amount_balance().is_positive();
+                    let in_progress =
+                        self.state == PermissionState::NonChargeable(NonChargeableReason::ChargeInProgress);
+                    debug_assert_eq!(in_progress, held, "ChargeInProgress exactly while held: {self:?}");
+                }
+            }
+            PermissionType::Recurring | PermissionType::PaymentMethodOnFile => {
+                debug_assert!(
+                    (0..=self.amount_limit.minor()).contains(&self.period_used.minor()),
+                    "0 <= monthly use <= monthly limit: {self:?}"
+                );
+            }
+        }
+    }
+
     /// Whether the buyer's details are shown (spec §5.3): one-time permissions for 30 days
     /// after creation; recurring and Saved Wallet ones while open and 30 days after closing.
     pub fn buyer_visible(&self, now: Timestamp) -> bool {

@@ -7,6 +7,7 @@
 //! Each operation is a transition function that checks its preconditions as a flat list in
 //! precedence order and only then mutates; an `Err` means nothing was changed.
 
+pub mod actions;
 pub mod charge;
 pub mod charge_permission;
 pub mod checkout_session;

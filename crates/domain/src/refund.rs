@@ -80,53 +80,57 @@ pub fn create_refund(
     request: CreateRefund,
     now: Timestamp,
 ) -> Result<Refund, Refusal> {
-    if permission.region == Region::Jp && request.soft_descriptor.is_some() {
-        return Err(Refusal::new(ReasonCode::InvalidParameterValue, "softDescriptor is not available in Japan"));
-    }
-    if charge.state != ChargeState::Captured {
-        return Err(Refusal::new(
-            ReasonCode::InvalidChargeStatus,
-            format!("the charge is {}; only a Captured charge can be refunded", charge.state.name()),
-        ));
-    }
-    if request.amount.currency() != charge.amount.currency() {
-        return Err(Refusal::new(
-            ReasonCode::CurrencyMismatch,
-            format!("refundAmount is in {}, the charge in {}", request.amount.currency(), charge.amount.currency()),
-        ));
-    }
-    if !request.amount.is_positive() {
-        return Err(Refusal::new(ReasonCode::InvalidParameterValue, "refundAmount must be greater than zero"));
-    }
-    if charge.refund_count >= limits::MAX_REFUNDS_PER_CHARGE {
-        return Err(Refusal::new(
-            ReasonCode::TransactionCountExceeded,
-            format!("a charge allows {} refunds", limits::MAX_REFUNDS_PER_CHARGE),
-        ));
-    }
-    let captured = charge.capture_amount.unwrap_or(charge.amount);
-    let limit = refund_limit(captured)?;
-    let total = charge.refunded.checked_add(charge.refund_pending)?.checked_add(request.amount)?;
-    if total.exceeds(limit) {
-        return Err(Refusal::new(
-            ReasonCode::TransactionAmountExceeded,
-            format!("refunds would total {total}, above the {limit} this charge allows"),
-        ));
-    }
-    let id = permission.next_refund_id()?;
-    charge.refund_count += 1;
-    charge.refund_pending = charge.refund_pending.checked_add(request.amount)?;
-    Ok(Refund {
-        id,
-        charge_id: charge.id.clone(),
-        environment: charge.environment,
-        amount: request.amount,
-        soft_descriptor: request.soft_descriptor,
-        state: RefundState::RefundInitiated,
-        pending_decline: request.simulated_decline,
-        state_updated_at: now,
-        created_at: now,
-    })
+    let result = (|| -> Result<Refund, Refusal> {
+        if permission.region == Region::Jp && request.soft_descriptor.is_some() {
+            return Err(Refusal::new(ReasonCode::InvalidParameterValue, "softDescriptor is not available in Japan"));
+        }
+        if charge.state != ChargeState::Captured {
+            return Err(Refusal::new(
+                ReasonCode::InvalidChargeStatus,
+                format!("the charge is {}; only a Captured charge can be refunded", charge.state.name()),
+            ));
+        }
+        if request.amount.currency() != charge.amount.currency() {
+            return Err(Refusal::new(
+                ReasonCode::CurrencyMismatch,
+                format!("refundAmount is in {}, the charge in {}", request.amount.currency(), charge.amount.currency()),
+            ));
+        }
+        if !request.amount.is_positive() {
+            return Err(Refusal::new(ReasonCode::InvalidParameterValue, "refundAmount must be greater than zero"));
+        }
+        if charge.refund_count >= limits::MAX_REFUNDS_PER_CHARGE {
+            return Err(Refusal::new(
+                ReasonCode::TransactionCountExceeded,
+                format!("a charge allows {} refunds", limits::MAX_REFUNDS_PER_CHARGE),
+            ));
+        }
+        let captured = charge.capture_amount.unwrap_or(charge.amount);
+        let limit = refund_limit(captured)?;
+        let total = charge.refunded.checked_add(charge.refund_pending)?.checked_add(request.amount)?;
+        if total.exceeds(limit) {
+            return Err(Refusal::new(
+                ReasonCode::TransactionAmountExceeded,
+                format!("refunds would total {total}, above the {limit} this charge allows"),
+            ));
+        }
+        let id = permission.next_refund_id()?;
+        charge.refund_count += 1;
+        charge.refund_pending = charge.refund_pending.checked_add(request.amount)?;
+        Ok(Refund {
+            id,
+            charge_id: charge.id.clone(),
+            environment: charge.environment,
+            amount: request.amount,
+            soft_descriptor: request.soft_descriptor,
+            state: RefundState::RefundInitiated,
+            pending_decline: request.simulated_decline,
+            state_updated_at: now,
+            created_at: now,
+        })
+    })();
+    crate::charge::kept(permission, charge);
+    result
 }
 
 /// A refund settles: declined if a simulation said so, else refunded (the clock calls this).
@@ -145,17 +149,21 @@ pub fn settle_refund(
     outcome: Result<(), RefundDeclineReason>,
     now: Timestamp,
 ) -> Result<(), Refusal> {
-    if refund.state != RefundState::RefundInitiated {
-        return Err(Refusal::new(ReasonCode::InvalidRequest, "only a RefundInitiated refund can settle"));
-    }
-    charge.refund_pending = charge.refund_pending.checked_sub(refund.amount)?;
-    refund.state = match outcome {
-        Ok(()) => {
-            charge.refunded = charge.refunded.checked_add(refund.amount)?;
-            RefundState::Refunded
+    let result = (|| -> Result<(), Refusal> {
+        if refund.state != RefundState::RefundInitiated {
+            return Err(Refusal::new(ReasonCode::InvalidRequest, "only a RefundInitiated refund can settle"));
         }
-        Err(reason) => RefundState::Declined(reason),
-    };
-    refund.state_updated_at = now;
-    Ok(())
+        charge.refund_pending = charge.refund_pending.checked_sub(refund.amount)?;
+        refund.state = match outcome {
+            Ok(()) => {
+                charge.refunded = charge.refunded.checked_add(refund.amount)?;
+                RefundState::Refunded
+            }
+            Err(reason) => RefundState::Declined(reason),
+        };
+        refund.state_updated_at = now;
+        Ok(())
+    })();
+    charge.debug_assert_invariants();
+    result
 }
