@@ -5,10 +5,6 @@ mod support;
 use serde_json::{Value, json};
 use support::*;
 
-fn leak(text: String) -> &'static str {
-    Box::leak(text.into_boxed_str())
-}
-
 async fn hard_declined_recurring(app: &TestApp) -> String {
     let permission = app.permission(&app.dev, json!({"chargePermissionType": "Recurring"})).await;
     app.dev("POST", "/v2/charges")
@@ -26,10 +22,7 @@ async fn hard_declined_recurring(app: &TestApp) -> String {
 }
 
 async fn buyer_action(app: &TestApp, permission: &str, body: Value) -> Response {
-    app.dev("POST", leak(format!("/v2/testHelpers/chargePermissions/{permission}/buyerActions")))
-        .json(&body)
-        .send()
-        .await
+    app.dev("POST", format!("/v2/testHelpers/chargePermissions/{permission}/buyerActions")).json(&body).send().await
 }
 
 #[tokio::test]

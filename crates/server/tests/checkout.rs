@@ -6,10 +6,6 @@ mod support;
 use serde_json::{Value, json};
 use support::*;
 
-fn leak(text: String) -> &'static str {
-    Box::leak(text.into_boxed_str())
-}
-
 async fn create(app: &TestApp, extra: Value) -> Response {
     let mut body = json!({
         "webCheckoutDetails": {"checkoutReviewReturnUrl": "https://shop.example/review"},
@@ -22,22 +18,22 @@ async fn create(app: &TestApp, extra: Value) -> Response {
 }
 
 async fn sign_in(app: &TestApp, id: &str, card: &str) -> Response {
-    app.dev("POST", leak(format!("/v2/testHelpers/checkoutSessions/{id}/signIn")))
+    app.dev("POST", format!("/v2/testHelpers/checkoutSessions/{id}/signIn"))
         .json(&json!({"paymentMethod": card}))
         .send()
         .await
 }
 
 async fn update(app: &TestApp, id: &str, body: Value) -> Response {
-    app.dev("PATCH", leak(format!("/v2/checkoutSessions/{id}"))).json(&body).send().await
+    app.dev("PATCH", format!("/v2/checkoutSessions/{id}")).json(&body).send().await
 }
 
 async fn confirm(app: &TestApp, id: &str) -> Response {
-    app.dev("POST", leak(format!("/v2/testHelpers/checkoutSessions/{id}/confirm"))).send().await
+    app.dev("POST", format!("/v2/testHelpers/checkoutSessions/{id}/confirm")).send().await
 }
 
 async fn complete(app: &TestApp, id: &str, amount: &str) -> Response {
-    app.dev("POST", leak(format!("/v2/checkoutSessions/{id}/complete")))
+    app.dev("POST", format!("/v2/checkoutSessions/{id}/complete"))
         .json(&json!({"chargeAmount": {"amount": amount, "currencyCode": "USD"}}))
         .send()
         .await
@@ -219,7 +215,7 @@ async fn checkout_cards_and_simulation_codes_cancel_sessions() {
     for code in ["BuyerCanceled", "AmazonCanceled", "Declined"] {
         let id = create(&app, json!({})).await.assert_status(201)["checkoutSessionId"].as_str().unwrap().to_owned();
         let body = app
-            .dev("PATCH", leak(format!("/v2/checkoutSessions/{id}")))
+            .dev("PATCH", format!("/v2/checkoutSessions/{id}"))
             .json(&json!({}))
             .unsigned_header("x-amz-pay-simulation-code", code)
             .send()
@@ -229,7 +225,7 @@ async fn checkout_cards_and_simulation_codes_cancel_sessions() {
         assert_eq!(body["statusDetails"]["reasonCode"], code);
         let ready_id = ready(&app, json!({}), "1111", "Authorize", false).await;
         let response = app
-            .dev("POST", leak(format!("/v2/checkoutSessions/{ready_id}/complete")))
+            .dev("POST", format!("/v2/checkoutSessions/{ready_id}/complete"))
             .json(&json!({"chargeAmount": {"amount": "20.00", "currencyCode": "USD"}}))
             .unsigned_header("x-amz-pay-simulation-code", code)
             .send()
@@ -239,7 +235,7 @@ async fn checkout_cards_and_simulation_codes_cancel_sessions() {
     }
     // Codes of other operations are refused here.
     let id = create(&app, json!({})).await.assert_status(201)["checkoutSessionId"].as_str().unwrap().to_owned();
-    app.dev("PATCH", leak(format!("/v2/checkoutSessions/{id}")))
+    app.dev("PATCH", format!("/v2/checkoutSessions/{id}"))
         .json(&json!({}))
         .unsigned_header("x-amz-pay-simulation-code", "HardDeclined")
         .send()
@@ -286,7 +282,7 @@ async fn finalize_sets_the_amount_and_completes() {
     sign_in(&app, &id, "1111").await.assert_status(200);
     confirm(&app, &id).await.assert_status(200);
     let finalized = app
-        .dev("POST", leak(format!("/v2/checkoutSessions/{id}/finalize")))
+        .dev("POST", format!("/v2/checkoutSessions/{id}/finalize"))
         .key(&new_key())
         .json(&json!({"chargeAmount": {"amount": "5.00", "currencyCode": "USD"}, "paymentIntent": "Authorize"}))
         .send()
@@ -336,8 +332,5 @@ async fn creation_and_update_errors() {
             amzpay_server::merchants::KeyStyle::Prefixed(amzpay_domain::Environment::Sandbox),
         )
         .await;
-    app.call(&other, "GET", leak(format!("/v2/checkoutSessions/{id}")))
-        .send()
-        .await
-        .assert_error(404, "ResourceNotFound");
+    app.call(&other, "GET", format!("/v2/checkoutSessions/{id}")).send().await.assert_error(404, "ResourceNotFound");
 }

@@ -10,10 +10,6 @@ use amzpay_server::system_now;
 use serde_json::{Value, json};
 use support::*;
 
-fn leak(text: String) -> &'static str {
-    Box::leak(text.into_boxed_str())
-}
-
 async fn charge(app: &TestApp, permission_id: &str, amount: &str) -> Response {
     app.dev("POST", "/v2/charges")
         .key(&new_key())
@@ -27,14 +23,14 @@ async fn authorized_charge(app: &TestApp, permission_id: &str, amount: &str) -> 
 }
 
 async fn state_of(app: &TestApp, path: String) -> Value {
-    app.dev("GET", leak(path)).send().await.assert_status(200).clone()
+    app.dev("GET", path).send().await.assert_status(200).clone()
 }
 
 #[tokio::test]
 async fn authentication_errors() {
     let app = TestApp::spawn().await;
     let permission_id = app.one_time("100").await;
-    let path = leak(format!("/v2/chargePermissions/{permission_id}"));
+    let path = &format!("/v2/chargePermissions/{permission_id}");
     let at = |offset: i64| format_timestamp(Timestamp::from_unix_seconds(system_now().unix_seconds() + offset));
 
     app.dev("GET", path).omit("x-amz-pay-date").send().await.assert_error(400, "MissingHeader");
@@ -68,7 +64,7 @@ async fn authentication_errors() {
         let body = json!({"merchantMetadata": {"noteToBuyer": "hi"}});
         app.dev("PATCH", path).json(&body).tamper(tamper).send().await.assert_error(403, "InvalidRequestSignature");
     }
-    let charge_path = leak(format!("/v2/charges/{permission_id}-C000001"));
+    let charge_path = &format!("/v2/charges/{permission_id}-C000001");
     app.dev("GET", charge_path).tamper(Tamper::Path).send().await.assert_error(403, "InvalidRequestSignature");
 
     let message =
@@ -88,7 +84,7 @@ async fn authentication_errors() {
 async fn the_host_must_match_and_the_date_must_be_signed() {
     let app = TestApp::spawn().await;
     let permission_id = app.one_time("100").await;
-    let path = leak(format!("/v2/chargePermissions/{permission_id}"));
+    let path = &format!("/v2/chargePermissions/{permission_id}");
     // Sign one x-amz-pay-host but send the request to another host: the header we sign
     // carries the host we call, so override it as an extra signed header value.
     let response =
@@ -110,9 +106,9 @@ async fn environments_and_merchants_are_isolated() {
     let legacy = app.merchant(Region::Na, KeyStyle::Legacy).await;
     let sandbox_permission =
         app.permission(&legacy, json!({"amountLimit": {"amount": "5", "currencyCode": "USD"}})).await;
-    let sandbox_path = leak(format!("/sandbox/v2/chargePermissions/{sandbox_permission}"));
+    let sandbox_path = &format!("/sandbox/v2/chargePermissions/{sandbox_permission}");
     app.call(&legacy, "GET", sandbox_path).send().await.assert_status(200);
-    let live_path = leak(format!("/live/v2/chargePermissions/{sandbox_permission}"));
+    let live_path = &format!("/live/v2/chargePermissions/{sandbox_permission}");
     app.call(&legacy, "GET", live_path).send().await.assert_error(404, "ResourceNotFound");
     // Test helpers do not exist in live.
     app.call(&legacy, "POST", "/live/v2/testHelpers/chargePermissions")
@@ -122,20 +118,20 @@ async fn environments_and_merchants_are_isolated() {
         .await
         .assert_error(404, "ResourceNotFound");
     // A legacy key must name the environment; a prefixed key must not contradict it.
-    let bare = leak(format!("/v2/chargePermissions/{sandbox_permission}"));
+    let bare = &format!("/v2/chargePermissions/{sandbox_permission}");
     app.call(&legacy, "GET", bare).send().await.assert_error(400, "InvalidRequest");
     let dev_permission = app.one_time("5").await;
-    app.dev("GET", leak(format!("/live/v2/chargePermissions/{dev_permission}")))
+    app.dev("GET", format!("/live/v2/chargePermissions/{dev_permission}"))
         .send()
         .await
         .assert_error(401, "UnauthorizedAccess");
     // Another merchant's objects do not exist for you.
-    app.dev("GET", leak(format!("/v2/chargePermissions/{sandbox_permission}")))
+    app.dev("GET", format!("/v2/chargePermissions/{sandbox_permission}"))
         .send()
         .await
         .assert_error(404, "ResourceNotFound");
     let charge_id = authorized_charge(&app, &dev_permission, "1").await;
-    app.call(&legacy, "GET", leak(format!("/sandbox/v2/charges/{charge_id}")))
+    app.call(&legacy, "GET", format!("/sandbox/v2/charges/{charge_id}"))
         .send()
         .await
         .assert_error(404, "ResourceNotFound");
@@ -147,7 +143,7 @@ async fn environments_and_merchants_are_isolated() {
         .assert_error(404, "ResourceNotFound");
     // A live key cannot reach sandbox objects either.
     let live = app.merchant(Region::Na, KeyStyle::Prefixed(Environment::Live)).await;
-    let response = app.call(&live, "GET", leak(format!("/v2/chargePermissions/{dev_permission}"))).send().await;
+    let response = app.call(&live, "GET", format!("/v2/chargePermissions/{dev_permission}")).send().await;
     response.assert_error(404, "ResourceNotFound");
 }
 
@@ -214,12 +210,12 @@ async fn routing_and_format_errors() {
     app.dev("POST", "/v2/charges").key(" ").json(&json!({})).send().await.assert_error(400, "MissingHeaderValue");
     // Cancel and close need their reasons.
     let charge_id = authorized_charge(&app, &permission_id, "1").await;
-    app.dev("DELETE", leak(format!("/v2/charges/{charge_id}/cancel")))
+    app.dev("DELETE", format!("/v2/charges/{charge_id}/cancel"))
         .json(&json!({}))
         .send()
         .await
         .assert_error(400, "MissingParameterValue");
-    app.dev("DELETE", leak(format!("/v2/chargePermissions/{permission_id}/close")))
+    app.dev("DELETE", format!("/v2/chargePermissions/{permission_id}/close"))
         .send()
         .await
         .assert_error(400, "MissingParameterValue");
@@ -240,7 +236,7 @@ async fn amount_and_count_limits() {
     let balance = state_of(&app, permission_path.clone()).await;
     assert_eq!(balance["limits"]["amountBalance"]["amount"], "40.00", "refusals change nothing");
     let capture = |amount: &str, key: String| {
-        app.dev("POST", leak(format!("/v2/charges/{charge_id}/capture")))
+        app.dev("POST", format!("/v2/charges/{charge_id}/capture"))
             .key(&key)
             .json(&json!({"captureAmount": {"amount": amount, "currencyCode": "USD"}}))
             .send()
@@ -294,21 +290,21 @@ async fn state_errors() {
         .send()
         .await
         .assert_error(422, "InvalidChargeStatus");
-    let cancel_path = leak(format!("/v2/charges/{authorized}/cancel"));
+    let cancel_path = &format!("/v2/charges/{authorized}/cancel");
     app.dev("DELETE", cancel_path).json(&json!({"cancellationReason": "r"})).send().await.assert_status(200);
     app.dev("DELETE", cancel_path)
         .json(&json!({"cancellationReason": "r"}))
         .send()
         .await
         .assert_error(422, "InvalidChargeStatus");
-    app.dev("POST", leak(format!("/v2/charges/{authorized}/capture")))
+    app.dev("POST", format!("/v2/charges/{authorized}/capture"))
         .key(&new_key())
         .json(&json!({"captureAmount": {"amount": "1", "currencyCode": "USD"}}))
         .send()
         .await
         .assert_error(422, "InvalidChargeStatus");
 
-    let update_path = leak(format!("/v2/chargePermissions/{permission_id}"));
+    let update_path = &format!("/v2/chargePermissions/{permission_id}");
     app.dev("PATCH", update_path)
         .json(&json!({"merchantMetadata": {"merchantReferenceId": "a"}}))
         .send()
@@ -326,7 +322,7 @@ async fn state_errors() {
         .assert_error(400, "InvalidParameterCombination");
     app.dev("PATCH", update_path).json(&json!({"bogus": 1})).send().await.assert_error(400, "UnrecognizedField");
 
-    let close_path = leak(format!("/v2/chargePermissions/{permission_id}/close"));
+    let close_path = &format!("/v2/chargePermissions/{permission_id}/close");
     let pending = authorized_charge(&app, &permission_id, "5").await;
     let closed = app.dev("DELETE", close_path).json(&json!({"closureReason": "bye"})).send().await;
     assert_eq!(closed.assert_status(200)["statusDetails"]["reasons"][0]["reasonDescription"], "bye");
@@ -343,7 +339,7 @@ async fn state_errors() {
     // cancelPendingCharges cancels open charges with ChargePermissionCanceled.
     let second = app.one_time("100").await;
     let open = authorized_charge(&app, &second, "5").await;
-    app.dev("DELETE", leak(format!("/v2/chargePermissions/{second}/close")))
+    app.dev("DELETE", format!("/v2/chargePermissions/{second}/close"))
         .json(&json!({"closureReason": "bye", "cancelPendingCharges": true}))
         .send()
         .await
@@ -380,7 +376,7 @@ async fn sandbox_cards_decide_authorizations() {
     let body = pending.assert_status(201);
     assert_eq!(body["statusDetails"]["state"], "AuthorizationInitiated");
     let id = body["chargeId"].as_str().unwrap();
-    app.dev("DELETE", leak(format!("/v2/charges/{id}/cancel")))
+    app.dev("DELETE", format!("/v2/charges/{id}/cancel"))
         .json(&json!({"cancellationReason": "r"}))
         .send()
         .await

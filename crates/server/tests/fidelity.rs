@@ -12,10 +12,6 @@ use support::*;
 
 const SIMULATION: &str = "x-amz-pay-simulation-code";
 
-fn leak(text: String) -> &'static str {
-    Box::leak(text.into_boxed_str())
-}
-
 fn state(body: &Value) -> (&str, Option<&str>) {
     (body["statusDetails"]["state"].as_str().unwrap(), body["statusDetails"]["reasonCode"].as_str())
 }
@@ -41,7 +37,7 @@ async fn charge_permission_ids_name_their_region_as_amazons_do() {
         let merchant = app.merchant(region, SANDBOX_KEY).await;
         let id = app.permission(&merchant, json!({"amountLimit": limit})).await;
         assert!(id.starts_with(prefix), "{region:?}: {id}");
-        let path = leak(format!("/v2/chargePermissions/{id}"));
+        let path = &format!("/v2/chargePermissions/{id}");
         let charge_body = json!({"chargePermissionId": id, "chargeAmount": limit});
         let created = app.call(&merchant, "POST", "/v2/charges").key(&new_key()).json(&charge_body).send().await;
         assert!(created.assert_status(201)["chargeId"].as_str().unwrap().starts_with(prefix));
@@ -63,7 +59,7 @@ async fn the_ruby_sdk_signs_the_host_without_its_port_and_its_own_headers() {
             .send()
             .await;
         let id = created.assert_status(201)["chargePermissionId"].as_str().unwrap().to_owned();
-        let path = leak(format!("/sandbox/v2/chargePermissions/{id}"));
+        let path = &format!("/sandbox/v2/chargePermissions/{id}");
         let got = app.call(merchant, "GET", path).like_ruby_sdk().send().await;
         assert_eq!(got.assert_status(200)["chargePermissionId"], id.as_str(), "{label}");
         let charged = app
@@ -100,19 +96,16 @@ async fn a_body_cut_short_is_malformed_and_changes_nothing() {
     }
     let after = app.get(&format!("/v2/chargePermissions/{permission}")).await;
     assert_eq!(after["limits"]["amountBalance"]["amount"], "100.00");
-    app.dev("GET", leak(format!("/v2/charges/{permission}-C000001")))
-        .send()
-        .await
-        .assert_error(404, "ResourceNotFound");
+    app.dev("GET", format!("/v2/charges/{permission}-C000001")).send().await.assert_error(404, "ResourceNotFound");
 }
 
 #[tokio::test]
 async fn a_permission_held_whole_by_a_charge_is_non_chargeable_until_the_charge_ends() {
     let app = TestApp::spawn().await;
     let permission = app.one_time("100").await;
-    let path = format!("/v2/chargePermissions/{permission}");
+    let path = &format!("/v2/chargePermissions/{permission}");
     let authorized = charge(&app, &permission, "100.00", false).await;
-    let held = app.get(&path).await;
+    let held = app.get(path).await;
     assert_eq!(held["statusDetails"]["state"], "NonChargeable");
     assert_eq!(held["statusDetails"]["reasons"][0]["reasonCode"], "ChargeInProgress");
     assert_eq!(held["limits"]["amountBalance"]["amount"], "0.00");
@@ -124,12 +117,12 @@ async fn a_permission_held_whole_by_a_charge_is_non_chargeable_until_the_charge_
         .await
         .assert_error(422, "InvalidChargePermissionStatus");
     let charge_id = authorized["chargeId"].as_str().unwrap();
-    app.dev("DELETE", leak(format!("/v2/charges/{charge_id}/cancel")))
+    app.dev("DELETE", format!("/v2/charges/{charge_id}/cancel"))
         .json(&json!({"cancellationReason": "out of stock"}))
         .send()
         .await
         .assert_status(200);
-    let freed = app.get(&path).await;
+    let freed = app.get(path).await;
     assert_eq!(freed["statusDetails"]["state"], "Chargeable");
     assert_eq!(freed["statusDetails"]["reasons"], Value::Null);
     assert_eq!(freed["limits"]["amountBalance"]["amount"], "100.00");
@@ -163,7 +156,7 @@ async fn a_declined_capture_captured_nothing() {
     let authorized = charge(&app, &permission, "20.00", false).await;
     let charge_id = authorized["chargeId"].as_str().unwrap();
     let capture = json!({"captureAmount": usd("20.00")});
-    app.dev("POST", leak(format!("/v2/charges/{charge_id}/capture")))
+    app.dev("POST", format!("/v2/charges/{charge_id}/capture"))
         .key(&new_key())
         .json(&capture)
         .unsigned_header(SIMULATION, "AmazonRejected")
@@ -197,22 +190,19 @@ async fn amzpay_simulation_codes_force_the_errors_amazon_gives_no_code_for() {
     let after = app.get(&format!("/v2/chargePermissions/{permission}")).await;
     assert_eq!(after["statusDetails"]["state"], "Chargeable");
     assert_eq!(after["limits"]["amountBalance"]["amount"], "100.00", "no charge was made");
-    app.dev("GET", leak(format!("/v2/charges/{permission}-C000001")))
-        .send()
-        .await
-        .assert_error(404, "ResourceNotFound");
+    app.dev("GET", format!("/v2/charges/{permission}-C000001")).send().await.assert_error(404, "ResourceNotFound");
 
     let authorized = charge(&app, &permission, "10.00", false).await;
     let charge_id = authorized["chargeId"].as_str().unwrap();
     let forced = "AmzpayInvalidChargePermissionStatus";
-    app.dev("POST", leak(format!("/v2/charges/{charge_id}/capture")))
+    app.dev("POST", format!("/v2/charges/{charge_id}/capture"))
         .key(&new_key())
         .json(&json!({"captureAmount": usd("10.00")}))
         .signed_header(SIMULATION, forced)
         .send()
         .await
         .assert_error(422, "InvalidChargePermissionStatus");
-    app.dev("DELETE", leak(format!("/v2/charges/{charge_id}/cancel")))
+    app.dev("DELETE", format!("/v2/charges/{charge_id}/cancel"))
         .json(&json!({"cancellationReason": "r"}))
         .unsigned_header(SIMULATION, forced)
         .send()
@@ -238,7 +228,7 @@ async fn amzpay_simulation_codes_force_the_errors_amazon_gives_no_code_for() {
 }
 
 async fn amazon_action(app: &TestApp, charge_id: &str, action: &str) -> Response {
-    app.dev("POST", leak(format!("/v2/testHelpers/charges/{charge_id}/amazonActions")))
+    app.dev("POST", format!("/v2/testHelpers/charges/{charge_id}/amazonActions"))
         .json(&json!({"action": action}))
         .send()
         .await
@@ -273,7 +263,7 @@ async fn amazon_cancels_and_flags_charges_on_demand() {
     amazon_action(&app, "S01-0000000-0000000-C000001", "Cancel").await.assert_error(404, "ResourceNotFound");
     // Sandbox only.
     let live = app.merchant(Region::Na, KeyStyle::Prefixed(Environment::Live)).await;
-    app.call(&live, "POST", leak(format!("/v2/testHelpers/charges/{captured_id}/amazonActions")))
+    app.call(&live, "POST", format!("/v2/testHelpers/charges/{captured_id}/amazonActions"))
         .json(&json!({"action": "Cancel"}))
         .send()
         .await
@@ -292,7 +282,7 @@ async fn session(app: &TestApp, extra: Value) -> Response {
 }
 
 async fn update(app: &TestApp, id: &str, body: Value) -> Response {
-    app.dev("PATCH", leak(format!("/v2/checkoutSessions/{id}"))).json(&body).send().await
+    app.dev("PATCH", format!("/v2/checkoutSessions/{id}")).json(&body).send().await
 }
 
 #[tokio::test]
@@ -331,8 +321,8 @@ async fn a_saved_wallet_checkout_renews_the_permission_it_names() {
         .send()
         .await
         .assert_error(422, "HardDeclined");
-    let path = format!("/v2/chargePermissions/{wallet}");
-    assert_eq!(app.get(&path).await["statusDetails"]["state"], "NonChargeable");
+    let path = &format!("/v2/chargePermissions/{wallet}");
+    assert_eq!(app.get(path).await["statusDetails"]["state"], "NonChargeable");
 
     let renewal = json!({
         "chargePermissionType": "PaymentMethodOnFile",
@@ -342,7 +332,7 @@ async fn a_saved_wallet_checkout_renews_the_permission_it_names() {
     let created = session(&app, renewal).await;
     let id = created.assert_status(201)["checkoutSessionId"].as_str().unwrap().to_owned();
     assert_eq!(created.body["paymentMethodOnFileMetadata"], json!({"setupOnly": true}));
-    app.dev("POST", leak(format!("/v2/testHelpers/checkoutSessions/{id}/signIn")))
+    app.dev("POST", format!("/v2/testHelpers/checkoutSessions/{id}/signIn"))
         .json(&json!({"paymentMethod": "0005"}))
         .send()
         .await
@@ -352,14 +342,14 @@ async fn a_saved_wallet_checkout_renews_the_permission_it_names() {
         "paymentDetails": {"paymentIntent": "Confirm", "chargeAmount": usd("1.00")},
     });
     update(&app, &id, details).await.assert_status(200);
-    app.dev("POST", leak(format!("/v2/testHelpers/checkoutSessions/{id}/confirm"))).send().await.assert_status(200);
+    app.dev("POST", format!("/v2/testHelpers/checkoutSessions/{id}/confirm")).send().await.assert_status(200);
     let completed = app
-        .dev("POST", leak(format!("/v2/checkoutSessions/{id}/complete")))
+        .dev("POST", format!("/v2/checkoutSessions/{id}/complete"))
         .json(&json!({"chargeAmount": usd("1.00")}))
         .send()
         .await;
     assert_eq!(completed.assert_status(200)["chargePermissionId"], wallet.as_str(), "no new permission");
-    let renewed = app.get(&path).await;
+    let renewed = app.get(path).await;
     assert_eq!(renewed["statusDetails"]["state"], "Chargeable");
     assert_eq!(renewed["paymentPreferences"], json!([{"paymentDescriptor": "Visa ****0005"}]));
     assert_eq!(renewed["paymentMethodOnFileMetadata"], json!({"setupOnly": true}));
@@ -393,7 +383,7 @@ async fn booleans_may_arrive_as_strings_as_amazons_java_and_php_samples_send_the
     let permission = app.one_time("100").await;
     let pending = charge(&app, &permission, "10.00", false).await;
     let closed = app
-        .dev("DELETE", leak(format!("/v2/chargePermissions/{permission}/close")))
+        .dev("DELETE", format!("/v2/chargePermissions/{permission}/close"))
         .json(&json!({"closureReason": "done", "cancelPendingCharges": "true"}))
         .send()
         .await;

@@ -16,10 +16,6 @@ use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Value, json};
 use support::*;
 
-fn leak(text: String) -> &'static str {
-    Box::leak(text.into_boxed_str())
-}
-
 /// Sets `value` at a dotted path: `[]` makes (or appends to) a list, `<country>` is `US`.
 fn set_path(root: &mut Value, path: &str, value: Value) {
     let segments: Vec<&str> = path.split('.').collect();
@@ -137,7 +133,7 @@ fn usd(amount: &str) -> Value {
 /// An unknown field is still refused.
 async fn assert_unknown_refused(app: &TestApp, method: &str, path: &str, mut body: Value, key: bool) {
     body["bogusField"] = json!(1);
-    let call = app.dev(method, leak(path.to_owned())).json(&body);
+    let call = app.dev(method, path).json(&body);
     let call = if key { call.key(&new_key()) } else { call };
     call.send().await.assert_error(400, "UnrecognizedField");
 }
@@ -427,12 +423,12 @@ async fn every_sdk_field_of_create_checkout_session_is_accepted_and_echoed_in_am
         assert_unknown_refused(&app, "POST", "/v2/checkoutSessions", sent, true).await;
         // The buyer signs in: the session then shows buyer, addresses and payment method.
         let signed_in = app
-            .dev("POST", leak(format!("/v2/testHelpers/checkoutSessions/{id}/signIn")))
+            .dev("POST", format!("/v2/testHelpers/checkoutSessions/{id}/signIn"))
             .json(&json!({"paymentMethod": "1111"}))
             .send()
             .await;
         signed_in.assert_status(200);
-        let got = app.dev("GET", leak(format!("/v2/checkoutSessions/{id}"))).send().await;
+        let got = app.dev("GET", format!("/v2/checkoutSessions/{id}")).send().await;
         assert_keys(&got, SESSION_KEYS);
         answers.push(created.body);
         answers.push(got.body);
@@ -530,7 +526,7 @@ async fn every_sdk_field_of_update_checkout_session_is_accepted_but_the_creation
     ];
     assert_covered(UPDATE_SESSION_FIELDS, &[&general, &recurring]);
     let sent = body(&general, &[]);
-    let updated = app.dev("PATCH", leak(path.clone())).json(&sent).send().await;
+    let updated = app.dev("PATCH", &path).json(&sent).send().await;
     updated.assert_status(200);
     assert_keys(&updated, SESSION_KEYS);
     for echoed in ["merchantMetadata", "supplementaryData", "platformId", "providerMetadata"] {
@@ -545,13 +541,13 @@ async fn every_sdk_field_of_update_checkout_session_is_accepted_but_the_creation
     let created = app.dev("POST", "/v2/checkoutSessions").key(&new_key()).json(&create).send().await;
     let other = created.assert_status(201)["checkoutSessionId"].as_str().unwrap().to_owned();
     let recurring_body = body(&recurring, &[]);
-    let changed = app.dev("PATCH", leak(format!("/v2/checkoutSessions/{other}"))).json(&recurring_body).send().await;
+    let changed = app.dev("PATCH", format!("/v2/checkoutSessions/{other}")).json(&recurring_body).send().await;
     assert_eq!(changed.assert_status(200)["chargePermissionType"], "Recurring");
     assert_eq!(changed.body["recurringMetadata"]["frequency"], json!({"unit": "Month", "value": "3"}));
     for field in UPDATE_SESSION_CREATION_ONLY {
         let mut refused = json!({});
         set_path(&mut refused, field, json!(true));
-        app.dev("PATCH", leak(path.clone())).json(&refused).send().await.assert_error(400, "UnrecognizedField");
+        app.dev("PATCH", &path).json(&refused).send().await.assert_error(400, "UnrecognizedField");
     }
 }
 
@@ -562,7 +558,7 @@ async fn ready_session(app: &TestApp, intent: &str) -> String {
         json!({"webCheckoutDetails": {"checkoutReviewReturnUrl": "https://shop.example/review"}, "storeId": store});
     let created = app.dev("POST", "/v2/checkoutSessions").key(&new_key()).json(&create).send().await;
     let id = created.assert_status(201)["checkoutSessionId"].as_str().unwrap().to_owned();
-    app.dev("POST", leak(format!("/v2/testHelpers/checkoutSessions/{id}/signIn")))
+    app.dev("POST", format!("/v2/testHelpers/checkoutSessions/{id}/signIn"))
         .json(&json!({"paymentMethod": "1111"}))
         .send()
         .await
@@ -571,8 +567,8 @@ async fn ready_session(app: &TestApp, intent: &str) -> String {
         "webCheckoutDetails": {"checkoutResultReturnUrl": "https://shop.example/result"},
         "paymentDetails": {"paymentIntent": intent, "chargeAmount": usd("10.00"), "totalOrderAmount": usd("10.00")},
     });
-    app.dev("PATCH", leak(format!("/v2/checkoutSessions/{id}"))).json(&update).send().await.assert_status(200);
-    app.dev("POST", leak(format!("/v2/testHelpers/checkoutSessions/{id}/confirm"))).send().await.assert_status(200);
+    app.dev("PATCH", format!("/v2/checkoutSessions/{id}")).json(&update).send().await.assert_status(200);
+    app.dev("POST", format!("/v2/testHelpers/checkoutSessions/{id}/confirm")).send().await.assert_status(200);
     id
 }
 
@@ -626,7 +622,7 @@ async fn every_sdk_field_of_complete_and_finalize_is_accepted() {
     let id = ready_session(&app, "Authorize").await;
     let path = format!("/v2/checkoutSessions/{id}/complete");
     assert_unknown_refused(&app, "POST", &path, body(&complete, &[]), false).await;
-    let completed = app.dev("POST", leak(path)).json(&body(&complete, &[])).send().await;
+    let completed = app.dev("POST", path).json(&body(&complete, &[])).send().await;
     assert_eq!(completed.assert_status(200)["statusDetails"]["state"], "Completed");
     assert_keys(&completed, SESSION_KEYS);
 
@@ -639,29 +635,30 @@ async fn every_sdk_field_of_complete_and_finalize_is_accepted() {
         ("totalOrderAmount.amount", json!(10)),
         ("totalOrderAmount.currencyCode", json!("USD")),
     ];
-    for which in ["shippingAddress", "billingAddress"] {
-        for (field, value) in [
-            ("county", "Cook"),
-            ("district", "Loop"),
-            ("name", "Susie Smith"),
-            ("addressLine3", "c/o Front Desk"),
-            ("phoneNumber", "800-000-0000"),
-            ("addressLine1", "10 Ditka Ave"),
-            ("addressLine2", "Suite 2500"),
-            ("city", "Chicago"),
-            ("stateOrRegion", "IL"),
-            ("postalCode", "60602"),
-            ("countryCode", "US"),
-        ] {
-            finalize.push((leak(format!("{which}.{field}")), json!(value)));
-        }
-    }
+    let address = [
+        ("county", "Cook"),
+        ("district", "Loop"),
+        ("name", "Susie Smith"),
+        ("addressLine3", "c/o Front Desk"),
+        ("phoneNumber", "800-000-0000"),
+        ("addressLine1", "10 Ditka Ave"),
+        ("addressLine2", "Suite 2500"),
+        ("city", "Chicago"),
+        ("stateOrRegion", "IL"),
+        ("postalCode", "60602"),
+        ("countryCode", "US"),
+    ];
+    let addresses: Vec<(String, &str)> = ["shippingAddress", "billingAddress"]
+        .iter()
+        .flat_map(|which| address.iter().map(move |(field, value)| (format!("{which}.{field}"), *value)))
+        .collect();
+    finalize.extend(addresses.iter().map(|(path, value)| (path.as_str(), json!(value))));
     assert_covered(FINALIZE_SESSION_FIELDS, &[&finalize]);
     let id = ready_session(&app, "Confirm").await;
     let path = format!("/v2/checkoutSessions/{id}/finalize");
     let sent = body(&finalize, &[]);
     assert_unknown_refused(&app, "POST", &path, sent.clone(), false).await;
-    let finalized = app.dev("POST", leak(path)).json(&sent).send().await;
+    let finalized = app.dev("POST", path).json(&sent).send().await;
     finalized.assert_status(200);
     let mut finalize_keys = SESSION_KEYS.to_vec();
     finalize_keys.insert(4, "cartDetails");
@@ -767,7 +764,7 @@ async fn every_sdk_field_of_the_charge_permission_operations_is_accepted_and_ans
     // A one-time permission from a checkout, with the buyer's addresses.
     let id = ready_session(&app, "Confirm").await;
     let completed = app
-        .dev("POST", leak(format!("/v2/checkoutSessions/{id}/complete")))
+        .dev("POST", format!("/v2/checkoutSessions/{id}/complete"))
         .json(&json!({"chargeAmount": usd("10.00")}))
         .send()
         .await;
@@ -796,7 +793,7 @@ async fn every_sdk_field_of_the_charge_permission_operations_is_accepted_and_ans
     for (permission, rows) in [(&one_time, &metadata), (&recurring, &recurring_rows)] {
         let path = format!("/v2/chargePermissions/{permission}");
         assert_unknown_refused(&app, "PATCH", &path, body(rows, &[]), false).await;
-        let updated = app.dev("PATCH", leak(path)).json(&body(rows, &[])).send().await;
+        let updated = app.dev("PATCH", path).json(&body(rows, &[])).send().await;
         updated.assert_status(200);
         assert_keys(&updated, PERMISSION_KEYS);
         answers.push(updated.body);
@@ -805,7 +802,7 @@ async fn every_sdk_field_of_the_charge_permission_operations_is_accepted_and_ans
     assert_covered(CLOSE_PERMISSION_FIELDS, &[&close]);
     let path = format!("/v2/chargePermissions/{one_time}/close");
     assert_unknown_refused(&app, "DELETE", &path, body(&close, &[]), false).await;
-    let closed = app.dev("DELETE", leak(path)).json(&body(&close, &[])).send().await;
+    let closed = app.dev("DELETE", path).json(&body(&close, &[])).send().await;
     closed.assert_status(200);
     assert_keys(&closed, PERMISSION_KEYS);
     answers.push(closed.body);
@@ -815,7 +812,7 @@ async fn every_sdk_field_of_the_charge_permission_operations_is_accepted_and_ans
     // A Saved Wallet also carries paymentMethodOnFileMetadata, after expirationTimestamp, as
     // Amazon's responses in the .NET SDK's tests do.
     let wallet = app.permission(&app.dev, json!({"chargePermissionType": "PaymentMethodOnFile"})).await;
-    let got = app.dev("GET", leak(format!("/v2/chargePermissions/{wallet}"))).send().await;
+    let got = app.dev("GET", format!("/v2/chargePermissions/{wallet}")).send().await;
     let mut wallet_keys = PERMISSION_KEYS.to_vec();
     wallet_keys.insert(10, "paymentMethodOnFileMetadata");
     assert_keys(&got, &wallet_keys);
@@ -989,7 +986,7 @@ async fn every_sdk_field_of_the_charge_and_refund_operations_is_accepted_and_ans
     assert_covered(CAPTURE_CHARGE_FIELDS, &[&capture]);
     let path = format!("/v2/charges/{charge_id}/capture");
     assert_unknown_refused(&app, "POST", &path, body(&capture, &[]), true).await;
-    let captured_later = app.dev("POST", leak(path)).key(&new_key()).json(&body(&capture, &[])).send().await;
+    let captured_later = app.dev("POST", path).key(&new_key()).json(&body(&capture, &[])).send().await;
     captured_later.assert_status(200);
     assert_keys(&captured_later, CHARGE_KEYS);
 
@@ -999,7 +996,7 @@ async fn every_sdk_field_of_the_charge_and_refund_operations_is_accepted_and_ans
     assert_covered(CANCEL_CHARGE_FIELDS, &[&cancel]);
     let path = format!("/v2/charges/{cancel_id}/cancel");
     assert_unknown_refused(&app, "DELETE", &path, body(&cancel, &[]), false).await;
-    let canceled = app.dev("DELETE", leak(path)).json(&body(&cancel, &[])).send().await;
+    let canceled = app.dev("DELETE", path).json(&body(&cancel, &[])).send().await;
     canceled.assert_status(200);
     assert_keys(&canceled, CHARGE_KEYS);
     let answers = [&captured, &captured_later.body, &canceled.body];
@@ -1021,7 +1018,7 @@ async fn every_sdk_field_of_the_charge_and_refund_operations_is_accepted_and_ans
     refunded.assert_status(201);
     assert_keys(&refunded, REFUND_KEYS);
     let refund_id = refunded.body["refundId"].as_str().unwrap();
-    let got = app.dev("GET", leak(format!("/v2/refunds/{refund_id}"))).send().await;
+    let got = app.dev("GET", format!("/v2/refunds/{refund_id}")).send().await;
     assert_keys(&got, REFUND_KEYS);
     assert_present("Refund", REFUND_RESPONSE_FIELDS, &[&refunded.body, &got.body]);
 }

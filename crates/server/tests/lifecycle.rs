@@ -30,7 +30,7 @@ async fn the_whole_lifecycle_works_for_every_algorithm_key_style_and_path_style(
             for slash in ["", "/"] {
                 let label = format!("{algorithm:?} {} {prefix} '{slash}'", merchant.public_key_id);
                 let call = |method: &'static str, path: String| {
-                    let path: &'static str = Box::leak(format!("{prefix}{path}{slash}").into_boxed_str());
+                    let path = format!("{prefix}{path}{slash}");
                     app.call(merchant, method, path).algorithm(algorithm)
                 };
                 let permission = call("POST", "/testHelpers/chargePermissions".into())
@@ -109,8 +109,7 @@ async fn responses_have_amazons_fields_formats_and_nulls() {
     let app = TestApp::spawn().await;
     let permission_id = app.one_time("100").await;
     assert!(permission_id.starts_with("S01-") && permission_id.len() == 19, "{permission_id}");
-    let permission =
-        app.dev("GET", Box::leak(format!("/v2/chargePermissions/{permission_id}").into_boxed_str())).send().await;
+    let permission = app.dev("GET", format!("/v2/chargePermissions/{permission_id}")).send().await;
     let p = permission.assert_status(200);
     assert!(permission.request_id.is_some());
     assert_eq!(p["chargePermissionType"], "OneTime");
@@ -184,7 +183,7 @@ async fn responses_have_amazons_fields_formats_and_nulls() {
 async fn https_serves_the_same_api_with_its_own_host() {
     let app = TestApp::spawn().await;
     let permission_id = app.one_time("10").await;
-    let path: &'static str = Box::leak(format!("/v2/chargePermissions/{permission_id}").into_boxed_str());
+    let path = &format!("/v2/chargePermissions/{permission_id}");
     let response = app.dev("GET", path).over_https().send().await;
     assert_eq!(response.assert_status(200)["chargePermissionId"], permission_id.as_str());
 }

@@ -46,7 +46,7 @@ async fn fifty_concurrent_charges_never_exceed_the_limit() {
         outcomes,
         BTreeMap::from([("created".to_owned(), 10), ("InvalidChargePermissionStatus".to_owned(), 40)])
     );
-    let path: &'static str = Box::leak(format!("/v2/chargePermissions/{permission_id}").into_boxed_str());
+    let path = &format!("/v2/chargePermissions/{permission_id}");
     let state = app.dev("GET", path).send().await;
     let state = state.assert_status(200);
     assert_eq!(state["limits"]["amountBalance"]["amount"], "0.00");
@@ -59,7 +59,7 @@ async fn fifty_concurrent_charges_never_exceed_the_count() {
     let permission_id = app.one_time("1000").await;
     let outcomes = concurrent_charges(&app, &permission_id, "1", 50).await;
     assert_eq!(outcomes, BTreeMap::from([("created".to_owned(), 25), ("TransactionCountExceeded".to_owned(), 25)]));
-    let path: &'static str = Box::leak(format!("/v2/chargePermissions/{permission_id}").into_boxed_str());
+    let path = &format!("/v2/chargePermissions/{permission_id}");
     let state = app.dev("GET", path).send().await;
     assert_eq!(state.assert_status(200)["limits"]["amountBalance"]["amount"], "975.00");
 }
@@ -82,7 +82,7 @@ async fn twenty_concurrent_requests_with_one_key_create_one_charge_and_get_one_a
     }
     assert_eq!(answers[0].0, 201);
     assert!(answers.iter().all(|answer| *answer == answers[0]), "every request got the same status and body");
-    let path: &'static str = Box::leak(format!("/v2/chargePermissions/{permission_id}").into_boxed_str());
+    let path = &format!("/v2/chargePermissions/{permission_id}");
     let state = app.dev("GET", path).send().await;
     assert_eq!(state.assert_status(200)["limits"]["amountBalance"]["amount"], "993.00", "exactly one charge");
 }

@@ -16,10 +16,6 @@ fn state(body: &Value) -> (String, Option<String>) {
     )
 }
 
-fn leak(text: String) -> &'static str {
-    Box::leak(text.into_boxed_str())
-}
-
 async fn recurring(app: &TestApp) -> String {
     app.permission(&app.dev, json!({"chargePermissionType": "Recurring"})).await
 }
@@ -89,7 +85,7 @@ async fn authorized(app: &TestApp, permission: &str) -> String {
 }
 
 async fn capture_with(app: &TestApp, charge: &str, code: &str) -> Response {
-    app.dev("POST", leak(format!("/v2/charges/{charge}/capture")))
+    app.dev("POST", format!("/v2/charges/{charge}/capture"))
         .key(&new_key())
         .json(&json!({"captureAmount": {"amount": "10.00", "currencyCode": "USD"}}))
         .unsigned_header(SIMULATION, code)
@@ -169,7 +165,7 @@ async fn amazon_closed_closes_the_permission_as_amazon() {
     let app = TestApp::spawn().await;
     let permission = app.one_time("100").await;
     let response = app
-        .dev("DELETE", leak(format!("/v2/chargePermissions/{permission}/close")))
+        .dev("DELETE", format!("/v2/chargePermissions/{permission}/close"))
         .json(&json!({"closureReason": "testing"}))
         .unsigned_header(SIMULATION, "AmazonClosed")
         .send()
@@ -191,18 +187,16 @@ async fn misused_codes_are_refused_and_change_nothing() {
     // updates, cancels and test helpers.
     refused(charge_with(&app, &permission, "AmazonClosed", false, false).await);
     refused(capture_with(&app, &charge, "HardDeclined").await);
+    refused(app.dev("GET", format!("/v2/charges/{charge}")).unsigned_header(SIMULATION, "HardDeclined").send().await);
     refused(
-        app.dev("GET", leak(format!("/v2/charges/{charge}"))).unsigned_header(SIMULATION, "HardDeclined").send().await,
-    );
-    refused(
-        app.dev("DELETE", leak(format!("/v2/charges/{charge}/cancel")))
+        app.dev("DELETE", format!("/v2/charges/{charge}/cancel"))
             .json(&json!({"cancellationReason": "x"}))
             .unsigned_header(SIMULATION, "SoftDeclined")
             .send()
             .await,
     );
     refused(
-        app.dev("PATCH", leak(format!("/v2/chargePermissions/{permission}")))
+        app.dev("PATCH", format!("/v2/chargePermissions/{permission}"))
             .json(&json!({}))
             .unsigned_header(SIMULATION, "AmazonClosed")
             .send()
@@ -217,7 +211,7 @@ async fn misused_codes_are_refused_and_change_nothing() {
             .await,
     );
     refused(
-        app.dev("DELETE", leak(format!("/v2/chargePermissions/{permission}/close")))
+        app.dev("DELETE", format!("/v2/chargePermissions/{permission}/close"))
             .json(&json!({"closureReason": "x"}))
             .unsigned_header(SIMULATION, "HardDeclined")
             .send()

@@ -97,7 +97,7 @@ async fn capture_is_synchronous_through_7_days_and_asynchronous_after() {
     let late =
         charge_on(&app, &permission, json!({})).await.assert_status(201)["chargeId"].as_str().unwrap().to_owned();
     let capture = |id: &str| {
-        app.dev("POST", Box::leak(format!("/v2/charges/{id}/capture").into_boxed_str()))
+        app.dev("POST", format!("/v2/charges/{id}/capture"))
             .key(&new_key())
             .json(&json!({"captureAmount": {"amount": "10.00", "currencyCode": "USD"}}))
             .send()
@@ -125,7 +125,7 @@ async fn authorizations_expire_unused_after_exactly_30_days() {
         charge_on(&app, &permission, json!({})).await.assert_status(201)["chargeId"].as_str().unwrap().to_owned();
     app.advance(30 * DAY - 1).await;
     let capture = app
-        .dev("POST", Box::leak(format!("/v2/charges/{kept}/capture").into_boxed_str()))
+        .dev("POST", format!("/v2/charges/{kept}/capture"))
         .key(&new_key())
         .json(&json!({"captureAmount": {"amount": "10.00", "currencyCode": "USD"}}))
         .send()

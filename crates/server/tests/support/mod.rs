@@ -116,12 +116,12 @@ impl TestApp {
         }
     }
 
-    pub fn call<'a>(&'a self, merchant: &'a Merchant, method: &'a str, path: &'a str) -> Call<'a> {
+    pub fn call<'a>(&'a self, merchant: &'a Merchant, method: &'a str, path: impl Into<String>) -> Call<'a> {
         Call {
             app: self,
             merchant,
             method,
-            path,
+            path: path.into(),
             body: String::new(),
             algorithm: Algorithm::V1,
             idempotency_key: None,
@@ -137,7 +137,7 @@ impl TestApp {
     }
 
     /// A signed sandbox call of the dev merchant (prefixed key, `/v2/` path).
-    pub fn dev<'a>(&'a self, method: &'a str, path: &'a str) -> Call<'a> {
+    pub fn dev<'a>(&'a self, method: &'a str, path: impl Into<String>) -> Call<'a> {
         self.call(&self.dev, method, path)
     }
 
@@ -179,7 +179,7 @@ pub struct Call<'a> {
     app: &'a TestApp,
     merchant: &'a Merchant,
     method: &'a str,
-    path: &'a str,
+    path: String,
     body: String,
     algorithm: Algorithm,
     idempotency_key: Option<String>,
@@ -283,7 +283,7 @@ impl<'a> Call<'a> {
         headers.extend(self.extra_signed.iter().cloned());
         let (path, query) = match self.path.split_once('?') {
             Some((path, query)) => (path, query),
-            None => (self.path, ""),
+            None => (self.path.as_str(), ""),
         };
         let query_pairs: Vec<(String, String)> = query
             .split('&')
@@ -374,7 +374,6 @@ impl TestApp {
 
     /// GETs an API path with the dev merchant and returns the 200 body.
     pub async fn get(&self, path: &str) -> Value {
-        let path: &'static str = Box::leak(path.to_owned().into_boxed_str());
         self.dev("GET", path).send().await.assert_status(200).clone()
     }
 
