@@ -8,8 +8,14 @@
 //! ```
 //!
 //! Both sides live here: a server verifies what it received ([`canonical_uri_from_wire`],
-//! [`canonical_query_from_wire`]), a client signs what it is about to send ([`sign_request`]).
-//! This crate does no IO.
+//! [`canonical_query_from_wire`]), a client signs what it is about to send ([`sign_request`],
+//! or [`sign_encoded_request`] for a path already encoded).
+//!
+//! This crate does no IO and keeps no state; it never prints key material (a
+//! [`PrivateKey`]'s `Debug` is redacted) and never decides whether a request is allowed,
+//! only whether its signature matches.
+
+#![deny(missing_docs)]
 
 mod authorization;
 mod canonical;
@@ -41,6 +47,7 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
+    /// Both algorithms, for tests and for servers that accept either.
     pub const ALL: [Algorithm; 2] = [Algorithm::V1, Algorithm::V2];
 
     /// The name as it appears in the `authorization` header and the string to sign.
@@ -72,8 +79,11 @@ impl Algorithm {
 /// Why a signature did not verify.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum VerifyError {
+    /// The `Signature=` value cannot be a signature: it is not base64.
     #[error("the signature is not valid base64")]
     NotBase64,
+    /// The signature was not made over this string to sign with the key's private half:
+    /// a wrong key, a changed request, or a different canonicalization.
     #[error("the signature does not match the string to sign")]
     Mismatch,
 }
