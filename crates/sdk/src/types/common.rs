@@ -2,7 +2,8 @@
 //! and Saved Wallet details, the buyer, addresses, payment descriptors, the checkout return
 //! URLs, and the readers of values Amazon sends as a string or a number.
 //!
-//! Nothing here belongs to one operation; an object used by one operation only lives with it.
+//! Only shapes live here, with no IO and no rule Amazon checks itself; an object that one
+//! operation alone uses lives with that operation, not here.
 
 use serde::{Deserialize, Serialize};
 
