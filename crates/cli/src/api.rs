@@ -318,7 +318,7 @@ impl Connection {
     }
 }
 
-fn with_options<'a, T: serde::de::DeserializeOwned>(mut call: Call<'a, T>, options: &CallOptions) -> Call<'a, T> {
+fn with_options<T>(mut call: Call<T>, options: &CallOptions) -> Call<T> {
     if let Some(key) = &options.idempotency_key {
         call = call.idempotency_key(key);
     }
@@ -328,11 +328,12 @@ fn with_options<'a, T: serde::de::DeserializeOwned>(mut call: Call<'a, T>, optio
     call
 }
 
-/// Sends a call and prints the JSON answer; an API error prints Amazon's error and fails.
-async fn print<T: serde::de::DeserializeOwned>(call: Call<'_, T>) -> anyhow::Result<()> {
-    match call.send_json().await {
-        Ok(response) => {
-            println!("{}", serde_json::to_string_pretty(&response.body)?);
+/// Sends a call and prints the JSON answer as received; an API error prints Amazon's error
+/// and fails.
+async fn print<T>(call: Call<T>) -> anyhow::Result<()> {
+    match call.into_json().await {
+        Ok(answer) => {
+            println!("{}", serde_json::to_string_pretty(&answer)?);
             Ok(())
         }
         Err(Error::Api(error)) => {
@@ -348,10 +349,23 @@ fn json_body<T: serde::de::DeserializeOwned>(text: &str) -> anyhow::Result<T> {
     serde_json::from_str(text).context("--json is not valid JSON for this request")
 }
 
+fn charge_permission_id(text: &str) -> anyhow::Result<ChargePermissionId> {
+    ChargePermissionId::parse(text)
+        .with_context(|| format!("'{text}' is not a Charge Permission id (S01-0000000-0000000)"))
+}
+
+fn charge_id(text: &str) -> anyhow::Result<ChargeId> {
+    ChargeId::parse(text).with_context(|| format!("'{text}' is not a Charge id (S01-0000000-0000000-C000000)"))
+}
+
+fn refund_id(text: &str) -> anyhow::Result<RefundId> {
+    RefundId::parse(text).with_context(|| format!("'{text}' is not a Refund id (S01-0000000-0000000-R000000)"))
+}
+
 pub async fn charge_permission(connection: &Connection, command: ChargePermissionCommand) -> anyhow::Result<()> {
     let client = connection.client()?;
     match command {
-        ChargePermissionCommand::Get { id } => print(client.get_charge_permission(&id)).await,
+        ChargePermissionCommand::Get { id } => print(client.get_charge_permission(&charge_permission_id(&id)?)).await,
         ChargePermissionCommand::Update {
             id,
             merchant_reference_id,
@@ -359,23 +373,17 @@ pub async fn charge_permission(connection: &Connection, command: ChargePermissio
             note_to_buyer,
             custom_information,
         } => {
-            let request = UpdateChargePermissionRequest {
-                merchant_metadata: Some(MerchantMetadata {
-                    merchant_reference_id,
-                    merchant_store_name,
-                    note_to_buyer,
-                    custom_information,
-                }),
-                recurring_metadata: None,
-            };
-            print(client.update_charge_permission(&id, &request)).await
+            let mut metadata = MerchantMetadata::default();
+            metadata.merchant_reference_id = merchant_reference_id;
+            metadata.merchant_store_name = merchant_store_name;
+            metadata.note_to_buyer = note_to_buyer;
+            metadata.custom_information = custom_information;
+            let request = UpdateChargePermissionRequest::default().merchant_metadata(metadata);
+            print(client.update_charge_permission(&charge_permission_id(&id)?, &request)).await
         }
         ChargePermissionCommand::Close { id, reason, cancel_pending_charges } => {
-            let request = CloseChargePermissionRequest {
-                closure_reason: reason,
-                cancel_pending_charges: Some(cancel_pending_charges),
-            };
-            print(client.close_charge_permission(&id, &request)).await
+            let request = CloseChargePermissionRequest::new(reason).cancel_pending_charges(cancel_pending_charges);
+            print(client.close_charge_permission(&charge_permission_id(&id)?, &request)).await
         }
     }
 }
@@ -391,19 +399,21 @@ pub async fn charge(connection: &Connection, command: ChargeCommand) -> anyhow::
             can_handle_pending_authorization,
             options,
         } => {
-            let mut request = CreateChargeRequest::new(charge_permission_id, amount.price()?);
+            let mut request =
+                CreateChargeRequest::new(self::charge_permission_id(&charge_permission_id)?, amount.price()?);
             request.capture_now = capture_now.then_some(true);
             request.soft_descriptor = soft_descriptor;
             request.can_handle_pending_authorization = can_handle_pending_authorization.then_some(true);
             print(with_options(client.create_charge(&request), &options)).await
         }
-        ChargeCommand::Get { id } => print(client.get_charge(&id)).await,
+        ChargeCommand::Get { id } => print(client.get_charge(&charge_id(&id)?)).await,
         ChargeCommand::Capture { id, amount, soft_descriptor, options } => {
-            let request = CaptureChargeRequest { capture_amount: amount.price()?, soft_descriptor };
-            print(with_options(client.capture_charge(&id, &request), &options)).await
+            let mut request = CaptureChargeRequest::new(amount.price()?);
+            request.soft_descriptor = soft_descriptor;
+            print(with_options(client.capture_charge(&charge_id(&id)?, &request), &options)).await
         }
         ChargeCommand::Cancel { id, reason } => {
-            print(client.cancel_charge(&id, &CancelChargeRequest { cancellation_reason: reason })).await
+            print(client.cancel_charge(&charge_id(&id)?, &CancelChargeRequest::new(reason))).await
         }
     }
 }
@@ -412,10 +422,11 @@ pub async fn refund(connection: &Connection, command: RefundCommand) -> anyhow::
     let client = connection.client()?;
     match command {
         RefundCommand::Create { charge_id, amount, soft_descriptor, options } => {
-            let request = CreateRefundRequest { charge_id, refund_amount: amount.price()?, soft_descriptor };
+            let mut request = CreateRefundRequest::new(self::charge_id(&charge_id)?, amount.price()?);
+            request.soft_descriptor = soft_descriptor;
             print(with_options(client.create_refund(&request), &options)).await
         }
-        RefundCommand::Get { id } => print(client.get_refund(&id)).await,
+        RefundCommand::Get { id } => print(client.get_refund(&refund_id(&id)?)).await,
     }
 }
 
@@ -424,20 +435,23 @@ pub async fn checkout_session(connection: &Connection, command: CheckoutSessionC
     match command {
         CheckoutSessionCommand::Create { json, options } => {
             let body: Value = json_body(&json)?;
-            print(with_options(client.raw("POST", "checkoutSessions", Some(&body), true), &options)).await
+            let call =
+                client.raw(Method::Post, &["checkoutSessions"], Some(&body)).idempotency_key(&new_idempotency_key());
+            print(with_options(call, &options)).await
         }
-        CheckoutSessionCommand::Get { id } => print(client.get_checkout_session(&id)).await,
+        CheckoutSessionCommand::Get { id } => print(client.get_checkout_session(&CheckoutSessionId::new(id))).await,
         CheckoutSessionCommand::Update { id, json } => {
             let body: Value = json_body(&json)?;
-            print(client.raw("PATCH", &format!("checkoutSessions/{id}"), Some(&body), false)).await
+            print(client.raw(Method::Patch, &["checkoutSessions", &id], Some(&body))).await
         }
         CheckoutSessionCommand::Complete { id, amount } => {
-            let request = CompleteCheckoutSessionRequest { charge_amount: amount.price()?, total_order_amount: None };
-            print(client.complete_checkout_session(&id, &request)).await
+            let request = CompleteCheckoutSessionRequest::new(amount.price()?);
+            print(client.complete_checkout_session(&CheckoutSessionId::new(id), &request)).await
         }
         CheckoutSessionCommand::Finalize { id, json } => {
             let body: Value = json_body(&json)?;
-            print(client.raw("POST", &format!("checkoutSessions/{id}/finalize"), Some(&body), true)).await
+            let call = client.raw(Method::Post, &["checkoutSessions", &id, "finalize"], Some(&body));
+            print(call.idempotency_key(&new_idempotency_key())).await
         }
     }
 }
@@ -447,19 +461,19 @@ pub async fn test_helper(connection: &Connection, command: TestHelperCommand) ->
     match command {
         TestHelperCommand::SignIn { checkout_session_id, payment_method } => {
             let body = serde_json::json!({"paymentMethod": payment_method});
-            let path = format!("testHelpers/checkoutSessions/{checkout_session_id}/signIn");
-            print(client.raw("POST", &path, Some(&body), false)).await
+            let segments = ["testHelpers", "checkoutSessions", &checkout_session_id, "signIn"];
+            print(client.raw(Method::Post, &segments, Some(&body))).await
         }
         TestHelperCommand::AmazonAction { charge_id, action } => {
-            let name = match action {
-                AmazonActionArg::Cancel => "Cancel",
-                AmazonActionArg::FlagAtypicalActivity => "FlagAtypicalActivity",
+            let action = match action {
+                AmazonActionArg::Cancel => AmazonAction::Cancel,
+                AmazonActionArg::FlagAtypicalActivity => AmazonAction::FlagAtypicalActivity,
             };
-            print(client.amazon_action(&charge_id, &serde_json::json!({"action": name}))).await
+            print(client.amazon_action(&self::charge_id(&charge_id)?, action)).await
         }
         TestHelperCommand::Confirm { checkout_session_id } => {
-            let path = format!("testHelpers/checkoutSessions/{checkout_session_id}/confirm");
-            print(client.raw("POST", &path, None, false)).await
+            let segments = ["testHelpers", "checkoutSessions", &checkout_session_id, "confirm"];
+            print(client.raw(Method::Post, &segments, None)).await
         }
         TestHelperCommand::CreateChargePermission { r#type, amount_limit, currency, payment_method, options } => {
             let kind = match r#type {
@@ -469,13 +483,10 @@ pub async fn test_helper(connection: &Connection, command: TestHelperCommand) ->
             };
             let amount_limit =
                 amount_limit.map(|amount| Amount { amount, currency: currency.clone() }.price()).transpose()?;
-            let request = CreateTestChargePermissionRequest {
-                charge_permission_type: Some(kind),
-                currency_code: amount_limit.is_none().then_some(currency),
-                amount_limit,
-                payment_method,
-                ..Default::default()
-            };
+            let mut request = CreateTestChargePermissionRequest::default().charge_permission_type(kind);
+            request.currency_code = amount_limit.is_none().then_some(currency);
+            request.amount_limit = amount_limit;
+            request.payment_method = payment_method;
             print(with_options(client.create_test_charge_permission(&request), &options)).await
         }
     }
@@ -485,11 +496,11 @@ pub async fn buyer(connection: &Connection, command: BuyerCommand) -> anyhow::Re
     let client = connection.client()?;
     match command {
         BuyerCommand::UpdatePaymentMethod { charge_permission_id, payment_method } => {
-            let action = serde_json::json!({"action": "UpdatePaymentMethod", "paymentMethod": payment_method});
-            print(client.buyer_action(&charge_permission_id, &action)).await
+            let action = BuyerAction::UpdatePaymentMethod { payment_method };
+            print(client.buyer_action(&self::charge_permission_id(&charge_permission_id)?, &action)).await
         }
         BuyerCommand::Close { charge_permission_id } => {
-            print(client.buyer_action(&charge_permission_id, &serde_json::json!({"action": "Close"}))).await
+            print(client.buyer_action(&self::charge_permission_id(&charge_permission_id)?, &BuyerAction::Close)).await
         }
     }
 }
@@ -498,7 +509,7 @@ pub async fn clock(connection: &Connection, command: ClockCommand) -> anyhow::Re
     let client = connection.client()?;
     match command {
         ClockCommand::Get => print(client.get_clock()).await,
-        ClockCommand::Advance { seconds } => print(client.advance_clock(&AdvanceClockRequest { seconds })).await,
+        ClockCommand::Advance { seconds } => print(client.advance_clock(&AdvanceClockRequest::new(seconds))).await,
         ClockCommand::Freeze => print(client.freeze_clock()).await,
         ClockCommand::Unfreeze => print(client.unfreeze_clock()).await,
     }

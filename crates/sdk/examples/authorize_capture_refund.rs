@@ -31,24 +31,18 @@ async fn main() -> Result<()> {
 
     let usd = |amount: &str| Price::parse(amount, Currency::Usd).expect("a valid amount");
     let permission = client
-        .create_test_charge_permission(&CreateTestChargePermissionRequest {
-            amount_limit: Some(usd("100.00")),
-            ..Default::default()
-        })
+        .create_test_charge_permission(&CreateTestChargePermissionRequest::default().amount_limit(usd("100.00")))
         .await?;
     println!("charge permission {} is {:?}", permission.charge_permission_id, permission.status_details.state);
 
-    let charge =
-        client.create_charge(&CreateChargeRequest::new(&permission.charge_permission_id, usd("14.00"))).await?;
+    let charge = client.create_charge(&CreateChargeRequest::new(permission.charge_permission_id, usd("14.00"))).await?;
     println!("charge {} is {:?}", charge.charge_id, charge.status_details.state);
 
-    let capture = CaptureChargeRequest { capture_amount: usd("14.00"), soft_descriptor: Some("amzpay demo".into()) };
+    let capture = CaptureChargeRequest::new(usd("14.00")).soft_descriptor("amzpay demo");
     let charge = client.capture_charge(&charge.charge_id, &capture).await?;
     println!("charge {} is {:?}", charge.charge_id, charge.status_details.state);
 
-    let refund =
-        CreateRefundRequest { charge_id: charge.charge_id.clone(), refund_amount: usd("4.00"), soft_descriptor: None };
-    let refund = client.create_refund(&refund).await?;
+    let refund = client.create_refund(&CreateRefundRequest::new(charge.charge_id, usd("4.00"))).await?;
     println!("refund {} is {:?}", refund.refund_id, refund.status_details.state);
     Ok(())
 }

@@ -1,29 +1,36 @@
-//! The client: every operation, signing, retries.
+//! The client: configuration and HTTP connection pool behind an `Arc`, request signing, and
+//! one method per operation, each returning a [`Call`] that owns what it sends.
+//!
+//! Methods here only build calls: they choose the method, the path (every id encoded as one
+//! path segment), the body, whether an idempotency key is made, and whether the call may
+//! ever be retried. They never send anything themselves; `call.rs` does.
 
-use std::future::{Future, IntoFuture};
-use std::marker::PhantomData;
-use std::pin::Pin;
-use std::time::Duration;
+use std::sync::Arc;
 
-use amzpay_signing::{RequestToSign, sign_request};
-use rand::Rng;
+use amzpay_signing::{RequestToSign, sign_encoded_request};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 
+use crate::call::{Call, Method, Retries, new_idempotency_key};
 use crate::config::Config;
-use crate::error::{ApiError, Error, ReasonCode, Result};
+use crate::error::{Error, Result};
+use crate::ids::{ChargeId, ChargePermissionId, CheckoutSessionId, RefundId, encode_path};
 use crate::types::*;
 
-/// The header carrying the idempotency key.
-pub const IDEMPOTENCY_KEY_HEADER: &str = "x-amz-pay-idempotency-key";
-/// The header naming a sandbox simulation.
-pub const SIMULATION_CODE_HEADER: &str = "x-amz-pay-simulation-code";
-/// The header Amazon stamps on every response.
-pub const REQUEST_ID_HEADER: &str = "x-amz-pay-request-id";
-
-/// An Amazon Pay API v2 client. Cheap to clone; share one per process.
+/// An Amazon Pay API v2 client. Cloning is cheap (one `Arc`), and every clone shares the
+/// configuration and the connection pool: make one per process and clone it where needed,
+/// into spawned tasks too.
+///
+/// Ids are passed as references to their typed form (`&ChargeId`, `&ChargePermissionId`,
+/// `&RefundId`, `&CheckoutSessionId`): the ids in answers have those types, and text from
+/// elsewhere becomes one with `ChargeId::parse` and friends, which refuse a malformed id
+/// before anything is sent.
 #[derive(Clone, Debug)]
 pub struct Client {
+    inner: Arc<ClientInner>,
+}
+
+#[derive(Debug)]
+struct ClientInner {
     config: Config,
     http: reqwest::Client,
 }
@@ -37,25 +44,8 @@ fn now_compact() -> String {
         .expect("formatting the current time")
 }
 
-/// A fresh idempotency key: a UUID without dashes, as the official SDKs make them.
-pub fn new_idempotency_key() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
-}
-
-/// Statuses worth retrying (spec §13): timeouts, too early, throttling, server errors.
-pub fn is_retryable_status(status: u16) -> bool {
-    matches!(status, 408 | 425 | 429) || (500..600).contains(&status)
-}
-
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let format = time::format_description::well_known::Rfc2822;
-    let at = time::OffsetDateTime::parse(value, &format).ok()?;
-    let wait = at - time::OffsetDateTime::now_utc();
-    Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
+fn json<B: Serialize>(body: &B) -> Vec<u8> {
+    serde_json::to_vec(body).expect("request types serialize")
 }
 
 impl Client {
@@ -72,17 +62,22 @@ impl Client {
             builder = builder.add_root_certificate(certificate);
         }
         let http = builder.build().map_err(|e| Error::Config(e.to_string()))?;
-        Ok(Client { config, http })
+        Ok(Client { inner: Arc::new(ClientInner { config, http }) })
     }
 
     /// The configuration.
     pub fn config(&self) -> &Config {
-        &self.config
+        &self.inner.config
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
     }
 
     /// Signs a request without sending it, for callers with their own HTTP client: returns
-    /// every header to send, `authorization` included. `path` is the full path
-    /// (`/v2/charges`, see [`Config::resource_path`]); `headers` are extra headers to sign.
+    /// every header to send, `authorization` included. `path` is the full path exactly as it
+    /// will be sent, percent-encoded (`/v2/charges/S01-...`, see [`Config::resource_path`]);
+    /// `query` holds decoded pairs; `headers` are extra headers to sign.
     ///
     /// ```
     /// # let pem = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/spec/vectors/test-key.pem")).unwrap();
@@ -101,23 +96,24 @@ impl Client {
         body: &[u8],
         headers: &[(String, String)],
     ) -> SignedHeaders {
-        let (host, _) = self.config.endpoint();
+        let config = self.config();
+        let (host, _) = config.endpoint();
         let mut all = vec![
             ("accept".to_owned(), "application/json".to_owned()),
             ("content-type".to_owned(), "application/json".to_owned()),
             ("x-amz-pay-date".to_owned(), now_compact()),
             ("x-amz-pay-host".to_owned(), host),
-            ("x-amz-pay-region".to_owned(), self.config.region.code().to_owned()),
+            ("x-amz-pay-region".to_owned(), config.region.code().to_owned()),
         ];
         for (name, value) in headers {
             let name = name.to_ascii_lowercase();
             all.retain(|(existing, _)| *existing != name);
             all.push((name, value.clone()));
         }
-        let authorization = sign_request(
-            &self.config.private_key,
-            self.config.algorithm,
-            &self.config.public_key_id,
+        let authorization = sign_encoded_request(
+            &config.private_key,
+            config.algorithm,
+            &config.public_key_id,
             &RequestToSign { method, path, query, headers: &all, body },
         );
         all.push(("authorization".to_owned(), authorization));
@@ -137,44 +133,48 @@ impl Client {
     /// assert_eq!(signature.len(), 344); // base64 of 256 bytes
     /// ```
     pub fn generate_button_signature(&self, payload: &str) -> String {
-        amzpay_signing::generate_button_signature(&self.config.private_key, self.config.algorithm, payload)
+        let config = self.config();
+        amzpay_signing::generate_button_signature(&config.private_key, config.algorithm, payload)
     }
 
-    fn call<T>(&self, method: &'static str, fragment: String, body: Option<Vec<u8>>, idempotent: bool) -> Call<'_, T> {
-        Call {
-            client: self,
-            method,
-            path: self.config.resource_path(&fragment),
-            body: body.unwrap_or_default(),
-            idempotency_key: idempotent.then(new_idempotency_key),
-            headers: Vec::new(),
-            _response: PhantomData,
-        }
+    /// A call of `method` on the path made of `segments`, each encoded as one segment.
+    fn call<T>(&self, method: Method, segments: &[&str], body: Option<Vec<u8>>) -> Call<T> {
+        let path = self.config().resource_path(&encode_path(segments));
+        Call::new(self.clone(), method, path, body.unwrap_or_default(), None, Retries::WhenSafe)
     }
 
-    fn json<B: Serialize>(body: &B) -> Option<Vec<u8>> {
-        Some(serde_json::to_vec(body).expect("request types serialize"))
+    /// Like `call`, with an idempotency key made now and kept for every attempt.
+    fn idempotent_call<T>(&self, method: Method, segments: &[&str], body: Vec<u8>) -> Call<T> {
+        let path = self.config().resource_path(&encode_path(segments));
+        Call::new(self.clone(), method, path, body, Some(new_idempotency_key()), Retries::WhenSafe)
     }
 
-    /// Any operation, with a JSON body as given: for fields or operations this SDK does not
-    /// type yet. `fragment` follows the version (`checkoutSessions/{id}`); `idempotent`
-    /// adds an idempotency key.
+    /// A sandbox clock helper: never retried, since a repeated advance would move the
+    /// clock twice.
+    fn clock_call(&self, segments: &[&str], body: Option<Vec<u8>>) -> Call<ClockState> {
+        let path = self.config().resource_path(&encode_path(segments));
+        Call::new(self.clone(), Method::Post, path, body.unwrap_or_default(), None, Retries::Never)
+    }
+
+    /// Any operation, with a JSON body as given, answering with the JSON as received: for
+    /// fields or operations this SDK does not type yet. `segments` follow the version
+    /// (`["checkoutSessions", id, "complete"]`), each percent-encoded as one path segment.
+    /// No idempotency key is made: add one with [`Call::idempotency_key`] (which also lets
+    /// a POST be retried).
     ///
     /// ```no_run
     /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// use amzpay_sdk::*;
     /// let body = serde_json::json!({"chargeAmount": {"amount": "14.00", "currencyCode": "USD"}});
-    /// let answer = client.raw("POST", "checkoutSessions/9d6bbc5a-3e93-4a0b-a2df-1f3a6c1c7c6c/complete", Some(&body), true).await?;
+    /// let answer = client
+    ///     .raw(Method::Post, &["checkoutSessions", "9d6bbc5a-3e93-4a0b-a2df-1f3a6c1c7c6c", "complete"], Some(&body))
+    ///     .idempotency_key(&new_idempotency_key())
+    ///     .await?;
     /// println!("{answer}");
     /// # Ok(()) }
     /// ```
-    pub fn raw(
-        &self,
-        method: &'static str,
-        fragment: &str,
-        body: Option<&serde_json::Value>,
-        idempotent: bool,
-    ) -> Call<'_, serde_json::Value> {
-        self.call(method, fragment.to_owned(), body.map(|b| b.to_string().into_bytes()), idempotent)
+    pub fn raw(&self, method: Method, segments: &[&str], body: Option<&serde_json::Value>) -> Call<serde_json::Value> {
+        self.call(method, segments, body.map(json))
     }
 
     /// Create Checkout Session (POST `/checkoutSessions`, idempotent).
@@ -182,17 +182,16 @@ impl Client {
     /// ```no_run
     /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
     /// use amzpay_sdk::*;
-    /// let request = CreateCheckoutSessionRequest {
-    ///     web_checkout_details: WebCheckoutDetails { checkout_review_return_url: Some("https://shop.example/review".into()), ..Default::default() },
-    ///     store_id: "amzn1.application-oa2-client.0123456789abcdef0123456789abcdef".into(),
-    ///     ..Default::default()
-    /// };
+    /// let request = CreateCheckoutSessionRequest::new(
+    ///     "amzn1.application-oa2-client.0123456789abcdef0123456789abcdef",
+    ///     WebCheckoutDetails::default().checkout_review_return_url("https://shop.example/review"),
+    /// );
     /// let session = client.create_checkout_session(&request).await?;
     /// println!("{}", session.checkout_session_id);
     /// # Ok(()) }
     /// ```
-    pub fn create_checkout_session(&self, request: &CreateCheckoutSessionRequest) -> Call<'_, CheckoutSession> {
-        self.call("POST", "checkoutSessions".into(), Self::json(request), true)
+    pub fn create_checkout_session(&self, request: &CreateCheckoutSessionRequest) -> Call<CheckoutSession> {
+        self.idempotent_call(Method::Post, &["checkoutSessions"], json(request))
     }
 
     /// Get Checkout Session.
@@ -200,73 +199,85 @@ impl Client {
     /// ```no_run
     /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
     /// use amzpay_sdk::*;
-    /// let session = client.get_checkout_session("9d6bbc5a-3e93-4a0b-a2df-1f3a6c1c7c6c").await?;
+    /// let id = CheckoutSessionId::new("9d6bbc5a-3e93-4a0b-a2df-1f3a6c1c7c6c");
+    /// let session = client.get_checkout_session(&id).await?;
     /// println!("{:?}", session.constraints);
     /// # Ok(()) }
     /// ```
-    pub fn get_checkout_session(&self, checkout_session_id: &str) -> Call<'_, CheckoutSession> {
-        self.call("GET", format!("checkoutSessions/{checkout_session_id}"), None, false)
+    pub fn get_checkout_session(&self, checkout_session_id: &CheckoutSessionId) -> Call<CheckoutSession> {
+        self.call(Method::Get, &["checkoutSessions", checkout_session_id.as_str()], None)
     }
 
-    /// Update Checkout Session (PATCH).
+    /// Update Checkout Session (PATCH; never retried).
     ///
     /// ```no_run
     /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
     /// use amzpay_sdk::*;
-    /// let update = UpdateCheckoutSessionRequest {
-    ///     web_checkout_details: Some(WebCheckoutDetails { checkout_result_return_url: Some("https://shop.example/result".into()), ..Default::default() }),
-    ///     payment_details: Some(PaymentDetails {
-    ///         payment_intent: Some(PaymentIntent::Authorize),
-    ///         charge_amount: Some(Price::parse("14.00", Currency::Usd).unwrap()),
-    ///         ..Default::default()
-    ///     }),
-    ///     ..Default::default()
-    /// };
-    /// let session = client.update_checkout_session("9d6bbc5a-3e93-4a0b-a2df-1f3a6c1c7c6c", &update).await?;
+    /// let update = UpdateCheckoutSessionRequest::default()
+    ///     .web_checkout_details(WebCheckoutDetails::default().checkout_result_return_url("https://shop.example/result"))
+    ///     .payment_details(
+    ///         PaymentDetails::default()
+    ///             .payment_intent(PaymentIntent::Authorize)
+    ///             .charge_amount(Price::parse("14.00", Currency::Usd).unwrap()),
+    ///     );
+    /// let id = CheckoutSessionId::new("9d6bbc5a-3e93-4a0b-a2df-1f3a6c1c7c6c");
+    /// let session = client.update_checkout_session(&id, &update).await?;
     /// println!("{:?}", session.web_checkout_details.and_then(|d| d.amazon_pay_redirect_url));
     /// # Ok(()) }
     /// ```
     pub fn update_checkout_session(
         &self,
-        checkout_session_id: &str,
+        checkout_session_id: &CheckoutSessionId,
         request: &UpdateCheckoutSessionRequest,
-    ) -> Call<'_, CheckoutSession> {
-        self.call("PATCH", format!("checkoutSessions/{checkout_session_id}"), Self::json(request), false)
+    ) -> Call<CheckoutSession> {
+        self.call(Method::Patch, &["checkoutSessions", checkout_session_id.as_str()], Some(json(request)))
     }
 
-    /// Complete Checkout Session (200, or 202 while the authorization is pending).
+    /// Complete Checkout Session (idempotent; 200, or 202 while the authorization is pending).
     ///
     /// ```no_run
     /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
     /// use amzpay_sdk::*;
-    /// let request = CompleteCheckoutSessionRequest { charge_amount: Price::parse("14.00", Currency::Usd).unwrap(), total_order_amount: None };
-    /// let session = client.complete_checkout_session("9d6bbc5a-3e93-4a0b-a2df-1f3a6c1c7c6c", &request).await?;
+    /// let request = CompleteCheckoutSessionRequest::new(Price::parse("14.00", Currency::Usd).unwrap());
+    /// let id = CheckoutSessionId::new("9d6bbc5a-3e93-4a0b-a2df-1f3a6c1c7c6c");
+    /// let session = client.complete_checkout_session(&id, &request).await?;
     /// println!("{:?}", session.charge_permission_id);
     /// # Ok(()) }
     /// ```
     pub fn complete_checkout_session(
         &self,
-        checkout_session_id: &str,
+        checkout_session_id: &CheckoutSessionId,
         request: &CompleteCheckoutSessionRequest,
-    ) -> Call<'_, CheckoutSession> {
-        self.call("POST", format!("checkoutSessions/{checkout_session_id}/complete"), Self::json(request), true)
+    ) -> Call<CheckoutSession> {
+        self.idempotent_call(
+            Method::Post,
+            &["checkoutSessions", checkout_session_id.as_str(), "complete"],
+            json(request),
+        )
     }
 
-    /// Finalize Checkout Session.
+    /// Finalize Checkout Session (idempotent): set what is left and complete in one call.
     ///
     /// ```no_run
     /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
     /// use amzpay_sdk::*;
-    /// let request = FinalizeCheckoutSessionRequest { charge_amount: Some(Price::parse("14.00", Currency::Usd).unwrap()), ..Default::default() };
-    /// let session = client.finalize_checkout_session("9d6bbc5a-3e93-4a0b-a2df-1f3a6c1c7c6c", &request).await?;
+    /// let request = FinalizeCheckoutSessionRequest::default()
+    ///     .charge_amount(Price::parse("14.00", Currency::Usd).unwrap())
+    ///     .payment_intent(PaymentIntent::Authorize);
+    /// let id = CheckoutSessionId::new("9d6bbc5a-3e93-4a0b-a2df-1f3a6c1c7c6c");
+    /// let session = client.finalize_checkout_session(&id, &request).await?;
     /// # Ok(()) }
     /// ```
     pub fn finalize_checkout_session(
         &self,
-        checkout_session_id: &str,
+        checkout_session_id: &CheckoutSessionId,
         request: &FinalizeCheckoutSessionRequest,
-    ) -> Call<'_, CheckoutSession> {
-        self.call("POST", format!("checkoutSessions/{checkout_session_id}/finalize"), Self::json(request), true)
+    ) -> Call<CheckoutSession> {
+        self.idempotent_call(
+            Method::Post,
+            &["checkoutSessions", checkout_session_id.as_str(), "finalize"],
+            json(request),
+        )
     }
 
     /// Get Charge Permission.
@@ -274,49 +285,50 @@ impl Client {
     /// ```no_run
     /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
     /// use amzpay_sdk::*;
-    /// let permission = client.get_charge_permission("S01-5105180-3221187").await?;
-    /// println!("{:?} {:?}", permission.status_details.state, permission.limits);
+    /// let id = ChargePermissionId::parse("S01-5105180-3221187").expect("a permission id");
+    /// let permission = client.get_charge_permission(&id).await?;
+    /// println!("{:?}", permission.limits);
     /// # Ok(()) }
     /// ```
-    pub fn get_charge_permission(&self, charge_permission_id: &str) -> Call<'_, ChargePermission> {
-        self.call("GET", format!("chargePermissions/{charge_permission_id}"), None, false)
+    pub fn get_charge_permission(&self, charge_permission_id: &ChargePermissionId) -> Call<ChargePermission> {
+        self.call(Method::Get, &["chargePermissions", charge_permission_id.as_str()], None)
     }
 
-    /// Update Charge Permission (PATCH; `merchantMetadata` can change once).
+    /// Update Charge Permission (PATCH; never retried).
     ///
     /// ```no_run
     /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
     /// use amzpay_sdk::*;
-    /// let update = UpdateChargePermissionRequest {
-    ///     merchant_metadata: Some(MerchantMetadata { merchant_reference_id: Some("order-42".into()), ..Default::default() }),
-    ///     recurring_metadata: None,
-    /// };
-    /// client.update_charge_permission("S01-5105180-3221187", &update).await?;
+    /// let request = UpdateChargePermissionRequest::default()
+    ///     .merchant_metadata(MerchantMetadata::default().merchant_reference_id("order-42"));
+    /// let id = ChargePermissionId::parse("S01-5105180-3221187").expect("a permission id");
+    /// client.update_charge_permission(&id, &request).await?;
     /// # Ok(()) }
     /// ```
     pub fn update_charge_permission(
         &self,
-        charge_permission_id: &str,
+        charge_permission_id: &ChargePermissionId,
         request: &UpdateChargePermissionRequest,
-    ) -> Call<'_, ChargePermission> {
-        self.call("PATCH", format!("chargePermissions/{charge_permission_id}"), Self::json(request), false)
+    ) -> Call<ChargePermission> {
+        self.call(Method::Patch, &["chargePermissions", charge_permission_id.as_str()], Some(json(request)))
     }
 
-    /// Close Charge Permission (DELETE with a body).
+    /// Close Charge Permission (DELETE with a body; never retried).
     ///
     /// ```no_run
     /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
     /// use amzpay_sdk::*;
-    /// let request = CloseChargePermissionRequest { closure_reason: "Subscription canceled".into(), cancel_pending_charges: Some(true) };
-    /// client.close_charge_permission("S01-5105180-3221187", &request).await?;
+    /// let request = CloseChargePermissionRequest::new("Subscription canceled").cancel_pending_charges(true);
+    /// let id = ChargePermissionId::parse("S01-5105180-3221187").expect("a permission id");
+    /// client.close_charge_permission(&id, &request).await?;
     /// # Ok(()) }
     /// ```
     pub fn close_charge_permission(
         &self,
-        charge_permission_id: &str,
+        charge_permission_id: &ChargePermissionId,
         request: &CloseChargePermissionRequest,
-    ) -> Call<'_, ChargePermission> {
-        self.call("DELETE", format!("chargePermissions/{charge_permission_id}/close"), Self::json(request), false)
+    ) -> Call<ChargePermission> {
+        self.call(Method::Delete, &["chargePermissions", charge_permission_id.as_str(), "close"], Some(json(request)))
     }
 
     /// Create Charge (idempotent; 201).
@@ -324,15 +336,16 @@ impl Client {
     /// ```no_run
     /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
     /// use amzpay_sdk::*;
-    /// let mut request = CreateChargeRequest::new("S01-5105180-3221187", Price::parse("14.00", Currency::Usd).unwrap());
-    /// request.capture_now = Some(true);
-    /// request.soft_descriptor = Some("Descriptor".into());
+    /// let permission = ChargePermissionId::parse("S01-5105180-3221187").expect("a permission id");
+    /// let request = CreateChargeRequest::new(permission, Price::parse("14.00", Currency::Usd).unwrap())
+    ///     .capture_now(true)
+    ///     .soft_descriptor("Descriptor");
     /// let charge = client.create_charge(&request).await?;
     /// assert_eq!(charge.status_details.state, ChargeState::Captured);
     /// # Ok(()) }
     /// ```
-    pub fn create_charge(&self, request: &CreateChargeRequest) -> Call<'_, Charge> {
-        self.call("POST", "charges".into(), Self::json(request), true)
+    pub fn create_charge(&self, request: &CreateChargeRequest) -> Call<Charge> {
+        self.idempotent_call(Method::Post, &["charges"], json(request))
     }
 
     /// Get Charge.
@@ -340,12 +353,13 @@ impl Client {
     /// ```no_run
     /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
     /// use amzpay_sdk::*;
-    /// let charge = client.get_charge("S01-5105180-3221187-C056351").await?;
+    /// let id = ChargeId::parse("S01-5105180-3221187-C056351").expect("a charge id");
+    /// let charge = client.get_charge(&id).await?;
     /// println!("{:?}", charge.status_details);
     /// # Ok(()) }
     /// ```
-    pub fn get_charge(&self, charge_id: &str) -> Call<'_, Charge> {
-        self.call("GET", format!("charges/{charge_id}"), None, false)
+    pub fn get_charge(&self, charge_id: &ChargeId) -> Call<Charge> {
+        self.call(Method::Get, &["charges", charge_id.as_str()], None)
     }
 
     /// Capture Charge (idempotent).
@@ -353,25 +367,26 @@ impl Client {
     /// ```no_run
     /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
     /// use amzpay_sdk::*;
-    /// let request = CaptureChargeRequest { capture_amount: Price::parse("14.00", Currency::Usd).unwrap(), soft_descriptor: None };
-    /// let charge = client.capture_charge("S01-5105180-3221187-C056351", &request).await?;
+    /// let request = CaptureChargeRequest::new(Price::parse("14.00", Currency::Usd).unwrap());
+    /// let id = ChargeId::parse("S01-5105180-3221187-C056351").expect("a charge id");
+    /// let charge = client.capture_charge(&id, &request).await?;
     /// # Ok(()) }
     /// ```
-    pub fn capture_charge(&self, charge_id: &str, request: &CaptureChargeRequest) -> Call<'_, Charge> {
-        self.call("POST", format!("charges/{charge_id}/capture"), Self::json(request), true)
+    pub fn capture_charge(&self, charge_id: &ChargeId, request: &CaptureChargeRequest) -> Call<Charge> {
+        self.idempotent_call(Method::Post, &["charges", charge_id.as_str(), "capture"], json(request))
     }
 
-    /// Cancel Charge (DELETE with a body).
+    /// Cancel Charge (DELETE with a body; never retried).
     ///
     /// ```no_run
     /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
     /// use amzpay_sdk::*;
-    /// let request = CancelChargeRequest { cancellation_reason: "Out of stock".into() };
-    /// let charge = client.cancel_charge("S01-5105180-3221187-C056351", &request).await?;
+    /// let id = ChargeId::parse("S01-5105180-3221187-C056351").expect("a charge id");
+    /// let charge = client.cancel_charge(&id, &CancelChargeRequest::new("Out of stock")).await?;
     /// # Ok(()) }
     /// ```
-    pub fn cancel_charge(&self, charge_id: &str, request: &CancelChargeRequest) -> Call<'_, Charge> {
-        self.call("DELETE", format!("charges/{charge_id}/cancel"), Self::json(request), false)
+    pub fn cancel_charge(&self, charge_id: &ChargeId, request: &CancelChargeRequest) -> Call<Charge> {
+        self.call(Method::Delete, &["charges", charge_id.as_str(), "cancel"], Some(json(request)))
     }
 
     /// Create Refund (idempotent; 201).
@@ -379,17 +394,14 @@ impl Client {
     /// ```no_run
     /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
     /// use amzpay_sdk::*;
-    /// let request = CreateRefundRequest {
-    ///     charge_id: "S01-5105180-3221187-C056351".into(),
-    ///     refund_amount: Price::parse("4.00", Currency::Usd).unwrap(),
-    ///     soft_descriptor: None,
-    /// };
+    /// let charge = ChargeId::parse("S01-5105180-3221187-C056351").expect("a charge id");
+    /// let request = CreateRefundRequest::new(charge, Price::parse("4.00", Currency::Usd).unwrap());
     /// let refund = client.create_refund(&request).await?;
     /// assert_eq!(refund.status_details.state, RefundState::RefundInitiated);
     /// # Ok(()) }
     /// ```
-    pub fn create_refund(&self, request: &CreateRefundRequest) -> Call<'_, Refund> {
-        self.call("POST", "refunds".into(), Self::json(request), true)
+    pub fn create_refund(&self, request: &CreateRefundRequest) -> Call<Refund> {
+        self.idempotent_call(Method::Post, &["refunds"], json(request))
     }
 
     /// Get Refund.
@@ -397,47 +409,77 @@ impl Client {
     /// ```no_run
     /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
     /// use amzpay_sdk::*;
-    /// let refund = client.get_refund("S01-5105180-3221187-R022311").await?;
+    /// let id = RefundId::parse("S01-5105180-3221187-R022311").expect("a refund id");
+    /// let refund = client.get_refund(&id).await?;
     /// # Ok(()) }
     /// ```
-    pub fn get_refund(&self, refund_id: &str) -> Call<'_, Refund> {
-        self.call("GET", format!("refunds/{refund_id}"), None, false)
+    pub fn get_refund(&self, refund_id: &RefundId) -> Call<Refund> {
+        self.call(Method::Get, &["refunds", refund_id.as_str()], None)
     }
 
-    /// amzpay only: create a sandbox Charge Permission directly (test helper).
+    /// amzpay only: create a sandbox Charge Permission directly (test helper; idempotent).
     ///
     /// ```no_run
     /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
     /// use amzpay_sdk::*;
-    /// let request = CreateTestChargePermissionRequest {
-    ///     amount_limit: Some(Price::parse("100.00", Currency::Usd).unwrap()),
-    ///     payment_method: Some("1111".into()),
-    ///     ..Default::default()
-    /// };
+    /// let request = CreateTestChargePermissionRequest::default()
+    ///     .amount_limit(Price::parse("100.00", Currency::Usd).unwrap())
+    ///     .payment_method("1111");
     /// let permission = client.create_test_charge_permission(&request).await?;
     /// # Ok(()) }
     /// ```
-    pub fn create_test_charge_permission(
+    pub fn create_test_charge_permission(&self, request: &CreateTestChargePermissionRequest) -> Call<ChargePermission> {
+        self.idempotent_call(Method::Post, &["testHelpers", "chargePermissions"], json(request))
+    }
+
+    /// amzpay only: what a buyer does on the Amazon Pay site (never retried).
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// use amzpay_sdk::*;
+    /// let id = ChargePermissionId::parse("S01-5105180-3221187").expect("a permission id");
+    /// let action = BuyerAction::UpdatePaymentMethod { payment_method: "4444".into() };
+    /// let permission = client.buyer_action(&id, &action).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn buyer_action(
         &self,
-        request: &CreateTestChargePermissionRequest,
-    ) -> Call<'_, ChargePermission> {
-        self.call("POST", "testHelpers/chargePermissions".into(), Self::json(request), true)
+        charge_permission_id: &ChargePermissionId,
+        action: &BuyerAction,
+    ) -> Call<ChargePermission> {
+        let segments = ["testHelpers", "chargePermissions", charge_permission_id.as_str(), "buyerActions"];
+        self.call(Method::Post, &segments, Some(json(action)))
+    }
+
+    /// amzpay only: what Amazon itself does to a charge: [`AmazonAction::Cancel`] (Canceled /
+    /// AmazonCanceled) or [`AmazonAction::FlagAtypicalActivity`] (reason
+    /// StopShipmentAtypicalAuth). Never retried.
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// use amzpay_sdk::*;
+    /// let id = ChargeId::parse("S01-5105180-3221187-C000001").expect("a charge id");
+    /// let charge = client.amazon_action(&id, AmazonAction::Cancel).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn amazon_action(&self, charge_id: &ChargeId, action: AmazonAction) -> Call<Charge> {
+        let segments = ["testHelpers", "charges", charge_id.as_str(), "amazonActions"];
+        self.call(Method::Post, &segments, Some(json(&action)))
     }
 
     /// amzpay only: read this merchant's sandbox clock.
     ///
     /// ```no_run
     /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
-    /// use amzpay_sdk::*;
     /// println!("{}", client.get_clock().await?.now);
     /// # Ok(()) }
     /// ```
-    pub fn get_clock(&self) -> Call<'_, ClockState> {
-        self.call("GET", "testHelpers/clock".into(), None, false)
+    pub fn get_clock(&self) -> Call<ClockState> {
+        self.call(Method::Get, &["testHelpers", "clock"], None)
     }
 
     /// amzpay only: stop this merchant's sandbox clock; afterwards only advances move it, so
-    /// tests land exactly on boundaries.
+    /// tests land exactly on boundaries. Never retried.
     ///
     /// ```no_run
     /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
@@ -445,214 +487,32 @@ impl Client {
     /// assert!(clock.frozen);
     /// # Ok(()) }
     /// ```
-    pub fn freeze_clock(&self) -> Call<'_, ClockState> {
-        self.call("POST", "testHelpers/clock/freeze".into(), None, false)
+    pub fn freeze_clock(&self) -> Call<ClockState> {
+        self.clock_call(&["testHelpers", "clock", "freeze"], None)
     }
 
-    /// amzpay only: let this merchant's sandbox clock run with real time again.
+    /// amzpay only: let this merchant's sandbox clock run with real time again. Never retried.
     ///
     /// ```no_run
     /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
     /// client.unfreeze_clock().await?;
     /// # Ok(()) }
     /// ```
-    pub fn unfreeze_clock(&self) -> Call<'_, ClockState> {
-        self.call("POST", "testHelpers/clock/unfreeze".into(), None, false)
-    }
-
-    /// amzpay only: what a buyer does on the Amazon Pay site: `{"action":
-    /// "UpdatePaymentMethod", "paymentMethod": "1111"}` or `{"action": "Close"}`.
-    ///
-    /// ```no_run
-    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
-    /// let action = serde_json::json!({"action": "UpdatePaymentMethod", "paymentMethod": "4444"});
-    /// let permission = client.buyer_action("S01-5105180-3221187", &action).await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn buyer_action(&self, charge_permission_id: &str, action: &serde_json::Value) -> Call<'_, ChargePermission> {
-        self.call(
-            "POST",
-            format!("testHelpers/chargePermissions/{charge_permission_id}/buyerActions"),
-            Some(action.to_string().into_bytes()),
-            false,
-        )
-    }
-
-    /// amzpay only: what Amazon itself does to a charge: `{"action": "Cancel"}` (Canceled /
-    /// AmazonCanceled) or `{"action": "FlagAtypicalActivity"}` (reason
-    /// StopShipmentAtypicalAuth).
-    ///
-    /// ```no_run
-    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
-    /// let action = serde_json::json!({"action": "Cancel"});
-    /// let charge = client.amazon_action("S01-5105180-3221187-C000001", &action).await?;
-    /// # Ok(()) }
-    /// ```
-    pub fn amazon_action(&self, charge_id: &str, action: &serde_json::Value) -> Call<'_, Charge> {
-        self.call(
-            "POST",
-            format!("testHelpers/charges/{charge_id}/amazonActions"),
-            Some(action.to_string().into_bytes()),
-            false,
-        )
+    pub fn unfreeze_clock(&self) -> Call<ClockState> {
+        self.clock_call(&["testHelpers", "clock", "unfreeze"], None)
     }
 
     /// amzpay only: move this merchant's sandbox clock forward, running what falls due.
+    /// Never retried, not even with an idempotency key: a repeated advance would move the
+    /// clock twice.
     ///
     /// ```no_run
     /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
     /// use amzpay_sdk::*;
-    /// client.advance_clock(&AdvanceClockRequest { seconds: 7 * 86_400 }).await?;
+    /// client.advance_clock(&AdvanceClockRequest::new(7 * 86_400)).await?;
     /// # Ok(()) }
     /// ```
-    pub fn advance_clock(&self, request: &AdvanceClockRequest) -> Call<'_, ClockState> {
-        self.call("POST", "testHelpers/clock/advance".into(), Self::json(request), false)
-    }
-}
-
-/// One API call, ready to send: `.await` it, or add headers first.
-///
-/// ```no_run
-/// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
-/// use amzpay_sdk::{CreateChargeRequest, Currency, Price};
-/// let request = CreateChargeRequest::new("S01-5105180-3221187", Price::parse("14.00", Currency::Usd).unwrap());
-/// let charge = client
-///     .create_charge(&request)
-///     .header("x-amz-pay-simulation-code", "HardDeclined")
-///     .idempotency_key("order-42-attempt-1")
-///     .await?;
-/// # Ok(()) }
-/// ```
-#[must_use = "a call does nothing until awaited"]
-pub struct Call<'a, T> {
-    client: &'a Client,
-    method: &'static str,
-    path: String,
-    body: Vec<u8>,
-    idempotency_key: Option<String>,
-    headers: Vec<(String, String)>,
-    _response: PhantomData<fn() -> T>,
-}
-
-/// A successful answer with its status and request id.
-#[derive(Debug, Clone)]
-pub struct Response<T> {
-    /// 200, 201 or 202.
-    pub status: u16,
-    /// `x-amz-pay-request-id`.
-    pub request_id: Option<String>,
-    /// The object.
-    pub body: T,
-}
-
-impl<'a, T: DeserializeOwned> Call<'a, T> {
-    /// Adds a header (signed with the others), e.g. `x-amz-pay-simulation-code`.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_ascii_lowercase(), value.to_owned()));
-        self
-    }
-
-    /// Uses this idempotency key instead of a generated one (for your own retries across
-    /// process restarts).
-    pub fn idempotency_key(mut self, key: &str) -> Self {
-        self.idempotency_key = Some(key.to_owned());
-        self
-    }
-
-    /// Sends the call and returns the object with the status and request id.
-    pub async fn send(self) -> Result<Response<T>> {
-        let (status, request_id, body) = self.send_bytes().await?;
-        let parsed = serde_json::from_slice(&body).map_err(|source| Error::Decode {
-            status,
-            body: String::from_utf8_lossy(&body).into_owned(),
-            source,
-        })?;
-        Ok(Response { status, request_id, body: parsed })
-    }
-
-    /// Sends the call and returns the JSON as received, whatever its fields.
-    pub async fn send_json(self) -> Result<Response<serde_json::Value>> {
-        let (status, request_id, body) = self.send_bytes().await?;
-        let parsed = serde_json::from_slice(&body).map_err(|source| Error::Decode {
-            status,
-            body: String::from_utf8_lossy(&body).into_owned(),
-            source,
-        })?;
-        Ok(Response { status, request_id, body: parsed })
-    }
-
-    /// Sends with retries. The idempotency key was fixed when the call was made, so every
-    /// attempt carries the same one and a retried charge can never charge twice.
-    async fn send_bytes(self) -> Result<(u16, Option<String>, Vec<u8>)> {
-        let client = self.client;
-        let policy = &client.config.retry;
-        let (_, base) = client.config.endpoint();
-        let mut headers = self.headers.clone();
-        if let Some(key) = &self.idempotency_key {
-            headers.retain(|(name, _)| name != IDEMPOTENCY_KEY_HEADER);
-            headers.push((IDEMPOTENCY_KEY_HEADER.to_owned(), key.clone()));
-        }
-        let mut retry = 0u32;
-        loop {
-            let signed = client.signed_headers(self.method, &self.path, &[], &self.body, &headers);
-            let method = reqwest::Method::from_bytes(self.method.as_bytes()).expect("a valid method");
-            let mut request = client.http.request(method, format!("{base}{}", self.path));
-            for (name, value) in &signed {
-                request = request.header(name, value);
-            }
-            let outcome = request.body(self.body.clone()).send().await;
-            let wait = match outcome {
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    let request_id =
-                        response.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
-                    let after = retry_after(response.headers());
-                    if (200..300).contains(&status) {
-                        let body = response.bytes().await.map_err(Error::Transport)?.to_vec();
-                        return Ok((status, request_id, body));
-                    }
-                    if !is_retryable_status(status) || retry >= policy.max_retries {
-                        let body = response.bytes().await.map_err(Error::Transport)?.to_vec();
-                        return Err(api_error(status, request_id, &body));
-                    }
-                    tracing::debug!(status, retry, "retrying");
-                    after
-                }
-                Err(error) => {
-                    if retry >= policy.max_retries {
-                        return Err(Error::Transport(error));
-                    }
-                    tracing::debug!(%error, retry, "retrying after a transport error");
-                    None
-                }
-            };
-            retry += 1;
-            let jitter: f64 = rand::thread_rng().r#gen();
-            client.config.sleeper.sleep(policy.delay(retry, wait, jitter)).await;
-        }
-    }
-}
-
-fn api_error(status: u16, request_id: Option<String>, body: &[u8]) -> Error {
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Envelope {
-        reason_code: Option<String>,
-        message: Option<String>,
-    }
-    let envelope: Option<Envelope> = serde_json::from_slice(body).ok();
-    let (reason, message) = match envelope {
-        Some(Envelope { reason_code: Some(code), message }) => (code, message.unwrap_or_default()),
-        _ => (format!("HTTP{status}"), String::from_utf8_lossy(body).into_owned()),
-    };
-    Error::Api(ApiError { status, reason_code: ReasonCode::parse(&reason), message, request_id })
-}
-
-impl<'a, T: DeserializeOwned + Send + 'a> IntoFuture for Call<'a, T> {
-    type Output = Result<T>;
-    type IntoFuture = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
-
-    fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move { self.send().await.map(|response| response.body) })
+    pub fn advance_clock(&self, request: &AdvanceClockRequest) -> Call<ClockState> {
+        self.clock_call(&["testHelpers", "clock", "advance"], Some(json(request)))
     }
 }

@@ -1,4 +1,9 @@
-//! Client configuration, shaped like the official SDKs' (spec §13).
+//! Client configuration, shaped like the official SDKs' (spec §13): region, environment,
+//! key and algorithm, where requests go, timeouts, the retry policy and how to wait between
+//! retries.
+//!
+//! The private key never shows in `Debug` output. Nothing here sends a request; the only IO
+//! is reading a key file when asked to.
 
 use std::fmt;
 use std::future::Future;
@@ -75,6 +80,8 @@ impl ServiceUrl {
 
 /// How failed calls are retried: on 408, 425, 429, 5xx and transport failures, with
 /// exponential backoff and jitter, honoring `Retry-After`, at most `max_retries` times.
+/// Which calls are retried at all is the call's business: reads and calls with an
+/// idempotency key (see [`crate::Call`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Retries after the first attempt (the official SDKs: 3).

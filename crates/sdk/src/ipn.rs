@@ -2,6 +2,9 @@
 //! `Message` names the object that changed. Verify the envelope's signature, then read
 //! the message and GET the object it names.
 //!
+//! It never fetches a certificate from a URL it was not told to trust (Amazon SNS, or a
+//! prefix the caller adds), and never returns a message whose signature did not verify.
+//!
 //! ```no_run
 //! # async fn handle(body: &str) -> Result<(), amzpay_sdk::ipn::IpnError> {
 //! use amzpay_sdk::ipn::IpnVerifier;
@@ -24,6 +27,7 @@ use x509_cert::der::{DecodePem, Encode};
 
 /// Why a notification was refused.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum IpnError {
     /// The body is not an SNS envelope.
     #[error("not an SNS envelope: {0}")]
@@ -45,6 +49,7 @@ pub enum IpnError {
 /// The SNS envelope Amazon posts (`content-type: text/plain`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct SnsEnvelope {
     /// The SNS message type (`Notification`).
     #[serde(rename = "Type")]
@@ -75,6 +80,7 @@ pub struct SnsEnvelope {
 /// The Amazon Pay message inside the envelope. It carries no state: GET the object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
+#[non_exhaustive]
 pub struct IpnMessage {
     /// Your merchant id.
     #[serde(rename = "MerchantID")]
@@ -148,6 +154,7 @@ const CERTIFICATE_CACHE_CAPACITY: usize = 64;
 /// Fetches and caches signing certificates, and verifies envelopes with them.
 pub struct IpnVerifier {
     http: reqwest::Client,
+    root_certificates: Vec<reqwest::Certificate>,
     trusted_prefixes: Vec<String>,
     trust_amazon: bool,
     cache: Mutex<HashMap<String, String>>,
@@ -164,6 +171,7 @@ impl IpnVerifier {
     pub fn new() -> IpnVerifier {
         IpnVerifier {
             http: reqwest::Client::new(),
+            root_certificates: Vec::new(),
             trusted_prefixes: Vec::new(),
             trust_amazon: true,
             cache: Mutex::default(),
@@ -177,10 +185,22 @@ impl IpnVerifier {
         self
     }
 
-    /// Uses this HTTP client to fetch certificates.
-    pub fn http_client(mut self, client: reqwest::Client) -> IpnVerifier {
-        self.http = client;
-        self
+    /// Also trusts this PEM certificate when fetching signing certificates over HTTPS (e.g.
+    /// amzpay's `tls-cert.pem`, for a server with a self-signed certificate).
+    pub fn root_certificate_pem(mut self, pem: &[u8]) -> Result<IpnVerifier, IpnError> {
+        // The HTTP library reads PEM leniently; read it strictly first so a wrong file is
+        // refused here rather than ignored.
+        x509_cert::Certificate::from_pem(pem)
+            .map_err(|e| IpnError::Certificate(format!("bad root certificate: {e}")))?;
+        let certificate = reqwest::Certificate::from_pem(pem)
+            .map_err(|e| IpnError::Certificate(format!("bad root certificate: {e}")))?;
+        self.root_certificates.push(certificate);
+        let mut builder = reqwest::Client::builder();
+        for certificate in &self.root_certificates {
+            builder = builder.add_root_certificate(certificate.clone());
+        }
+        self.http = builder.build().map_err(|e| IpnError::Certificate(e.to_string()))?;
+        Ok(self)
     }
 
     /// Whether a `SigningCertURL` may be fetched.

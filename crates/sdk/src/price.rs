@@ -1,5 +1,8 @@
 //! Amounts on the wire: `{"amount": "14.00", "currencyCode": "USD"}`, read and written
-//! without floats.
+//! as integer minor units of `amzpay-types`' money.
+//!
+//! An amount never passes through a float here, and an amount with more decimals than its
+//! currency has is refused rather than rounded.
 
 use std::fmt;
 

@@ -60,7 +60,7 @@ fn usd(amount: &str) -> Price {
 }
 
 async fn new_permission(client: &Client, limit: &str) -> ChargePermission {
-    let request = CreateTestChargePermissionRequest { amount_limit: Some(usd(limit)), ..Default::default() };
+    let request = CreateTestChargePermissionRequest::default().amount_limit(usd(limit));
     client.create_test_charge_permission(&request).await.unwrap()
 }
 
@@ -84,46 +84,35 @@ async fn every_operation_works_for_both_algorithms_key_styles_and_transports() {
         assert!(got.request_id.is_some());
         assert_eq!(got.body.limits.unwrap().amount_balance, Some(usd("100.00")));
 
-        let update = UpdateChargePermissionRequest {
-            merchant_metadata: Some(MerchantMetadata {
-                merchant_reference_id: Some("order-1".into()),
-                ..Default::default()
-            }),
-            recurring_metadata: None,
-        };
+        let update = UpdateChargePermissionRequest::default()
+            .merchant_metadata(MerchantMetadata::default().merchant_reference_id("order-1"));
         let updated = client.update_charge_permission(&id, &update).await.unwrap();
         assert_eq!(updated.merchant_metadata.unwrap().merchant_reference_id.as_deref(), Some("order-1"));
 
-        let created = client.create_charge(&CreateChargeRequest::new(&id, usd("14.00"))).send().await.unwrap();
+        let created = client.create_charge(&CreateChargeRequest::new(id.clone(), usd("14.00"))).send().await.unwrap();
         assert_eq!(created.status, 201);
         let charge = created.body;
         assert_eq!(charge.status_details.state, ChargeState::Authorized, "{label}");
         assert_eq!(charge.charge_amount, usd("14.00"));
         assert_eq!(client.get_charge(&charge.charge_id).await.unwrap(), charge);
 
-        let capture = CaptureChargeRequest { capture_amount: usd("14.00"), soft_descriptor: Some("Shop".into()) };
+        let capture = CaptureChargeRequest::new(usd("14.00")).soft_descriptor("Shop");
         let captured = client.capture_charge(&charge.charge_id, &capture).await.unwrap();
         assert_eq!(captured.status_details.state, ChargeState::Captured);
         assert_eq!(captured.capture_amount, Some(usd("14.00")));
 
-        let refund_request = CreateRefundRequest {
-            charge_id: charge.charge_id.clone(),
-            refund_amount: usd("4.00"),
-            soft_descriptor: None,
-        };
+        let refund_request = CreateRefundRequest::new(charge.charge_id.clone(), usd("4.00"));
         let refund = client.create_refund(&refund_request).await.unwrap();
         assert_eq!(refund.status_details.state, RefundState::RefundInitiated);
         assert_eq!(client.get_refund(&refund.refund_id).await.unwrap(), refund);
 
-        let second = client.create_charge(&CreateChargeRequest::new(&id, usd("5"))).await.unwrap();
-        let canceled = client
-            .cancel_charge(&second.charge_id, &CancelChargeRequest { cancellation_reason: "changed mind".into() })
-            .await
-            .unwrap();
+        let second = client.create_charge(&CreateChargeRequest::new(id.clone(), usd("5"))).await.unwrap();
+        let canceled =
+            client.cancel_charge(&second.charge_id, &CancelChargeRequest::new("changed mind")).await.unwrap();
         assert_eq!(canceled.status_details.state, ChargeState::Canceled);
         assert_eq!(canceled.status_details.reason_code.as_deref(), Some("MerchantCanceled"));
 
-        let close = CloseChargePermissionRequest { closure_reason: "done".into(), cancel_pending_charges: Some(true) };
+        let close = CloseChargePermissionRequest::new("done").cancel_pending_charges(true);
         let closed = client.close_charge_permission(&id, &close).await.unwrap();
         assert_eq!(closed.status_details.state, ChargePermissionState::Closed);
         assert_eq!(closed.status_details.reasons.unwrap()[0].reason_code, "MerchantClosed");
@@ -144,36 +133,36 @@ async fn errors_come_back_typed() {
     let permission = new_permission(&client, "10.00").await;
     let id = permission.charge_permission_id;
 
-    let missing = client.get_charge("S01-0000000-0000000-C000001").await.unwrap_err();
+    let missing = client.get_charge(&ChargeId::parse("S01-0000000-0000000-C000001").unwrap()).await.unwrap_err();
     assert_eq!(known(&missing), KnownReasonCode::ResourceNotFound);
     assert_eq!(missing.api().unwrap().status, 404);
     assert!(missing.api().unwrap().request_id.is_some());
 
-    let too_much = client.create_charge(&CreateChargeRequest::new(&id, usd("10.01"))).await.unwrap_err();
+    let too_much = client.create_charge(&CreateChargeRequest::new(id.clone(), usd("10.01"))).await.unwrap_err();
     assert_eq!(known(&too_much), KnownReasonCode::TransactionAmountExceeded);
     assert_eq!(too_much.api().unwrap().status, 400);
 
-    let mut euros = CreateChargeRequest::new(&id, Price::parse("1", Currency::Eur).unwrap());
+    let mut euros = CreateChargeRequest::new(id.clone(), Price::parse("1", Currency::Eur).unwrap());
     euros.capture_now = Some(true);
     assert_eq!(known(&client.create_charge(&euros).await.unwrap_err()), KnownReasonCode::CurrencyMismatch);
 
-    let charge = client.create_charge(&CreateChargeRequest::new(&id, usd("5"))).await.unwrap();
-    client.cancel_charge(&charge.charge_id, &CancelChargeRequest { cancellation_reason: "x".into() }).await.unwrap();
-    let capture = CaptureChargeRequest { capture_amount: usd("5"), soft_descriptor: None };
+    let charge = client.create_charge(&CreateChargeRequest::new(id.clone(), usd("5"))).await.unwrap();
+    client.cancel_charge(&charge.charge_id, &CancelChargeRequest::new("x")).await.unwrap();
+    let capture = CaptureChargeRequest::new(usd("5"));
     let status = client.capture_charge(&charge.charge_id, &capture).await.unwrap_err();
     assert_eq!(known(&status), KnownReasonCode::InvalidChargeStatus);
     assert_eq!(status.api().unwrap().status, 422);
 
-    let close = CloseChargePermissionRequest { closure_reason: "done".into(), cancel_pending_charges: None };
+    let close = CloseChargePermissionRequest::new("done");
     client.close_charge_permission(&id, &close).await.unwrap();
     let closed = client.close_charge_permission(&id, &close).await.unwrap_err();
     assert_eq!(known(&closed), KnownReasonCode::InvalidChargePermissionStatus);
 
     // The same idempotency key for a different request.
     let fresh = new_permission(&client, "10.00").await.charge_permission_id;
-    client.create_charge(&CreateChargeRequest::new(&fresh, usd("1"))).idempotency_key("same-key").await.unwrap();
+    client.create_charge(&CreateChargeRequest::new(fresh.clone(), usd("1"))).idempotency_key("same-key").await.unwrap();
     let reused = client
-        .create_charge(&CreateChargeRequest::new(&fresh, usd("2")))
+        .create_charge(&CreateChargeRequest::new(fresh.clone(), usd("2")))
         .idempotency_key("same-key")
         .await
         .unwrap_err();
@@ -196,8 +185,12 @@ async fn errors_come_back_typed() {
     assert_eq!(with_header.charge_permission_id, fresh);
 
     // An unknown checkout session is a typed 404.
-    let session = client.get_checkout_session("9d6bbc5a-3e93-4a0b-a2df-1f3a6c1c7c6c").await.unwrap_err();
+    let session = client.get_checkout_session(&"9d6bbc5a-3e93-4a0b-a2df-1f3a6c1c7c6c".into()).await.unwrap_err();
     assert_eq!(session.api().unwrap().status, 404);
+
+    // An id that needs encoding is sent as one segment, signed as sent, and not found.
+    let odd = client.get_checkout_session(&"no such/session?".into()).await.unwrap_err();
+    assert_eq!(known(&odd), KnownReasonCode::ResourceNotFound, "{odd}");
 }
 
 #[tokio::test]
@@ -209,14 +202,10 @@ async fn checkout_sessions_run_from_create_to_complete() {
         serde_json::from_str::<serde_json::Value>(&text).unwrap()["storeId"].as_str().unwrap().to_owned()
     };
     for intent in [PaymentIntent::Confirm, PaymentIntent::Authorize, PaymentIntent::AuthorizeWithCapture] {
-        let create = CreateCheckoutSessionRequest {
-            web_checkout_details: WebCheckoutDetails {
-                checkout_review_return_url: Some("https://shop.example/review".into()),
-                ..Default::default()
-            },
-            store_id: store_id.clone(),
-            ..Default::default()
-        };
+        let create = CreateCheckoutSessionRequest::new(
+            store_id.clone(),
+            WebCheckoutDetails::default().checkout_review_return_url("https://shop.example/review"),
+        );
         let created = client.create_checkout_session(&create).send().await.unwrap();
         assert_eq!(created.status, 201);
         let session = created.body;
@@ -226,10 +215,9 @@ async fn checkout_sessions_run_from_create_to_complete() {
 
         let signed_in = client
             .raw(
-                "POST",
-                &format!("testHelpers/checkoutSessions/{id}/signIn"),
+                Method::Post,
+                &["testHelpers", "checkoutSessions", id.as_str(), "signIn"],
                 Some(&serde_json::json!({"paymentMethod": "1111"})),
-                false,
             )
             .await
             .unwrap();
@@ -238,37 +226,22 @@ async fn checkout_sessions_run_from_create_to_complete() {
         assert_eq!(got.shipping_address.as_ref().unwrap().country_code.as_deref(), Some("US"));
         assert_eq!(got.shipping_address_list, None, "single-address sessions have no list");
 
-        let update = UpdateCheckoutSessionRequest {
-            web_checkout_details: Some(WebCheckoutDetails {
-                checkout_result_return_url: Some("https://shop.example/result".into()),
-                ..Default::default()
-            }),
-            payment_details: Some(PaymentDetails {
-                payment_intent: Some(intent),
-                charge_amount: Some(usd("20.00")),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
+        let update = UpdateCheckoutSessionRequest::default()
+            .web_checkout_details(
+                WebCheckoutDetails::default().checkout_result_return_url("https://shop.example/result"),
+            )
+            .payment_details(PaymentDetails::default().payment_intent(intent).charge_amount(usd("20.00")));
         let updated = client.update_checkout_session(&id, &update).await.unwrap();
         assert!(updated.web_checkout_details.unwrap().amazon_pay_redirect_url.is_some());
-        client.raw("POST", &format!("testHelpers/checkoutSessions/{id}/confirm"), None, false).await.unwrap();
+        client.raw(Method::Post, &["testHelpers", "checkoutSessions", id.as_str(), "confirm"], None).await.unwrap();
 
         let mismatch = client
-            .complete_checkout_session(
-                &id,
-                &CompleteCheckoutSessionRequest { charge_amount: usd("19.00"), total_order_amount: None },
-            )
+            .complete_checkout_session(&id, &CompleteCheckoutSessionRequest::new(usd("19.00")))
             .await
             .unwrap_err();
         assert_eq!(known(&mismatch), KnownReasonCode::AmountMismatch);
-        let completed = client
-            .complete_checkout_session(
-                &id,
-                &CompleteCheckoutSessionRequest { charge_amount: usd("20.00"), total_order_amount: None },
-            )
-            .await
-            .unwrap();
+        let completed =
+            client.complete_checkout_session(&id, &CompleteCheckoutSessionRequest::new(usd("20.00"))).await.unwrap();
         assert_eq!(completed.status_details.unwrap().state, CheckoutSessionState::Completed);
         assert_eq!(completed.charge_id.is_some(), intent != PaymentIntent::Confirm);
         let permission = client.get_charge_permission(completed.charge_permission_id.as_ref().unwrap()).await.unwrap();
@@ -278,31 +251,42 @@ async fn checkout_sessions_run_from_create_to_complete() {
     }
 
     // Finalize: set the amount and complete in one call.
-    let create = CreateCheckoutSessionRequest {
-        web_checkout_details: WebCheckoutDetails {
-            checkout_review_return_url: Some("https://shop.example/review".into()),
-            checkout_result_return_url: Some("https://shop.example/result".into()),
-            ..Default::default()
-        },
+    let create = CreateCheckoutSessionRequest::new(
         store_id,
-        payment_details: Some(PaymentDetails {
-            payment_intent: Some(PaymentIntent::Authorize),
-            charge_amount: Some(usd("5.00")),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
+        WebCheckoutDetails::default()
+            .checkout_review_return_url("https://shop.example/review")
+            .checkout_result_return_url("https://shop.example/result"),
+    )
+    .payment_details(PaymentDetails::default().payment_intent(PaymentIntent::Authorize).charge_amount(usd("5.00")));
     let id = client.create_checkout_session(&create).await.unwrap().checkout_session_id;
     client
-        .raw("POST", &format!("testHelpers/checkoutSessions/{id}/signIn"), Some(&serde_json::json!({})), false)
+        .raw(Method::Post, &["testHelpers", "checkoutSessions", id.as_str(), "signIn"], Some(&serde_json::json!({})))
         .await
         .unwrap();
-    client.raw("POST", &format!("testHelpers/checkoutSessions/{id}/confirm"), None, false).await.unwrap();
-    let finalize = FinalizeCheckoutSessionRequest {
-        charge_amount: Some(usd("5.00")),
-        payment_intent: Some(PaymentIntent::Authorize),
-        ..Default::default()
-    };
+    client.raw(Method::Post, &["testHelpers", "checkoutSessions", id.as_str(), "confirm"], None).await.unwrap();
+    let finalize =
+        FinalizeCheckoutSessionRequest::default().charge_amount(usd("5.00")).payment_intent(PaymentIntent::Authorize);
     let finalized = client.finalize_checkout_session(&id, &finalize).await.unwrap();
     assert_eq!(finalized.status_details.unwrap().state, CheckoutSessionState::Completed);
+}
+
+#[tokio::test]
+async fn buyer_and_amazon_actions_are_sent_as_typed_values() {
+    let server = start().await;
+    let client = client(&server.dev, &server.http, Algorithm::V2, None);
+    let permission = new_permission(&client, "50.00").await.charge_permission_id;
+
+    let charge = client.create_charge(&CreateChargeRequest::new(permission.clone(), usd("5.00"))).await.unwrap();
+    let flagged = client.amazon_action(&charge.charge_id, AmazonAction::FlagAtypicalActivity).await.unwrap();
+    assert_eq!(flagged.status_details.reason_code.as_deref(), Some("StopShipmentAtypicalAuth"));
+    let canceled = client.amazon_action(&charge.charge_id, AmazonAction::Cancel).await.unwrap();
+    assert_eq!(canceled.status_details.state, ChargeState::Canceled);
+    assert_eq!(canceled.status_details.reason_code.as_deref(), Some("AmazonCanceled"));
+
+    let update = BuyerAction::UpdatePaymentMethod { payment_method: "4444".into() };
+    let updated = client.buyer_action(&permission, &update).await.unwrap();
+    assert_eq!(updated.status_details.state, ChargePermissionState::Chargeable);
+    let closed = client.buyer_action(&permission, &BuyerAction::Close).await.unwrap();
+    assert_eq!(closed.status_details.state, ChargePermissionState::Closed);
+    assert_eq!(closed.status_details.reasons.unwrap()[0].reason_code, "BuyerClosed");
 }

@@ -24,18 +24,21 @@ fn signer() -> Signer1 {
 
 fn envelope(signer: &Signer1, version: &str, subject: Option<&str>) -> SnsEnvelope {
     let message = r#"{"MerchantID":"A2XYZ","ObjectType":"CHARGE","ObjectId":"S01-1111111-1111111-C000001","ChargePermissionId":"S01-1111111-1111111","NotificationType":"STATE_CHANGE","NotificationId":"n-1","NotificationVersion":"V2"}"#;
-    let mut envelope = SnsEnvelope {
-        kind: "Notification".into(),
-        message_id: "m-1".into(),
-        topic_arn: "arn:aws:sns:us-east-1:291180941288:A2XYZ".into(),
-        subject: subject.map(str::to_owned),
-        message: message.into(),
-        timestamp: "2024-01-01T12:00:00.000Z".into(),
-        signature_version: version.into(),
-        signature: String::new(),
-        signing_cert_url: "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-abc.pem".into(),
-        unsubscribe_url: None,
-    };
+    let mut envelope = SnsEnvelope::parse(
+        &serde_json::json!({
+            "Type": "Notification",
+            "MessageId": "m-1",
+            "TopicArn": "arn:aws:sns:us-east-1:291180941288:A2XYZ",
+            "Message": message,
+            "Timestamp": "2024-01-01T12:00:00.000Z",
+            "SignatureVersion": version,
+            "Signature": "",
+            "SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-abc.pem",
+        })
+        .to_string(),
+    )
+    .unwrap();
+    envelope.subject = subject.map(str::to_owned);
     let to_sign = envelope.string_to_sign();
     let signature = match version {
         "1" => rsa::pkcs1v15::SigningKey::<sha1::Sha1>::new(signer.key.clone()).sign(to_sign.as_bytes()).to_vec(),
@@ -106,4 +109,12 @@ async fn an_untrusted_url_is_refused_before_any_fetch() {
     let body = serde_json::to_string(&envelope).unwrap();
     let error = IpnVerifier::new().verify(&body).await.unwrap_err();
     assert!(matches!(error, IpnError::UntrustedCertificateUrl(_)), "{error}");
+}
+
+#[test]
+fn a_verifier_takes_an_extra_root_certificate_and_refuses_one_that_is_not_pem() {
+    let signer = signer();
+    assert!(IpnVerifier::new().root_certificate_pem(signer.certificate_pem.as_bytes()).is_ok());
+    let refused = IpnVerifier::new().root_certificate_pem(b"not a certificate");
+    assert!(matches!(refused, Err(IpnError::Certificate(_))));
 }

@@ -1,17 +1,26 @@
 //! The `authorization` header:
-//! `{ALG} PublicKeyId={id}, SignedHeaders={h1;h2;...}, Signature={base64}`.
+//! `{ALG} PublicKeyId={id}, SignedHeaders={h1;h2;...}, Signature={base64}`, parsed by a
+//! server and written by a client.
+//!
+//! Parsing checks the header's shape only: it never verifies the signature or looks the
+//! key up, and its `Debug` never prints the signature.
 
 use std::fmt;
 
 use crate::Algorithm;
 
-/// A parsed `authorization` header.
+/// An `authorization` header split into its parts: what a server reads to find the key
+/// and the signed headers, and what a client writes with `to_string()`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct AuthorizationHeader {
+    /// Which of the two algorithms signed the request.
     pub algorithm: Algorithm,
+    /// The key that signed, as registered with Amazon (`SANDBOX-...`, `LIVE-...` or a
+    /// legacy id without prefix).
     pub public_key_id: String,
     /// Lowercase header names in the order the client listed them.
     pub signed_headers: Vec<String>,
+    /// The base64 RSASSA-PSS signature over the string to sign.
     pub signature: String,
 }
 
@@ -29,15 +38,20 @@ impl fmt::Debug for AuthorizationHeader {
 /// Why an `authorization` header could not be read.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AuthorizationParseError {
+    /// The header names an algorithm Amazon Pay does not accept (e.g. AWS's SigV4).
     #[error("unknown signature algorithm '{0}'; use AMZN-PAY-RSASSA-PSS or AMZN-PAY-RSASSA-PSS-V2")]
     UnknownAlgorithm(String),
+    /// A required part (`PublicKeyId`, `SignedHeaders` or `Signature`) is absent or empty.
     #[error("the authorization header lacks {0}")]
     Missing(&'static str),
+    /// The header is not `{ALG} Name=value, ...`, or names a part Amazon does not define.
     #[error("the authorization header is malformed: {0}")]
     Malformed(&'static str),
 }
 
 impl AuthorizationHeader {
+    /// Reads a header as the official SDKs write it: the algorithm, then the three parts in
+    /// any order, separated by commas (whitespace around them ignored).
     pub fn parse(value: &str) -> Result<AuthorizationHeader, AuthorizationParseError> {
         let value = value.trim();
         let (algorithm_name, rest) = value.split_once(' ').ok_or(AuthorizationParseError::Malformed(

@@ -1,4 +1,8 @@
-//! The canonical request and the string to sign.
+//! The canonical request and the string to sign: percent-encoding of paths and queries
+//! the way Amazon's SDKs do it, from a path not yet encoded (a client) or as received on
+//! the wire (a server), headers sorted and trimmed, the body hashed.
+//!
+//! Pure text functions: nothing here signs, verifies or touches a key.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use sha2::{Digest, Sha256};
@@ -9,7 +13,8 @@ use crate::Algorithm;
 /// `A-Z a-z 0-9 - _ . ~`.
 const ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
-/// Lowercase hex SHA-256 of some bytes.
+/// Lowercase hex SHA-256 of some bytes: the body hash in a canonical request and the hash
+/// in a string to sign.
 pub fn hex_sha256(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
@@ -68,13 +73,19 @@ fn decode_lossy(text: &str) -> String {
 
 /// The inputs of a canonical request once URI and query are canonical.
 pub struct CanonicalRequestInput<'a> {
+    /// The HTTP method, uppercase, as sent.
     pub method: &'a str,
+    /// The path, already canonical ([`canonical_uri_from_decoded`] or
+    /// [`canonical_uri_from_wire`]).
     pub canonical_uri: &'a str,
+    /// The query, already canonical ([`canonical_query_from_pairs`] or
+    /// [`canonical_query_from_wire`]); empty when there is none.
     pub canonical_query: &'a str,
     /// The request's headers (names in any case). Only those named in `signed_headers` count.
     pub headers: &'a [(String, String)],
     /// Lowercase header names, in the order the client listed them in `SignedHeaders`.
     pub signed_headers: &'a [String],
+    /// The body as sent; only its SHA-256 enters the canonical request.
     pub body: &'a [u8],
 }
 
@@ -110,7 +121,7 @@ pub fn canonical_request(input: &CanonicalRequestInput<'_>) -> String {
     out
 }
 
-/// `ALG '\n' hex(sha256(CanonicalRequest))`.
+/// The string to sign, what the signature covers: `ALG '\n' hex(sha256(CanonicalRequest))`.
 pub fn string_to_sign(algorithm: Algorithm, canonical_request: &str) -> String {
     format!("{}\n{}", algorithm.name(), hex_sha256(canonical_request.as_bytes()))
 }

@@ -8,8 +8,14 @@
 //! ```
 //!
 //! Both sides live here: a server verifies what it received ([`canonical_uri_from_wire`],
-//! [`canonical_query_from_wire`]), a client signs what it is about to send ([`sign_request`]).
-//! This crate does no IO.
+//! [`canonical_query_from_wire`]), a client signs what it is about to send ([`sign_request`],
+//! or [`sign_encoded_request`] for a path already encoded).
+//!
+//! This crate does no IO and keeps no state; it never prints key material (a
+//! [`PrivateKey`]'s `Debug` is redacted) and never decides whether a request is allowed,
+//! only whether its signature matches.
+
+#![deny(missing_docs)]
 
 mod authorization;
 mod canonical;
@@ -41,6 +47,7 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
+    /// Both algorithms, for tests and for servers that accept either.
     pub const ALL: [Algorithm; 2] = [Algorithm::V1, Algorithm::V2];
 
     /// The name as it appears in the `authorization` header and the string to sign.
@@ -72,8 +79,11 @@ impl Algorithm {
 /// Why a signature did not verify.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum VerifyError {
+    /// The `Signature=` value cannot be a signature: it is not base64.
     #[error("the signature is not valid base64")]
     NotBase64,
+    /// The signature was not made over this string to sign with the key's private half:
+    /// a wrong key, a changed request, or a different canonicalization.
     #[error("the signature does not match the string to sign")]
     Mismatch,
 }
@@ -116,33 +126,62 @@ pub fn generate_button_signature(key: &PrivateKey, algorithm: Algorithm, payload
     sign(key, algorithm, &button_string_to_sign(algorithm, payload))
 }
 
-/// A request a client is about to send, with its path and query not yet percent-encoded.
+/// A request a client is about to send: what [`sign_request`] and [`sign_encoded_request`]
+/// sign.
 pub struct RequestToSign<'a> {
+    /// The HTTP method, uppercase (`GET`, `POST`, `PATCH`, `DELETE`).
     pub method: &'a str,
-    /// The path, not percent-encoded (`/sandbox/v2/charges`).
+    /// The path: not yet percent-encoded for [`sign_request`] (`/sandbox/v2/charges`), and
+    /// exactly as sent, percent-encoded, for [`sign_encoded_request`].
     pub path: &'a str,
     /// Query parameters, not percent-encoded.
     pub query: &'a [(String, String)],
     /// Every header that will be signed, with its value. Names in any case.
     pub headers: &'a [(String, String)],
+    /// The body as sent (empty for GET).
     pub body: &'a [u8],
 }
 
-/// Signs a request and returns the value of its `authorization` header. Every header given
-/// is signed.
+/// Signs a request whose path is not percent-encoded yet and returns the value of its
+/// `authorization` header. Every header given is signed. A `/` in the path always separates
+/// segments; a client whose path segments may contain `/` or `%` encodes them itself and
+/// signs with [`sign_encoded_request`].
 pub fn sign_request(
     key: &PrivateKey,
     algorithm: Algorithm,
     public_key_id: &str,
     request: &RequestToSign<'_>,
 ) -> String {
+    sign_with_canonical_uri(key, algorithm, public_key_id, request, &canonical_uri_from_decoded(request.path))
+}
+
+/// Signs a request whose path is already percent-encoded, exactly as it will be sent
+/// (`/v2/checkoutSessions/a%2Fb`), and returns the value of its `authorization` header. The
+/// canonical URI is computed as a server computes it from what it receives
+/// ([`canonical_uri_from_wire`]), so an encoded `/` inside a segment signs as that segment.
+/// For a path of unreserved characters only, this signs exactly as [`sign_request`] does.
+pub fn sign_encoded_request(
+    key: &PrivateKey,
+    algorithm: Algorithm,
+    public_key_id: &str,
+    request: &RequestToSign<'_>,
+) -> String {
+    sign_with_canonical_uri(key, algorithm, public_key_id, request, &canonical_uri_from_wire(request.path))
+}
+
+fn sign_with_canonical_uri(
+    key: &PrivateKey,
+    algorithm: Algorithm,
+    public_key_id: &str,
+    request: &RequestToSign<'_>,
+    canonical_uri: &str,
+) -> String {
     let mut signed_headers: Vec<String> = request.headers.iter().map(|(name, _)| name.to_ascii_lowercase()).collect();
     signed_headers.sort();
-    let canonical_uri = canonical_uri_from_decoded(request.path);
     let canonical_query = canonical_query_from_pairs(request.query.iter().cloned());
     let canonical = canonical_request(&CanonicalRequestInput {
         method: request.method,
-        canonical_uri: &canonical_uri,
+        canonical_uri,
         canonical_query: &canonical_query,
         headers: request.headers,
         signed_headers: &signed_headers,

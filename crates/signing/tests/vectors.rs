@@ -186,3 +186,36 @@ fn sign_request_produces_a_header_the_server_side_verifies() {
     let to_sign = string_to_sign(Algorithm::V2, &canonical);
     assert_eq!(verify(&private.public_key(), Algorithm::V2, &to_sign, &parsed.signature), Ok(()));
 }
+
+#[test]
+fn sign_encoded_request_signs_an_encoded_slash_as_part_of_its_segment() {
+    let private = parse_private_key_pem(&shared("test-key.pem")).unwrap();
+    let headers = vec![("x-amz-pay-date".to_owned(), "20240101T120000Z".to_owned())];
+    let sent = "/v2/checkoutSessions/a%2Fb%20c";
+    let header = sign_encoded_request(
+        &private,
+        Algorithm::V2,
+        "SANDBOX-X",
+        &RequestToSign { method: "GET", path: sent, query: &[], headers: &headers, body: b"" },
+    );
+    let parsed = AuthorizationHeader::parse(&header).unwrap();
+    let server_side = |canonical_uri: &str| {
+        let canonical = canonical_request(&CanonicalRequestInput {
+            method: "GET",
+            canonical_uri,
+            canonical_query: "",
+            headers: &headers,
+            signed_headers: &parsed.signed_headers,
+            body: b"",
+        });
+        verify(&private.public_key(), Algorithm::V2, &string_to_sign(Algorithm::V2, &canonical), &parsed.signature)
+    };
+    assert_eq!(canonical_uri_from_wire(sent), sent);
+    assert_eq!(server_side(&canonical_uri_from_wire(sent)), Ok(()));
+    // Signed as a decoded path, the slash would have split the segment in two.
+    assert_ne!(canonical_uri_from_decoded("/v2/checkoutSessions/a/b c"), sent);
+
+    // Without reserved characters both ways sign the same canonical request.
+    let plain = "/v2/charges/S01-1111111-1111111-C000001";
+    assert_eq!(canonical_uri_from_wire(plain), canonical_uri_from_decoded(plain));
+}
