@@ -115,7 +115,7 @@ pub(crate) fn not_found(what: &str, id: &str) -> Refusal {
 }
 
 /// Whose objects a change belongs to, and how its effects are scheduled: a signed caller's
-/// (from [`Context::scope`]) or, for the hosted pages, the merchant a sandbox object
+/// (from `Context::scope`) or, for the hosted pages, the merchant a sandbox object
 /// belongs to.
 #[derive(Debug, Clone, Copy)]
 pub struct Scope<'a> {

@@ -2,9 +2,9 @@
 //!
 //! Durability: WAL with `synchronous=FULL`, so a committed transaction survives a crash or
 //! a power loss. Throughput: one writer thread owns the write connection and commits every
-//! job waiting in its queue in one transaction (group commit, [`writer`]), each job inside
+//! job waiting in its queue in one transaction (group commit, `writer`), each job inside
 //! its own savepoint so that one job's failure rolls back only its own writes. Reads run on
-//! a small pool of read connections ([`readers`]), which WAL lets proceed beside the writer.
+//! a small pool of read connections (`readers`), which WAL lets proceed beside the writer.
 //!
 //! The files, as a second backend would have them: `schema` (migrations and connection
 //! settings), `writer`, `readers`, `tx` (the `ReadTx`/`WriteTx` a job sees) and `codec` (rows
