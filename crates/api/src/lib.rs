@@ -8,6 +8,7 @@
 pub mod body;
 pub mod error;
 pub mod format;
+pub mod ipn;
 pub mod requests;
 pub mod responses;
 

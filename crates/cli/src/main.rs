@@ -2,18 +2,19 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use amzpay_domain::{Environment, Region};
 use amzpay_server::config::{
-    DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_SANDBOX_DELAY_SECONDS, DEFAULT_TLS_LISTEN, SandboxDelays,
+    DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_SANDBOX_DELAY_SECONDS, DEFAULT_TLS_LISTEN, IpnDelivery, SandboxDelays,
 };
-use amzpay_server::merchants::{KeyStyle, NewMerchant, add_key, create_merchant};
+use amzpay_server::merchants::{KeyStyle, NewMerchant, add_key, create_merchant, set_ipn_url};
 use amzpay_server::{Application, Config, system_now};
 use amzpay_store::sqlite::SqliteStore;
 use anyhow::{Context, bail};
 mod api;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
 #[command(
@@ -59,6 +60,8 @@ enum Command {
         /// (default: the HTTP listener, e.g. http://127.0.0.1:8080).
         #[arg(long, env = "AMZPAY_PUBLIC_URL")]
         public_url: Option<String>,
+        #[command(flatten)]
+        ipn: IpnArgs,
     },
     /// Manage merchants.
     Merchant {
@@ -119,6 +122,56 @@ enum Command {
     },
 }
 
+/// How IPNs are delivered (product.md defaults).
+#[derive(Args)]
+struct IpnArgs {
+    /// How long an IPN attempt may take before it counts as a timeout (e.g. 10s, 500ms).
+    #[arg(long, env = "AMZPAY_IPN_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    ipn_timeout: Duration,
+    /// Delays before each IPN retry, comma-separated; the last repeats.
+    #[arg(
+        long,
+        env = "AMZPAY_IPN_RETRY_DELAYS",
+        default_value = "10s,30s,1m,5m,15m,1h",
+        value_delimiter = ',',
+        value_parser = humantime::parse_duration
+    )]
+    ipn_retry_delays: Vec<Duration>,
+    /// How long after its first attempt an IPN is retried before it is Failed.
+    #[arg(long, env = "AMZPAY_IPN_RETRY_FOR", default_value = "24h", value_parser = humantime::parse_duration)]
+    ipn_retry_for: Duration,
+    /// A PEM certificate to trust for HTTPS IPN endpoints besides the public roots (a
+    /// receiver with a self-signed certificate). Repeatable.
+    #[arg(long, env = "AMZPAY_IPN_CA_CERT")]
+    ipn_ca_cert: Vec<PathBuf>,
+}
+
+impl IpnArgs {
+    fn delivery(self) -> anyhow::Result<IpnDelivery> {
+        let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        if self.ipn_retry_delays.is_empty() {
+            bail!("--ipn-retry-delays needs at least one delay");
+        }
+        let extra_root_certificates = self
+            .ipn_ca_cert
+            .iter()
+            .map(|path| std::fs::read(path).with_context(|| format!("reading {}", path.display())))
+            .collect::<anyhow::Result<_>>()?;
+        Ok(IpnDelivery {
+            timeout_ms: millis(self.ipn_timeout).max(1),
+            retry_delays_ms: self.ipn_retry_delays.into_iter().map(millis).collect(),
+            retry_for_ms: millis(self.ipn_retry_for),
+            extra_root_certificates,
+        })
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EnvironmentArg {
+    Sandbox,
+    Live,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum RegionArg {
     Na,
@@ -152,7 +205,7 @@ enum MerchantCommand {
         /// An RSA public key (PEM) to register instead of generating a pair.
         #[arg(long)]
         public_key_file: Option<PathBuf>,
-        /// Where IPNs for this merchant go.
+        /// Where IPNs for this merchant go, in both environments.
         #[arg(long)]
         ipn_url: Option<String>,
         /// How the key id is named.
@@ -161,6 +214,26 @@ enum MerchantCommand {
         /// Print JSON (the only format for now).
         #[arg(long)]
         json: bool,
+    },
+    /// Set or clear a merchant's IPN endpoint; works while the server runs (the next
+    /// delivery uses it).
+    #[command(name = "set-ipn-url")]
+    SetIpnUrl {
+        #[arg(long, env = "AMZPAY_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        #[arg(long, env = "AMZPAY_DATABASE")]
+        database: Option<String>,
+        #[arg(long)]
+        merchant_id: String,
+        /// Only this environment (default: both).
+        #[arg(long, value_enum)]
+        environment: Option<EnvironmentArg>,
+        /// The endpoint: an http:// or https:// URL.
+        #[arg(long, required_unless_present = "clear", conflicts_with = "clear")]
+        url: Option<String>,
+        /// Remove the endpoint: notifications are no longer sent.
+        #[arg(long)]
+        clear: bool,
     },
     /// Give an existing merchant another key, e.g. a LIVE- key beside its SANDBOX- key.
     ///
@@ -213,14 +286,38 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             async_capture_delay,
             refund_delay,
             public_url,
+            ipn,
         } => {
             let delays = SandboxDelays {
                 pending_authorization_seconds: pending_authorization_delay,
                 async_capture_seconds: async_capture_delay,
                 refund_seconds: refund_delay,
             };
-            serve(Config { data_dir, listen: Some(listen), tls_listen: Some(tls_listen), database, delays, public_url })
-                .await
+            let ipn = ipn.delivery()?;
+            serve(Config {
+                data_dir,
+                listen: Some(listen),
+                tls_listen: Some(tls_listen),
+                database,
+                delays,
+                public_url,
+                ipn,
+            })
+            .await
+        }
+        Command::Merchant {
+            command: MerchantCommand::SetIpnUrl { data_dir, database, merchant_id, environment, url, clear: _ },
+        } => {
+            let store = open_store(&data_dir, database)?;
+            let environment = environment.map(|e| match e {
+                EnvironmentArg::Sandbox => Environment::Sandbox,
+                EnvironmentArg::Live => Environment::Live,
+            });
+            let set = set_ipn_url(&store, &merchant_id, environment, url.clone()).await;
+            store.close();
+            set?;
+            println!("{}", serde_json::json!({ "merchantId": merchant_id, "url": url }));
+            Ok(())
         }
         Command::Merchant {
             command: MerchantCommand::AddKey { data_dir, database, merchant_id, public_key_file, key, json: _ },
@@ -268,6 +365,7 @@ fn open_store(data_dir: &std::path::Path, database: Option<String>) -> anyhow::R
         database,
         delays: SandboxDelays::DEFAULT,
         public_url: None,
+        ipn: IpnDelivery::default(),
     };
     let path = config.sqlite_path().map_err(anyhow::Error::msg)?;
     SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))

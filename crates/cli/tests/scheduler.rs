@@ -43,8 +43,14 @@ async fn history(data_dir: &Path, merchant_id: &str, object_id: &str) -> (Vec<(J
     let (merchant, object) = (merchant_id.to_owned(), object_id.to_owned());
     let events = store
         .read(move |tx| -> Result<_, StoreError> {
-            let events = tx.events(&merchant, Environment::Sandbox, 100_000)?;
-            Ok(events.into_iter().filter(|e| e.object_id == object).collect())
+            let mut events: Vec<Event> = tx
+                .notifications(&merchant, Environment::Sandbox, 100_000)?
+                .into_iter()
+                .map(|n| n.event)
+                .filter(|e| e.object_id == object)
+                .collect();
+            events.reverse();
+            Ok(events)
         })
         .await
         .unwrap();

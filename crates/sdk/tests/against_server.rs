@@ -24,6 +24,7 @@ async fn start() -> Server {
         database: None,
         delays: amzpay_server::config::SandboxDelays::DEFAULT,
         public_url: None,
+        ipn: Default::default(),
     })
     .await
     .unwrap();

@@ -48,6 +48,53 @@ pub const MAX_JOBS_PER_TRANSACTION: u32 = 1_000;
 /// The furthest one clock advance may move (100 years): a bound, not a use case.
 pub const MAX_CLOCK_ADVANCE_SECONDS: i64 = 100 * 366 * 86_400;
 
+/// product.md: an IPN attempt that has not been answered in 10 s is a timeout.
+pub const IPN_TIMEOUT_MS: u64 = 10_000;
+/// product.md: retries after 10 s, 30 s, 1 min, 5 min, 15 min, then hourly.
+pub const IPN_RETRY_DELAYS_MS: [u64; 6] = [10_000, 30_000, 60_000, 300_000, 900_000, 3_600_000];
+/// product.md: retries stop 24 hours (real time) after the first attempt; then `Failed`.
+pub const IPN_RETRY_FOR_MS: u64 = 24 * 3_600_000;
+/// Each retry delay is moved by up to this share either way (product.md: "with jitter"), so
+/// that the notifications of one outage do not all come back in the same instant.
+pub const IPN_RETRY_JITTER_PERCENT: u64 = 10;
+/// Deliveries in flight at once, per process: bounds sockets and memory whatever the
+/// backlog (ours).
+pub const IPN_MAX_IN_FLIGHT: usize = 64;
+/// Deliveries in flight at once to one merchant's endpoint (ours): a slow or dead receiver
+/// holds at most this many of the slots above, so the others keep flowing.
+pub const IPN_MAX_IN_FLIGHT_PER_MERCHANT: u32 = 4;
+/// A leased notification is another deliverer's until its attempt could have ended: the
+/// timeout plus this margin (ours). A lease that outlives a crash expires after that.
+pub const IPN_LEASE_MARGIN_MS: u64 = 5_000;
+/// How often the delivery worker looks for retries that fell due, when nothing wakes it
+/// sooner (a write wakes it at once).
+pub const IPN_POLL_INTERVAL_MS: u64 = 250;
+
+/// How IPNs are delivered (product.md); tests shorten the delays.
+#[derive(Debug, Clone)]
+pub struct IpnDelivery {
+    /// How long one attempt may take.
+    pub timeout_ms: u64,
+    /// The delay before each retry; the last repeats.
+    pub retry_delays_ms: Vec<u64>,
+    /// How long after the first attempt retries stop.
+    pub retry_for_ms: u64,
+    /// PEM certificates trusted for HTTPS endpoints besides the public roots (a receiver
+    /// with a self-signed certificate).
+    pub extra_root_certificates: Vec<Vec<u8>>,
+}
+
+impl Default for IpnDelivery {
+    fn default() -> Self {
+        IpnDelivery {
+            timeout_ms: IPN_TIMEOUT_MS,
+            retry_delays_ms: IPN_RETRY_DELAYS_MS.to_vec(),
+            retry_for_ms: IPN_RETRY_FOR_MS,
+            extra_root_certificates: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub data_dir: PathBuf,
@@ -59,8 +106,9 @@ pub struct Config {
     pub database: Option<String>,
     pub delays: SandboxDelays,
     /// The base URL buyers reach the server at (hosted pages, `amazonPayRedirectUrl`);
-    /// defaults to the HTTP listener.
+    /// defaults to the HTTP listener. IPNs' `SigningCertURL` points here too.
     pub public_url: Option<String>,
+    pub ipn: IpnDelivery,
 }
 
 impl Config {
@@ -73,6 +121,7 @@ impl Config {
             database: None,
             delays: SandboxDelays::DEFAULT,
             public_url: None,
+            ipn: IpnDelivery::default(),
         }
     }
 

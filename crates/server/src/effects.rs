@@ -1,5 +1,8 @@
-//! What a change stages beside itself, in the same transaction: outbox events (future
-//! IPNs) and the scheduled transitions it implies.
+//! What a change stages beside itself, in the same transaction: its notifications (IPNs,
+//! written to the outbox and delivered from there) and the scheduled transitions it
+//! implies. One notification per state change of a permission, charge or refund, whatever
+//! caused it, and an ATTRIBUTE_CHANGE when a permission's merchant metadata or payment
+//! method changes without a change of state.
 
 use amzpay_domain::{
     Charge, ChargePermission, ChargePermissionId, ChargeState, Environment, Refund, RefundState, Timestamp,
@@ -22,14 +25,22 @@ impl<'a> Effects<'a> {
         Effects { merchant_id, environment, now, delays, events: Vec::new(), jobs: Vec::new() }
     }
 
-    fn event(&mut self, object_type: ObjectType, object_id: &str, permission_id: &ChargePermissionId) {
+    fn event(
+        &mut self,
+        object_type: ObjectType,
+        object_id: &str,
+        permission_id: &ChargePermissionId,
+        notification_type: NotificationType,
+    ) {
         self.events.push(Event {
+            notification_id: uuid::Uuid::new_v4().to_string(),
+            message_id: uuid::Uuid::new_v4().to_string(),
             merchant_id: self.merchant_id.to_owned(),
             environment: self.environment,
             object_type,
             object_id: object_id.to_owned(),
             charge_permission_id: permission_id.to_string(),
-            notification_type: NotificationType::StateChange,
+            notification_type,
             created_at: self.now,
         });
     }
@@ -45,11 +56,18 @@ impl<'a> Effects<'a> {
         });
     }
 
-    /// A new or changed permission: an event on a state change; an expiry job when its
-    /// expiration is new or moved.
+    /// A new or changed permission: a notification on a change of state, or of what the
+    /// merchant sees of it without one (merchant metadata, the buyer's payment method); an
+    /// expiry job when its expiration is new or moved.
     pub fn permission(&mut self, before: Option<&ChargePermission>, after: &ChargePermission) {
-        if before.map(|p| &p.state) != Some(&after.state) {
-            self.event(ObjectType::ChargePermission, after.id.as_str(), &after.id);
+        let kind = match before {
+            Some(before) if before.state == after.state => (before.merchant_metadata != after.merchant_metadata
+                || before.payment_method != after.payment_method)
+                .then_some(NotificationType::AttributeChange),
+            _ => Some(NotificationType::StateChange),
+        };
+        if let Some(kind) = kind {
+            self.event(ObjectType::ChargePermission, after.id.as_str(), &after.id, kind);
         }
         if let Some(expires_at) = after.expires_at
             && before.map(|p| p.expires_at) != Some(after.expires_at)
@@ -65,7 +83,7 @@ impl<'a> Effects<'a> {
         if before.map(|c| c.state) == Some(after.state) {
             return;
         }
-        self.event(ObjectType::Charge, after.id.as_str(), &after.permission_id);
+        self.event(ObjectType::Charge, after.id.as_str(), &after.permission_id, NotificationType::StateChange);
         match after.state {
             ChargeState::AuthorizationInitiated => {
                 let due = self.now.plus_seconds(self.delays.pending_authorization_seconds);
@@ -85,20 +103,21 @@ impl<'a> Effects<'a> {
         if before.map(|r| r.state) == Some(after.state) {
             return;
         }
-        self.event(ObjectType::Refund, after.id.as_str(), permission_id);
+        self.event(ObjectType::Refund, after.id.as_str(), permission_id, NotificationType::StateChange);
         if after.state == RefundState::RefundInitiated {
             let due = self.now.plus_seconds(self.delays.refund_seconds);
             self.job(JobKind::SettleRefund, after.id.as_str(), due);
         }
     }
 
-    pub fn write(self, tx: &mut dyn WriteTx) -> Result<(), StoreError> {
+    /// Writes what was staged; returns the notifications written, by id.
+    pub fn write(self, tx: &mut dyn WriteTx) -> Result<Vec<String>, StoreError> {
         for event in &self.events {
             tx.insert_event(event)?;
         }
         for job in &self.jobs {
             tx.insert_job(job)?;
         }
-        Ok(())
+        Ok(self.events.into_iter().map(|e| e.notification_id).collect())
     }
 }

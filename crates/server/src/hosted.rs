@@ -91,12 +91,15 @@ pub(crate) async fn write_sandbox<T: Send + 'static, R: Send + 'static>(
     change: impl FnOnce(&mut dyn WriteTx, &str, T, Timestamp) -> Result<R, StoreError> + Send + 'static,
 ) -> Result<Option<R>, StoreError> {
     let real_now = crate::system_now();
-    state
+    let written = state
         .store
         .write(move |tx| -> Result<_, StoreError> {
             let Some((merchant, object)) = find(tx)? else { return Ok(None) };
             let now = merchant_now(tx, &merchant, Environment::Sandbox, real_now)?;
             Ok(Some(change(tx, &merchant, object, now)?))
         })
-        .await
+        .await;
+    // The buyer's change may have staged notifications.
+    state.ipn.wake();
+    written
 }

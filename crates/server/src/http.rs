@@ -25,6 +25,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .merge(crate::pages::router())
         .merge(crate::checkout_pages::router())
+        .merge(crate::ipn::router())
         .fallback(handle)
         .with_state(state)
 }
@@ -44,7 +45,7 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
     respond(process(&state, request).await.unwrap_or_else(|e| Reply::error(&e)))
 }
 
-async fn process(state: &AppState, request: Request) -> Result<Reply, Refusal> {
+async fn process(state: &Arc<AppState>, request: Request) -> Result<Reply, Refusal> {
     let (parts, body) = request.into_parts();
     let body: Bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
         Refusal::new(ReasonCode::InvalidRequest, format!("the request body is larger than {MAX_BODY_BYTES} bytes"))
@@ -101,6 +102,13 @@ async fn process(state: &AppState, request: Request) -> Result<Reply, Refusal> {
         }
         None => None,
     };
-    let context = Context { caller, real_now, delays: state.delays, simulation, public_url: state.public_url.clone() };
+    let context = Context {
+        caller,
+        real_now,
+        delays: state.delays,
+        simulation,
+        public_url: state.public_url.clone(),
+        query: parts.uri.query().unwrap_or("").to_owned(),
+    };
     Ok(execute(state, context, routed, key, body.to_vec()).await)
 }

@@ -18,8 +18,14 @@ use crate::AppState;
 use crate::config::{MAX_JOBS_PER_TRANSACTION, SandboxDelays, WORKER_POLL_INTERVAL_MS};
 use crate::effects::Effects;
 
-/// Runs one job at its due time. Returns whether it ran (false: another worker had it).
-pub fn run_job(tx: &mut dyn WriteTx, job: &Job, delays: SandboxDelays) -> Result<bool, StoreError> {
+/// Runs one job at its due time. Returns whether it ran (false: another worker had it);
+/// the notifications it staged are added to `notifications`.
+pub fn run_job(
+    tx: &mut dyn WriteTx,
+    job: &Job,
+    delays: SandboxDelays,
+    notifications: &mut Vec<String>,
+) -> Result<bool, StoreError> {
     if !tx.claim_job(job.id, job.due_at)? {
         return Ok(false);
     }
@@ -99,25 +105,41 @@ pub fn run_job(tx: &mut dyn WriteTx, job: &Job, delays: SandboxDelays) -> Result
             }
         }
     }
-    effects.write(tx)?;
+    notifications.extend(effects.write(tx)?);
     Ok(true)
 }
 
+/// What a batch of jobs did.
+#[derive(Debug, Default)]
+pub(crate) struct Ran {
+    pub count: u32,
+    /// The notifications the jobs staged, by id.
+    pub notifications: Vec<String>,
+}
+
 /// Runs every job due at `real_now` (on each merchant's clock), in time order, in one
-/// transaction; with `merchant`, only that merchant's sandbox jobs. Returns how many ran.
+/// transaction; with `merchant`, only that merchant's sandbox jobs. With `lease` (now and
+/// until, in real milliseconds), the notifications staged are leased to the caller in the
+/// same transaction, for it to attempt itself.
 pub(crate) fn run_due(
     tx: &mut dyn WriteTx,
     real_now: Timestamp,
     merchant: Option<&str>,
     delays: SandboxDelays,
-) -> Result<u32, StoreError> {
-    let mut ran = 0;
+    lease: Option<(i64, i64)>,
+) -> Result<Ran, StoreError> {
+    let mut ran = Ran::default();
     // One job at a time, re-reading what is due: a job may schedule another that falls due
     // before the next one already waiting, and time order must hold.
-    while ran < MAX_JOBS_PER_TRANSACTION {
+    while ran.count < MAX_JOBS_PER_TRANSACTION {
         let Some(job) = tx.due_jobs(real_now, merchant, 1)?.into_iter().next() else { break };
-        run_job(tx, &job, delays)?;
-        ran += 1;
+        run_job(tx, &job, delays, &mut ran.notifications)?;
+        ran.count += 1;
+    }
+    if let Some((now_ms, until_ms)) = lease {
+        for id in &ran.notifications {
+            tx.lease_notification(id, now_ms, until_ms)?;
+        }
     }
     Ok(ran)
 }
@@ -141,9 +163,14 @@ pub async fn worker(state: Arc<AppState>, mut stop: tokio::sync::broadcast::Rece
                 continue;
             }
         }
-        match state.store.write(move |tx| run_due(tx, real_now, None, delays)).await {
-            Ok(0) => {}
-            Ok(count) => tracing::debug!(count, "ran scheduled transitions"),
+        match state.store.write(move |tx| run_due(tx, real_now, None, delays, None)).await {
+            Ok(ran) if ran.count == 0 => {}
+            Ok(ran) => {
+                tracing::debug!(count = ran.count, "ran scheduled transitions");
+                if !ran.notifications.is_empty() {
+                    state.ipn.wake();
+                }
+            }
             Err(error) => tracing::error!(%error, "scheduled transitions failed; will retry"),
         }
     }

@@ -11,6 +11,7 @@ mod effects;
 mod files;
 mod hosted;
 pub mod http;
+pub mod ipn;
 pub mod jobs;
 pub mod merchants;
 pub mod ops;
@@ -41,8 +42,10 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub keys: auth::KeyCache,
     pub delays: config::SandboxDelays,
-    /// The base URL of links the server hands out (`amazonPayRedirectUrl`, hosted pages).
+    /// The base URL of links the server hands out (`amazonPayRedirectUrl`, hosted pages,
+    /// IPNs' `SigningCertURL`).
     pub public_url: String,
+    pub ipn: ipn::Ipn,
 }
 
 /// A storage failure: logged once here, answered as Amazon's 500 (or 503 when the write
@@ -104,7 +107,9 @@ impl Application {
             (None, None, Some(addr)) => format!("https://localhost:{}", addr.port()),
             (None, None, None) => String::new(),
         };
-        let state = Arc::new(AppState { store, keys: auth::KeyCache::default(), delays: config.delays, public_url });
+        let ipn = ipn::Ipn::new(config.ipn.clone()).map_err(BuildError::Config)?;
+        let state =
+            Arc::new(AppState { store, keys: auth::KeyCache::default(), delays: config.delays, public_url, ipn });
         Ok(Application { state, sqlite, http, https, http_addr, https_addr, dev_merchant })
     }
 
@@ -147,6 +152,7 @@ impl Application {
             });
         }
         let worker = tokio::spawn(jobs::worker(self.state.clone(), stop_tx.subscribe()));
+        let deliverer = tokio::spawn(ipn::delivery::worker(self.state.clone(), stop_tx.subscribe()));
         tokio::spawn(async move {
             shutdown.await;
             let _ = stop_tx.send(());
@@ -158,6 +164,7 @@ impl Application {
             }
         }
         let _ = worker.await;
+        let _ = deliverer.await;
         drop(self.state);
         self.sqlite.close();
         result

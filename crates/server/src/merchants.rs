@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use amzpay_api::ipn::check_endpoint_url;
 use amzpay_domain::{Environment, Region, Timestamp};
 use amzpay_signing::{generate_private_key, parse_public_key_pem, private_key_to_pem, public_key_to_pem};
 use amzpay_store::{KeyRecord, Store, StoreError, new_merchant};
@@ -51,6 +52,8 @@ pub enum MerchantError {
     Io(#[from] std::io::Error),
     #[error("no merchant '{0}'")]
     UnknownMerchant(String),
+    #[error("IPN URL: {0}")]
+    IpnUrl(String),
 }
 
 const ID_ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -77,6 +80,9 @@ pub async fn create_merchant(
     now: Timestamp,
     key_file_name: Option<&str>,
 ) -> Result<MerchantDescription, MerchantError> {
+    if let Some(url) = &new.ipn_url {
+        check_endpoint_url(url).map_err(|e| MerchantError::IpnUrl(e.message))?;
+    }
     let merchant_id = format!("A{}", random_text(12));
     let store_id = format!("amzn1.application-oa2-client.{}", hex::encode(rand::random::<[u8; 16]>()));
     let (public_pem, private_key_file) = match new.public_key_pem {
@@ -101,12 +107,20 @@ pub async fn create_merchant(
         public_key_pem: public_pem,
         created_at: now,
     };
-    let merchant = new_merchant(&merchant_id, new.region, &store_id, new.ipn_url, now);
+    let merchant = new_merchant(&merchant_id, new.region, &store_id, now);
     let public_key_id = key.public_key_id.clone();
+    let ipn_url = new.ipn_url;
     store
         .write(move |tx| -> Result<(), StoreError> {
             tx.insert_merchant(&merchant)?;
-            tx.insert_key(&key)
+            tx.insert_key(&key)?;
+            // product.md: `--ipn-url` sets the endpoint of both environments.
+            for environment in [Environment::Sandbox, Environment::Live] {
+                if let Some(url) = &ipn_url {
+                    tx.set_ipn_endpoint(&merchant.merchant_id, environment, Some(url))?;
+                }
+            }
+            Ok(())
         })
         .await?;
     Ok(MerchantDescription {
@@ -116,6 +130,36 @@ pub async fn create_merchant(
         region: new.region.code().to_owned(),
         store_id,
     })
+}
+
+/// Sets (or, with `None`, clears) a merchant's IPN endpoint in one environment or, with
+/// `environment` `None`, in both. Takes effect at the next delivery, also while servers run.
+pub async fn set_ipn_url(
+    store: &dyn Store,
+    merchant_id: &str,
+    environment: Option<Environment>,
+    url: Option<String>,
+) -> Result<(), MerchantError> {
+    if let Some(url) = &url {
+        check_endpoint_url(url).map_err(|e| MerchantError::IpnUrl(e.message))?;
+    }
+    let id = merchant_id.to_owned();
+    let environments = match environment {
+        Some(one) => vec![one],
+        None => vec![Environment::Sandbox, Environment::Live],
+    };
+    let found = store
+        .write(move |tx| -> Result<bool, StoreError> {
+            if tx.merchant(&id)?.is_none() {
+                return Ok(false);
+            }
+            for environment in environments {
+                tx.set_ipn_endpoint(&id, environment, url.as_deref())?;
+            }
+            Ok(true)
+        })
+        .await?;
+    if found { Ok(()) } else { Err(MerchantError::UnknownMerchant(merchant_id.to_owned())) }
 }
 
 /// Gives an existing merchant another key (e.g. a `LIVE-` key beside its `SANDBOX-` one).

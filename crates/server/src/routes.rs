@@ -12,7 +12,7 @@ use amzpay_domain::{ChargeId, ChargePermissionId, Environment, ReasonCode, Refun
 use amzpay_store::{ReadTx, StoreError, WriteTx};
 use http::Method;
 
-use crate::ops::{Context, OpResult, Reply, charges, checkout, clock, permissions, refunds};
+use crate::ops::{Context, OpResult, Reply, charges, checkout, clock, notifications, permissions, refunds};
 
 /// The API version amzpay speaks.
 pub const API_VERSION: &str = "v2";
@@ -96,6 +96,7 @@ pub enum Write {
     ChargePermission(fn(&mut dyn WriteTx, &Context, &ChargePermissionId, &[u8], amzpay_domain::Timestamp) -> OpResult),
     Charge(fn(&mut dyn WriteTx, &Context, &ChargeId, &[u8], amzpay_domain::Timestamp) -> OpResult),
     CheckoutSession(fn(&mut dyn WriteTx, &Context, &str, &[u8], amzpay_domain::Timestamp) -> OpResult),
+    Notification(fn(&mut dyn WriteTx, &Context, &str, &[u8], amzpay_domain::Timestamp) -> OpResult),
 }
 
 /// What the sandbox clock helpers do (product.md).
@@ -198,6 +199,10 @@ pub static OPERATIONS: &[Operation] = &[
     op("AdvanceClock", Method::POST, "testHelpers/clock/advance", Optional, None, Handler::Clock(ClockChange::Advance)),
     op("FreezeClock", Method::POST, "testHelpers/clock/freeze", Ignored, None, Handler::Clock(ClockChange::Freeze)),
     op("UnfreezeClock", Method::POST, "testHelpers/clock/unfreeze", Ignored, None, Handler::Clock(ClockChange::Unfreeze)),
+    op("GetIpnEndpoint", Method::GET, "testHelpers/ipnEndpoint", Ignored, None, Handler::Read(Read::Plain(notifications::get_endpoint))),
+    op("SetIpnEndpoint", Method::PUT, "testHelpers/ipnEndpoint", Ignored, None, Handler::Write(Write::Plain(notifications::set_endpoint))),
+    op("ListNotifications", Method::GET, "testHelpers/notifications", Ignored, None, Handler::Read(Read::Plain(notifications::list))),
+    op("RedeliverNotification", Method::POST, "testHelpers/notifications/{id}/redeliver", Ignored, None, Handler::Write(Write::Notification(notifications::redeliver))),
 ];
 
 /// An operation picked for a request, with the id its path carried.

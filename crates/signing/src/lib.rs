@@ -9,7 +9,8 @@
 //!
 //! Both sides live here: a server verifies what it received ([`canonical_uri_from_wire`],
 //! [`canonical_query_from_wire`]), a client signs what it is about to send ([`sign_request`],
-//! or [`sign_encoded_request`] for a path already encoded).
+//! or [`sign_encoded_request`] for a path already encoded). The signatures of the SNS
+//! envelopes IPNs travel in are here too ([`sns_string_to_sign`], [`sign_sns_v1`]).
 //!
 //! This crate does no IO and keeps no state; it never prints key material (a
 //! [`PrivateKey`]'s `Debug` is redacted) and never decides whether a request is allowed,
@@ -20,6 +21,7 @@
 mod authorization;
 mod canonical;
 mod keys;
+mod sns;
 
 pub use authorization::{AuthorizationHeader, AuthorizationParseError};
 pub use canonical::{
@@ -30,6 +32,7 @@ pub use keys::{
     KeyError, PrivateKey, PublicKey, generate_private_key, parse_private_key_pem, parse_public_key_pem,
     private_key_to_pem, public_key_to_pem,
 };
+pub use sns::{SnsSignedFields, sign_sns_v1, sns_string_to_sign};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;

@@ -18,7 +18,8 @@ use amzpay_domain::{
 };
 
 pub use model::{
-    Event, IdempotencyRecord, Job, JobKind, KeyRecord, MerchantRecord, NotificationType, ObjectType, SandboxClock,
+    Attempt, AttemptOutcome, DeliveryStatus, Event, IdempotencyRecord, Job, JobKind, KeyRecord, MerchantRecord,
+    Notification, NotificationType, ObjectType, SandboxClock, SnsSigningKey,
 };
 
 /// Why a store operation failed. Each variant is one cause, so that callers can act on it
@@ -86,8 +87,34 @@ pub trait ReadTx {
         scope: &str,
         key: &str,
     ) -> Result<Option<IdempotencyRecord>, StoreError>;
-    /// Events in the outbox, oldest first (IPN delivery comes in a later issue).
-    fn events(&mut self, merchant_id: &str, environment: Environment, limit: u32) -> Result<Vec<Event>, StoreError>;
+    /// A merchant's IPN endpoint in an environment.
+    fn ipn_endpoint(&mut self, merchant_id: &str, environment: Environment) -> Result<Option<String>, StoreError>;
+    /// The delivery log: a merchant's notifications in an environment, newest first, each
+    /// with its attempts; at most `limit`.
+    fn notifications(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        limit: u32,
+    ) -> Result<Vec<Notification>, StoreError>;
+    /// One notification of a merchant, with its attempts.
+    fn notification(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        notification_id: &str,
+    ) -> Result<Option<Notification>, StoreError>;
+    /// Notifications due for an attempt at `real_now_ms` and not leased to a deliverer,
+    /// earliest due first, at most `per_merchant` of each merchant and environment (so one
+    /// merchant's backlog never hides another's) and `limit` in all. Without attempts.
+    fn due_notifications(
+        &mut self,
+        real_now_ms: i64,
+        per_merchant: u32,
+        limit: u32,
+    ) -> Result<Vec<Notification>, StoreError>;
+    /// The SNS signing key, once made.
+    fn sns_signing_key(&mut self) -> Result<Option<SnsSigningKey>, StoreError>;
     /// A sandbox permission by id alone, with its merchant (the buyer's page has no
     /// merchant context).
     fn sandbox_permission_by_id(
@@ -127,6 +154,37 @@ pub trait WriteTx: ReadTx {
     /// Marks a job run; `false` if it had already run (another worker got it first).
     fn claim_job(&mut self, id: i64, at: Timestamp) -> Result<bool, StoreError>;
     fn set_clock(&mut self, merchant_id: &str, clock: SandboxClock) -> Result<(), StoreError>;
+    /// Sets (or, with `None`, clears) a merchant's IPN endpoint in an environment.
+    fn set_ipn_endpoint(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        url: Option<&str>,
+    ) -> Result<(), StoreError>;
+    /// Leases a due, pending notification to the caller until `lease_until_ms`: `false` if
+    /// it is not pending, not due at `real_now_ms`, or leased to another deliverer.
+    fn lease_notification(
+        &mut self,
+        notification_id: &str,
+        real_now_ms: i64,
+        lease_until_ms: i64,
+    ) -> Result<bool, StoreError>;
+    /// Ends a lease early, with no attempt made: the notification is due again as before.
+    fn release_notification(&mut self, notification_id: &str) -> Result<(), StoreError>;
+    /// Records how an attempt ended and releases the lease.
+    fn finish_attempt(&mut self, notification_id: &str, outcome: &AttemptOutcome) -> Result<(), StoreError>;
+    /// Makes a notification pending again, due at `real_now_ms`, in a new round of retries.
+    /// `false` if the merchant has no such notification.
+    fn redeliver(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        notification_id: &str,
+        real_now_ms: i64,
+    ) -> Result<bool, StoreError>;
+    /// Stores the SNS signing key unless one exists (another process may have made one
+    /// first: read it back).
+    fn insert_sns_signing_key(&mut self, key: &SnsSigningKey) -> Result<(), StoreError>;
 }
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -191,18 +249,6 @@ impl dyn Store {
 }
 
 /// What a new merchant needs (used by the CLI and the development merchant).
-pub fn new_merchant(
-    merchant_id: &str,
-    region: Region,
-    store_id: &str,
-    ipn_url: Option<String>,
-    now: Timestamp,
-) -> MerchantRecord {
-    MerchantRecord {
-        merchant_id: merchant_id.to_owned(),
-        region,
-        store_id: store_id.to_owned(),
-        ipn_url,
-        created_at: now,
-    }
+pub fn new_merchant(merchant_id: &str, region: Region, store_id: &str, now: Timestamp) -> MerchantRecord {
+    MerchantRecord { merchant_id: merchant_id.to_owned(), region, store_id: store_id.to_owned(), created_at: now }
 }

@@ -2,14 +2,13 @@
 
 use amzpay_domain::{Environment, Region, Timestamp};
 
-amzpay_domain::named!(ObjectType, NotificationType, JobKind);
+amzpay_domain::named!(ObjectType, NotificationType, JobKind, DeliveryStatus);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MerchantRecord {
     pub merchant_id: String,
     pub region: Region,
     pub store_id: String,
-    pub ipn_url: Option<String>,
     pub created_at: Timestamp,
 }
 
@@ -57,16 +56,88 @@ pub enum NotificationType {
 }
 
 /// A change to notify the merchant of (an IPN), staged in the same transaction as the
-/// change itself (outbox).
+/// change itself (outbox), and delivered from there at least once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
+    /// The IPN's `NotificationId`: random, unique.
+    pub notification_id: String,
+    /// The SNS envelope's `MessageId`: random, kept across redeliveries.
+    pub message_id: String,
     pub merchant_id: String,
     pub environment: Environment,
     pub object_type: ObjectType,
     pub object_id: String,
     pub charge_permission_id: String,
     pub notification_type: NotificationType,
+    /// When the change happened, on the merchant's clock.
     pub created_at: Timestamp,
+}
+
+/// Where a notification's delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+pub enum DeliveryStatus {
+    /// Waiting for its first attempt or a retry.
+    Pending,
+    /// An endpoint answered 2xx.
+    Delivered,
+    /// An endpoint answered 3xx or 4xx, or retries ran out.
+    Failed,
+    /// The merchant had no endpoint when it fell due: never sent.
+    NoEndpoint,
+}
+
+/// One delivery attempt of a notification. Times are real time, in milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub at_ms: i64,
+    pub url: String,
+    /// The HTTP status, when the endpoint answered.
+    pub status_code: Option<u16>,
+    /// Why there is no status: a connection error or a timeout.
+    pub error: Option<String>,
+    pub latency_ms: i64,
+}
+
+/// A notification with its delivery: what the delivery log shows and the worker sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub event: Event,
+    pub status: DeliveryStatus,
+    /// When the next attempt is due (real time, ms), while `Pending`.
+    pub next_attempt_ms: Option<i64>,
+    /// When the first attempt of this round was made (real time, ms): retries stop a
+    /// bounded time after it. A redelivery starts a new round.
+    pub first_attempt_ms: Option<i64>,
+    /// Attempts made in this round (a redelivery starts a new one): picks the next delay.
+    pub round_attempts: u32,
+    /// Oldest first. Empty when read for delivery.
+    pub attempts: Vec<Attempt>,
+}
+
+/// How one attempt ended, as the store records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptOutcome {
+    /// `None` when no endpoint was set (nothing was sent).
+    pub attempt: Option<Attempt>,
+    pub status: DeliveryStatus,
+    /// The next attempt, while `Pending`.
+    pub next_attempt_ms: Option<i64>,
+}
+
+/// The key and self-signed certificate amzpay signs SNS envelopes with: one per database,
+/// made on first use, so every process sharing the database signs alike.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SnsSigningKey {
+    /// PKCS#8 PEM. Never logged.
+    pub private_key_pem: String,
+    pub certificate_pem: String,
+    pub created_at: Timestamp,
+}
+
+impl std::fmt::Debug for SnsSigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SnsSigningKey").field("private_key_pem", &"<redacted>").finish_non_exhaustive()
+    }
 }
 
 /// What a scheduled transition does when it falls due.

@@ -225,6 +225,8 @@ async fn open_charges_idempotency_records_and_events_are_kept() {
     let other_scope = IdempotencyRecord { scope: "CreateCharge ".into(), fingerprint: "g".into(), ..record.clone() };
     let other_scope2 = other_scope.clone();
     let event = Event {
+        notification_id: "n-1".into(),
+        message_id: "m-1".into(),
         merchant_id: "M1".into(),
         environment: Environment::Sandbox,
         object_type: ObjectType::Charge,
@@ -255,7 +257,7 @@ async fn open_charges_idempotency_records_and_events_are_kept() {
                 tx.idempotency("M1", Environment::Sandbox, "CaptureCharge S01-0000000-0000001-C000001", "k1")?,
                 tx.idempotency("M1", Environment::Sandbox, "CreateCharge ", "k1")?,
                 tx.idempotency("M1", Environment::Sandbox, "CreateRefund ", "k1")?,
-                tx.events("M1", Environment::Sandbox, 10)?,
+                tx.notifications("M1", Environment::Sandbox, 10)?,
             ))
         })
         .await
@@ -267,14 +269,15 @@ async fn open_charges_idempotency_records_and_events_are_kept() {
         vec![charges[0].id.clone(), charges[2].id.clone()]
     );
     assert_eq!(stored, Some(record));
-    assert_eq!(events, vec![event]);
+    assert_eq!(events.iter().map(|n| &n.event).collect::<Vec<_>>(), vec![&event]);
+    assert_eq!(events[0].status, DeliveryStatus::Pending, "a new notification is due at once");
 }
 
 #[tokio::test]
 async fn merchants_and_keys_are_stored() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
-    let merchant = new_merchant("AMZPAYDEV01", Region::Eu, "amzn1.application-oa2-client.0123", None, T0);
+    let merchant = new_merchant("AMZPAYDEV01", Region::Eu, "amzn1.application-oa2-client.0123", T0);
     let key = KeyRecord {
         public_key_id: "SANDBOX-ABC".into(),
         merchant_id: "AMZPAYDEV01".into(),
@@ -470,4 +473,144 @@ async fn checkout_sessions_round_trip_with_addresses() {
     assert_eq!(found, Some(session.clone()));
     assert_eq!(other, None);
     assert_eq!(by_id, Some(("M1".to_owned(), session)));
+}
+
+fn event(n: u32, merchant: &str) -> Event {
+    Event {
+        notification_id: format!("n-{merchant}-{n}"),
+        message_id: format!("m-{merchant}-{n}"),
+        merchant_id: merchant.into(),
+        environment: Environment::Sandbox,
+        object_type: ObjectType::ChargePermission,
+        object_id: format!("S01-0000000-000000{n}"),
+        charge_permission_id: format!("S01-0000000-000000{n}"),
+        notification_type: NotificationType::StateChange,
+        created_at: T0,
+    }
+}
+
+#[tokio::test]
+async fn notifications_are_leased_once_fairly_and_keep_every_attempt() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store
+        .write(|tx| -> Result<(), StoreError> {
+            for n in 0..5 {
+                tx.insert_event(&event(n, "M1"))?;
+            }
+            tx.insert_event(&event(0, "M2"))?;
+            tx.set_ipn_endpoint("M1", Environment::Sandbox, Some("http://a.example/ipn"))?;
+            tx.set_ipn_endpoint("M1", Environment::Sandbox, Some("http://b.example/ipn"))?;
+            tx.set_ipn_endpoint("M2", Environment::Live, Some("http://c.example/ipn"))
+        })
+        .await
+        .unwrap();
+    let endpoints = store
+        .read(|tx| -> Result<_, StoreError> {
+            Ok((
+                tx.ipn_endpoint("M1", Environment::Sandbox)?,
+                tx.ipn_endpoint("M1", Environment::Live)?,
+                tx.ipn_endpoint("M2", Environment::Sandbox)?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(endpoints, (Some("http://b.example/ipn".into()), None, None), "per merchant and environment");
+
+    // Two of each merchant at most: M1's backlog does not hide M2's notification.
+    let due = store.read(|tx| tx.due_notifications(1_000, 2, 100)).await.unwrap();
+    let ids: Vec<_> = due.iter().map(|n| n.event.notification_id.as_str()).collect();
+    assert_eq!(ids, ["n-M1-0", "n-M1-1", "n-M2-0"]);
+
+    let leases = store
+        .write(|tx| -> Result<_, StoreError> {
+            Ok((
+                tx.lease_notification("n-M1-0", 1_000, 11_000)?,
+                tx.lease_notification("n-M1-0", 1_000, 11_000)?,
+                tx.lease_notification("n-nobody", 1_000, 11_000)?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(leases, (true, false, false), "a notification is leased to one deliverer");
+    let due = store.read(|tx| tx.due_notifications(1_000, 10, 100)).await.unwrap();
+    assert!(!due.iter().any(|n| n.event.notification_id == "n-M1-0"), "a leased one is not due");
+    let due = store.read(|tx| tx.due_notifications(11_000, 10, 100)).await.unwrap();
+    assert!(due.iter().any(|n| n.event.notification_id == "n-M1-0"), "an expired lease frees it (a crashed deliverer)");
+
+    let failed = Attempt {
+        at_ms: 1_000,
+        url: "http://b.example/ipn".into(),
+        status_code: Some(500),
+        error: None,
+        latency_ms: 3,
+    };
+    let delivered = Attempt { at_ms: 12_000, status_code: Some(200), ..failed.clone() };
+    store
+        .write({
+            let (failed, delivered) = (failed.clone(), delivered.clone());
+            move |tx| -> Result<bool, StoreError> {
+                tx.finish_attempt(
+                    "n-M1-0",
+                    &AttemptOutcome {
+                        attempt: Some(failed),
+                        status: DeliveryStatus::Pending,
+                        next_attempt_ms: Some(11_000),
+                    },
+                )?;
+                assert!(!tx.lease_notification("n-M1-0", 10_999, 20_000)?, "not due before its retry");
+                assert!(tx.lease_notification("n-M1-0", 11_000, 20_000)?);
+                tx.finish_attempt(
+                    "n-M1-0",
+                    &AttemptOutcome {
+                        attempt: Some(delivered),
+                        status: DeliveryStatus::Delivered,
+                        next_attempt_ms: None,
+                    },
+                )?;
+                tx.lease_notification("n-M1-0", 99_000, 100_000)
+            }
+        })
+        .await
+        .map(|leased| assert!(!leased, "a delivered notification is never due again"))
+        .unwrap();
+    let logged = store.read(|tx| tx.notification("M1", Environment::Sandbox, "n-M1-0")).await.unwrap().unwrap();
+    assert_eq!(logged.status, DeliveryStatus::Delivered);
+    assert_eq!(logged.attempts, vec![failed, delivered]);
+    assert_eq!(logged.first_attempt_ms, Some(1_000));
+    assert_eq!(store.read(|tx| tx.notification("M2", Environment::Sandbox, "n-M1-0")).await.unwrap(), None);
+
+    let redelivered = store
+        .write(|tx| -> Result<_, StoreError> {
+            Ok((
+                tx.redeliver("M2", Environment::Sandbox, "n-M1-0", 50_000)?,
+                tx.redeliver("M1", Environment::Sandbox, "n-M1-0", 50_000)?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(redelivered, (false, true), "only its merchant redelivers it");
+    let again = store.read(|tx| tx.notification("M1", Environment::Sandbox, "n-M1-0")).await.unwrap().unwrap();
+    assert_eq!(
+        (again.status, again.next_attempt_ms, again.first_attempt_ms),
+        (DeliveryStatus::Pending, Some(50_000), None)
+    );
+    assert_eq!(again.attempts.len(), 2, "the log keeps earlier attempts");
+    let newest_first = store.read(|tx| tx.notifications("M1", Environment::Sandbox, 2)).await.unwrap();
+    let ids: Vec<_> = newest_first.iter().map(|n| n.event.notification_id.as_str()).collect();
+    assert_eq!(ids, ["n-M1-4", "n-M1-3"]);
+}
+
+#[tokio::test]
+async fn the_first_sns_signing_key_stored_is_the_one_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    assert!(store.read(|tx| tx.sns_signing_key()).await.unwrap().is_none());
+    let key = |pem: &str| SnsSigningKey { private_key_pem: pem.into(), certificate_pem: "cert".into(), created_at: T0 };
+    let (first, second) = (key("first"), key("second"));
+    store.write(move |tx| tx.insert_sns_signing_key(&first)).await.unwrap();
+    store.write(move |tx| tx.insert_sns_signing_key(&second)).await.unwrap();
+    let kept = store.read(|tx| tx.sns_signing_key()).await.unwrap().unwrap();
+    assert_eq!(kept.private_key_pem, "first");
+    assert!(!format!("{kept:?}").contains("first"), "the key never prints");
 }

@@ -40,7 +40,7 @@ pub(crate) fn save_charge_and_permission(
     effects.permission(Some(permission.0), permission.1);
     tx.save_charge(scope.merchant_id, charge.1)?;
     tx.update_permission(scope.merchant_id, permission.1)?;
-    effects.write(tx)
+    effects.write(tx).map(drop)
 }
 
 pub fn get(tx: &mut dyn ReadTx, context: &Context, id: &ChargeId) -> Result<Reply, StoreError> {

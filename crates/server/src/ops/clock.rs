@@ -41,7 +41,7 @@ fn seconds(context: &Context, change: ClockChange, body: &[u8]) -> Result<i64, R
 /// Moves the clock in one transaction (recording the key, if any, with the answer), then
 /// runs what fell due in transactions of their own, then answers.
 pub async fn set(
-    state: &AppState,
+    state: &std::sync::Arc<AppState>,
     context: Context,
     operation: &'static Operation,
     change: ClockChange,
@@ -97,15 +97,30 @@ pub async fn set(
         return reply;
     }
     // A replayed advance runs what is due too: it heals an advance whose jobs a crash
-    // interrupted, and runs nothing twice (each job is claimed once).
+    // interrupted, and runs nothing twice (each job is claimed once). The notifications the
+    // jobs stage are leased to this advance, which attempts them once before answering
+    // (product.md), so a test can assert on its receiver right after.
+    let mut caused = Vec::new();
     loop {
         let merchant = context.caller.merchant_id.clone();
-        let ran = state.store.write(move |tx| crate::jobs::run_due(tx, real_now, Some(&merchant), delays)).await;
+        let now_ms = crate::ipn::real_now_ms();
+        let lease = Some((now_ms, now_ms + state.ipn.lease_ms()));
+        let ran = state.store.write(move |tx| crate::jobs::run_due(tx, real_now, Some(&merchant), delays, lease)).await;
         match ran {
-            Ok(count) if count < MAX_JOBS_PER_TRANSACTION => break,
-            Ok(_) => continue,
+            Ok(ran) => {
+                let done = ran.count < MAX_JOBS_PER_TRANSACTION;
+                caused.extend(ran.notifications);
+                if done {
+                    break;
+                }
+            }
             Err(error) => return Reply::error(&crate::internal_error(error)),
         }
+    }
+    if let Err(error) = crate::ipn::attempt_leased(state, &context.caller.merchant_id, environment, caused).await {
+        // The clock moved and the transitions ran; the notifications stay leased until the
+        // lease expires, then the worker retries them. The answer stands.
+        tracing::error!(%error, "notifications of a clock advance could not be attempted");
     }
     reply
 }

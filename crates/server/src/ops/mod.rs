@@ -4,8 +4,10 @@
 //! [`execute`] runs the operation [`crate::routes`] picked: it parses the id the handler
 //! takes, opens the transaction, replays or records the idempotency key, and calls the
 //! handler. The handlers, by object: [`charges`], [`permissions`], [`refunds`],
-//! [`checkout`], [`clock`]. They never pick an HTTP status, never read a clock (the
+//! [`checkout`], [`clock`], [`notifications`]. They never pick an HTTP status, never read a clock (the
 //! merchant's time comes in) and never write SQL.
+
+use std::sync::Arc;
 
 use amzpay_api::error::error_response;
 use amzpay_domain::sandbox::{Forced, SimulationCode};
@@ -62,6 +64,7 @@ macro_rules! refuse {
 pub mod charges;
 pub mod checkout;
 pub mod clock;
+pub mod notifications;
 pub mod permissions;
 pub mod refunds;
 
@@ -139,6 +142,8 @@ pub struct Context {
     pub simulation: Option<SimulationCode>,
     /// The server's own base URL, for the links it hands out (`amazonPayRedirectUrl`).
     pub public_url: String,
+    /// The request's query string, raw (only the delivery log reads one).
+    pub query: String,
 }
 
 impl Context {
@@ -218,7 +223,7 @@ fn refund_id(text: &str) -> Result<RefundId, Refusal> {
 
 /// Runs the operation a request was routed to, for an authenticated caller.
 pub async fn execute(
-    state: &AppState,
+    state: &Arc<AppState>,
     context: Context,
     routed: Routed,
     idempotency_key: Option<String>,
@@ -231,7 +236,7 @@ pub async fn execute(
 }
 
 async fn run(
-    state: &AppState,
+    state: &Arc<AppState>,
     context: Context,
     routed: &Routed,
     key: Option<String>,
@@ -278,6 +283,11 @@ async fn run(
             let job = WriteRequest { context, operation, target: id.clone(), key, body };
             write(state, job, move |tx, context, body, now| f(tx, context, &id, body, now)).await
         }
+        Handler::Write(Write::Notification(f)) => {
+            let id = notifications::notification_id(id)?;
+            let job = WriteRequest { context, operation, target: id.clone(), key, body };
+            write(state, job, move |tx, context, body, now| f(tx, context, &id, body, now)).await
+        }
     };
     Ok(reply)
 }
@@ -318,6 +328,8 @@ async fn write(
             keyed(tx, &job, key, handler)
         })
         .await;
+    // The change may have staged notifications: they can go now that it is durable.
+    state.ipn.wake();
     done.unwrap_or_else(|e| Reply::error(&crate::internal_error(e)))
 }
 

@@ -89,7 +89,7 @@ fn save_closed(
         tx.save_charge(scope.merchant_id, &charges.1[index])?;
     }
     tx.update_permission(scope.merchant_id, permission.1)?;
-    effects.write(tx)
+    effects.write(tx).map(drop)
 }
 
 /// What a buyer does on the Amazon Pay site, as a sandbox test helper (product.md).

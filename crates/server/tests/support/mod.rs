@@ -67,6 +67,11 @@ pub fn key_for(merchant: &amzpay_server::merchants::MerchantDescription) -> Priv
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(None).await
+    }
+
+    /// A server whose IPN delivery follows `ipn` (tests shorten the timeout and retries).
+    pub async fn spawn_with(ipn_delivery: Option<amzpay_server::config::IpnDelivery>) -> TestApp {
         let data_dir = tempfile::tempdir().unwrap();
         let config = Config {
             data_dir: data_dir.path().to_owned(),
@@ -75,6 +80,7 @@ impl TestApp {
             database: None,
             delays: amzpay_server::config::SandboxDelays::DEFAULT,
             public_url: None,
+            ipn: ipn_delivery.unwrap_or_default(),
         };
         let app = Application::build(config).await.unwrap();
         let http_addr = app.http_addr.unwrap();
@@ -381,12 +387,16 @@ impl TestApp {
     pub async fn events_for(&self, object_id: &str) -> Vec<amzpay_store::Event> {
         let merchant = self.dev.merchant_id.clone();
         let id = object_id.to_owned();
-        self.store
-            .read(move |tx| tx.events(&merchant, Environment::Sandbox, 10_000))
+        let mut events: Vec<amzpay_store::Event> = self
+            .store
+            .read(move |tx| tx.notifications(&merchant, Environment::Sandbox, 10_000))
             .await
             .unwrap()
             .into_iter()
+            .map(|n| n.event)
             .filter(|e| e.object_id == id)
-            .collect()
+            .collect();
+        events.reverse();
+        events
     }
 }

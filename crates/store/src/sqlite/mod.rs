@@ -7,10 +7,11 @@
 //! a small pool of read connections (`readers`), which WAL lets proceed beside the writer.
 //!
 //! The files, as a second backend would have them: `schema` (migrations and connection
-//! settings), `writer`, `readers`, `tx` (the `ReadTx`/`WriteTx` a job sees) and `codec` (rows
-//! to objects and back).
+//! settings), `writer`, `readers`, `tx` (the `ReadTx`/`WriteTx` a job sees), `notifications`
+//! (the IPN rows `tx` delegates to) and `codec` (rows to objects and back).
 
 mod codec;
+mod notifications;
 mod readers;
 mod schema;
 mod tx;

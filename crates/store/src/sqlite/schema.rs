@@ -240,6 +240,50 @@ ALTER TABLE checkout_sessions ADD COLUMN estimate_order_total INTEGER;
 ALTER TABLE checkout_sessions ADD COLUMN estimate_currency TEXT;
 ALTER TABLE checkout_sessions ADD COLUMN provider_reference_id TEXT;
 "#,
+    // IPN delivery (issue: Instant Payment Notifications). Each event is a notification
+    // with its delivery state; attempts are logged; endpoints are per merchant and
+    // environment (the merchants' single `ipn_url` is copied to both); one SNS signing key
+    // per database. Events staged before delivery existed are marked never sent.
+    r#"
+ALTER TABLE events ADD COLUMN notification_id TEXT;
+ALTER TABLE events ADD COLUMN message_id TEXT;
+ALTER TABLE events ADD COLUMN status TEXT NOT NULL DEFAULT 'Pending';
+ALTER TABLE events ADD COLUMN next_attempt_ms INTEGER;
+ALTER TABLE events ADD COLUMN lease_until_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN first_attempt_ms INTEGER;
+ALTER TABLE events ADD COLUMN round_attempts INTEGER NOT NULL DEFAULT 0;
+UPDATE events SET notification_id = lower(hex(randomblob(16))), message_id = lower(hex(randomblob(16))),
+    status = 'NoEndpoint';
+DROP INDEX events_undelivered;
+CREATE UNIQUE INDEX events_by_notification ON events (notification_id);
+CREATE INDEX events_due ON events (next_attempt_ms) WHERE next_attempt_ms IS NOT NULL;
+CREATE INDEX events_by_merchant ON events (merchant_id, environment, seq);
+CREATE TABLE notification_attempts (
+    notification_id TEXT NOT NULL,
+    at_ms INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    status_code INTEGER,
+    error TEXT,
+    latency_ms INTEGER NOT NULL
+);
+CREATE INDEX notification_attempts_by_notification ON notification_attempts (notification_id, at_ms);
+CREATE TABLE ipn_endpoints (
+    merchant_id TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    url TEXT NOT NULL,
+    PRIMARY KEY (merchant_id, environment)
+) WITHOUT ROWID;
+INSERT INTO ipn_endpoints (merchant_id, environment, url)
+    SELECT merchant_id, 'sandbox', ipn_url FROM merchants WHERE ipn_url IS NOT NULL
+    UNION ALL SELECT merchant_id, 'live', ipn_url FROM merchants WHERE ipn_url IS NOT NULL;
+ALTER TABLE merchants DROP COLUMN ipn_url;
+CREATE TABLE sns_signing_key (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    private_key_pem TEXT NOT NULL,
+    certificate_pem TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+"#,
 ];
 
 pub(super) fn configure(connection: &Connection) -> Result<(), StoreError> {

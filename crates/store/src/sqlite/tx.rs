@@ -92,15 +92,14 @@ impl ReadTx for SqliteTx<'_> {
     fn merchant(&mut self, merchant_id: &str) -> Result<Option<MerchantRecord>, StoreError> {
         query_one(
             self.connection,
-            "SELECT merchant_id, region, store_id, ipn_url, created_at FROM merchants WHERE merchant_id = ?1",
+            "SELECT merchant_id, region, store_id, created_at FROM merchants WHERE merchant_id = ?1",
             &[&merchant_id],
             |row| {
                 Ok(MerchantRecord {
                     merchant_id: row.get(0)?,
                     region: region_of(&row.get::<_, String>(1)?)?,
                     store_id: row.get(2)?,
-                    ipn_url: row.get(3)?,
-                    created_at: ts(row.get(4)?),
+                    created_at: ts(row.get(3)?),
                 })
             },
         )
@@ -209,28 +208,39 @@ impl ReadTx for SqliteTx<'_> {
         )
     }
 
-    fn events(&mut self, merchant_id: &str, environment: Environment, limit: u32) -> Result<Vec<Event>, StoreError> {
-        let mut statement = self.connection.prepare_cached(
-            "SELECT object_type, object_id, charge_permission_id, notification_type, created_at FROM events \
-             WHERE merchant_id = ?1 AND environment = ?2 ORDER BY seq LIMIT ?3",
-        )?;
-        let mut rows = statement.query(params![merchant_id, environment.path_segment(), limit])?;
-        let mut events = Vec::new();
-        while let Some(row) = rows.next()? {
-            let object_type: String = row.get(0)?;
-            let notification_type: String = row.get(3)?;
-            events.push(Event {
-                merchant_id: merchant_id.to_owned(),
-                environment,
-                object_type: ObjectType::parse(&object_type).ok_or_else(|| corrupt("object type", &object_type))?,
-                object_id: row.get(1)?,
-                charge_permission_id: row.get(2)?,
-                notification_type: NotificationType::parse(&notification_type)
-                    .ok_or_else(|| corrupt("notification type", &notification_type))?,
-                created_at: ts(row.get(4)?),
-            });
-        }
-        Ok(events)
+    fn ipn_endpoint(&mut self, merchant_id: &str, environment: Environment) -> Result<Option<String>, StoreError> {
+        self.read_ipn_endpoint(merchant_id, environment)
+    }
+
+    fn notifications(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        limit: u32,
+    ) -> Result<Vec<Notification>, StoreError> {
+        self.read_notifications(merchant_id, environment, limit)
+    }
+
+    fn notification(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        notification_id: &str,
+    ) -> Result<Option<Notification>, StoreError> {
+        self.read_notification(merchant_id, environment, notification_id)
+    }
+
+    fn due_notifications(
+        &mut self,
+        real_now_ms: i64,
+        per_merchant: u32,
+        limit: u32,
+    ) -> Result<Vec<Notification>, StoreError> {
+        self.read_due_notifications(real_now_ms, per_merchant, limit)
+    }
+
+    fn sns_signing_key(&mut self) -> Result<Option<SnsSigningKey>, StoreError> {
+        self.read_sns_signing_key()
     }
 
     fn sandbox_permission_by_id(
@@ -297,8 +307,10 @@ impl ReadTx for SqliteTx<'_> {
 impl WriteTx for SqliteTx<'_> {
     fn insert_merchant(&mut self, m: &MerchantRecord) -> Result<(), StoreError> {
         self.connection
-            .prepare_cached("INSERT INTO merchants (merchant_id, region, store_id, ipn_url, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
-            .execute(params![m.merchant_id, m.region.code(), m.store_id, m.ipn_url, m.created_at.unix_seconds()])?;
+            .prepare_cached(
+                "INSERT INTO merchants (merchant_id, region, store_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![m.merchant_id, m.region.code(), m.store_id, m.created_at.unix_seconds()])?;
         Ok(())
     }
 
@@ -403,20 +415,7 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     fn insert_event(&mut self, e: &Event) -> Result<(), StoreError> {
-        self.connection
-            .prepare_cached(
-                "INSERT INTO events (merchant_id, environment, object_type, object_id, charge_permission_id, notification_type, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                e.merchant_id,
-                e.environment.path_segment(),
-                e.object_type.as_str(),
-                e.object_id,
-                e.charge_permission_id,
-                e.notification_type.as_str(),
-                e.created_at.unix_seconds(),
-            ])?;
-        Ok(())
+        self.insert_notification(e)
     }
 
     fn save_checkout_session(&mut self, merchant_id: &str, c: &CheckoutSession) -> Result<(), StoreError> {
@@ -536,5 +535,45 @@ impl WriteTx for SqliteTx<'_> {
             )?
             .execute(params![r.merchant_id, r.environment.path_segment(), r.key, r.scope, r.fingerprint, r.status, r.body, r.created_at.unix_seconds()])?;
         Ok(())
+    }
+
+    fn set_ipn_endpoint(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        url: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.write_ipn_endpoint(merchant_id, environment, url)
+    }
+
+    fn lease_notification(
+        &mut self,
+        notification_id: &str,
+        real_now_ms: i64,
+        lease_until_ms: i64,
+    ) -> Result<bool, StoreError> {
+        self.write_lease(notification_id, real_now_ms, lease_until_ms)
+    }
+
+    fn release_notification(&mut self, notification_id: &str) -> Result<(), StoreError> {
+        self.write_release(notification_id)
+    }
+
+    fn finish_attempt(&mut self, notification_id: &str, outcome: &AttemptOutcome) -> Result<(), StoreError> {
+        self.write_attempt(notification_id, outcome)
+    }
+
+    fn redeliver(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        notification_id: &str,
+        real_now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        self.write_redelivery(merchant_id, environment, notification_id, real_now_ms)
+    }
+
+    fn insert_sns_signing_key(&mut self, key: &SnsSigningKey) -> Result<(), StoreError> {
+        self.write_sns_signing_key(key)
     }
 }
