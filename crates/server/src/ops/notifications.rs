@@ -30,7 +30,11 @@ fn render(notification: &Notification) -> NotificationOut<'_> {
         notification_type: event.notification_type.as_str(),
         creation_timestamp: format_timestamp(event.created_at),
         status: notification.status.as_str(),
-        next_attempt_timestamp: notification.next_attempt_ms.map(format_millis),
+        // A notification never attempted is due at once: no time to show.
+        next_attempt_timestamp: notification
+            .next_attempt_ms
+            .filter(|_| notification.round_attempts > 0)
+            .map(format_millis),
         attempts: notification
             .attempts
             .iter()
