@@ -12,6 +12,7 @@ use amzpay_server::{Application, Config, system_now};
 use amzpay_store::sqlite::SqliteStore;
 use anyhow::{Context, bail};
 mod api;
+mod ipn;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -117,6 +118,14 @@ enum Command {
         #[command(subcommand)]
         command: api::ClockCommand,
     },
+    /// Instant Payment Notifications: the delivery log, redelivery and endpoint (sandbox),
+    /// and a development receiver (`listen`).
+    Ipn {
+        #[command(flatten)]
+        connection: api::Connection,
+        #[command(subcommand)]
+        command: ipn::IpnCommand,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -204,6 +213,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::TestHelper { connection, command } => api::test_helper(&connection, command).await,
         Command::Buyer { connection, command } => api::buyer(&connection, command).await,
         Command::Clock { connection, command } => api::clock(&connection, command).await,
+        Command::Ipn { connection, command } => ipn::run(&connection, command).await,
         Command::Serve {
             data_dir,
             listen,
