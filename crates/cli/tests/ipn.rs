@@ -1,4 +1,4 @@
-//! `amzpay ipn`, against a mock that plays amzpay: it serves a
+//! `amzpay ipn` and the sample store's `/ipn`, against a mock that plays amzpay: it serves a
 //! signing certificate this test makes and answers the API calls. Notifications are signed
 //! here exactly as the wire contract says (SNS SignatureVersion 1: SHA1withRSA over the
 //! string to sign), independently of the SDK's verifier, which the receivers use.
@@ -344,4 +344,50 @@ async fn the_test_helper_commands_send_signed_calls_and_print_the_answers() {
     assert!(!ok);
     assert_eq!(error["reasonCode"], "ResourceNotFound");
     assert_eq!(mock.paths().last().unwrap(), "/v2/testHelpers/notifications/a%2Fb/redeliver");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sample_store_logs_verified_notifications_and_refuses_the_rest() {
+    let key = sns_key();
+    let mock = start_mock(&key.certificate_pem).await;
+    let dir = tempfile::tempdir().unwrap();
+    let merchant_file = dir.path().join("merchant.json");
+    let merchant = json!({
+        "merchantId": "A2XYZ",
+        "publicKeyId": "SANDBOX-TEST",
+        "privateKeyFile": test_key_file(),
+        "region": "na",
+        "storeId": "amzn1.application-oa2-client.test",
+    });
+    std::fs::write(&merchant_file, merchant.to_string()).unwrap();
+    let store_script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/store/server.js");
+    let mut child = Command::new("node")
+        .arg(store_script)
+        .env("PORT", "0")
+        .env("AMZPAY_URL", &mock.base)
+        // Nothing listens there: the store's GET of the object fails, which it logs.
+        .env("AMZPAY_API_HOST", "127.0.0.1:1")
+        .env("AMZPAY_MERCHANT_FILE", &merchant_file)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("starting the sample store");
+    let mut stdout = forward_lines(child.stdout.take().unwrap());
+    let _child = Running(Some(child));
+    let store = line_starting(&mut stdout, "store listening on ").await;
+    let ipn = format!("{store}/ipn");
+
+    let charge = message("CHARGE", "S01-1111111-1111111-C000001");
+    let genuine = envelope(&key, &charge, &format!("{}/sns/amzpay-sns.pem", mock.base));
+    let mut tampered = genuine.clone();
+    tampered["MessageId"] = json!("another");
+    assert_eq!(post(&ipn, &tampered).await, 400);
+    assert_eq!(line_starting(&mut stdout, "IPN refused: ").await, "the SNS signature does not verify");
+    let untrusted = envelope(&key, &charge, &format!("{}/untrusted/cert.pem", mock.base));
+    assert_eq!(post(&ipn, &untrusted).await, 400);
+    assert!(line_starting(&mut stdout, "IPN refused: ").await.starts_with("untrusted SigningCertURL"));
+    assert!(!mock.paths().iter().any(|path| path.starts_with("/untrusted")));
+
+    assert_eq!(post(&ipn, &genuine).await, 200);
+    let logged: Value = serde_json::from_str(&line_starting(&mut stdout, "IPN received ").await).unwrap();
+    assert_eq!(logged, serde_json::from_str::<Value>(&charge).unwrap());
 }
