@@ -7,9 +7,11 @@
 //
 // Environment: AMZPAY_URL (http://127.0.0.1:8080: the server, for checkout.js), AMZPAY_API_HOST
 // (localhost:8443: the API over HTTPS), AMZPAY_MERCHANT_FILE (amzpay-data/dev-merchant.json),
+// AMZPAY_SNS_CERT_PREFIX (AMZPAY_URL + /sns/: where IPN signing certificates may come from),
 // PORT (3000; 0 picks a free port). It prints "store listening on http://...".
 'use strict';
 
+const crypto = require('node:crypto');
 const http = require('node:http');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -27,6 +29,71 @@ const client = new WebStoreClient({
   algorithm: 'AMZN-PAY-RSASSA-PSS-V2',
   overrideServiceUrl: process.env.AMZPAY_API_HOST || 'localhost:8443',
 });
+// Instant Payment Notifications: amzpay, like Amazon Pay, POSTs an Amazon SNS envelope to the
+// merchant's endpoint (`amzpay ipn endpoint set --url http://127.0.0.1:3000/ipn`). The store
+// checks the SNS signature with the certificate amzpay serves, fetched only from under
+// snsCertificatePrefix (Amazon's would be https://sns.<region>.amazonaws.com), answers at
+// once, and then GETs the object the message names: a notification carries no state.
+const snsCertificatePrefix = new URL(process.env.AMZPAY_SNS_CERT_PREFIX || `${amzpayUrl}/sns/`).href;
+const MAX_IPN_BYTES = 256 * 1024; // Amazon SNS messages are at most 256 KiB
+const MAX_CERTIFICATE_BYTES = 64 * 1024; // a certificate is about 2 KB
+const certificates = new Map(); // certificate URL -> PEM; one or two in practice
+
+async function readAtMost(stream, limit) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += chunk.length;
+    if (size > limit) throw new Error(`larger than ${limit} bytes`);
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function snsCertificate(certificateUrl) {
+  const href = new URL(certificateUrl).href; // normalized: no way out of the prefix with ../
+  if (!href.startsWith(snsCertificatePrefix)) throw new Error(`untrusted SigningCertURL ${certificateUrl}`);
+  if (!certificates.has(href)) {
+    const response = await fetch(href, { redirect: 'error', signal: AbortSignal.timeout(5000) });
+    if (!response.ok) throw new Error(`${href} answered ${response.status}`);
+    certificates.set(href, await readAtMost(response.body, MAX_CERTIFICATE_BYTES));
+  }
+  return certificates.get(href);
+}
+
+// SNS signature version 1: SHA1withRSA over "Key\nValue\n" for these keys, when present.
+async function verifyIpn(envelope) {
+  if (envelope.Type !== 'Notification' || envelope.SignatureVersion !== '1') throw new Error('not an SNS v1 notification');
+  const certificate = await snsCertificate(envelope.SigningCertURL);
+  const signed = ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type']
+    .filter((key) => key in envelope).map((key) => `${key}\n${envelope[key]}\n`).join('');
+  if (!crypto.verify('sha1', Buffer.from(signed, 'utf8'), certificate, Buffer.from(envelope.Signature, 'base64'))) {
+    throw new Error('the SNS signature does not verify');
+  }
+  return JSON.parse(envelope.Message);
+}
+
+async function receiveIpn(request, response) {
+  let message;
+  try {
+    message = await verifyIpn(JSON.parse(await readAtMost(request, MAX_IPN_BYTES)));
+  } catch (error) {
+    console.log(`IPN refused: ${error.message}`);
+    response.writeHead(400).end();
+    return;
+  }
+  console.log(`IPN received ${JSON.stringify(message)}`);
+  response.writeHead(200).end();
+  const get = { CHARGE: 'getCharge', CHARGE_PERMISSION: 'getChargePermission', REFUND: 'getRefund' }[message.ObjectType];
+  if (!get) return;
+  try {
+    const object = (await client[get](message.ObjectId)).data;
+    console.log(`IPN ${message.ObjectType} ${message.ObjectId} is ${object.statusDetails.state}`);
+  } catch (error) {
+    console.log(`IPN ${message.ObjectType} ${message.ObjectId}: ${error.response ? error.response.data.reasonCode : error.message}`);
+  }
+}
+
 const template = fs.readFileSync(path.join(__dirname, 'index.html'), 'utf8');
 const escape = (text) => String(text).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
 const page = (title, body) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title></head>` +
@@ -34,6 +101,7 @@ const page = (title, body) => `<!doctype html><html lang="en"><head><meta charse
 
 async function handle(request, response) {
   const url = new URL(request.url, `http://${request.headers.host}`);
+  if (url.pathname === '/ipn' && request.method === 'POST') return receiveIpn(request, response);
   const base = `http://${request.headers.host}`;
   const send = (status, html, headers = {}) => { response.writeHead(status, { 'content-type': 'text/html; charset=utf-8', ...headers }); response.end(html); };
   const sessionId = url.searchParams.get('amazonCheckoutSessionId');

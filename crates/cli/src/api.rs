@@ -330,7 +330,7 @@ fn with_options<T>(mut call: Call<T>, options: &CallOptions) -> Call<T> {
 
 /// Sends a call and prints the JSON answer as received; an API error prints Amazon's error
 /// and fails.
-async fn print<T>(call: Call<T>) -> anyhow::Result<()> {
+pub(crate) async fn print<T>(call: Call<T>) -> anyhow::Result<()> {
     match call.into_json().await {
         Ok(answer) => {
             println!("{}", serde_json::to_string_pretty(&answer)?);

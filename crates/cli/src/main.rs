@@ -13,6 +13,7 @@ use amzpay_server::{Application, Config, system_now};
 use amzpay_store::sqlite::SqliteStore;
 use anyhow::{Context, bail};
 mod api;
+mod ipn;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -119,6 +120,14 @@ enum Command {
         connection: api::Connection,
         #[command(subcommand)]
         command: api::ClockCommand,
+    },
+    /// Instant Payment Notifications: the delivery log, redelivery and endpoint (sandbox),
+    /// and a development receiver (`listen`).
+    Ipn {
+        #[command(flatten)]
+        connection: api::Connection,
+        #[command(subcommand)]
+        command: ipn::IpnCommand,
     },
 }
 
@@ -277,6 +286,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::TestHelper { connection, command } => api::test_helper(&connection, command).await,
         Command::Buyer { connection, command } => api::buyer(&connection, command).await,
         Command::Clock { connection, command } => api::clock(&connection, command).await,
+        Command::Ipn { connection, command } => ipn::run(&connection, command).await,
         Command::Serve {
             data_dir,
             listen,

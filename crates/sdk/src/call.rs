@@ -12,6 +12,7 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::time::Duration;
 
+use amzpay_signing::canonical_query_from_pairs;
 use rand::Rng;
 use serde::de::DeserializeOwned;
 
@@ -48,6 +49,8 @@ pub enum Method {
     Patch,
     /// Cancels or closes (with a body).
     Delete,
+    /// Replaces a whole value (amzpay's IPN endpoint test helper).
+    Put,
 }
 
 impl Method {
@@ -58,6 +61,7 @@ impl Method {
             Method::Post => "POST",
             Method::Patch => "PATCH",
             Method::Delete => "DELETE",
+            Method::Put => "PUT",
         }
     }
 
@@ -67,6 +71,7 @@ impl Method {
             Method::Post => reqwest::Method::POST,
             Method::Patch => reqwest::Method::PATCH,
             Method::Delete => reqwest::Method::DELETE,
+            Method::Put => reqwest::Method::PUT,
         }
     }
 }
@@ -97,8 +102,8 @@ pub(crate) enum Retries {
 /// Before sending, add headers (signed with the others) or choose the idempotency key.
 ///
 /// Retries ([`crate::RetryPolicy`]) happen only where a repeat cannot do something twice:
-/// reads (GET) and calls with an idempotency key. Updates (PATCH), Cancel and Close (DELETE)
-/// and actions without a key, and the sandbox clock helpers, are sent once.
+/// reads (GET) and calls with an idempotency key. Updates (PATCH, PUT), Cancel and Close
+/// (DELETE) and actions without a key, and the sandbox clock helpers, are sent once.
 ///
 /// ```no_run
 /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
@@ -118,6 +123,8 @@ pub struct Call<T> {
     method: Method,
     /// The path as sent, ids percent-encoded: `/v2/charges/S01-...`.
     path: String,
+    /// Query parameters, decoded; signed, and sent in their canonical order and encoding.
+    query: Vec<(String, String)>,
     body: Vec<u8>,
     idempotency_key: Option<String>,
     headers: Vec<(String, String)>,
@@ -130,6 +137,7 @@ impl<T> fmt::Debug for Call<T> {
         f.debug_struct("Call")
             .field("method", &self.method)
             .field("path", &self.path)
+            .field("query", &self.query)
             .field("idempotency_key", &self.idempotency_key)
             .field("headers", &self.headers)
             .finish_non_exhaustive()
@@ -157,12 +165,29 @@ impl<T> Call<T> {
         idempotency_key: Option<String>,
         retries: Retries,
     ) -> Call<T> {
-        Call { client, method, path, body, idempotency_key, headers: Vec::new(), retries, _answer: PhantomData }
+        Call {
+            client,
+            method,
+            path,
+            query: Vec::new(),
+            body,
+            idempotency_key,
+            headers: Vec::new(),
+            retries,
+            _answer: PhantomData,
+        }
     }
 
     /// Adds a header (signed with the others), e.g. [`SIMULATION_CODE_HEADER`].
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_ascii_lowercase(), value.to_owned()));
+        self
+    }
+
+    /// Adds a query parameter, given decoded (`limit`, `5`): it is signed with the request
+    /// and sent percent-encoded.
+    pub fn query(mut self, name: &str, value: &str) -> Self {
+        self.query.push((name.to_owned(), value.to_owned()));
         self
     }
 
@@ -176,8 +201,8 @@ impl<T> Call<T> {
     /// The same call, answering with the JSON as received (whatever its fields) instead of
     /// `T`: for printing or keeping Amazon's answer exactly.
     pub fn into_json(self) -> Call<serde_json::Value> {
-        let Call { client, method, path, body, idempotency_key, headers, retries, _answer } = self;
-        Call { client, method, path, body, idempotency_key, headers, retries, _answer: PhantomData }
+        let Call { client, method, path, query, body, idempotency_key, headers, retries, _answer } = self;
+        Call { client, method, path, query, body, idempotency_key, headers, retries, _answer: PhantomData }
     }
 
     /// The method.
@@ -188,6 +213,11 @@ impl<T> Call<T> {
     /// The path as it will be sent and signed, ids percent-encoded.
     pub fn path(&self) -> &str {
         &self.path
+    }
+
+    /// The query parameters, decoded, in the order they were added.
+    pub fn query_pairs(&self) -> &[(String, String)] {
+        &self.query
     }
 
     /// Whether a failed attempt of this call may be repeated: a read, or a call with an
@@ -234,10 +264,16 @@ impl<T> Call<T> {
             headers.push((IDEMPOTENCY_KEY_HEADER.to_owned(), key.clone()));
         }
         let max_retries = if retried { policy.max_retries } else { 0 };
+        // The canonical query is a valid encoded query too: sending exactly what was signed
+        // leaves no room for two encodings of one value to differ.
+        let url = match canonical_query_from_pairs(self.query.iter().cloned()) {
+            query if query.is_empty() => format!("{base}{}", self.path),
+            query => format!("{base}{}?{query}", self.path),
+        };
         let mut retry = 0u32;
         loop {
-            let signed = client.signed_headers(self.method.as_str(), &self.path, &[], &self.body, &headers);
-            let mut request = client.http().request(self.method.to_http(), format!("{base}{}", self.path));
+            let signed = client.signed_headers(self.method.as_str(), &self.path, &self.query, &self.body, &headers);
+            let mut request = client.http().request(self.method.to_http(), &url);
             for (name, value) in &signed {
                 request = request.header(name, value);
             }

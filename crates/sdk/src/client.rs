@@ -515,4 +515,62 @@ impl Client {
     pub fn advance_clock(&self, request: &AdvanceClockRequest) -> Call<ClockState> {
         self.clock_call(&["testHelpers", "clock", "advance"], Some(json(request)))
     }
+
+    /// amzpay only: where this merchant's sandbox IPNs go.
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// println!("{:?}", client.get_ipn_endpoint().await?.url);
+    /// # Ok(()) }
+    /// ```
+    pub fn get_ipn_endpoint(&self) -> Call<IpnEndpoint> {
+        self.call(Method::Get, &["testHelpers", "ipnEndpoint"], None)
+    }
+
+    /// amzpay only: set or clear where this merchant's sandbox IPNs go (PUT). Setting the
+    /// same URL twice changes nothing, but like every call without an idempotency key that
+    /// is not a read it is sent once.
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// use amzpay_sdk::*;
+    /// client.set_ipn_endpoint(&SetIpnEndpointRequest::new("http://127.0.0.1:8090/")).await?;
+    /// client.set_ipn_endpoint(&SetIpnEndpointRequest::clear()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn set_ipn_endpoint(&self, request: &SetIpnEndpointRequest) -> Call<IpnEndpoint> {
+        self.call(Method::Put, &["testHelpers", "ipnEndpoint"], Some(json(request)))
+    }
+
+    /// amzpay only: this merchant's notifications, newest first, each with its delivery
+    /// attempts. `limit` is 1 to 500; without it the server sends 100.
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// use amzpay_sdk::*;
+    /// for notification in client.list_notifications(Some(10)).await?.notifications {
+    ///     println!("{} {} {:?}", notification.object_type, notification.object_id, notification.status);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn list_notifications(&self, limit: Option<u32>) -> Call<NotificationList> {
+        let call = self.call(Method::Get, &["testHelpers", "notifications"], None);
+        match limit {
+            Some(limit) => call.query("limit", &limit.to_string()),
+            None => call,
+        }
+    }
+
+    /// amzpay only: deliver a notification again, now (it goes back to `Pending`). Never
+    /// retried without an idempotency key: each attempt would be one more delivery.
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// let notification = client.redeliver_notification("2f1c7f5e-8d1a-4d7e-9d55-2f0b6f7d2a10").await?;
+    /// println!("{:?}", notification.status);
+    /// # Ok(()) }
+    /// ```
+    pub fn redeliver_notification(&self, notification_id: &str) -> Call<Notification> {
+        self.call(Method::Post, &["testHelpers", "notifications", notification_id, "redeliver"], None)
+    }
 }

@@ -3,7 +3,9 @@
 //! the message and GET the object it names.
 //!
 //! It never fetches a certificate from a URL it was not told to trust (Amazon SNS, or a
-//! prefix the caller adds), and never returns a message whose signature did not verify.
+//! prefix the caller adds), never follows a redirect away from one, never reads more than
+//! [`MAX_CERTIFICATE_BYTES`] of a certificate nor waits longer than its timeout for one,
+//! and never returns a message whose signature did not verify.
 //!
 //! ```no_run
 //! # async fn handle(body: &str) -> Result<(), amzpay_sdk::ipn::IpnError> {
@@ -13,9 +15,20 @@
 //! println!("{} {} changed", message.object_type, message.object_id);
 //! # Ok(()) }
 //! ```
+//!
+//! Against an amzpay server, trust the certificate it serves under `<base>/sns/` too:
+//!
+//! ```no_run
+//! # async fn handle(body: &str) -> Result<(), amzpay_sdk::ipn::IpnError> {
+//! use amzpay_sdk::ipn::IpnVerifier;
+//! let verifier = IpnVerifier::new().trust_amzpay_server("http://127.0.0.1:8080");
+//! let message = verifier.verify(body).await?;
+//! # Ok(()) }
+//! ```
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -38,6 +51,22 @@ pub enum IpnError {
     /// The certificate could not be fetched or read.
     #[error("certificate: {0}")]
     Certificate(String),
+    /// The certificate is larger than [`MAX_CERTIFICATE_BYTES`]; the download stopped there.
+    #[error("the certificate at '{url}' is larger than {limit_bytes} bytes")]
+    CertificateTooLarge {
+        /// The `SigningCertURL`.
+        url: String,
+        /// The bound it crossed.
+        limit_bytes: usize,
+    },
+    /// The certificate did not arrive, whole, within the verifier's timeout.
+    #[error("the certificate at '{url}' did not arrive within {timeout:?}")]
+    CertificateTimeout {
+        /// The `SigningCertURL`.
+        url: String,
+        /// The timeout it exceeded ([`IpnVerifier::certificate_timeout`]).
+        timeout: Duration,
+    },
     /// The signature does not verify.
     #[error("the SNS signature does not verify")]
     BadSignature,
@@ -119,19 +148,15 @@ impl SnsEnvelope {
     /// Verifies the signature with the signing certificate (PEM): SHA1withRSA for version 1,
     /// SHA256withRSA for version 2.
     pub fn verify_with_certificate(&self, certificate_pem: &str) -> Result<(), IpnError> {
-        let certificate =
-            x509_cert::Certificate::from_pem(certificate_pem).map_err(|e| IpnError::Certificate(e.to_string()))?;
-        let spki = certificate
-            .tbs_certificate
-            .subject_public_key_info
-            .to_der()
-            .map_err(|e| IpnError::Certificate(e.to_string()))?;
-        let key = RsaPublicKey::from_public_key_der(&spki)
-            .map_err(|e| IpnError::Certificate(format!("not an RSA key: {e}")))?;
+        self.verify_with_key(&public_key_of_certificate(certificate_pem)?)
+    }
+
+    fn verify_with_key(&self, key: &RsaPublicKey) -> Result<(), IpnError> {
         let signature_bytes = BASE64.decode(self.signature.trim()).map_err(|_| IpnError::BadSignature)?;
         let signature =
             rsa::pkcs1v15::Signature::try_from(signature_bytes.as_slice()).map_err(|_| IpnError::BadSignature)?;
         let to_sign = self.string_to_sign();
+        let key = key.clone();
         let verified = match self.signature_version.as_str() {
             "1" => rsa::pkcs1v15::VerifyingKey::<sha1::Sha1>::new(key).verify(to_sign.as_bytes(), &signature),
             "2" => rsa::pkcs1v15::VerifyingKey::<rsa::sha2::Sha256>::new(key).verify(to_sign.as_bytes(), &signature),
@@ -146,18 +171,53 @@ impl SnsEnvelope {
     }
 }
 
-/// Largest certificate accepted: real ones are about 2 KB.
-const MAX_CERTIFICATE_BYTES: usize = 64 * 1024;
-/// Certificates cached per URL, bounded: Amazon rotates a handful.
+/// The RSA public key of a PEM X.509 certificate.
+fn public_key_of_certificate(certificate_pem: &str) -> Result<RsaPublicKey, IpnError> {
+    let certificate =
+        x509_cert::Certificate::from_pem(certificate_pem).map_err(|e| IpnError::Certificate(e.to_string()))?;
+    let spki = certificate
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .map_err(|e| IpnError::Certificate(e.to_string()))?;
+    RsaPublicKey::from_public_key_der(&spki).map_err(|e| IpnError::Certificate(format!("not an RSA key: {e}")))
+}
+
+/// The largest signing certificate read, counted while it downloads: real ones are about
+/// 2 KB, and a URL that streams more is not serving a certificate. Reading stops at the
+/// first byte past it, so a hostile or broken server cannot make a receiver buffer
+/// without end.
+pub const MAX_CERTIFICATE_BYTES: usize = 64 * 1024;
+
+/// How long a certificate may take to arrive whole (connecting, headers and body) unless
+/// [`IpnVerifier::certificate_timeout`] says otherwise. A receiver fetches it while the
+/// sender waits for its answer, and amzpay counts a delivery as failed after 10 s: half
+/// of that leaves time to verify and answer.
+pub const DEFAULT_CERTIFICATE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Signing keys cached per certificate URL, bounded: Amazon rotates a handful, and a
+/// receiver trusts few URLs. When full, the cache starts over rather than growing.
 const CERTIFICATE_CACHE_CAPACITY: usize = 64;
 
+/// Where amzpay serves its SNS signing certificate, under the server's base URL.
+const AMZPAY_CERTIFICATE_PATH_PREFIX: &str = "/sns/";
+
 /// Fetches and caches signing certificates, and verifies envelopes with them.
+///
+/// Which certificate URLs it fetches: Amazon SNS's
+/// (`https://sns.<region>.amazonaws.com/....pem`), and those under a prefix it is told to
+/// trust ([`IpnVerifier::trust_certificate_url_prefix`],
+/// [`IpnVerifier::trust_amzpay_server`]). Each fetch is bounded in size
+/// ([`MAX_CERTIFICATE_BYTES`]) and time ([`IpnVerifier::certificate_timeout`]), and
+/// follows no redirect.
+#[derive(Debug)]
 pub struct IpnVerifier {
     http: reqwest::Client,
     root_certificates: Vec<reqwest::Certificate>,
-    trusted_prefixes: Vec<String>,
+    trusted_prefixes: Vec<reqwest::Url>,
     trust_amazon: bool,
-    cache: Mutex<HashMap<String, String>>,
+    certificate_timeout: Duration,
+    cache: Mutex<HashMap<String, RsaPublicKey>>,
 }
 
 impl Default for IpnVerifier {
@@ -166,22 +226,61 @@ impl Default for IpnVerifier {
     }
 }
 
+/// The HTTP client certificates are fetched with: no redirects, since a trusted URL that
+/// redirects would lead the fetch to one that is not.
+fn certificate_client(root_certificates: &[reqwest::Certificate]) -> Result<reqwest::Client, IpnError> {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("amzpay-sdk-rust/", env!("CARGO_PKG_VERSION")));
+    for certificate in root_certificates {
+        builder = builder.add_root_certificate(certificate.clone());
+    }
+    builder.build().map_err(|e| IpnError::Certificate(e.to_string()))
+}
+
 impl IpnVerifier {
     /// Trusts certificates served by Amazon SNS: `https://sns.<region>.amazonaws.com/...pem`.
     pub fn new() -> IpnVerifier {
         IpnVerifier {
-            http: reqwest::Client::new(),
+            // Building a client without extra roots fails only if the TLS backend cannot
+            // start, where `reqwest::Client::new()` panics too.
+            http: certificate_client(&[]).expect("an HTTP client without extra root certificates"),
             root_certificates: Vec::new(),
             trusted_prefixes: Vec::new(),
             trust_amazon: true,
+            certificate_timeout: DEFAULT_CERTIFICATE_TIMEOUT,
             cache: Mutex::default(),
         }
     }
 
-    /// Also trusts certificates whose URL starts with this prefix (for an amzpay server,
-    /// e.g. `https://localhost:8443/`).
+    /// Also trusts certificates whose URL lies under this prefix (for an amzpay server,
+    /// e.g. `https://localhost:8443/sns/`): the same scheme, host and port, and a path
+    /// that starts with the prefix's path at a segment boundary (`/sns` covers `/sns/x.pem`,
+    /// not `/snsx.pem`). URLs are compared after normalization, so `/sns/../x.pem` is not
+    /// under `/sns/`. A prefix that is not an absolute `http` or `https` URL trusts nothing.
     pub fn trust_certificate_url_prefix(mut self, prefix: &str) -> IpnVerifier {
-        self.trusted_prefixes.push(prefix.to_owned());
+        if let Ok(url) = reqwest::Url::parse(prefix.trim()) {
+            let web = matches!(url.scheme(), "http" | "https");
+            if web && url.host().is_some() && url.username().is_empty() && url.password().is_none() {
+                self.trusted_prefixes.push(url);
+            }
+        }
+        self
+    }
+
+    /// Also trusts the certificate an amzpay server serves: everything under
+    /// `<base_url>/sns/` (its `SigningCertURL` is `<base_url>/sns/amzpay-sns.pem`).
+    /// `base_url` is the server's public base URL (`http://127.0.0.1:8080`, or what it was
+    /// started with as `--public-url`).
+    pub fn trust_amzpay_server(self, base_url: &str) -> IpnVerifier {
+        let prefix = format!("{}{AMZPAY_CERTIFICATE_PATH_PREFIX}", base_url.trim().trim_end_matches('/'));
+        self.trust_certificate_url_prefix(&prefix)
+    }
+
+    /// Gives up on a certificate that has not arrived whole after this long (default
+    /// [`DEFAULT_CERTIFICATE_TIMEOUT`]).
+    pub fn certificate_timeout(mut self, timeout: Duration) -> IpnVerifier {
+        self.certificate_timeout = timeout;
         self
     }
 
@@ -195,59 +294,113 @@ impl IpnVerifier {
         let certificate = reqwest::Certificate::from_pem(pem)
             .map_err(|e| IpnError::Certificate(format!("bad root certificate: {e}")))?;
         self.root_certificates.push(certificate);
-        let mut builder = reqwest::Client::builder();
-        for certificate in &self.root_certificates {
-            builder = builder.add_root_certificate(certificate.clone());
-        }
-        self.http = builder.build().map_err(|e| IpnError::Certificate(e.to_string()))?;
+        self.http = certificate_client(&self.root_certificates)?;
         Ok(self)
     }
 
     /// Whether a `SigningCertURL` may be fetched.
     pub fn is_trusted(&self, url: &str) -> bool {
-        if self.trusted_prefixes.iter().any(|prefix| url.starts_with(prefix.as_str())) {
-            return true;
-        }
-        if !self.trust_amazon {
-            return false;
-        }
-        let Some(rest) = url.strip_prefix("https://") else { return false };
-        let host = rest.split('/').next().unwrap_or("");
-        host.starts_with("sns.") && host.ends_with(".amazonaws.com") && !host.contains('@') && rest.ends_with(".pem")
+        self.trusted_url(url).is_some()
     }
 
-    async fn certificate(&self, url: &str) -> Result<String, IpnError> {
-        if let Some(pem) = self.cache.lock().expect("certificate cache").get(url) {
-            return Ok(pem.clone());
+    /// The URL to fetch, normalized, if it is trusted.
+    fn trusted_url(&self, url: &str) -> Option<reqwest::Url> {
+        let url = reqwest::Url::parse(url).ok()?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return None;
         }
-        let response = self.http.get(url).send().await.map_err(|e| IpnError::Certificate(e.to_string()))?;
-        if !response.status().is_success() {
-            return Err(IpnError::Certificate(format!("{url} answered {}", response.status())));
+        let trusted = self.trusted_prefixes.iter().any(|prefix| is_under(&url, prefix))
+            || (self.trust_amazon && is_amazon_sns_certificate(&url));
+        trusted.then_some(url)
+    }
+
+    /// The signing key of a trusted certificate URL, from the cache or fetched.
+    async fn signing_key(&self, url: &reqwest::Url) -> Result<RsaPublicKey, IpnError> {
+        if let Some(key) = self.cache.lock().expect("certificate cache").get(url.as_str()) {
+            return Ok(key.clone());
         }
-        let bytes = response.bytes().await.map_err(|e| IpnError::Certificate(e.to_string()))?;
-        if bytes.len() > MAX_CERTIFICATE_BYTES {
-            return Err(IpnError::Certificate(format!("{url} is larger than {MAX_CERTIFICATE_BYTES} bytes")));
-        }
-        let pem = String::from_utf8_lossy(&bytes).into_owned();
+        let body = self.download_certificate(url).await?;
+        let pem = std::str::from_utf8(&body)
+            .map_err(|_| IpnError::Certificate(format!("{url} did not serve a PEM certificate")))?;
+        let key = public_key_of_certificate(pem)?;
         let mut cache = self.cache.lock().expect("certificate cache");
         if cache.len() >= CERTIFICATE_CACHE_CAPACITY {
             cache.clear();
         }
-        cache.insert(url.to_owned(), pem.clone());
-        Ok(pem)
+        cache.insert(url.as_str().to_owned(), key.clone());
+        Ok(key)
     }
 
-    /// Verifies a posted body and returns its Amazon Pay message.
+    /// Downloads a certificate, refusing it as soon as it grows past
+    /// [`MAX_CERTIFICATE_BYTES`], and giving up after the timeout.
+    async fn download_certificate(&self, url: &reqwest::Url) -> Result<Vec<u8>, IpnError> {
+        let too_large = || IpnError::CertificateTooLarge { url: url.to_string(), limit_bytes: MAX_CERTIFICATE_BYTES };
+        let fetch = async {
+            let failed = |e: reqwest::Error| IpnError::Certificate(format!("fetching {url}: {e}"));
+            let mut response = self.http.get(url.clone()).send().await.map_err(failed)?;
+            if !response.status().is_success() {
+                return Err(IpnError::Certificate(format!("{url} answered {}", response.status())));
+            }
+            let declared_too_large = response
+                .content_length()
+                .is_some_and(|length| usize::try_from(length).map_or(true, |n| n > MAX_CERTIFICATE_BYTES));
+            if declared_too_large {
+                return Err(too_large());
+            }
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(failed)? {
+                if body.len() + chunk.len() > MAX_CERTIFICATE_BYTES {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(body)
+        };
+        tokio::time::timeout(self.certificate_timeout, fetch)
+            .await
+            .map_err(|_| IpnError::CertificateTimeout { url: url.to_string(), timeout: self.certificate_timeout })?
+    }
+
+    /// Verifies a posted body and returns its Amazon Pay message. The certificate URL is
+    /// checked before anything is fetched.
     pub async fn verify(&self, body: &str) -> Result<IpnMessage, IpnError> {
         let envelope = SnsEnvelope::parse(body)?;
         if envelope.kind != "Notification" {
             return Err(IpnError::Envelope(format!("Type '{}' is not Notification", envelope.kind)));
         }
-        if !self.is_trusted(&envelope.signing_cert_url) {
+        let Some(url) = self.trusted_url(&envelope.signing_cert_url) else {
             return Err(IpnError::UntrustedCertificateUrl(envelope.signing_cert_url));
-        }
-        let pem = self.certificate(&envelope.signing_cert_url).await?;
-        envelope.verify_with_certificate(&pem)?;
+        };
+        let key = self.signing_key(&url).await?;
+        envelope.verify_with_key(&key)?;
         envelope.message()
     }
+}
+
+/// Whether `url` lies under `prefix`: the same origin, and the prefix's path at a segment
+/// boundary.
+fn is_under(url: &reqwest::Url, prefix: &reqwest::Url) -> bool {
+    let same_origin = url.scheme() == prefix.scheme()
+        && url.host() == prefix.host()
+        && url.port_or_known_default() == prefix.port_or_known_default();
+    let (path, prefix_path) = (url.path(), prefix.path());
+    let path_under = if prefix_path.ends_with('/') {
+        path.starts_with(prefix_path)
+    } else {
+        path.strip_prefix(prefix_path).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    same_origin && path_under
+}
+
+/// Whether `url` is an Amazon SNS signing certificate: `https`, the default port, host
+/// `sns.<region>.amazonaws.com` (or `.amazonaws.com.cn`), a `.pem` path. The host pattern
+/// is the one AWS's own SNS message validators use.
+fn is_amazon_sns_certificate(url: &reqwest::Url) -> bool {
+    let region = url
+        .host_str()
+        .and_then(|host| host.strip_prefix("sns."))
+        .and_then(|rest| rest.strip_suffix(".amazonaws.com").or_else(|| rest.strip_suffix(".amazonaws.com.cn")));
+    let region_ok =
+        region.is_some_and(|region| region.len() >= 3 && region.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    url.scheme() == "https" && url.port().is_none() && region_ok && url.path().ends_with(".pem")
 }

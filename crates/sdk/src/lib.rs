@@ -84,8 +84,9 @@
 //! Refund and the permission test helper get an idempotency key generated once per call and
 //! sent on every attempt, so a retry can never charge twice. Only calls that cannot do
 //! something twice are retried: reads (GET) and calls with an idempotency key. Updates
-//! (PATCH), Cancel Charge and Close Charge Permission (DELETE) and other calls without a key
-//! are sent once, and the sandbox clock helpers never repeat. A retried call is retried on
+//! (PATCH, and the PUT of amzpay's IPN endpoint), Cancel Charge and Close Charge Permission
+//! (DELETE) and other calls without a key are sent once, and the sandbox clock helpers never
+//! repeat. A retried call is retried on
 //! 408, 425, 429, 5xx and transport failures ([`RetryPolicy`]: three times by default,
 //! backoff 2, 4, 8 s with jitter, `Retry-After` honored up to `max_delay`).
 //!
@@ -93,7 +94,11 @@
 //!
 //! [`Client::signed_headers`] signs a request and returns its headers;
 //! [`Client::generate_button_signature`] signs the Amazon Pay button payload; [`ipn`]
-//! verifies Instant Payment Notifications.
+//! verifies Instant Payment Notifications (from Amazon, or from amzpay with
+//! [`ipn::IpnVerifier::trust_amzpay_server`]). Against amzpay, the sandbox IPN test helpers
+//! read and set the endpoint ([`Client::get_ipn_endpoint`], [`Client::set_ipn_endpoint`]),
+//! list what was sent ([`Client::list_notifications`]) and send it again
+//! ([`Client::redeliver_notification`]).
 
 #![deny(missing_docs)]
 

@@ -1,6 +1,7 @@
 //! amzpay's sandbox test helpers, which the real Amazon Pay does not have: a Charge
 //! Permission made directly, what a buyer does on Amazon's site (`buyerActions`), what Amazon
-//! itself does to a charge (`amazonActions`), and the merchant's sandbox clock.
+//! itself does to a charge (`amazonActions`), the merchant's sandbox clock, and the IPN
+//! endpoint and delivery log.
 //!
 //! Only shapes live here. The real Amazon Pay has no such operations; nothing here pretends
 //! it does.
@@ -9,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::charge_permission::ChargePermissionType;
 use super::common::{Buyer, MerchantMetadata, RecurringMetadata};
+use crate::ids::ChargePermissionId;
 use crate::price::Price;
 
 wire_object! {
@@ -110,4 +112,117 @@ pub enum AmazonAction {
     Cancel,
     /// Amazon flags signs of unusual activity: reason StopShipmentAtypicalAuth.
     FlagAtypicalActivity,
+}
+
+/// Where this merchant's sandbox IPNs go, as amzpay's `ipnEndpoint` test helper reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct IpnEndpoint {
+    /// The URL notifications are posted to; `None` when none is set (and none are sent).
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// Sets or clears this merchant's sandbox IPN endpoint (amzpay's `ipnEndpoint` test helper).
+///
+/// ```
+/// use amzpay_sdk::SetIpnEndpointRequest;
+/// let set = SetIpnEndpointRequest::new("https://shop.example/ipn");
+/// assert_eq!(serde_json::to_string(&set).unwrap(), r#"{"url":"https://shop.example/ipn"}"#);
+/// assert_eq!(serde_json::to_string(&SetIpnEndpointRequest::clear()).unwrap(), r#"{"url":null}"#);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct SetIpnEndpointRequest {
+    /// An absolute `http` or `https` URL (at most 2,048 characters), or `None` (sent as
+    /// `null`) to stop notifications.
+    pub url: Option<String>,
+}
+
+impl SetIpnEndpointRequest {
+    /// Posts notifications to `url`.
+    pub fn new(url: impl Into<String>) -> SetIpnEndpointRequest {
+        SetIpnEndpointRequest { url: Some(url.into()) }
+    }
+
+    /// Stops notifications: no endpoint.
+    pub fn clear() -> SetIpnEndpointRequest {
+        SetIpnEndpointRequest { url: None }
+    }
+}
+
+wire_enum!(
+    /// Where a notification's delivery stands.
+    NotificationStatus {
+        /// Not delivered yet; another attempt is due (`nextAttemptTimestamp`).
+        Pending,
+        /// The endpoint answered 2xx.
+        Delivered,
+        /// Given up: the endpoint refused it (3xx, 4xx) or every retry failed.
+        Failed,
+        /// The merchant had no endpoint when it was due: nothing was sent.
+        NoEndpoint,
+    }
+);
+
+/// One delivery attempt of a notification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct DeliveryAttempt {
+    /// When it was made, in real time (`20261125T170000Z`).
+    pub timestamp: String,
+    /// Where it was posted.
+    pub url: String,
+    /// The endpoint's HTTP status; `None` when there was no answer (see `error`).
+    #[serde(default)]
+    pub status_code: Option<u16>,
+    /// Why there was no answer (`connection refused`, a timeout); `None` when there was one.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// How long the attempt took, in milliseconds.
+    #[serde(default)]
+    pub latency_millis: u64,
+}
+
+/// A notification in amzpay's delivery log: what it says, where its delivery stands, and
+/// every attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Notification {
+    /// The message's `NotificationId` (redeliveries keep it).
+    pub notification_id: String,
+    /// The SNS envelope's `MessageId` (redeliveries keep it).
+    pub message_id: String,
+    /// `CHARGE_PERMISSION`, `CHARGE` or `REFUND`.
+    pub object_type: String,
+    /// The id of the object that changed.
+    pub object_id: String,
+    /// The Charge Permission it belongs to.
+    #[serde(with = "crate::ids::amazon_id")]
+    pub charge_permission_id: ChargePermissionId,
+    /// `STATE_CHANGE` or `ATTRIBUTE_CHANGE`.
+    pub notification_type: String,
+    /// When the change happened, on the merchant's sandbox clock (`20261125T170000Z`).
+    pub creation_timestamp: String,
+    /// Where its delivery stands.
+    pub status: NotificationStatus,
+    /// When the next attempt is due, in real time; `None` unless `Pending`.
+    #[serde(default)]
+    pub next_attempt_timestamp: Option<String>,
+    /// Every attempt so far, oldest first.
+    #[serde(default)]
+    pub attempts: Vec<DeliveryAttempt>,
+}
+
+/// This merchant's notifications, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct NotificationList {
+    /// The notifications, newest first.
+    pub notifications: Vec<Notification>,
 }
