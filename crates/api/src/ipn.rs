@@ -69,10 +69,11 @@ pub struct SnsEnvelope {
     pub unsubscribe_url: String,
 }
 
-/// SNS's `Timestamp`: ISO 8601 in UTC with milliseconds, `2026-11-25T17:00:00.000Z`.
-pub fn format_sns_timestamp(timestamp: Timestamp) -> String {
-    let dt = OffsetDateTime::from_unix_timestamp(timestamp.unix_seconds()).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    dt.format(format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].000Z"))
+/// SNS's `Timestamp`: ISO 8601 in UTC with milliseconds, `2026-11-25T17:00:00.123Z`.
+pub fn format_sns_timestamp(ms: i64) -> String {
+    let dt =
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    dt.format(format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"))
         .expect("formatting a valid date")
 }
 
@@ -214,7 +215,7 @@ mod tests {
             message_id: "m".into(),
             topic_arn: "t".into(),
             message: "{}".into(),
-            timestamp: format_sns_timestamp(Timestamp::from_unix_seconds(1_764_090_000)),
+            timestamp: format_sns_timestamp(1_764_090_000_042),
             signature_version: SIGNATURE_VERSION,
             signature: "s".into(),
             signing_cert_url: "c".into(),
@@ -241,7 +242,7 @@ mod tests {
         ];
         let positions: Vec<usize> = order.iter().map(|k| text.find(&format!("\"{k}\"")).unwrap()).collect();
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
-        assert_eq!(envelope.timestamp, "2025-11-25T17:00:00.000Z");
+        assert_eq!(envelope.timestamp, "2025-11-25T17:00:00.042Z");
     }
 
     #[test]

@@ -110,9 +110,17 @@ fn authorize_capture_refund_with_the_development_merchant() {
 fn the_help_teaches_each_command() {
     let output = amzpay().arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&output.stdout);
-    for command in
-        ["serve", "merchant", "charge-permission", "charge", "refund", "checkout-session", "test-helper", "clock"]
-    {
+    for command in [
+        "serve",
+        "merchant",
+        "charge-permission",
+        "charge",
+        "refund",
+        "checkout-session",
+        "test-helper",
+        "clock",
+        "ipn",
+    ] {
         assert!(help.contains(command), "{command} in {help}");
     }
     let output = amzpay().args(["charge", "create", "--help"]).output().unwrap();

@@ -137,12 +137,14 @@ impl SnsEnvelope {
     /// SNS signature version 1 and 2: `Key\nValue\n` for Message, MessageId, Subject (if
     /// present), Timestamp, TopicArn, Type.
     pub fn string_to_sign(&self) -> String {
-        let mut text = format!("Message\n{}\nMessageId\n{}\n", self.message, self.message_id);
-        if let Some(subject) = &self.subject {
-            text.push_str(&format!("Subject\n{subject}\n"));
-        }
-        text.push_str(&format!("Timestamp\n{}\nTopicArn\n{}\nType\n{}\n", self.timestamp, self.topic_arn, self.kind));
-        text
+        amzpay_signing::sns_string_to_sign(&amzpay_signing::SnsSignedFields {
+            message: &self.message,
+            message_id: &self.message_id,
+            subject: self.subject.as_deref(),
+            timestamp: &self.timestamp,
+            topic_arn: &self.topic_arn,
+            kind: &self.kind,
+        })
     }
 
     /// Verifies the signature with the signing certificate (PEM): SHA1withRSA for version 1,

@@ -69,6 +69,9 @@ pub const IPN_LEASE_MARGIN_MS: u64 = 5_000;
 /// How often the delivery worker looks for retries that fell due, when nothing wakes it
 /// sooner (a write wakes it at once).
 pub const IPN_POLL_INTERVAL_MS: u64 = 250;
+/// The worker looks at most this often however many writes wake it (ours): under heavy
+/// traffic one look serves many writes, and a backlog is not rescanned per request.
+pub const IPN_MIN_DISPATCH_INTERVAL_MS: u64 = 5;
 
 /// How IPNs are delivered (product.md); tests shorten the delays.
 #[derive(Debug, Clone)]

@@ -45,6 +45,9 @@ pub struct AppState {
     /// The base URL of links the server hands out (`amazonPayRedirectUrl`, hosted pages,
     /// IPNs' `SigningCertURL`).
     pub public_url: String,
+    /// Where IPNs' `SigningCertURL` and `UnsubscribeURL` point: HTTPS, as receivers'
+    /// validators require, unless the server has no HTTPS listener.
+    pub sns_base_url: String,
     pub ipn: ipn::Ipn,
 }
 
@@ -107,9 +110,14 @@ impl Application {
             (None, None, Some(addr)) => format!("https://localhost:{}", addr.port()),
             (None, None, None) => String::new(),
         };
+        let sns_base_url = match (&config.public_url, https_addr) {
+            (Some(url), _) if url.starts_with("https://") => public_url.clone(),
+            (_, Some(addr)) => format!("https://localhost:{}", addr.port()),
+            _ => public_url.clone(),
+        };
         let ipn = ipn::Ipn::new(config.ipn.clone()).map_err(BuildError::Config)?;
-        let state =
-            Arc::new(AppState { store, keys: auth::KeyCache::default(), delays: config.delays, public_url, ipn });
+        let keys = auth::KeyCache::default();
+        let state = Arc::new(AppState { store, keys, delays: config.delays, public_url, sns_base_url, ipn });
         Ok(Application { state, sqlite, http, https, http_addr, https_addr, dev_merchant })
     }
 

@@ -66,10 +66,18 @@ async fn verified(app: &TestApp, received: &Received, certificates: &mut HashMap
     assert_eq!(header("x-amz-sns-message-id"), envelope["MessageId"].as_str().unwrap());
     assert_eq!(header("x-amz-sns-topic-arn"), envelope["TopicArn"].as_str().unwrap());
     assert_eq!(envelope["SignatureVersion"], "1");
+    // Published in real time, whatever the sandbox clock says.
+    let published = time::OffsetDateTime::parse(
+        envelope["Timestamp"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert!((time::OffsetDateTime::now_utc() - published).abs() < time::Duration::minutes(5), "{envelope}");
     let url = envelope["SigningCertURL"].as_str().unwrap().to_owned();
-    assert_eq!(url, format!("{}/sns/amzpay-sns.pem", app.http));
+    // HTTPS, as receivers' validators require: the server's own TLS listener.
+    assert_eq!(url, format!("{}/sns/amzpay-sns.pem", app.https));
     if !certificates.contains_key(&url) {
-        let pem = reqwest::get(&url).await.unwrap().text().await.unwrap();
+        let pem = app.client.get(&url).send().await.unwrap().text().await.unwrap();
         certificates.insert(url.clone(), pem);
     }
     let parsed = amzpay_sdk::ipn::SnsEnvelope::parse(&received.body).unwrap();
@@ -432,11 +440,13 @@ async fn retries_stop_after_their_window_and_the_endpoint_helper_checks_what_it_
 
 /// The bodies, verified by `compat/node/sns_verify.js`: OpenSSL through Node.js, with its
 /// own string to sign and its own fetch of the certificate.
-fn node_verifies(bodies: &[String]) -> Vec<Value> {
+fn node_verifies(bodies: &[String], tls_certificate: &std::path::Path) -> Vec<Value> {
     use std::io::Write as _;
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../compat/node/sns_verify.js");
     let mut child = std::process::Command::new("node")
         .arg(script)
+        // The certificate URL is amzpay's HTTPS listener, whose certificate is self-signed.
+        .env("NODE_EXTRA_CA_CERTS", tls_certificate)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -460,8 +470,8 @@ async fn openssl_and_the_sdk_verify_amzpays_notifications_and_refuse_tampered_on
     tampered["Message"] = json!(message);
     bodies.push(tampered.to_string());
     let results = tokio::task::spawn_blocking({
-        let bodies = bodies.clone();
-        move || node_verifies(&bodies)
+        let (bodies, tls) = (bodies.clone(), app.tls_certificate());
+        move || node_verifies(&bodies, &tls)
     })
     .await
     .unwrap();
@@ -470,7 +480,9 @@ async fn openssl_and_the_sdk_verify_amzpays_notifications_and_refuse_tampered_on
     assert!(results[0]["subject"].as_str().unwrap().contains("amzpay"), "{}", results[0]);
 
     // The SDK's verifier, told to trust this server's certificate URL, agrees.
-    let verifier = amzpay_sdk::ipn::IpnVerifier::new().trust_certificate_url_prefix(&format!("{}/sns/", app.http));
+    let tls = std::fs::read(app.tls_certificate()).unwrap();
+    let verifier =
+        amzpay_sdk::ipn::IpnVerifier::new().trust_amzpay_server(&app.https).root_certificate_pem(&tls).unwrap();
     for body in &bodies[..2] {
         let message = verifier.verify(body).await.expect("the SDK accepts amzpay's notification");
         assert_eq!(message.charge_permission_id, p);

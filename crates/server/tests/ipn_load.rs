@@ -1,6 +1,10 @@
-//! A receiver that never answers holds up neither the API nor other merchants' IPNs: API
-//! latency under concurrent traffic stays within 20% (p50 and p99) of a run where every
-//! receiver answers, and the healthy merchant's notifications keep arriving meanwhile.
+//! A receiver that never answers holds up neither the API nor other merchants' IPNs.
+//!
+//! Two servers run side by side, alike but for one thing: on one of them a merchant's
+//! receiver never answers. The same clients send the same requests to both, alternating,
+//! so both see the same machine (the same disk syncs, the same CPU contention); the API's
+//! p50 and p99 on the second stay within 20% of the first's, and the other merchant's
+//! notifications keep arriving meanwhile.
 //!
 //! Its own test binary, so that no other test shares the machine while it measures.
 
@@ -15,66 +19,98 @@ use serde_json::json;
 use support::receiver::{Answer, Receiver};
 use support::*;
 
-/// Requests per measured phase, sent by this many concurrent clients.
-const REQUESTS: usize = 400;
+/// Requests per server, sent by this many concurrent clients: enough that the p99 is the
+/// 8th slowest, and that each server meets its share of SQLite's checkpoints.
+const REQUESTS: usize = 800;
 const CLIENTS: usize = 4;
 
 fn percentile(sorted: &[Duration], p: usize) -> Duration {
     sorted[(sorted.len() * p / 100).min(sorted.len() - 1)]
 }
 
-/// `REQUESTS` Create Charge Permission calls (each stages a notification), alternating
-/// between `merchants`, from `CLIENTS` concurrent clients; their latencies, sorted.
-async fn traffic(app: &TestApp, merchants: &[&Merchant]) -> Vec<Duration> {
+/// A server with two sandbox merchants, each with an IPN endpoint.
+struct Side {
+    app: TestApp,
+    other: Merchant,
+}
+
+/// Longer than the test: a dead receiver holds each attempt it gets for the whole test.
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+async fn side(dev_endpoint: &str, other_endpoint: &str) -> Side {
+    let delivery = IpnDelivery { timeout_ms: TIMEOUT.as_millis() as u64, ..IpnDelivery::default() };
+    let app = TestApp::spawn_with(Some(delivery)).await;
+    let other = app.merchant(Region::Na, KeyStyle::Prefixed(Environment::Sandbox)).await;
+    for (merchant, url) in [(&app.dev, dev_endpoint), (&other, other_endpoint)] {
+        let set = app.call(merchant, "PUT", "/v2/testHelpers/ipnEndpoint").json(&json!({ "url": url })).send().await;
+        set.assert_status(200);
+    }
+    Side { app, other }
+}
+
+async fn create_permission(side: &Side, n: usize) -> Duration {
+    let merchant = if n.is_multiple_of(2) { &side.app.dev } else { &side.other };
+    let body = json!({"amountLimit": {"amount": "10.00", "currencyCode": "USD"}});
+    let call = side.app.call(merchant, "POST", "/v2/testHelpers/chargePermissions").json(&body).key(&new_key());
+    let started = Instant::now();
+    call.send().await.assert_status(201);
+    started.elapsed()
+}
+
+/// `requests` Create Charge Permission calls to each side (each stages a notification),
+/// alternating sides and merchants, from `CLIENTS` concurrent clients; the latencies of
+/// each side, sorted.
+async fn traffic(a: &Side, b: &Side, requests: usize) -> (Vec<Duration>, Vec<Duration>) {
     let client = |offset: usize| async move {
-        let mut latencies = Vec::new();
-        for n in 0..REQUESTS / CLIENTS {
-            let merchant = merchants[(n + offset) % merchants.len()];
-            let body = json!({"amountLimit": {"amount": "10.00", "currencyCode": "USD"}});
-            let call = app.call(merchant, "POST", "/v2/testHelpers/chargePermissions").json(&body).key(&new_key());
-            let started = Instant::now();
-            call.send().await.assert_status(201);
-            latencies.push(started.elapsed());
+        let (mut on_a, mut on_b) = (Vec::new(), Vec::new());
+        for n in 0..requests / CLIENTS {
+            // Alternate which side goes first, so neither always follows the other.
+            if (n + offset).is_multiple_of(2) {
+                on_a.push(create_permission(a, n + offset).await);
+                on_b.push(create_permission(b, n + offset).await);
+            } else {
+                on_b.push(create_permission(b, n + offset).await);
+                on_a.push(create_permission(a, n + offset).await);
+            }
         }
-        latencies
+        (on_a, on_b)
     };
-    let (a, b, c, d) = tokio::join!(client(0), client(1), client(2), client(3));
-    let mut all: Vec<Duration> = [a, b, c, d].concat();
-    all.sort();
-    all
+    let results = tokio::join!(client(0), client(1), client(2), client(3));
+    let (mut on_a, mut on_b) = (Vec::new(), Vec::new());
+    for (a, b) in [results.0, results.1, results.2, results.3] {
+        on_a.extend(a);
+        on_b.extend(b);
+    }
+    on_a.sort();
+    on_b.sort();
+    (on_a, on_b)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_that_never_answers_slows_neither_the_api_nor_other_merchants() {
-    // The product's timeout: a dead receiver holds each attempt for 10 s.
-    let app = TestApp::spawn_with(Some(IpnDelivery::default())).await;
     let mut healthy = Receiver::start().await;
     let dead = Receiver::start().await;
     dead.otherwise(Answer::Never);
-    let other = app.merchant(Region::Na, KeyStyle::Prefixed(Environment::Sandbox)).await;
-    for (merchant, url) in [(&app.dev, &healthy.url), (&other, &healthy.url)] {
-        let set = app.call(merchant, "PUT", "/v2/testHelpers/ipnEndpoint").json(&json!({ "url": url })).send().await;
-        set.assert_status(200);
-    }
-    // Warm up: connections, caches, the SNS key.
-    traffic(&app, &[&app.dev, &other]).await;
-    healthy.take(REQUESTS, Duration::from_secs(60)).await;
+    let all_answer = side(&healthy.url, &healthy.url).await;
+    let one_dead = side(&dead.url, &healthy.url).await;
+    // Warm up (connections, caches, the SNS keys), then let what it sent arrive.
+    traffic(&all_answer, &one_dead, 80).await;
+    healthy.take(80 + 40, Duration::from_secs(60)).await;
 
-    let baseline = traffic(&app, &[&app.dev, &other]).await;
-    healthy.take(REQUESTS, Duration::from_secs(60)).await;
-
-    // Now the development merchant's receiver never answers.
-    app.dev("PUT", "/v2/testHelpers/ipnEndpoint").json(&json!({ "url": dead.url })).send().await.assert_status(200);
     let started = Instant::now();
-    let with_dead = traffic(&app, &[&app.dev, &other]).await;
-    // The other merchant's notifications all arrive, while the dead receiver holds the
-    // development merchant's first deliveries for their whole timeout.
-    healthy.take(REQUESTS / 2, Duration::from_secs(9)).await;
-    assert!(started.elapsed() < Duration::from_secs(10), "delivered before the dead receiver's first timeout");
+    let (baseline, with_dead) = traffic(&all_answer, &one_dead, REQUESTS).await;
+    // Every notification the healthy receiver is owed arrives (all of the first server's,
+    // the other merchant's on the second) while the dead receiver holds the development
+    // merchant's deliveries on the second.
+    healthy.take(REQUESTS + REQUESTS / 2, Duration::from_secs(60)).await;
+    let elapsed = started.elapsed();
 
     let (p50, p99) = (percentile(&baseline, 50), percentile(&baseline, 99));
     let (dead_p50, dead_p99) = (percentile(&with_dead, 50), percentile(&with_dead, 99));
-    eprintln!("baseline p50 {p50:?} p99 {p99:?}; with a dead receiver p50 {dead_p50:?} p99 {dead_p99:?}");
+    eprintln!(
+        "all receivers answer: p50 {p50:?} p99 {p99:?}; one never answers: p50 {dead_p50:?} p99 {dead_p99:?} ({elapsed:?})"
+    );
     assert!(dead_p50.as_secs_f64() <= p50.as_secs_f64() * 1.2, "p50 {dead_p50:?} vs {p50:?}");
     assert!(dead_p99.as_secs_f64() <= p99.as_secs_f64() * 1.2, "p99 {dead_p99:?} vs {p99:?}");
+    assert!(elapsed < TIMEOUT, "delivered while the dead receiver held its first attempts: {elapsed:?}");
 }

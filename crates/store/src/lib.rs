@@ -162,7 +162,8 @@ pub trait WriteTx: ReadTx {
         url: Option<&str>,
     ) -> Result<(), StoreError>;
     /// Leases a due, pending notification to the caller until `lease_until_ms`: `false` if
-    /// it is not pending, not due at `real_now_ms`, or leased to another deliverer.
+    /// it is not pending, not due at `real_now_ms`, or leased to another deliverer. The
+    /// first lease stamps it published at `real_now_ms`.
     fn lease_notification(
         &mut self,
         notification_id: &str,

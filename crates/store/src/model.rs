@@ -110,6 +110,9 @@ pub struct Notification {
     pub first_attempt_ms: Option<i64>,
     /// Attempts made in this round (a redelivery starts a new one): picks the next delay.
     pub round_attempts: u32,
+    /// When it was first leased for delivery (real time, ms): the SNS envelope's
+    /// `Timestamp`, the same on every attempt and redelivery.
+    pub published_ms: Option<i64>,
     /// Oldest first. Empty when read for delivery.
     pub attempts: Vec<Attempt>,
 }

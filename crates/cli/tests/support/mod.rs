@@ -23,9 +23,15 @@ pub struct Server {
 impl Server {
     /// Starts `amzpay serve` on free ports and waits until it says where it listens.
     pub fn start(data_dir: &Path) -> Server {
+        Server::start_with(data_dir, &[])
+    }
+
+    /// The same, with more `serve` flags.
+    pub fn start_with(data_dir: &Path, flags: &[&str]) -> Server {
         let mut child = amzpay()
             .args(["serve", "--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
+            .args(flags)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

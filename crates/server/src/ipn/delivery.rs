@@ -21,8 +21,8 @@ use tokio::sync::{Notify, Semaphore};
 use super::signer::{Signer, subscription_arn};
 use crate::AppState;
 use crate::config::{
-    IPN_LEASE_MARGIN_MS, IPN_MAX_IN_FLIGHT, IPN_MAX_IN_FLIGHT_PER_MERCHANT, IPN_POLL_INTERVAL_MS,
-    IPN_RETRY_JITTER_PERCENT, IpnDelivery,
+    IPN_LEASE_MARGIN_MS, IPN_MAX_IN_FLIGHT, IPN_MAX_IN_FLIGHT_PER_MERCHANT, IPN_MIN_DISPATCH_INTERVAL_MS,
+    IPN_POLL_INTERVAL_MS, IPN_RETRY_JITTER_PERCENT, IpnDelivery,
 };
 
 /// Real time in milliseconds: retries follow real time (product.md), not a sandbox clock.
@@ -138,8 +138,13 @@ impl Ipn {
 }
 
 /// Posts a leased notification once and records the outcome (releasing the lease).
+/// `leased_at_ms` is when the caller leased it, if `notification` was read before that.
 /// Returns the outcome recorded.
-pub async fn attempt(state: &AppState, notification: &Notification) -> Result<AttemptOutcome, StoreError> {
+pub async fn attempt(
+    state: &AppState,
+    notification: &Notification,
+    leased_at_ms: Option<i64>,
+) -> Result<AttemptOutcome, StoreError> {
     let event = &notification.event;
     let (merchant, environment) = (event.merchant_id.clone(), event.environment);
     let (endpoint, region) = state
@@ -151,7 +156,9 @@ pub async fn attempt(state: &AppState, notification: &Notification) -> Result<At
     let outcome = match (endpoint, region) {
         (Some(url), Some(region)) => {
             let signer = state.ipn.signer(state).await?;
-            let envelope = signer.envelope(event, region, &state.public_url);
+            // Leased, so stamped: the lease's own time when it was read before the lease.
+            let published_ms = notification.published_ms.or(leased_at_ms).unwrap_or_else(real_now_ms);
+            let envelope = signer.envelope(event, published_ms, region, &state.sns_base_url);
             let body = serde_json::to_string(&envelope).expect("serializing strings");
             let at_ms = real_now_ms();
             let started = Instant::now();
@@ -220,6 +227,10 @@ pub async fn worker(state: Arc<AppState>, mut stop: tokio::sync::broadcast::Rece
         if let Err(error) = dispatch(&state).await {
             tracing::error!(%error, "IPN delivery could not look for due notifications; will retry");
         }
+        tokio::select! {
+            _ = stop.recv() => return,
+            _ = tokio::time::sleep(Duration::from_millis(IPN_MIN_DISPATCH_INTERVAL_MS)) => {}
+        }
     }
 }
 
@@ -272,7 +283,7 @@ async fn dispatch(state: &Arc<AppState>) -> Result<(), StoreError> {
         *ipn.per_merchant.lock().expect("per-merchant counts").entry(merchant.clone()).or_insert(0) += 1;
         let state = state.clone();
         tokio::spawn(async move {
-            if let Err(error) = attempt(&state, &notification).await {
+            if let Err(error) = attempt(&state, &notification, Some(now_ms)).await {
                 tracing::error!(%error, notification = %notification.event.notification_id, "IPN attempt not recorded; the lease will expire and it will be retried");
             }
             let mut counts = state.ipn.per_merchant.lock().expect("per-merchant counts");

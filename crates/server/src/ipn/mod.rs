@@ -83,7 +83,7 @@ pub async fn attempt_leased(
             let notification = state.store.read(move |tx| tx.notification(&merchant, environment, &id)).await?;
             let Some(notification) = notification else { continue };
             let state = state.clone();
-            attempts.spawn(async move { delivery::attempt(&state, &notification).await });
+            attempts.spawn(async move { delivery::attempt(&state, &notification, None).await });
         }
         while let Some(joined) = attempts.join_next().await {
             let outcome = joined.map_err(|e| StoreError::Corrupt(format!("an IPN attempt panicked: {e}")))??;

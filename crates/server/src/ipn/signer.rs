@@ -76,9 +76,9 @@ impl Signer {
         &self.certificate_pem
     }
 
-    /// The signed envelope of a notification, as posted. Deterministic: a redelivery posts
-    /// the same bytes.
-    pub fn envelope(&self, event: &Event, region: Region, public_url: &str) -> SnsEnvelope {
+    /// The signed envelope of a notification published at `published_ms` (real time), as
+    /// posted. Deterministic: a retry or a redelivery posts the same bytes.
+    pub fn envelope(&self, event: &Event, published_ms: i64, region: Region, base_url: &str) -> SnsEnvelope {
         let message = IpnMessage {
             merchant_id: &event.merchant_id,
             object_type: event.object_type.as_str(),
@@ -90,7 +90,7 @@ impl Signer {
         }
         .to_json();
         let topic_arn = topic_arn(region, &event.merchant_id);
-        let timestamp = format_sns_timestamp(event.created_at);
+        let timestamp = format_sns_timestamp(published_ms);
         let fields = SnsSignedFields {
             message: &message,
             message_id: &event.message_id,
@@ -100,8 +100,7 @@ impl Signer {
             kind: SNS_NOTIFICATION,
         };
         let signature = sign_sns_v1(&self.key, &sns_string_to_sign(&fields));
-        let unsubscribe_url =
-            format!("{public_url}{UNSUBSCRIBE_PATH}?SubscriptionArn={}", subscription_arn(&topic_arn));
+        let unsubscribe_url = format!("{base_url}{UNSUBSCRIBE_PATH}?SubscriptionArn={}", subscription_arn(&topic_arn));
         SnsEnvelope {
             kind: SNS_NOTIFICATION,
             message_id: event.message_id.clone(),
@@ -110,7 +109,7 @@ impl Signer {
             timestamp,
             signature_version: SIGNATURE_VERSION,
             signature,
-            signing_cert_url: format!("{public_url}{CERTIFICATE_PATH}"),
+            signing_cert_url: format!("{base_url}{CERTIFICATE_PATH}"),
             unsubscribe_url,
         }
     }

@@ -111,6 +111,11 @@ impl TestApp {
         }
     }
 
+    /// The server's self-signed TLS certificate (PEM file), for clients that must trust it.
+    pub fn tls_certificate(&self) -> std::path::PathBuf {
+        self._data_dir.path().join(amzpay_server::tls::CERT_FILE)
+    }
+
     /// Registers another merchant with a key of the given style.
     pub async fn merchant(&self, region: Region, style: KeyStyle) -> Merchant {
         let new = NewMerchant { region, public_key_pem: None, ipn_url: None, key_style: style };

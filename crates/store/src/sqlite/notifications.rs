@@ -14,7 +14,7 @@ use crate::StoreError;
 use crate::model::*;
 
 const NOTIFICATION_COLUMNS: &str = "notification_id, message_id, merchant_id, environment, object_type, object_id, \
-     charge_permission_id, notification_type, created_at, status, next_attempt_ms, first_attempt_ms, round_attempts";
+     charge_permission_id, notification_type, created_at, status, next_attempt_ms, first_attempt_ms, round_attempts, published_ms";
 
 fn notification_from(row: &Row<'_>) -> Result<Notification, StoreError> {
     let object_type: String = row.get(4)?;
@@ -37,6 +37,7 @@ fn notification_from(row: &Row<'_>) -> Result<Notification, StoreError> {
         next_attempt_ms: row.get(10)?,
         first_attempt_ms: row.get(11)?,
         round_attempts: row.get(12)?,
+        published_ms: row.get(13)?,
         attempts: Vec::new(),
     })
 }
@@ -198,7 +199,8 @@ impl SqliteTx<'_> {
         let changed = self
             .connection
             .prepare_cached(
-                "UPDATE events SET lease_until_ms = ?3 WHERE notification_id = ?1 AND status = 'Pending' \
+                "UPDATE events SET lease_until_ms = ?3, published_ms = COALESCE(published_ms, ?2) \
+                 WHERE notification_id = ?1 AND status = 'Pending' \
                  AND next_attempt_ms IS NOT NULL AND next_attempt_ms <= ?2 AND lease_until_ms <= ?2",
             )?
             .execute(params![notification_id, real_now_ms, lease_until_ms])?;

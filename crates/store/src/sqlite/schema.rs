@@ -252,6 +252,7 @@ ALTER TABLE events ADD COLUMN next_attempt_ms INTEGER;
 ALTER TABLE events ADD COLUMN lease_until_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE events ADD COLUMN first_attempt_ms INTEGER;
 ALTER TABLE events ADD COLUMN round_attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN published_ms INTEGER;
 UPDATE events SET notification_id = lower(hex(randomblob(16))), message_id = lower(hex(randomblob(16))),
     status = 'NoEndpoint';
 DROP INDEX events_undelivered;
