@@ -7,7 +7,8 @@
 //
 // Environment: AMZPAY_URL (http://127.0.0.1:8080: the server, for checkout.js), AMZPAY_API_HOST
 // (localhost:8443: the API over HTTPS), AMZPAY_MERCHANT_FILE (amzpay-data/dev-merchant.json),
-// AMZPAY_SNS_CERT_PREFIX (AMZPAY_URL + /sns/: where IPN signing certificates may come from),
+// AMZPAY_SNS_CERT_PREFIX (https:// + AMZPAY_API_HOST + /sns/: where IPN signing certificates
+// may come from; amzpay serves its certificate on its HTTPS listener),
 // PORT (3000; 0 picks a free port). It prints "store listening on http://...".
 'use strict';
 
@@ -20,6 +21,7 @@ const requireSdk = createRequire(path.join(__dirname, '../../compat/node/package
 const { WebStoreClient } = requireSdk('@amazonpay/amazon-pay-api-sdk-nodejs');
 
 const amzpayUrl = process.env.AMZPAY_URL || 'http://127.0.0.1:8080';
+const apiHost = process.env.AMZPAY_API_HOST || 'localhost:8443';
 const merchant = JSON.parse(fs.readFileSync(process.env.AMZPAY_MERCHANT_FILE || 'amzpay-data/dev-merchant.json', 'utf8'));
 const client = new WebStoreClient({
   publicKeyId: merchant.publicKeyId,
@@ -27,14 +29,14 @@ const client = new WebStoreClient({
   region: merchant.region,
   sandbox: true,
   algorithm: 'AMZN-PAY-RSASSA-PSS-V2',
-  overrideServiceUrl: process.env.AMZPAY_API_HOST || 'localhost:8443',
+  overrideServiceUrl: apiHost,
 });
 // Instant Payment Notifications: amzpay, like Amazon Pay, POSTs an Amazon SNS envelope to the
 // merchant's endpoint (`amzpay ipn endpoint set --url http://127.0.0.1:3000/ipn`). The store
 // checks the SNS signature with the certificate amzpay serves, fetched only from under
 // snsCertificatePrefix (Amazon's would be https://sns.<region>.amazonaws.com), answers at
 // once, and then GETs the object the message names: a notification carries no state.
-const snsCertificatePrefix = new URL(process.env.AMZPAY_SNS_CERT_PREFIX || `${amzpayUrl}/sns/`).href;
+const snsCertificatePrefix = new URL(process.env.AMZPAY_SNS_CERT_PREFIX || `https://${apiHost}/sns/`).href;
 const MAX_IPN_BYTES = 256 * 1024; // Amazon SNS messages are at most 256 KiB
 const MAX_CERTIFICATE_BYTES = 64 * 1024; // a certificate is about 2 KB
 const certificates = new Map(); // certificate URL -> PEM; one or two in practice

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use amzpay_sdk::ipn::{IpnMessage, IpnVerifier};
 use amzpay_sdk::*;
+use amzpay_server::config::DEFAULT_DATA_DIR;
 use anyhow::{Context, bail};
 use axum::body::{Body, to_bytes};
 use axum::extract::State;
@@ -117,12 +118,17 @@ pub async fn run(connection: &Connection, command: IpnCommand) -> anyhow::Result
     }
 }
 
-/// The verifier `listen` uses: Amazon SNS, amzpay's `/sns/` under the API endpoint, each
-/// given prefix, and the connection's `--ca-cert` for HTTPS.
+/// Where a default `amzpay serve` points `SigningCertURL`: its HTTPS listener.
+const DEFAULT_SNS_BASE: &str = "https://localhost:8443";
+
+/// The verifier `listen` uses: Amazon SNS, amzpay's `/sns/` under the API endpoint and
+/// under a default server's HTTPS listener, each given prefix, and for HTTPS the
+/// connection's `--ca-cert` (by default the default data directory's `tls-cert.pem`, when
+/// there is one).
 fn verifier(connection: &Connection, extra_prefixes: &[String]) -> anyhow::Result<(IpnVerifier, Vec<String>)> {
     let base = ServiceUrl::parse(&connection.endpoint)?.base();
-    let mut verifier = IpnVerifier::new().trust_amzpay_server(&base);
-    let mut trusted = vec![format!("{base}/sns/")];
+    let mut verifier = IpnVerifier::new().trust_amzpay_server(&base).trust_amzpay_server(DEFAULT_SNS_BASE);
+    let mut trusted = vec![format!("{base}/sns/"), format!("{DEFAULT_SNS_BASE}/sns/")];
     for prefix in extra_prefixes {
         verifier = verifier.trust_certificate_url_prefix(prefix);
         // The verifier ignores a prefix that is not an absolute web URL; say so here instead.
@@ -131,7 +137,9 @@ fn verifier(connection: &Connection, extra_prefixes: &[String]) -> anyhow::Resul
         }
         trusted.push(prefix.clone());
     }
-    if let Some(path) = &connection.ca_cert {
+    let default_tls = std::path::Path::new(DEFAULT_DATA_DIR).join(amzpay_server::tls::CERT_FILE);
+    let ca_cert = connection.ca_cert.clone().or_else(|| default_tls.exists().then_some(default_tls));
+    if let Some(path) = &ca_cert {
         let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         verifier = verifier.root_certificate_pem(&pem)?;
     }

@@ -367,6 +367,8 @@ async fn the_sample_store_logs_verified_notifications_and_refuses_the_rest() {
         .env("AMZPAY_URL", &mock.base)
         // Nothing listens there: the store's GET of the object fails, which it logs.
         .env("AMZPAY_API_HOST", "127.0.0.1:1")
+        // The mock serves the signing certificate, over HTTP.
+        .env("AMZPAY_SNS_CERT_PREFIX", format!("{}/sns/", mock.base))
         .env("AMZPAY_MERCHANT_FILE", &merchant_file)
         .stdout(Stdio::piped())
         .spawn()
