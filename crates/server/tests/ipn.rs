@@ -491,3 +491,59 @@ async fn openssl_and_the_sdk_verify_amzpays_notifications_and_refuse_tampered_on
     // Without being told, it trusts only Amazon SNS's hosts.
     assert!(amzpay_sdk::ipn::IpnVerifier::new().verify(&bodies[0]).await.is_err());
 }
+
+/// An HTTPS endpoint with a self-signed certificate for `localhost`; its URL and the
+/// certificate (PEM), and the bodies it receives.
+async fn https_receiver() -> (String, String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let (cert, key) = (certified.cert.pem(), certified.key_pair.serialize_pem());
+    let tls =
+        axum_server::tls_rustls::RustlsConfig::from_pem(cert.clone().into_bytes(), key.into_bytes()).await.unwrap();
+    let (sender, received) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let app = axum::Router::new().route(
+        "/ipn",
+        axum::routing::post(move |body: String| {
+            let sender = sender.clone();
+            async move {
+                let _ = sender.send(body);
+                "ok"
+            }
+        }),
+    );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum_server::from_tcp_rustls(listener, tls).serve(app.into_make_service()).await });
+    (format!("https://localhost:{port}/ipn"), cert, received)
+}
+
+#[tokio::test]
+async fn https_endpoints_get_notifications_when_their_certificate_is_trusted() {
+    let (url, certificate, mut received) = https_receiver().await;
+    let trusting = IpnDelivery { extra_root_certificates: vec![certificate.into_bytes()], ..fast() };
+    let app = TestApp::spawn_with(Some(trusting)).await;
+    set_endpoint(&app, Some(&url)).await.assert_status(200);
+    let p = app.one_time("10.00").await;
+    let body = tokio::time::timeout(WAIT, received.recv()).await.unwrap().unwrap();
+    assert!(body.contains(&p), "{body}");
+    let delivered = settled(&app).await;
+    assert_eq!((delivered[0]["status"].clone(), codes(&delivered[0])), (json!("Delivered"), vec![json!(200)]));
+
+    // A server that does not trust the receiver's certificate never delivers to it.
+    let distrusting = TestApp::spawn_with(Some(fast())).await;
+    set_endpoint(&distrusting, Some(&url)).await.assert_status(200);
+    distrusting.one_time("10.00").await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let failed = loop {
+        let entries = log(&distrusting).await;
+        if entries[0]["attempts"].as_array().unwrap().len() >= 2 {
+            break entries[0].clone();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{entries:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert_eq!(failed["status"], "Pending", "a TLS failure is retried: {failed}");
+    assert_eq!(failed["attempts"][0]["statusCode"], Value::Null);
+    assert!(failed["attempts"][0]["error"].as_str().unwrap().contains("certificate"), "{failed}");
+    assert!(received.try_recv().is_err(), "nothing reached the receiver");
+}
