@@ -291,3 +291,53 @@ async fn buyer_and_amazon_actions_are_sent_as_typed_values() {
     assert_eq!(closed.status_details.state, ChargePermissionState::Closed);
     assert_eq!(closed.status_details.reasons.unwrap()[0].reason_code, "BuyerClosed");
 }
+
+#[tokio::test]
+async fn the_ipn_test_helpers_read_what_the_server_delivers() {
+    let server = start().await;
+    let client = client(&server.dev, &server.http, Algorithm::V2, None);
+    // A receiver that answers 200 to every notification.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/ipn", listener.local_addr().unwrap());
+    let (sender, mut received) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let app = axum::Router::new().route(
+        "/ipn",
+        axum::routing::post(move |body: String| {
+            let sender = sender.clone();
+            async move {
+                let _ = sender.send(body);
+                "ok"
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    assert_eq!(client.get_ipn_endpoint().await.unwrap().url, None);
+    let set = client.set_ipn_endpoint(&SetIpnEndpointRequest::new(url.clone())).await.unwrap();
+    assert_eq!(set.url.as_deref(), Some(url.as_str()));
+    let permission = new_permission(&client, "10.00").await;
+    let body = tokio::time::timeout(std::time::Duration::from_secs(15), received.recv()).await.unwrap().unwrap();
+    assert!(body.contains(permission.charge_permission_id.as_str()));
+    // The receiver answered; the server records the outcome right after.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    let delivered = loop {
+        let list = client.list_notifications(Some(5)).await.unwrap();
+        let first = list.notifications[0].clone();
+        if first.status != NotificationStatus::Pending {
+            break first;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{first:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
+    assert_eq!(delivered.status, NotificationStatus::Delivered);
+    assert_eq!(delivered.charge_permission_id, permission.charge_permission_id);
+    assert_eq!(delivered.object_type, "CHARGE_PERMISSION");
+    assert_eq!(delivered.attempts.len(), 1);
+    assert_eq!(delivered.attempts[0].status_code, Some(200));
+    let again = client.redeliver_notification(&delivered.notification_id).await.unwrap();
+    assert_eq!(again.status, NotificationStatus::Pending);
+    let redelivered = tokio::time::timeout(std::time::Duration::from_secs(15), received.recv()).await.unwrap().unwrap();
+    assert_eq!(redelivered, body, "the same signed envelope");
+    let cleared = client.set_ipn_endpoint(&SetIpnEndpointRequest::clear()).await.unwrap();
+    assert_eq!(cleared.url, None);
+}
