@@ -64,6 +64,12 @@ enum Command {
         #[command(flatten)]
         ipn: IpnArgs,
     },
+    /// The local certificate authority that lets amzpay stand in for Amazon's hosts through
+    /// its HTTP proxy (CONNECT): trust its ca.pem in the client.
+    Ca {
+        #[command(subcommand)]
+        command: CaCommand,
+    },
     /// Manage merchants.
     Merchant {
         #[command(subcommand)]
@@ -199,6 +205,15 @@ enum KeyStyleArg {
 }
 
 #[derive(Subcommand)]
+enum CaCommand {
+    /// Print where ca.pem is (making the CA first if the data directory has none).
+    Path {
+        #[arg(long, env = "AMZPAY_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum MerchantCommand {
     /// Register a merchant with one key; works while the server runs.
     ///
@@ -314,6 +329,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 ipn,
             })
             .await
+        }
+        Command::Ca { command: CaCommand::Path { data_dir } } => {
+            let ca = amzpay_server::proxy::ca::LocalCa::load_or_create(&data_dir)?;
+            println!("{}", std::path::absolute(ca.path())?.display());
+            Ok(())
         }
         Command::Merchant {
             command: MerchantCommand::SetIpnUrl { data_dir, database, merchant_id, environment, url, clear: _ },

@@ -83,6 +83,9 @@ pub struct SignedRequest<'a> {
     pub host: Option<&'a str>,
     pub body: &'a [u8],
     pub path_environment: Option<Environment>,
+    /// The region of the Amazon host a tunneled request was sent to (`pay-api.amazon.eu`:
+    /// Europe); `None` for a request sent to amzpay by its own name.
+    pub host_region: Option<Region>,
 }
 
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -175,6 +178,20 @@ pub async fn authenticate(
             format!("PublicKeyId '{}' is not registered", authorization.public_key_id),
         ));
     };
+
+    if let Some(region) = request.host_region
+        && region != key.region
+    {
+        return Err(Refusal::new(
+            ReasonCode::InvalidAuthentication,
+            format!(
+                "PublicKeyId '{}' belongs to region {}, not to {}",
+                authorization.public_key_id,
+                key.region.code(),
+                region.host()
+            ),
+        ));
+    }
 
     if let Some(alias) = header(request.headers, "x-amz-pay-region") {
         let region = Region::from_alias(alias.trim())

@@ -62,6 +62,9 @@ async fn process(state: &Arc<AppState>, request: Request) -> Result<Reply, Refus
         .and_then(|h| h.to_str().ok())
         .map(str::to_owned)
         .or_else(|| parts.uri.authority().map(|a| a.to_string()));
+    // Through a tunnel to one of Amazon's hosts: the region is that host's, and the links
+    // handed out use Amazon's names too.
+    let tunneled = parts.extensions.get::<crate::proxy::Tunneled>().map(|t| t.0);
     let signed = SignedRequest {
         method: parts.method.as_str(),
         raw_path: parts.uri.path(),
@@ -70,6 +73,7 @@ async fn process(state: &Arc<AppState>, request: Request) -> Result<Reply, Refus
         host: host.as_deref(),
         body: &body,
         path_environment: path.environment,
+        host_region: tunneled.map(|amazon| amazon.region),
     };
     let real_now = crate::system_now();
     let caller = authenticate(&state.keys, state.store.as_ref(), &signed, real_now).await?;
@@ -107,7 +111,10 @@ async fn process(state: &Arc<AppState>, request: Request) -> Result<Reply, Refus
         real_now,
         delays: state.delays,
         simulation,
-        public_url: state.public_url.clone(),
+        public_url: match tunneled {
+            Some(amazon) => crate::proxy::pages_base(amazon.region).to_owned(),
+            None => state.public_url.clone(),
+        },
         query: parts.uri.query().unwrap_or("").to_owned(),
     };
     Ok(execute(state, context, routed, key, body.to_vec()).await)

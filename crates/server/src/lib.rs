@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod merchants;
 pub mod ops;
 mod pages;
+pub mod proxy;
 pub mod routes;
 pub mod tls;
 
@@ -49,6 +50,8 @@ pub struct AppState {
     /// validators require, unless the server has no HTTPS listener.
     pub sns_base_url: String,
     pub ipn: ipn::Ipn,
+    /// The local CA for tunnels to Amazon's hosts; present when there is an HTTP listener.
+    pub ca: Option<Arc<proxy::ca::LocalCa>>,
 }
 
 /// A storage failure: logged once here, answered as Amazon's 500 (or 503 when the write
@@ -91,6 +94,11 @@ impl Application {
             None => None,
         };
         let http_addr = http.as_ref().map(|l| l.local_addr()).transpose()?;
+        // The HTTP listener is also the proxy that stands in for Amazon's hosts.
+        let ca = match http {
+            Some(_) => Some(Arc::new(proxy::ca::LocalCa::load_or_create(&config.data_dir)?)),
+            None => None,
+        };
         let https = match config.tls_listen {
             Some(addr) => {
                 // Only the ring provider is compiled in; installing twice is harmless.
@@ -117,7 +125,7 @@ impl Application {
         };
         let ipn = ipn::Ipn::new(config.ipn.clone()).map_err(BuildError::Config)?;
         let keys = auth::KeyCache::default();
-        let state = Arc::new(AppState { store, keys, delays: config.delays, public_url, sns_base_url, ipn });
+        let state = Arc::new(AppState { store, keys, delays: config.delays, public_url, sns_base_url, ipn, ca });
         Ok(Application { state, sqlite, http, https, http_addr, https_addr, dev_merchant })
     }
 
@@ -137,7 +145,7 @@ impl Application {
         let mut tasks = tokio::task::JoinSet::new();
         if let Some(listener) = self.http {
             let mut stop = stop_tx.subscribe();
-            let app = router.clone();
+            let app = router.clone().layer(axum::middleware::from_fn_with_state(self.state.clone(), proxy::connect));
             tasks.spawn(async move {
                 axum::serve(listener, app.into_make_service())
                     .with_graceful_shutdown(async move {
@@ -190,4 +198,6 @@ pub enum BuildError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Merchant(#[from] merchants::MerchantError),
+    #[error("{0}")]
+    Ca(#[from] proxy::ca::CaError),
 }

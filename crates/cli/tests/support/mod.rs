@@ -116,26 +116,24 @@ pub async fn call(
     call_with(client, base, merchant, method, path, body, idempotency_key, &[]).await
 }
 
-/// Sends one signed request with extra signed headers.
-#[allow(clippy::too_many_arguments)]
-pub async fn call_with(
-    client: &reqwest::Client,
-    base: &str,
+/// Every header of a request signed for `host` (as `x-amz-pay-host`), `authorization`
+/// included: what any HTTP client then sends as is.
+pub fn signed_headers(
     merchant: &Merchant,
+    host: &str,
     method: &str,
     path: &str,
     body: &str,
     idempotency_key: Option<&str>,
     extra_headers: &[(&str, &str)],
-) -> reqwest::Result<Reply> {
-    let host = base.split("://").nth(1).unwrap().to_owned();
+) -> Vec<(String, String)> {
     let now = time::OffsetDateTime::now_utc();
     let date = now.format(time::macros::format_description!("[year][month][day]T[hour][minute][second]Z")).unwrap();
     let mut headers = vec![
         ("accept".to_owned(), "application/json".to_owned()),
         ("content-type".to_owned(), "application/json".to_owned()),
         ("x-amz-pay-date".to_owned(), date),
-        ("x-amz-pay-host".to_owned(), host),
+        ("x-amz-pay-host".to_owned(), host.to_owned()),
         ("x-amz-pay-region".to_owned(), "na".to_owned()),
     ];
     if let Some(key) = idempotency_key {
@@ -150,11 +148,29 @@ pub async fn call_with(
         &merchant.public_key_id,
         &RequestToSign { method, path, query: &[], headers: &headers, body: body.as_bytes() },
     );
+    headers.push(("authorization".to_owned(), authorization));
+    headers
+}
+
+/// Sends one signed request with extra signed headers.
+#[allow(clippy::too_many_arguments)]
+pub async fn call_with(
+    client: &reqwest::Client,
+    base: &str,
+    merchant: &Merchant,
+    method: &str,
+    path: &str,
+    body: &str,
+    idempotency_key: Option<&str>,
+    extra_headers: &[(&str, &str)],
+) -> reqwest::Result<Reply> {
+    let host = base.split("://").nth(1).unwrap().to_owned();
+    let headers = signed_headers(merchant, &host, method, path, body, idempotency_key, extra_headers);
     let mut request = client.request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), format!("{base}{path}"));
     for (name, value) in &headers {
         request = request.header(name, value);
     }
-    let response = request.header("authorization", authorization).body(body.to_owned()).send().await?;
+    let response = request.body(body.to_owned()).send().await?;
     let status = response.status().as_u16();
     let body = response.bytes().await?.to_vec();
     Ok(Reply { status, body })
