@@ -3,11 +3,17 @@
 // on the store's result page. Run by crates/cli/tests/browser.rs, which passes:
 //   AMZPAY_STORE_URL   the sample store
 //   AMZPAY_SCREENSHOTS optional: a folder for screenshots of the hosted pages
+//   AMZPAY_PROXY       optional: amzpay's HTTP listener as the browser's proxy, with
+//   AMZPAY_CA_FILE     amzpay's ca.pem, trusted through its SPKI hash; then only the
+//                      one-time scenario runs, and the hosted pages must be on
+//   AMZPAY_PAGES_HOST  (e.g. static-na.payments-amazon.com, where checkout.js came from)
 // Prints one line per scenario: RESULT {"name":..., "outcome":..., ...}.
 'use strict';
 
 const assert = require('node:assert/strict');
 const path = require('node:path');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
 const { chromium } = require('playwright-core');
 
 const scenarios = [
@@ -25,6 +31,9 @@ async function run(browser, store, scenario, screenshots) {
   await Promise.all([page.waitForURL(/\/checkout\/[0-9a-f-]+\/signin$/, { timeout: 10000 }).catch(async (error) => {
     throw new Error(`${error.message}\n${await page.textContent('body')}`);
   }), page.click('button.amazonpay-button')]);
+  if (process.env.AMZPAY_PAGES_HOST) {
+    assert.equal(new URL(page.url()).host, process.env.AMZPAY_PAGES_HOST, 'the hosted pages under Amazon\'s name');
+  }
   await page.check(`#card-${scenario.card}`);
   if (screenshots && scenario.name === 'one-time') {
     await page.screenshot({ path: path.join(screenshots, 'checkout-sign-in.png'), fullPage: true });
@@ -55,14 +64,24 @@ async function run(browser, store, scenario, screenshots) {
 (async () => {
   const store = process.env.AMZPAY_STORE_URL;
   assert.ok(store, 'AMZPAY_STORE_URL is required');
+  const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+  let chosen = scenarios;
+  if (process.env.AMZPAY_PROXY) {
+    // Trust amzpay's CA by its public key's hash: Chromium matches it against the chain the
+    // server sends (leaf and CA).
+    const ca = new crypto.X509Certificate(fs.readFileSync(process.env.AMZPAY_CA_FILE));
+    const spki = crypto.createHash('sha256').update(ca.publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+    args.push(`--proxy-server=${process.env.AMZPAY_PROXY}`, `--ignore-certificate-errors-spki-list=${spki}`);
+    chosen = scenarios.filter((s) => s.name === 'one-time');
+  }
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args,
   });
   let passed = 0;
   let failed = 0;
-  for (const scenario of scenarios) {
+  for (const scenario of chosen) {
     try {
       const result = await run(browser, store, scenario, process.env.AMZPAY_SCREENSHOTS);
       console.log('RESULT ' + JSON.stringify(result));

@@ -106,12 +106,17 @@ impl Drop for Store {
 }
 
 fn start_store(server: &Server) -> Store {
+    start_store_loading_checkout_js_from(server, &server.http)
+}
+
+/// The sample store, its page loading `checkout.js` from `checkout_base`.
+fn start_store_loading_checkout_js_from(server: &Server, checkout_base: &str) -> Store {
     use std::io::{BufRead, BufReader};
     let store_script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/store/server.js");
     let mut child = Command::new("node")
         .arg(store_script)
         .env("PORT", "0")
-        .env("AMZPAY_URL", &server.http)
+        .env("AMZPAY_URL", checkout_base)
         .env("AMZPAY_API_HOST", format!("localhost:{}", server.https_port))
         .env("AMZPAY_MERCHANT_FILE", server.data_dir.join("dev-merchant.json"))
         .stdout(std::process::Stdio::piped())
@@ -179,4 +184,30 @@ async fn a_buyer_checks_out_on_the_sample_store_in_chromium() {
     let charge =
         call(&client, &server.http, &merchant, "GET", &format!("/v2/charges/{charge_id}"), "", None).await.unwrap();
     assert_eq!(charge.json()["statusDetails"]["state"], "Authorized");
+}
+
+#[tokio::test]
+async fn a_buyer_checks_out_through_the_proxy_with_checkout_js_from_amazons_host() {
+    let chromium = chromium();
+    let data_dir = tempfile::tempdir().unwrap();
+    let server = Server::start(data_dir.path());
+    // The store's page is production code: it loads Amazon's own checkout.js URL.
+    let store = start_store_loading_checkout_js_from(&server, "https://static-na.payments-amazon.com");
+    let output = Command::new("node")
+        .arg("checkout_browser.js")
+        .current_dir(compat_dir())
+        .env("CHROMIUM", &chromium)
+        .env("AMZPAY_STORE_URL", &store.url)
+        .env("AMZPAY_PROXY", &server.http)
+        .env("AMZPAY_CA_FILE", server.data_dir.join("ca.pem"))
+        .env("AMZPAY_PAGES_HOST", "static-na.payments-amazon.com")
+        .output()
+        .expect("running node");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("{stdout}");
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("1 passed, 0 failed"), "{stdout}");
+    let result: serde_json::Value =
+        serde_json::from_str(stdout.lines().find_map(|l| l.strip_prefix("RESULT ")).unwrap()).unwrap();
+    assert_eq!((result["outcome"].as_str(), result["charge-state"].as_str()), (Some("paid"), Some("Authorized")));
 }
