@@ -213,6 +213,17 @@ enum CaCommand {
     },
 }
 
+/// Which database the merchant commands write to: the server's, even while it runs.
+#[derive(Args)]
+struct StoreArgs {
+    /// The server's data directory (keys generated here are written into it).
+    #[arg(long, env = "AMZPAY_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    data_dir: PathBuf,
+    /// Database URL: sqlite://PATH (default: amzpay.db in the data directory).
+    #[arg(long, env = "AMZPAY_DATABASE")]
+    database: Option<String>,
+}
+
 #[derive(Subcommand)]
 enum MerchantCommand {
     /// Register a merchant with one key; works while the server runs.
@@ -220,10 +231,8 @@ enum MerchantCommand {
     /// Without --public-key-file a key pair is generated and the private key written into
     /// the data directory. Prints merchantId, publicKeyId, privateKeyFile, region, storeId.
     Create {
-        #[arg(long, env = "AMZPAY_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
-        data_dir: PathBuf,
-        #[arg(long, env = "AMZPAY_DATABASE")]
-        database: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
         #[arg(long, value_enum)]
         region: RegionArg,
         /// An RSA public key (PEM) to register instead of generating a pair.
@@ -243,10 +252,9 @@ enum MerchantCommand {
     /// delivery uses it).
     #[command(name = "set-ipn-url")]
     SetIpnUrl {
-        #[arg(long, env = "AMZPAY_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
-        data_dir: PathBuf,
-        #[arg(long, env = "AMZPAY_DATABASE")]
-        database: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The merchant, as `create` printed it.
         #[arg(long)]
         merchant_id: String,
         /// Only this environment (default: both).
@@ -263,10 +271,8 @@ enum MerchantCommand {
     ///
     /// Prints the same description as `create`, for the new key.
     AddKey {
-        #[arg(long, env = "AMZPAY_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
-        data_dir: PathBuf,
-        #[arg(long, env = "AMZPAY_DATABASE")]
-        database: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
         /// The merchant, as `create` printed it.
         #[arg(long)]
         merchant_id: String,
@@ -336,7 +342,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Merchant {
-            command: MerchantCommand::SetIpnUrl { data_dir, database, merchant_id, environment, url, clear: _ },
+            command:
+                MerchantCommand::SetIpnUrl {
+                    store: StoreArgs { data_dir, database },
+                    merchant_id,
+                    environment,
+                    url,
+                    clear: _,
+                },
         } => {
             let store = open_store(&data_dir, database)?;
             let environment = environment.map(|e| match e {
@@ -350,7 +363,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Merchant {
-            command: MerchantCommand::AddKey { data_dir, database, merchant_id, public_key_file, key, json: _ },
+            command:
+                MerchantCommand::AddKey {
+                    store: StoreArgs { data_dir, database },
+                    merchant_id,
+                    public_key_file,
+                    key,
+                    json: _,
+                },
         } => {
             let store = open_store(&data_dir, database)?;
             let public_key_pem = read_public_key(public_key_file)?;
@@ -361,7 +381,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Merchant {
-            command: MerchantCommand::Create { data_dir, database, region, public_key_file, ipn_url, key, json: _ },
+            command:
+                MerchantCommand::Create {
+                    store: StoreArgs { data_dir, database },
+                    region,
+                    public_key_file,
+                    ipn_url,
+                    key,
+                    json: _,
+                },
         } => {
             let store = open_store(&data_dir, database)?;
             let public_key_pem = read_public_key(public_key_file)?;
