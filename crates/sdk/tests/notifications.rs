@@ -2,10 +2,9 @@
 //! the way the server does (over the path and query as received): the paths and bodies
 //! the client sends, the typed answers it reads, and which of these calls are retried.
 
-use std::future::Future;
-use std::pin::Pin;
+mod support;
+
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use amzpay_sdk::signing::{
     AuthorizationHeader, CanonicalRequestInput, PublicKey, canonical_query_from_wire, canonical_request,
@@ -15,6 +14,7 @@ use amzpay_sdk::*;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::response::Response as AxumResponse;
+use support::RecordingSleeper;
 
 const NOTIFICATION: &str = r#"{"notificationId":"2f1c7f5e-8d1a-4d7e-9d55-2f0b6f7d2a10","messageId":"6b0d3e36-3f4b-4c55-9a3e-0c2f1d8e7a61","objectType":"CHARGE","objectId":"S01-1111111-1111111-C000001","chargePermissionId":"S01-1111111-1111111","notificationType":"STATE_CHANGE","creationTimestamp":"20261125T170000Z","status":"Pending","nextAttemptTimestamp":"20261125T170010Z","attempts":[{"timestamp":"20261125T170000Z","url":"http://127.0.0.1:8090/","statusCode":null,"error":"connection refused","latencyMillis":1},{"timestamp":"20261125T170001Z","url":"http://127.0.0.1:8090/","statusCode":500,"error":null,"latencyMillis":12}]}"#;
 
@@ -82,17 +82,6 @@ async fn answer(State(mock): State<Mock>, request: Request) -> AxumResponse {
         _ => return AxumResponse::builder().status(404).body(Body::empty()).unwrap(),
     };
     AxumResponse::builder().status(200).header("content-type", "application/json").body(Body::from(body)).unwrap()
-}
-
-/// Records every wait instead of sleeping.
-#[derive(Default)]
-struct RecordingSleeper(Mutex<Vec<Duration>>);
-
-impl Sleeper for RecordingSleeper {
-    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
-        self.0.lock().unwrap().push(duration);
-        Box::pin(async {})
-    }
 }
 
 struct Started {

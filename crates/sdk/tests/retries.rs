@@ -2,9 +2,9 @@
 //! waits, that every attempt carries the same idempotency key, and the paths calls are
 //! sent to.
 
+mod support;
+
 use std::collections::VecDeque;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,6 +12,7 @@ use amzpay_sdk::*;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::Response as AxumResponse;
+use support::RecordingSleeper;
 
 /// A status and an optional `Retry-After`.
 type Answer = (u16, Option<&'static str>);
@@ -44,17 +45,6 @@ async fn answer(State(script): State<Script>, request: Request) -> AxumResponse 
         response = response.header("retry-after", after);
     }
     response.body(Body::from(body)).unwrap()
-}
-
-/// Records every wait instead of sleeping.
-#[derive(Default)]
-struct RecordingSleeper(Mutex<Vec<Duration>>);
-
-impl Sleeper for RecordingSleeper {
-    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
-        self.0.lock().unwrap().push(duration);
-        Box::pin(async {})
-    }
 }
 
 struct Mock {

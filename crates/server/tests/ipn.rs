@@ -44,13 +44,18 @@ async fn log(app: &TestApp) -> Vec<Value> {
 /// The log once no notification is Pending any more (an outcome is recorded just after the
 /// receiver answers).
 async fn settled(app: &TestApp) -> Vec<Value> {
+    log_until(app, |entries| entries.iter().all(|n| n["status"] != "Pending")).await
+}
+
+/// The log once `done` holds of it (deliveries happen beside the test, in real time).
+async fn log_until(app: &TestApp, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let entries = log(app).await;
-        if entries.iter().all(|n| n["status"] != "Pending") {
+        if done(&entries) {
             return entries;
         }
-        assert!(tokio::time::Instant::now() < deadline, "still pending: {entries:?}");
+        assert!(tokio::time::Instant::now() < deadline, "the log never got there: {entries:?}");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -533,15 +538,8 @@ async fn https_endpoints_get_notifications_when_their_certificate_is_trusted() {
     let distrusting = TestApp::spawn_with(Some(fast())).await;
     set_endpoint(&distrusting, Some(&url)).await.assert_status(200);
     distrusting.one_time("10.00").await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let failed = loop {
-        let entries = log(&distrusting).await;
-        if entries[0]["attempts"].as_array().unwrap().len() >= 2 {
-            break entries[0].clone();
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{entries:?}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    };
+    let retried = log_until(&distrusting, |entries| entries[0]["attempts"].as_array().unwrap().len() >= 2).await;
+    let failed = retried[0].clone();
     assert_eq!(failed["status"], "Pending", "a TLS failure is retried: {failed}");
     assert_eq!(failed["attempts"][0]["statusCode"], Value::Null);
     assert!(failed["attempts"][0]["error"].as_str().unwrap().contains("certificate"), "{failed}");

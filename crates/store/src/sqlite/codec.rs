@@ -22,6 +22,12 @@ pub(super) fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} '{value}'"))
 }
 
+/// A stored name read back with `parse`; a missing or unknown one is corrupt data.
+pub(super) fn parsed<T>(what: &str, text: Option<&str>, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
+    let text = text.unwrap_or_default();
+    parse(text).ok_or_else(|| corrupt(what, text))
+}
+
 pub(super) fn currency_of(code: &str) -> Result<Currency, StoreError> {
     Currency::from_code(code).ok_or_else(|| corrupt("currency", code))
 }
@@ -67,12 +73,11 @@ pub(super) fn permission_state_from(
 ) -> Result<PermissionState, StoreError> {
     match name {
         "Chargeable" => Ok(PermissionState::Chargeable),
-        "NonChargeable" => {
-            let reason = reason.unwrap_or_default();
-            Ok(PermissionState::NonChargeable(
-                NonChargeableReason::parse(&reason).ok_or_else(|| corrupt("non-chargeable reason", &reason))?,
-            ))
-        }
+        "NonChargeable" => Ok(PermissionState::NonChargeable(parsed(
+            "non-chargeable reason",
+            reason.as_deref(),
+            NonChargeableReason::parse,
+        )?)),
         "Closed" => {
             let reason = match reason {
                 None => None,
@@ -95,18 +100,13 @@ pub(super) fn permission_state_columns(state: &PermissionState) -> (&'static str
 }
 
 pub(super) fn charge_state_from(name: &str, reason: Option<String>) -> Result<ChargeState, StoreError> {
-    let reason_text = reason.unwrap_or_default();
     match name {
         "AuthorizationInitiated" => Ok(ChargeState::AuthorizationInitiated),
         "Authorized" => Ok(ChargeState::Authorized),
         "CaptureInitiated" => Ok(ChargeState::CaptureInitiated),
         "Captured" => Ok(ChargeState::Captured),
-        "Canceled" => CancelReason::parse(&reason_text)
-            .map(ChargeState::Canceled)
-            .ok_or_else(|| corrupt("cancel reason", &reason_text)),
-        "Declined" => DeclineReason::parse(&reason_text)
-            .map(ChargeState::Declined)
-            .ok_or_else(|| corrupt("decline reason", &reason_text)),
+        "Canceled" => parsed("cancel reason", reason.as_deref(), CancelReason::parse).map(ChargeState::Canceled),
+        "Declined" => parsed("decline reason", reason.as_deref(), DeclineReason::parse).map(ChargeState::Declined),
         other => Err(corrupt("charge state", other)),
     }
 }
@@ -243,10 +243,8 @@ pub(super) fn refund_from(row: &Row<'_>) -> Result<Refund, StoreError> {
         "RefundInitiated" => RefundState::RefundInitiated,
         "Refunded" => RefundState::Refunded,
         "Declined" => {
-            let reason: String = row.get::<_, Option<String>>("state_reason")?.unwrap_or_default();
-            RefundState::Declined(
-                RefundDeclineReason::parse(&reason).ok_or_else(|| corrupt("refund decline reason", &reason))?,
-            )
+            let reason: Option<String> = row.get("state_reason")?;
+            RefundState::Declined(parsed("refund decline reason", reason.as_deref(), RefundDeclineReason::parse)?)
         }
         other => return Err(corrupt("refund state", other)),
     };
@@ -360,10 +358,8 @@ pub(super) fn session_from(row: &Row<'_>) -> Result<CheckoutSession, StoreError>
         "Open" => SessionState::Open,
         "Completed" => SessionState::Completed,
         "Canceled" => {
-            let reason: String = row.get::<_, Option<String>>("state_reason")?.unwrap_or_default();
-            SessionState::Canceled(
-                SessionCancelReason::parse(&reason).ok_or_else(|| corrupt("session cancel reason", &reason))?,
-            )
+            let reason: Option<String> = row.get("state_reason")?;
+            SessionState::Canceled(parsed("session cancel reason", reason.as_deref(), SessionCancelReason::parse)?)
         }
         other => return Err(corrupt("session state", other)),
     };
