@@ -9,7 +9,7 @@ use crate::metadata::{Channel, ChargeInitiator, MerchantMetadata, SoftDescriptor
 use crate::money::Money;
 use crate::region::{Environment, Region};
 use crate::sandbox::{AuthorizationOutcome, PendingResolution};
-use crate::time::Timestamp;
+use crate::time::{Timestamp, beyond_calendar};
 
 amzpay_types::named!(CancelReason, DeclineReason);
 
@@ -370,6 +370,9 @@ pub fn create_charge(
             AuthorizationOutcome::Approved => (ChargeState::Authorized, None),
             AuthorizationOutcome::Pending { then } => (ChargeState::AuthorizationInitiated, Some(then)),
         };
+        let expires_at = now
+            .checked_plus_seconds(limits::AUTHORIZATION_LIFETIME_SECONDS)
+            .ok_or_else(|| beyond_calendar("the charge's expiration"))?;
         let id = permission.next_charge_id()?;
         permission.charges_created += 1;
         if permission.kind.has_monthly_limit() {
@@ -377,7 +380,10 @@ pub fn create_charge(
         }
         if permission.kind == PermissionType::Recurring {
             // Recurring permissions close after 13 months without a charge (spec §6.2).
-            permission.expires_at = Some(now.plus_months(limits::EXTENDED_LIFETIME_MONTHS));
+            permission.expires_at = Some(
+                now.plus_months(limits::EXTENDED_LIFETIME_MONTHS)
+                    .ok_or_else(|| beyond_calendar("the permission's new expiration"))?,
+            );
         }
         let captured = state == ChargeState::Captured;
         if captured {
@@ -408,7 +414,7 @@ pub fn create_charge(
             state_updated_at: now,
             created_at: now,
             authorized_at: (state != ChargeState::AuthorizationInitiated).then_some(now),
-            expires_at: now.plus_seconds(limits::AUTHORIZATION_LIFETIME_SECONDS),
+            expires_at,
             period_start: permission.period_start,
             web_checkout_details: request.web_checkout_details,
             atypical_activity: false,
@@ -591,7 +597,9 @@ pub fn resolve_authorization(
             PendingResolution::Succeeds => {
                 charge.state = ChargeState::Authorized;
                 charge.authorized_at = Some(now);
-                charge.expires_at = now.plus_seconds(limits::AUTHORIZATION_LIFETIME_SECONDS);
+                charge.expires_at = now
+                    .checked_plus_seconds(limits::AUTHORIZATION_LIFETIME_SECONDS)
+                    .ok_or_else(|| beyond_calendar("the charge's expiration"))?;
                 charge.state_updated_at = now;
                 if charge.capture_now {
                     charge.capture_amount = Some(charge.amount);

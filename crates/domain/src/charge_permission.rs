@@ -2,6 +2,7 @@
 //! §6.2).
 
 use crate::error::{ReasonCode, Refusal};
+use crate::time::beyond_calendar;
 use crate::ids::{ChargeId, ChargePermissionId, MAX_CHILD_SEQUENCE, RefundId};
 use crate::limits;
 use crate::metadata::{Address, Buyer, MerchantMetadata, RecurringMetadata};
@@ -220,12 +221,18 @@ impl ChargePermission {
             return Err(Refusal::new(ReasonCode::CurrencyMismatch, "recurringMetadata.amount is in another currency"));
         }
         let merchant_metadata = new.merchant_metadata.map(MerchantMetadata::validate).transpose()?;
+        let beyond = || beyond_calendar("the permission's expiration");
         let expires_at = match new.kind {
-            PermissionType::OneTime if new.extend_expiration => Some(now.plus_months(limits::EXTENDED_LIFETIME_MONTHS)),
-            PermissionType::OneTime => Some(now.plus_seconds(limits::ONE_TIME_PERMISSION_LIFETIME_SECONDS)),
-            PermissionType::Recurring => Some(now.plus_months(limits::EXTENDED_LIFETIME_MONTHS)),
+            PermissionType::OneTime if new.extend_expiration => {
+                Some(now.plus_months(limits::EXTENDED_LIFETIME_MONTHS).ok_or_else(beyond)?)
+            }
+            PermissionType::OneTime => {
+                Some(now.checked_plus_seconds(limits::ONE_TIME_PERMISSION_LIFETIME_SECONDS).ok_or_else(beyond)?)
+            }
+            PermissionType::Recurring => Some(now.plus_months(limits::EXTENDED_LIFETIME_MONTHS).ok_or_else(beyond)?),
             PermissionType::PaymentMethodOnFile => None,
         };
+        let period_start = now.month_start().ok_or_else(|| beyond_calendar("the permission's monthly period"))?;
         Ok(ChargePermission {
             id,
             environment,
@@ -235,7 +242,7 @@ impl ChargePermission {
             amount_limit,
             captured: Money::zero(currency),
             open_authorized: Money::zero(currency),
-            period_start: now.month_start(),
+            period_start,
             period_used: Money::zero(currency),
             charges_created: 0,
             charge_sequence: 0,
@@ -273,12 +280,14 @@ impl ChargePermission {
     /// open permission past its expiration closes as `Expired`. Returns whether the state
     /// changed (which is worth a notification).
     pub fn advance_to(&mut self, now: Timestamp) -> bool {
-        if self.kind.has_monthly_limit() {
-            let month = now.month_start();
-            if month > self.period_start {
-                self.period_start = month;
-                self.period_used = Money::zero(self.currency);
-            }
+        // An instant past the last one Amazon can write has no month to reset to (the
+        // sandbox clock is bounded well before it): the period stays.
+        if self.kind.has_monthly_limit()
+            && let Some(month) = now.month_start()
+            && month > self.period_start
+        {
+            self.period_start = month;
+            self.period_used = Money::zero(self.currency);
         }
         match self.expires_at {
             Some(expiry) if now >= expiry && !self.state.is_closed() => {

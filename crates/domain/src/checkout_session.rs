@@ -13,7 +13,7 @@ use crate::metadata::{Buyer, MerchantMetadata, OpaqueJson, RecurringMetadata, So
 use crate::money::{Currency, Money};
 use crate::region::{Environment, Region};
 use crate::sandbox::{self, SandboxCard};
-use crate::time::Timestamp;
+use crate::time::{Timestamp, beyond_calendar};
 
 amzpay_types::named!(PaymentIntent, SessionCancelReason, Constraint);
 
@@ -251,7 +251,9 @@ impl CheckoutSession {
             state: SessionState::Open,
             state_updated_at: now,
             created_at: now,
-            expires_at: now.plus_seconds(limits::CHECKOUT_SESSION_LIFETIME_SECONDS),
+            expires_at: now
+                .checked_plus_seconds(limits::CHECKOUT_SESSION_LIFETIME_SECONDS)
+                .ok_or_else(|| beyond_calendar("the session's expiration"))?,
             charge_permission_id: None,
             charge_id: None,
             supplementary_data: None,

@@ -254,7 +254,7 @@ fn permission_types_and_limits_follow_the_session() {
     let mut extended = ready(PermissionType::OneTime, PaymentIntent::Confirm, "1111");
     extended.payment.extend_expiration = Some(true);
     let permission = complete(&mut extended, usd(1_000), None, new_permission(), T0).unwrap().unwrap().permission;
-    assert_eq!(permission.expires_at, Some(T0.plus_months(13)));
+    assert_eq!(permission.expires_at, T0.plus_months(13));
 }
 
 #[test]

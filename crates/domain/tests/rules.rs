@@ -601,10 +601,10 @@ fn permissions_expire_by_type() {
     let wallet = permission_in(Region::Na, PermissionType::PaymentMethodOnFile, None);
     assert_eq!(wallet.expires_at, None);
     let mut recurring = permission_in(Region::Na, PermissionType::Recurring, None);
-    assert_eq!(recurring.expires_at, Some(T0.plus_months(13)));
+    assert_eq!(recurring.expires_at, T0.plus_months(13));
     let later = T0.plus_seconds(100 * DAY);
     authorize(&mut recurring, usd(1), later);
-    assert_eq!(recurring.expires_at, Some(later.plus_months(13)), "a charge keeps a recurring permission alive");
+    assert_eq!(recurring.expires_at, later.plus_months(13), "a charge keeps a recurring permission alive");
     let mut extended = new_permission(PermissionType::OneTime, Some(usd(1)));
     extended.extend_expiration = true;
     let extended = ChargePermission::create(
@@ -615,7 +615,35 @@ fn permissions_expire_by_type() {
         T0,
     )
     .unwrap();
-    assert_eq!(extended.expires_at, Some(T0.plus_months(13)));
+    assert_eq!(extended.expires_at, T0.plus_months(13));
+}
+
+/// Near the end of the calendar Amazon's timestamps can write, a rule whose new instant would
+/// pass year 9999 refuses (it once panicked in `plus_months`); one that stays inside works.
+#[test]
+fn rules_refuse_cleanly_when_a_new_instant_would_pass_year_9999() {
+    // 9999-01-01T00:00:00Z
+    let late = Timestamp::from_unix_seconds(253_370_764_800);
+    let create = |kind: PermissionType, limit: Option<Money>, extend: bool| {
+        let mut new = new_permission(kind, limit);
+        new.extend_expiration = extend;
+        ChargePermission::create(
+            ChargePermissionId::generate(Environment::Sandbox, Region::Na, 5, 6),
+            Environment::Sandbox,
+            Region::Na,
+            new,
+            late,
+        )
+    };
+    for (kind, limit, extend) in
+        [(PermissionType::Recurring, None, false), (PermissionType::OneTime, Some(usd(100)), true)]
+    {
+        let refused = create(kind, limit, extend).expect_err("13 months after 9999-01-01 is past 9999");
+        assert_eq!(refused.code, ReasonCode::InvalidParameterValue, "{kind:?}: {refused:?}");
+        assert!(refused.message.contains("99991231T235959Z"), "{}", refused.message);
+    }
+    let one_time = create(PermissionType::OneTime, Some(usd(100)), false).expect("180 days fit in 9999");
+    assert_eq!(one_time.expires_at, late.checked_plus_seconds(180 * DAY));
 }
 
 #[test]
