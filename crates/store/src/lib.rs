@@ -18,8 +18,8 @@ use amzpay_domain::{
 };
 
 pub use model::{
-    Attempt, AttemptOutcome, DeliveryStatus, Event, IdempotencyRecord, Job, JobKind, KeyRecord, MerchantRecord,
-    Notification, NotificationType, ObjectType, SandboxClock, SnsSigningKey,
+    Attempt, AttemptOutcome, DeliveryStatus, DueJob, Event, FailedJob, IdempotencyRecord, Isolated, Job, JobKind,
+    KeyRecord, MerchantRecord, Notification, NotificationType, ObjectType, SandboxClock, SnsSigningKey, UndecodableJob,
 };
 
 /// Why a store operation failed. Each variant is one cause, so that callers can act on it
@@ -44,6 +44,9 @@ pub enum StoreError {
     /// A read could not run.
     #[error("the read did not run: {0}")]
     ReadFailed(&'static str),
+    /// The job panicked (the message): its writes were rolled back, the store serves on.
+    #[error("a store job panicked: {0}")]
+    Panicked(String),
     #[error("io error: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -134,8 +137,22 @@ pub trait ReadTx {
     fn clock(&mut self, merchant_id: &str) -> Result<SandboxClock, StoreError>;
     /// Jobs not yet run that are due at `real_now` on their merchant's clock (sandbox jobs
     /// add the merchant's offset), earliest first; at most `limit`. With `merchant`, only
-    /// that merchant's sandbox jobs.
-    fn due_jobs(&mut self, real_now: Timestamp, merchant: Option<&str>, limit: u32) -> Result<Vec<Job>, StoreError>;
+    /// that merchant's sandbox jobs. A row that cannot be read is returned as such, in its
+    /// place, so that it can be recorded failed instead of hiding the others.
+    fn due_jobs(&mut self, real_now: Timestamp, merchant: Option<&str>, limit: u32)
+    -> Result<Vec<DueJob>, StoreError>;
+    /// A merchant's sandbox jobs not yet run that are due at or before `until` (an instant
+    /// on its clock, which may be ahead of the clock: a clock advance runs them before it
+    /// moves the clock), earliest first; at most `limit`.
+    fn due_sandbox_jobs_until(
+        &mut self,
+        merchant_id: &str,
+        until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<DueJob>, StoreError>;
+    /// Failed jobs, most recently due first, at most `limit`; with `merchant_id`, only
+    /// that merchant's.
+    fn failed_jobs(&mut self, merchant_id: Option<&str>, limit: u32) -> Result<Vec<FailedJob>, StoreError>;
 }
 
 /// Writes, inside one transaction that commits durably or not at all.
@@ -153,6 +170,13 @@ pub trait WriteTx: ReadTx {
     fn insert_job(&mut self, job: &Job) -> Result<(), StoreError>;
     /// Marks a job run; `false` if it had already run (another worker got it first).
     fn claim_job(&mut self, id: i64, at: Timestamp) -> Result<bool, StoreError>;
+    /// Marks a job failed with its error: it runs no more and is kept to be shown; `false`
+    /// if it had already run or failed.
+    fn fail_job(&mut self, id: i64, at: Timestamp, error: &str) -> Result<bool, StoreError>;
+    /// Runs `work` inside a savepoint of this transaction: if it answers `false` or
+    /// panics, its writes alone are rolled back and the transaction goes on. `Err` means
+    /// the transaction itself failed (nothing of it will commit).
+    fn isolated(&mut self, work: &mut dyn FnMut(&mut dyn WriteTx) -> bool) -> Result<Isolated, StoreError>;
     fn set_clock(&mut self, merchant_id: &str, clock: SandboxClock) -> Result<(), StoreError>;
     /// Sets (or, with `None`, clears) a merchant's IPN endpoint in an environment.
     fn set_ipn_endpoint(
@@ -218,7 +242,13 @@ impl dyn Store {
     {
         let (sender, receiver) = tokio::sync::oneshot::channel::<Result<T, E>>();
         let job: WriteJob = Box::new(move |tx| {
-            let result = work(tx);
+            // A panic is this job's failure alone: its writes are rolled back (it does not keep
+            // them) and its caller learns it once the batch is settled.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(tx))).unwrap_or_else(|payload| {
+                let message = panic_message(payload.as_ref());
+                tracing::error!(panic = %message, "a write job panicked; its writes are rolled back");
+                Err(E::from(StoreError::Panicked(message)))
+            });
             let keep = result.is_ok();
             let deliver: Deliver = Box::new(move |committed| {
                 let outcome = match committed {
@@ -246,6 +276,15 @@ impl dyn Store {
         });
         self.run_read(job).await.map_err(E::from)?;
         receiver.await.unwrap_or_else(|_| Err(E::from(StoreError::WriterStopped)))
+    }
+}
+
+/// The text a panic carried (`panic!("...")` gives a `&str` or a `String`).
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    match (payload.downcast_ref::<&str>(), payload.downcast_ref::<String>()) {
+        (Some(text), _) => (*text).to_owned(),
+        (None, Some(text)) => text.clone(),
+        (None, None) => "a panic without a message".to_owned(),
     }
 }
 

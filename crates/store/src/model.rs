@@ -174,6 +174,49 @@ pub struct Job {
     pub due_at: Timestamp,
 }
 
+/// A stored job this version cannot read (a kind or environment it does not know): it
+/// cannot run, so it is recorded failed rather than left in front of the jobs after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UndecodableJob {
+    pub id: i64,
+    pub merchant_id: String,
+    pub due_at: Timestamp,
+    /// Why it could not be read.
+    pub error: String,
+}
+
+/// A job that fell due, as stored: readable, or not.
+pub type DueJob = Result<Job, UndecodableJob>;
+
+/// A job that failed: it runs no more and is kept with its error, to be shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedJob {
+    pub id: i64,
+    pub merchant_id: String,
+    /// As stored (`sandbox`, `live`), since a job that could not be read fails too.
+    pub environment: String,
+    /// As stored (`ResolveAuthorization`...).
+    pub kind: String,
+    pub object_id: String,
+    pub due_at: Timestamp,
+    /// The instant it was given up on (its due instant, as `done_at` of a job that ran).
+    pub finished_at: Timestamp,
+    /// Times it was run (1: a failed job is not retried).
+    pub attempts: u32,
+    pub error: String,
+}
+
+/// How work run in a savepoint ([`crate::WriteTx::isolated`]) ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Isolated {
+    /// It asked to keep its writes: they stay in the transaction.
+    Kept,
+    /// It asked to roll back: its writes alone were undone.
+    RolledBack,
+    /// It panicked (the message): its writes alone were undone.
+    Panicked(String),
+}
+
 /// A merchant's sandbox clock: real time plus an offset, or frozen at an instant (then it
 /// moves only when advanced, so tests can land exactly on a boundary).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

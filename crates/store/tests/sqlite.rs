@@ -341,7 +341,7 @@ async fn jobs_fall_due_on_their_merchants_clock_and_run_once() {
                 .await
                 .unwrap()
                 .into_iter()
-                .map(|j| j.object_id)
+                .map(|j| j.unwrap().object_id)
                 .collect::<Vec<_>>()
         }
     };
@@ -357,7 +357,8 @@ async fn jobs_fall_due_on_their_merchants_clock_and_run_once() {
         .await
         .unwrap();
     assert_eq!(due(Some("M2")).await, ["c"], "a frozen clock decides alone");
-    let first = store.read(|tx| tx.due_jobs(Timestamp::from_unix_seconds(960), None, 1)).await.unwrap()[0].id;
+    let first =
+        store.read(|tx| tx.due_jobs(Timestamp::from_unix_seconds(960), None, 1)).await.unwrap()[0].as_ref().unwrap().id;
     let claims = store
         .write(move |tx| -> Result<(bool, bool), StoreError> {
             Ok((
@@ -613,4 +614,168 @@ async fn the_first_sns_signing_key_stored_is_the_one_kept() {
     let kept = store.read(|tx| tx.sns_signing_key()).await.unwrap().unwrap();
     assert_eq!(kept.private_key_pem, "first");
     assert!(!format!("{kept:?}").contains("first"), "the key never prints");
+}
+
+fn job(merchant: &str, object: &str, due: i64) -> Job {
+    Job {
+        id: 0,
+        merchant_id: merchant.into(),
+        environment: Environment::Sandbox,
+        kind: JobKind::ExpirePermission,
+        object_id: object.into(),
+        due_at: Timestamp::from_unix_seconds(due),
+    }
+}
+
+/// A job row this version cannot read (an unknown kind) comes back in its place, as such,
+/// instead of failing the whole query; once failed it is kept with its error and is due no
+/// more, and the jobs behind it are.
+#[tokio::test]
+async fn an_unreadable_job_is_returned_in_its_place_and_a_failed_job_is_kept_with_its_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("amzpay.db");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+    store
+        .write(|tx| -> Result<(), StoreError> {
+            tx.insert_job(&job("M1", "bad", 1_000))?;
+            tx.insert_job(&job("M1", "good", 1_001))?;
+            tx.insert_job(&job("M2", "other", 1_002))?;
+            tx.set_clock("M1", SandboxClock { offset_seconds: 0, frozen_at: Some(Timestamp::from_unix_seconds(5_000)) })
+        })
+        .await
+        .unwrap();
+    // As a newer version (or a damaged file) might have left it.
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute("UPDATE jobs SET kind = 'NoSuchKind' WHERE object_id = 'bad'", []).unwrap();
+    drop(raw);
+    let now = Timestamp::from_unix_seconds(2_000);
+    let due = store.read(move |tx| tx.due_jobs(now, None, 10)).await.unwrap();
+    assert_eq!(due.len(), 3, "{due:?}");
+    let bad = due[0].clone().expect_err("the unknown kind");
+    assert!(bad.error.contains("NoSuchKind"), "{bad:?}");
+    assert_eq!((bad.merchant_id.as_str(), bad.due_at), ("M1", Timestamp::from_unix_seconds(1_000)));
+    assert_eq!(due[1].as_ref().unwrap().object_id, "good");
+    let until = store
+        .read(|tx| tx.due_sandbox_jobs_until("M1", Timestamp::from_unix_seconds(1_000), 10))
+        .await
+        .unwrap();
+    assert_eq!(until.len(), 1, "only M1's, only up to the instant given: {until:?}");
+
+    let bad_id = bad.id;
+    let failed = store
+        .write(move |tx| -> Result<(bool, bool), StoreError> {
+            Ok((tx.fail_job(bad_id, bad.due_at, &bad.error)?, tx.fail_job(bad_id, bad.due_at, "again")?))
+        })
+        .await
+        .unwrap();
+    assert_eq!(failed, (true, false), "a job fails once");
+    let due = store.read(move |tx| tx.due_jobs(now, None, 10)).await.unwrap();
+    let objects: Vec<String> = due.into_iter().map(|j| j.unwrap().object_id).collect();
+    assert_eq!(objects, ["good", "other"]);
+    let shown = store.read(|tx| tx.failed_jobs(Some("M1"), 10)).await.unwrap();
+    assert_eq!(shown.len(), 1);
+    let shown = &shown[0];
+    assert_eq!(
+        (shown.id, shown.kind.as_str(), shown.object_id.as_str(), shown.environment.as_str(), shown.attempts),
+        (bad_id, "NoSuchKind", "bad", "sandbox", 1)
+    );
+    assert!(shown.error.contains("NoSuchKind"), "{shown:?}");
+    assert!(store.read(|tx| tx.failed_jobs(Some("M2"), 10)).await.unwrap().is_empty());
+    assert_eq!(store.read(|tx| tx.failed_jobs(None, 10)).await.unwrap().len(), 1);
+}
+
+/// Work in a savepoint: kept, rolled back alone, or rolled back alone after a panic, and
+/// the transaction around it goes on and commits.
+#[tokio::test]
+async fn isolated_work_rolls_back_alone_even_when_it_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let outcomes = store
+        .write(|tx| -> Result<Vec<Isolated>, StoreError> {
+            let mut outcomes = Vec::new();
+            for (object, keep) in [("kept", Some(true)), ("refused", Some(false)), ("panicked", None)] {
+                outcomes.push(tx.isolated(&mut |tx| {
+                    tx.insert_job(&job("M1", object, 1)).unwrap();
+                    keep.unwrap_or_else(|| panic!("a bug in {object}"))
+                })?);
+            }
+            tx.insert_job(&job("M1", "after", 1))?;
+            Ok(outcomes)
+        })
+        .await
+        .unwrap();
+    assert_eq!(outcomes, [Isolated::Kept, Isolated::RolledBack, Isolated::Panicked("a bug in panicked".into())]);
+    let due = store.read(|tx| tx.due_jobs(Timestamp::from_unix_seconds(10), None, 10)).await.unwrap();
+    let objects: Vec<String> = due.into_iter().map(|j| j.unwrap().object_id).collect();
+    assert_eq!(objects, ["kept", "after"]);
+}
+
+/// A write job that panics answers its caller with an error, rolls back its own writes only
+/// (not those of the jobs committed beside it) and the writer serves the next jobs.
+#[tokio::test]
+async fn a_panicking_write_answers_an_error_and_the_writer_serves_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let mut writes = Vec::new();
+    for n in 0..20 {
+        let store = store.clone();
+        writes.push(tokio::spawn(async move {
+            store
+                .write(move |tx| -> Result<(), StoreError> {
+                    tx.insert_job(&job("M1", &format!("job-{n}"), 1))?;
+                    if n % 2 == 1 {
+                        panic!("write {n} panics");
+                    }
+                    Ok(())
+                })
+                .await
+        }));
+    }
+    for (n, write) in writes.into_iter().enumerate() {
+        match (n % 2, write.await.unwrap()) {
+            (0, Ok(())) => {}
+            (1, Err(StoreError::Panicked(message))) => assert_eq!(message, format!("write {n} panics")),
+            (_, other) => panic!("write {n}: {other:?}"),
+        }
+    }
+    // A raw job that panics (no catching of its own) does not stop the writer either.
+    let raw: WriteJob = Box::new(|_| panic!("a raw job panics"));
+    store.submit_write(raw).unwrap();
+    store.write(|tx| tx.insert_job(&job("M1", "later", 1))).await.unwrap();
+    let due = store.read(|tx| tx.due_jobs(Timestamp::from_unix_seconds(10), None, 100)).await.unwrap();
+    let mut objects: Vec<String> = due.into_iter().map(|j| j.unwrap().object_id).collect();
+    objects.sort();
+    let mut expected: Vec<String> = (0..20).step_by(2).map(|n| format!("job-{n}")).collect();
+    expected.push("later".into());
+    expected.sort();
+    assert_eq!(objects, expected, "the panicking jobs' writes alone are gone");
+}
+
+/// More reads panic than the pool has connections; each answers an error, and afterwards as
+/// many reads as there are connections still run at once.
+#[tokio::test]
+async fn panicking_reads_answer_an_error_and_lose_no_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    for n in 0..3 * amzpay_store::sqlite::READ_CONNECTIONS {
+        let result = store.read(move |_| -> Result<(), StoreError> { panic!("read {n} panics") }).await;
+        assert!(matches!(result, Err(StoreError::ReadFailed(_))), "{result:?}");
+    }
+    // All connections at once: a lost one would leave a read with none.
+    let barrier = Arc::new(std::sync::Barrier::new(amzpay_store::sqlite::READ_CONNECTIONS));
+    let mut reads = Vec::new();
+    for _ in 0..amzpay_store::sqlite::READ_CONNECTIONS {
+        let (store, barrier) = (store.clone(), barrier.clone());
+        reads.push(tokio::spawn(async move {
+            store
+                .read(move |tx| {
+                    barrier.wait();
+                    tx.clock("M1")
+                })
+                .await
+        }));
+    }
+    for read in reads {
+        assert_eq!(read.await.unwrap().unwrap(), SandboxClock { offset_seconds: 0, frozen_at: None });
+    }
 }

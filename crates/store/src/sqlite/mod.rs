@@ -70,7 +70,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             sender: Mutex::new(Some(sender)),
             writer: Mutex::new(Some(handle)),
-            readers: Arc::new(ReaderPool::new(readers)),
+            readers: Arc::new(ReaderPool::new(readers, path.to_owned())),
         })
     }
 

@@ -285,6 +285,15 @@ CREATE TABLE sns_signing_key (
     created_at INTEGER NOT NULL
 );
 "#,
+    // A job that fails is kept with its error and runs no more (status `failed`), so that
+    // one bad job never stands in front of the others.
+    r#"
+ALTER TABLE jobs ADD COLUMN status TEXT NOT NULL DEFAULT 'pending';
+ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN last_error TEXT;
+UPDATE jobs SET status = 'done', attempts = 1 WHERE done_at IS NOT NULL;
+CREATE INDEX jobs_failed ON jobs (merchant_id, due_at) WHERE status = 'failed';
+"#,
 ];
 
 pub(super) fn configure(connection: &Connection) -> Result<(), StoreError> {

@@ -287,7 +287,12 @@ impl ReadTx for SqliteTx<'_> {
         Ok(found.unwrap_or(SandboxClock { offset_seconds: 0, frozen_at: None }))
     }
 
-    fn due_jobs(&mut self, real_now: Timestamp, merchant: Option<&str>, limit: u32) -> Result<Vec<Job>, StoreError> {
+    fn due_jobs(
+        &mut self,
+        real_now: Timestamp,
+        merchant: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<DueJob>, StoreError> {
         let mut statement = self.connection.prepare_cached(
             "SELECT j.id, j.merchant_id, j.environment, j.kind, j.object_id, j.due_at FROM jobs j \
              LEFT JOIN clocks c ON c.merchant_id = j.merchant_id AND j.environment = 'sandbox' \
@@ -295,13 +300,65 @@ impl ReadTx for SqliteTx<'_> {
              AND (?2 IS NULL OR (j.merchant_id = ?2 AND j.environment = 'sandbox')) \
              ORDER BY j.due_at, j.id LIMIT ?3",
         )?;
-        let mut rows = statement.query(params![real_now.unix_seconds(), merchant, limit])?;
-        let mut jobs = Vec::new();
-        while let Some(row) = rows.next()? {
-            jobs.push(job_from(row)?);
-        }
-        Ok(jobs)
+        let rows = statement.query(params![real_now.unix_seconds(), merchant, limit])?;
+        due_jobs_from(rows)
     }
+
+    fn due_sandbox_jobs_until(
+        &mut self,
+        merchant_id: &str,
+        until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<DueJob>, StoreError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT id, merchant_id, environment, kind, object_id, due_at FROM jobs \
+             WHERE done_at IS NULL AND merchant_id = ?1 AND environment = 'sandbox' AND due_at <= ?2 \
+             ORDER BY due_at, id LIMIT ?3",
+        )?;
+        let rows = statement.query(params![merchant_id, until.unix_seconds(), limit])?;
+        due_jobs_from(rows)
+    }
+
+    fn failed_jobs(&mut self, merchant_id: Option<&str>, limit: u32) -> Result<Vec<FailedJob>, StoreError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT id, merchant_id, environment, kind, object_id, due_at, done_at, attempts, last_error FROM jobs \
+             WHERE status = 'failed' AND (?1 IS NULL OR merchant_id = ?1) ORDER BY due_at DESC, id DESC LIMIT ?2",
+        )?;
+        let mut rows = statement.query(params![merchant_id, limit])?;
+        let mut failed = Vec::new();
+        while let Some(row) = rows.next()? {
+            failed.push(FailedJob {
+                id: row.get(0)?,
+                merchant_id: row.get(1)?,
+                environment: row.get(2)?,
+                kind: row.get(3)?,
+                object_id: row.get(4)?,
+                due_at: ts(row.get(5)?),
+                finished_at: ts(row.get::<_, Option<i64>>(6)?.unwrap_or_default()),
+                attempts: row.get(7)?,
+                error: row.get::<_, Option<String>>(8)?.unwrap_or_default(),
+            });
+        }
+        Ok(failed)
+    }
+}
+
+/// Due job rows, each read on its own: one that cannot be read is returned as such.
+fn due_jobs_from(mut rows: rusqlite::Rows<'_>) -> Result<Vec<DueJob>, StoreError> {
+    let mut jobs = Vec::new();
+    while let Some(row) = rows.next()? {
+        jobs.push(match job_from(row) {
+            Ok(job) => Ok(job),
+            Err(StoreError::Corrupt(error)) => Err(UndecodableJob {
+                id: row.get(0)?,
+                merchant_id: row.get(1)?,
+                due_at: ts(row.get(5)?),
+                error: format!("stored data is not valid: {error}"),
+            }),
+            Err(other) => return Err(other),
+        });
+    }
+    Ok(jobs)
 }
 
 impl WriteTx for SqliteTx<'_> {
@@ -513,9 +570,40 @@ impl WriteTx for SqliteTx<'_> {
     fn claim_job(&mut self, id: i64, at: Timestamp) -> Result<bool, StoreError> {
         let changed = self
             .connection
-            .prepare_cached("UPDATE jobs SET done_at = ?2 WHERE id = ?1 AND done_at IS NULL")?
+            .prepare_cached(
+                "UPDATE jobs SET done_at = ?2, status = 'done', attempts = attempts + 1 WHERE id = ?1 AND done_at IS NULL",
+            )?
             .execute(params![id, at.unix_seconds()])?;
         Ok(changed == 1)
+    }
+
+    fn fail_job(&mut self, id: i64, at: Timestamp, error: &str) -> Result<bool, StoreError> {
+        let changed = self
+            .connection
+            .prepare_cached(
+                "UPDATE jobs SET done_at = ?2, status = 'failed', attempts = attempts + 1, last_error = ?3 \
+                 WHERE id = ?1 AND done_at IS NULL",
+            )?
+            .execute(params![id, at.unix_seconds(), error])?;
+        Ok(changed == 1)
+    }
+
+    fn isolated(&mut self, work: &mut dyn FnMut(&mut dyn WriteTx) -> bool) -> Result<Isolated, StoreError> {
+        self.connection.execute_batch("SAVEPOINT isolated")?;
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(self)));
+        let isolated = match outcome {
+            Ok(true) => Isolated::Kept,
+            Ok(false) => Isolated::RolledBack,
+            Err(payload) => Isolated::Panicked(crate::panic_message(payload.as_ref())),
+        };
+        if self.connection.is_autocommit() {
+            // SQLite rolled the whole transaction back (an I/O error, a full disk): the
+            // savepoint went with it, and nothing of the transaction will commit.
+            return Err(StoreError::CommitFailed("the transaction was rolled back by the database".into()));
+        }
+        let end = if isolated == Isolated::Kept { "RELEASE isolated" } else { "ROLLBACK TO isolated; RELEASE isolated" };
+        self.connection.execute_batch(end)?;
+        Ok(isolated)
     }
 
     fn set_clock(&mut self, merchant_id: &str, clock: SandboxClock) -> Result<(), StoreError> {

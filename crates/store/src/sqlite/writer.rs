@@ -6,7 +6,13 @@
 //!   lock (`BEGIN IMMEDIATE`) serializes the writers of several processes on one file.
 //! - Group commit: the jobs waiting in the queue (at most `MAX_GROUP_COMMIT_JOBS`) run in
 //!   one transaction and share one `fsync`; each runs inside its own savepoint, so a job that
-//!   fails, refuses or panics rolls back its own writes only.
+//!   fails, refuses or panics rolls back its own writes only (`catch_unwind`), and the writer
+//!   goes on with the next job: a panic never stops the writer. `Store::write` catches a
+//!   panic of its work itself, so that its caller is answered `StoreError::Panicked` once
+//!   the batch is settled; a raw job that panics loses its result channel (its caller sees
+//!   an error). Result callbacks run under `catch_unwind` too.
+//! - If SQLite rolls the whole transaction back by itself (an I/O error, a full disk), the
+//!   batch stops there and fails as a whole: nothing after it runs in autocommit.
 //! - A job's result is delivered only after its batch committed with `synchronous=FULL` in
 //!   WAL mode: an answer the server sends is durable, whatever happens next. If the commit
 //!   fails, every job of the batch learns it and nothing of the batch was written.
@@ -38,7 +44,12 @@ pub(super) fn write_loop(connection: Connection, receiver: Receiver<WriteJob>) {
             continue;
         }
         let mut delivers = Vec::with_capacity(batch.len());
+        let mut lost = None;
         for job in batch {
+            if lost.is_some() {
+                // Dropping the job drops its result channel: its requester answers 500.
+                continue;
+            }
             if let Err(error) = connection.execute_batch("SAVEPOINT job") {
                 tracing::error!(%error, "could not open a savepoint");
                 continue;
@@ -48,25 +59,41 @@ pub(super) fn write_loop(connection: Connection, receiver: Receiver<WriteJob>) {
             }));
             let keep = match &outcome {
                 Ok((keep, _)) => *keep,
-                Err(_) => {
-                    tracing::error!("a write job panicked; its writes are rolled back");
+                Err(payload) => {
+                    let message = crate::panic_message(payload.as_ref());
+                    tracing::error!(panic = %message, "a write job panicked; its writes are rolled back");
                     false
                 }
             };
+            if let Ok((_, deliver)) = outcome {
+                delivers.push(deliver);
+            }
+            if connection.is_autocommit() {
+                // SQLite rolled the whole transaction back (an I/O error, a full disk): what
+                // would follow would commit statement by statement. Stop here; the batch
+                // failed as a whole.
+                tracing::error!("the database rolled a write transaction back; its batch failed");
+                lost = Some("the database rolled the transaction back".to_owned());
+                continue;
+            }
             let end = if keep { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
             if let Err(error) = connection.execute_batch(end) {
                 tracing::error!(%error, "could not end a savepoint");
             }
-            if let Ok((_, deliver)) = outcome {
-                delivers.push(deliver);
-            }
         }
-        let committed = connection.execute_batch("COMMIT").map_err(|e| e.to_string());
-        if committed.is_err() {
+        let committed = match lost {
+            Some(reason) => Err(reason),
+            None => connection.execute_batch("COMMIT").map_err(|e| e.to_string()),
+        };
+        if committed.is_err() && !connection.is_autocommit() {
             let _ = connection.execute_batch("ROLLBACK");
         }
         for deliver in delivers {
-            deliver(committed.clone().map_err(StoreError::CommitFailed));
+            // A result callback that panics costs its own answer, never the writer.
+            let result = committed.clone().map_err(StoreError::CommitFailed);
+            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| deliver(result))).is_err() {
+                tracing::error!("a write job's result callback panicked");
+            }
         }
     }
 }
