@@ -2,7 +2,6 @@
 //! §6.2).
 
 use crate::error::{ReasonCode, Refusal};
-use crate::time::beyond_calendar;
 use crate::ids::{ChargeId, ChargePermissionId, MAX_CHILD_SEQUENCE, RefundId};
 use crate::limits;
 use crate::metadata::{Address, Buyer, MerchantMetadata, RecurringMetadata};
@@ -10,6 +9,7 @@ use crate::money::{Currency, Money};
 use crate::region::{Environment, Region};
 use crate::sandbox::SandboxCard;
 use crate::time::Timestamp;
+use crate::time::beyond_calendar;
 
 amzpay_types::named!(PermissionType, NonChargeableReason, ClosureReason);
 

@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use amzpay_domain::Timestamp;
+
 /// `x-amz-pay-date` may be at most this far in the future (product.md: 5 minutes).
 pub const MAX_CLOCK_SKEW_FUTURE_SECONDS: i64 = 5 * 60;
 /// ...and at most this far in the past (product.md: 15 minutes).
@@ -43,10 +45,20 @@ impl SandboxDelays {
 
 /// How often the background worker looks for transitions that fell due in real time.
 pub const WORKER_POLL_INTERVAL_MS: u64 = 500;
+/// While the store fails, the worker's wait doubles from the poll interval up to this
+/// (ours): a broken disk is not retried, and logged, twice a second for hours.
+pub const WORKER_MAX_BACKOFF_MS: u64 = 30_000;
 /// Transitions run in one transaction at most: bounds how long one batch holds the writer.
 pub const MAX_JOBS_PER_TRANSACTION: u32 = 1_000;
 /// The furthest one clock advance may move (100 years): a bound, not a use case.
 pub const MAX_CLOCK_ADVANCE_SECONDS: i64 = 100 * 366 * 86_400;
+/// The latest instant a sandbox clock may show, 9900-01-01T00:00:00Z (ours): an advance
+/// past it answers `400 InvalidParameterValue` and leaves the clock where it was. Amazon's
+/// timestamps (`YYYYMMDDTHHMMSSZ`) end with year 9999, and the longest time a rule adds to
+/// the clock is 13 calendar months (a recurring permission's expiration; 180 days for a
+/// one-time one, 30 days for an authorization, 24 hours of IPN retries): a century of
+/// headroom keeps every instant they compute writable, even on a clock left running there.
+pub const LATEST_SANDBOX_CLOCK: Timestamp = Timestamp::from_unix_seconds(250_246_627_200);
 
 /// product.md: an IPN attempt that has not been answered in 10 s is a timeout.
 pub const IPN_TIMEOUT_MS: u64 = 10_000;
@@ -139,6 +151,32 @@ impl Config {
                 }
                 _ => Err(format!("unsupported --database '{url}'; use sqlite://PATH")),
             },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use amzpay_api::format::format_timestamp;
+    use amzpay_domain::limits;
+
+    use super::*;
+
+    /// Every instant a rule computes from a clock at its bound is one Amazon's format writes.
+    #[test]
+    fn the_sandbox_clock_bound_leaves_room_for_every_duration_the_rules_add() {
+        assert_eq!(format_timestamp(LATEST_SANDBOX_CLOCK), "99000101T000000Z");
+        let bound = LATEST_SANDBOX_CLOCK;
+        let latest = [
+            bound.plus_months(limits::EXTENDED_LIFETIME_MONTHS),
+            bound.checked_plus_seconds(limits::ONE_TIME_PERMISSION_LIFETIME_SECONDS),
+            bound.checked_plus_seconds(limits::AUTHORIZATION_LIFETIME_SECONDS),
+            bound.checked_plus_seconds(limits::CHECKOUT_SESSION_LIFETIME_SECONDS),
+            bound.checked_plus_seconds((IPN_RETRY_FOR_MS / 1_000) as i64),
+        ];
+        for (n, instant) in latest.into_iter().enumerate() {
+            let instant = instant.unwrap_or_else(|| panic!("duration {n} passes year 9999"));
+            assert!(format_timestamp(instant).starts_with("990"), "{n}: {}", format_timestamp(instant));
         }
     }
 }

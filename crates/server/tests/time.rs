@@ -275,3 +275,143 @@ async fn a_retried_clock_advance_replays_instead_of_moving_the_clock_twice() {
     let unkeyed = app.advance(60).await;
     assert_ne!(unkeyed, now);
 }
+
+fn parse_time(text: &str) -> time::PrimitiveDateTime {
+    time::PrimitiveDateTime::parse(
+        text,
+        time::macros::format_description!("[year][month][day]T[hour][minute][second]Z"),
+    )
+    .unwrap()
+}
+
+/// The clock may reach 9900-01-01 and no further: an advance past it answers 400 (it once
+/// moved on until a Recurring permission panicked the writer near 9999), the clock stays,
+/// and the server keeps working there.
+#[tokio::test]
+async fn the_sandbox_clock_stops_at_its_bound_with_a_400_and_the_server_keeps_working() {
+    let app = TestApp::spawn().await;
+    app.freeze().await;
+    let bound = parse_time("99000101T000000Z");
+    loop {
+        let now = parse_time(app.get("/v2/testHelpers/clock").await["now"].as_str().unwrap());
+        let left = (bound - now).whole_seconds();
+        if left == 0 {
+            break;
+        }
+        app.advance(left.min(amzpay_server::config::MAX_CLOCK_ADVANCE_SECONDS)).await;
+    }
+    for (seconds, key) in [(1, None), (amzpay_server::config::MAX_CLOCK_ADVANCE_SECONDS, Some(new_key()))] {
+        let mut call = app.dev("POST", "/v2/testHelpers/clock/advance").json(&json!({"seconds": seconds}));
+        if let Some(key) = &key {
+            call = call.key(key);
+        }
+        let message = call.send().await.assert_error(400, "InvalidParameterValue");
+        assert!(message.contains("99000101T000000Z"), "the message names the bound: {message}");
+        assert_eq!(app.get("/v2/testHelpers/clock").await["now"], "99000101T000000Z", "the clock stayed");
+    }
+    app.advance(0).await;
+    let recurring = app.permission(&app.dev, json!({"chargePermissionType": "Recurring"})).await;
+    let permission = app.get(&format!("/v2/chargePermissions/{recurring}")).await;
+    assert_eq!(permission["expirationTimestamp"], "99010201T000000Z", "13 months later");
+    let charge = charge_on(&app, &recurring, json!({"captureNow": true})).await;
+    assert_eq!(state(charge.assert_status(201)), ("Captured", None));
+    assert_eq!(charge.body["expirationTimestamp"], "99000131T000000Z");
+}
+
+/// A job as a damaged database might hold it: its object id names nothing it can read.
+fn broken_job(merchant_id: &str, due_at: amzpay_domain::Timestamp) -> amzpay_store::Job {
+    amzpay_store::Job {
+        id: 0,
+        merchant_id: merchant_id.to_owned(),
+        environment: amzpay_domain::Environment::Sandbox,
+        kind: amzpay_store::JobKind::ResolveAuthorization,
+        object_id: "not-a-charge-id".to_owned(),
+        due_at,
+    }
+}
+
+async fn insert_job(app: &TestApp, job: amzpay_store::Job) {
+    app.store.write(move |tx| tx.insert_job(&job)).await.unwrap();
+}
+
+async fn failed_jobs(app: &TestApp, merchant: &Merchant) -> Vec<amzpay_store::FailedJob> {
+    let merchant = merchant.merchant_id.clone();
+    app.store.read(move |tx| tx.failed_jobs(Some(&merchant), 10)).await.unwrap()
+}
+
+/// A pending authorization (card 0701 approves it when it resolves) for `merchant`.
+async fn pending_charge(app: &TestApp, merchant: &Merchant) -> String {
+    let body = json!({"amountLimit": {"amount": "100", "currencyCode": "USD"}, "paymentMethod": "0701"});
+    let permission = app.permission(merchant, body).await;
+    let body = json!({
+        "chargePermissionId": permission,
+        "chargeAmount": {"amount": "10.00", "currencyCode": "USD"},
+        "canHandlePendingAuthorization": true,
+    });
+    let charge = app.call(merchant, "POST", "/v2/charges").key(&new_key()).json(&body).send().await;
+    assert_eq!(state(charge.assert_status(201)), ("AuthorizationInitiated", None));
+    charge.body["chargeId"].as_str().unwrap().to_owned()
+}
+
+/// A job that fails, due before the others, is recorded failed with its error; the advance
+/// still runs the others, answers 200 and moves the clock exactly once.
+#[tokio::test]
+async fn an_advance_during_which_a_job_fails_answers_200_runs_the_others_and_moves_once() {
+    let app = TestApp::spawn().await;
+    let start = parse_time(&app.freeze().await);
+    let charge = pending_charge(&app, &app.dev).await;
+    let t0 = amzpay_domain::Timestamp::from_unix_seconds(start.assume_utc().unix_timestamp());
+    insert_job(&app, broken_job(&app.dev.merchant_id, t0.plus_seconds(10))).await;
+
+    let advanced = app.dev("POST", "/v2/testHelpers/clock/advance").json(&json!({"seconds": 30})).send().await;
+    let now = parse_time(advanced.assert_status(200)["now"].as_str().unwrap());
+    assert_eq!((now - start).whole_seconds(), 30);
+    let clock = parse_time(app.get("/v2/testHelpers/clock").await["now"].as_str().unwrap());
+    assert_eq!((clock - start).whole_seconds(), 30, "moved once");
+    assert_eq!(state(&app.get(&format!("/v2/charges/{charge}")).await), ("Authorized", None));
+    let failed = failed_jobs(&app, &app.dev).await;
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!((failed[0].object_id.as_str(), failed[0].attempts), ("not-a-charge-id", 1));
+    assert!(failed[0].error.contains("not-a-charge-id"), "{failed:?}");
+    // It is not run again.
+    app.advance(60).await;
+    assert_eq!(failed_jobs(&app, &app.dev).await, failed);
+}
+
+/// The background worker: a failing job, due before everyone else's, blocks neither its own
+/// merchant's jobs nor another merchant's.
+#[tokio::test]
+async fn a_failing_job_blocks_no_other_job_in_the_background_worker() {
+    let app = TestApp::spawn().await;
+    let other = app
+        .merchant(
+            amzpay_domain::Region::Na,
+            amzpay_server::merchants::KeyStyle::Prefixed(amzpay_domain::Environment::Sandbox),
+        )
+        .await;
+    let ours = pending_charge(&app, &app.dev).await;
+    let theirs = pending_charge(&app, &other).await;
+    let now = amzpay_server::system_now();
+    insert_job(&app, broken_job(&app.dev.merchant_id, now.plus_seconds(-60))).await;
+    // The pending authorizations resolve 30 s from now; have them due now instead, behind
+    // the broken job, for the worker (which polls twice a second) to find.
+    for (merchant, charge) in [(&app.dev, &ours), (&other, &theirs)] {
+        let mut job = broken_job(&merchant.merchant_id, now);
+        job.object_id = charge.clone();
+        insert_job(&app, job).await;
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    for (merchant, charge) in [(&app.dev, &ours), (&other, &theirs)] {
+        loop {
+            let body = app.call(merchant, "GET", format!("/v2/charges/{charge}")).send().await.body;
+            if state(&body) == ("Authorized", None) {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{charge} never resolved: {body}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+    let failed = failed_jobs(&app, &app.dev).await;
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed_jobs(&app, &other).await.is_empty());
+}

@@ -139,8 +139,7 @@ pub trait ReadTx {
     /// add the merchant's offset), earliest first; at most `limit`. With `merchant`, only
     /// that merchant's sandbox jobs. A row that cannot be read is returned as such, in its
     /// place, so that it can be recorded failed instead of hiding the others.
-    fn due_jobs(&mut self, real_now: Timestamp, merchant: Option<&str>, limit: u32)
-    -> Result<Vec<DueJob>, StoreError>;
+    fn due_jobs(&mut self, real_now: Timestamp, merchant: Option<&str>, limit: u32) -> Result<Vec<DueJob>, StoreError>;
     /// A merchant's sandbox jobs not yet run that are due at or before `until` (an instant
     /// on its clock, which may be ahead of the clock: a clock advance runs them before it
     /// moves the clock), earliest first; at most `limit`.
@@ -244,11 +243,12 @@ impl dyn Store {
         let job: WriteJob = Box::new(move |tx| {
             // A panic is this job's failure alone: its writes are rolled back (it does not keep
             // them) and its caller learns it once the batch is settled.
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(tx))).unwrap_or_else(|payload| {
-                let message = panic_message(payload.as_ref());
-                tracing::error!(panic = %message, "a write job panicked; its writes are rolled back");
-                Err(E::from(StoreError::Panicked(message)))
-            });
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(tx))).unwrap_or_else(|payload| {
+                    let message = panic_message(payload.as_ref());
+                    tracing::error!(panic = %message, "a write job panicked; its writes are rolled back");
+                    Err(E::from(StoreError::Panicked(message)))
+                });
             let keep = result.is_ok();
             let deliver: Deliver = Box::new(move |committed| {
                 let outcome = match committed {

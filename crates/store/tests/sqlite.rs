@@ -655,10 +655,8 @@ async fn an_unreadable_job_is_returned_in_its_place_and_a_failed_job_is_kept_wit
     assert!(bad.error.contains("NoSuchKind"), "{bad:?}");
     assert_eq!((bad.merchant_id.as_str(), bad.due_at), ("M1", Timestamp::from_unix_seconds(1_000)));
     assert_eq!(due[1].as_ref().unwrap().object_id, "good");
-    let until = store
-        .read(|tx| tx.due_sandbox_jobs_until("M1", Timestamp::from_unix_seconds(1_000), 10))
-        .await
-        .unwrap();
+    let until =
+        store.read(|tx| tx.due_sandbox_jobs_until("M1", Timestamp::from_unix_seconds(1_000), 10)).await.unwrap();
     assert_eq!(until.len(), 1, "only M1's, only up to the instant given: {until:?}");
 
     let bad_id = bad.id;

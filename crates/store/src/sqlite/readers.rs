@@ -61,7 +61,8 @@ impl ReaderPool {
         if let Err(error) = connection.execute_batch("BEGIN") {
             return (connection, Err(error.into()));
         }
-        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut SqliteTx { connection: &connection })));
+        let ran =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut SqliteTx { connection: &connection })));
         let result = match ran {
             Ok(()) => connection.execute_batch("COMMIT").map_err(StoreError::from),
             Err(payload) => {

@@ -287,12 +287,7 @@ impl ReadTx for SqliteTx<'_> {
         Ok(found.unwrap_or(SandboxClock { offset_seconds: 0, frozen_at: None }))
     }
 
-    fn due_jobs(
-        &mut self,
-        real_now: Timestamp,
-        merchant: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<DueJob>, StoreError> {
+    fn due_jobs(&mut self, real_now: Timestamp, merchant: Option<&str>, limit: u32) -> Result<Vec<DueJob>, StoreError> {
         let mut statement = self.connection.prepare_cached(
             "SELECT j.id, j.merchant_id, j.environment, j.kind, j.object_id, j.due_at FROM jobs j \
              LEFT JOIN clocks c ON c.merchant_id = j.merchant_id AND j.environment = 'sandbox' \
@@ -601,7 +596,8 @@ impl WriteTx for SqliteTx<'_> {
             // savepoint went with it, and nothing of the transaction will commit.
             return Err(StoreError::CommitFailed("the transaction was rolled back by the database".into()));
         }
-        let end = if isolated == Isolated::Kept { "RELEASE isolated" } else { "ROLLBACK TO isolated; RELEASE isolated" };
+        let end =
+            if isolated == Isolated::Kept { "RELEASE isolated" } else { "ROLLBACK TO isolated; RELEASE isolated" };
         self.connection.execute_batch(end)?;
         Ok(isolated)
     }
