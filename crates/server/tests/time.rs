@@ -274,6 +274,13 @@ async fn a_retried_clock_advance_replays_instead_of_moving_the_clock_twice() {
     // Without a key every advance moves the clock.
     let unkeyed = app.advance(60).await;
     assert_ne!(unkeyed, now);
+    // Sent twice at once with one key (a client retrying on its timeout): one move.
+    let key = new_key();
+    let advance = || app.dev("POST", "/v2/testHelpers/clock/advance").key(&key).json(&json!({"seconds": 3_600}));
+    let (first, second) = tokio::join!(advance().send(), advance().send());
+    assert_eq!((first.status, &first.raw), (second.status, &second.raw), "one executes, the other replays");
+    let moved = parse_time(app.get("/v2/testHelpers/clock").await["now"].as_str().unwrap());
+    assert_eq!((moved - parse_time(&unkeyed)).whole_seconds(), 3_600, "moved once");
 }
 
 fn parse_time(text: &str) -> time::PrimitiveDateTime {
