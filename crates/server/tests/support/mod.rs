@@ -74,6 +74,18 @@ impl TestApp {
 
     /// A server whose IPN delivery follows `ipn` (tests shorten the timeout and retries).
     pub async fn spawn_with(ipn_delivery: Option<amzpay_server::config::IpnDelivery>) -> TestApp {
+        TestApp::spawn_configured(ipn_delivery, amzpay_server::config::ConnectionLimits::DEFAULT).await
+    }
+
+    /// A server with these connection limits (tests shorten the timeouts).
+    pub async fn spawn_with_limits(limits: amzpay_server::config::ConnectionLimits) -> TestApp {
+        TestApp::spawn_configured(None, limits).await
+    }
+
+    async fn spawn_configured(
+        ipn_delivery: Option<amzpay_server::config::IpnDelivery>,
+        limits: amzpay_server::config::ConnectionLimits,
+    ) -> TestApp {
         let data_dir = tempfile::tempdir().unwrap();
         let config = Config {
             data_dir: data_dir.path().to_owned(),
@@ -83,6 +95,7 @@ impl TestApp {
             delays: amzpay_server::config::SandboxDelays::DEFAULT,
             public_url: None,
             ipn: ipn_delivery.unwrap_or_default(),
+            limits,
         };
         let app = Application::build(config).await.unwrap();
         let http_addr = app.http_addr.unwrap();
