@@ -215,3 +215,32 @@ fn is_length_limit(error: &axum::Error) -> bool {
     }
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use amzpay_store::{BoxFuture, ReadJob, StoreError, WriteJob};
+
+    use super::*;
+
+    /// A database that never answers a read.
+    struct Unreachable;
+
+    impl Store for Unreachable {
+        fn submit_write(&self, _job: WriteJob) -> Result<(), StoreError> {
+            Err(StoreError::WriterStopped)
+        }
+
+        fn run_read(&self, _job: ReadJob) -> BoxFuture<'_, Result<(), StoreError>> {
+            Box::pin(async { Err(StoreError::ReadFailed("the database is gone")) })
+        }
+    }
+
+    #[tokio::test]
+    async fn readyz_answers_503_when_the_database_does_not_answer() {
+        let response = readiness(&Unreachable).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["status"], "unavailable");
+    }
+}
