@@ -162,7 +162,7 @@ async fn read_status(stream: &mut tokio::net::TcpStream) -> u16 {
 }
 
 #[tokio::test]
-async fn sigterm_with_a_stalled_upload_exits_within_the_shutdown_grace() {
+async fn sigterm_with_a_stalled_upload_and_a_stalled_handshake_exits_within_the_shutdown_grace() {
     use tokio::io::AsyncWriteExt;
     let grace = Duration::from_secs(1);
     let data_dir = tempfile::tempdir().unwrap();
@@ -181,6 +181,8 @@ async fn sigterm_with_a_stalled_upload_exits_within_the_shutdown_grace() {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
+    // A TLS handshake that never starts, on the other listener.
+    let stalled_handshake = tokio::net::TcpStream::connect(("127.0.0.1", server.https_port)).await.unwrap();
     let mut upload = tokio::net::TcpStream::connect(&address).await.unwrap();
     upload.write_all(head.as_bytes()).await.unwrap();
     upload.write_all(&body.as_bytes()[..10]).await.unwrap();
@@ -204,7 +206,7 @@ async fn sigterm_with_a_stalled_upload_exits_within_the_shutdown_grace() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(exit.success(), "a stop at the end of the grace is still graceful: {exit:?}");
-    drop(upload);
+    drop((upload, stalled_handshake));
 }
 
 fn resident_bytes(pid: u32) -> u64 {

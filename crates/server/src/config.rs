@@ -233,3 +233,25 @@ impl Config {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_limits_hold_and_impossible_ones_are_refused() {
+        assert_eq!(ConnectionLimits::DEFAULT.check(), Ok(()));
+        let impossible: [fn(&mut ConnectionLimits); 5] = [
+            |l| l.max_connections = 0,
+            |l| l.max_in_flight_requests = 0,
+            |l| l.max_body_bytes_in_flight = MAX_BODY_BYTES - 1,
+            |l| l.header_read_timeout = Duration::ZERO,
+            |l| l.max_header_bytes = 100,
+        ];
+        for change in impossible {
+            let mut limits = ConnectionLimits::DEFAULT;
+            change(&mut limits);
+            assert!(limits.check().is_err(), "{limits:?}");
+        }
+    }
+}

@@ -5,13 +5,13 @@
 //! - A listener holds at most `max_connections` open connections: it takes a permit before
 //!   each `accept`, so beyond the limit it stops accepting (the kernel's backlog waits) rather
 //!   than accepting and dropping. A tunnel keeps its connection's permit.
-//! - Each connection has a watchdog over its phase ([`ConnectionClock`]): a request's headers
+//! - Each connection has a watchdog over its phase (`ConnectionClock`): a request's headers
 //!   must be complete within `header_read_timeout` of its first byte (of the connection's
 //!   start for the first request), and a connection with no request closes
 //!   `idle_timeout` after its last answer. hyper's own header timer is not used: it also
 //!   runs while a keep-alive connection is idle, which would make the two one.
 //! - A request's body must be complete within `body_read_timeout` of its headers
-//!   ([`DeadlineBody`]); past it the request is answered 408 `RequestTimeout` and the
+//!   (`DeadlineBody`); past it the request is answered 408 `RequestTimeout` and the
 //!   connection closes. Headers over `max_header_bytes` are answered 431 by hyper.
 //! - At most `max_in_flight_requests` requests are handled at once in the process; beyond
 //!   it a request is answered 503 `ServiceUnavailable` without being read further.
@@ -140,11 +140,23 @@ pub(crate) async fn serve(
         }
     }
     drop(listener);
-    while tasks.join_next().await.is_some() {}
-    // Tunnels hold their connection's permit: wait for them too (they close by `Closing`).
+    // Every connection finishes, tunnels too (they hold their connection's permit)...
     let all = u32::try_from(limits.max_connections).expect("checked by ConnectionLimits::check");
-    let _ = connections.acquire_many(all).await;
+    let everything_closed = async {
+        while tasks.join_next().await.is_some() {}
+        let _ = connections.acquire_many(all).await;
+    };
+    // ...or the grace ends: dropping the tasks closes what is left, a TLS handshake included.
+    tokio::select! {
+        () = everything_closed => {}
+        () = closing(&mut stage) => {}
+    }
     Ok(())
+}
+
+/// Completes once the grace is over (or the stage is gone).
+async fn closing(stage: &mut watch::Receiver<Stage>) {
+    let _ = stage.wait_for(|stage| *stage == Stage::Closing).await.is_ok();
 }
 
 /// Completes once the server stops serving (or its stage is gone).
@@ -218,7 +230,7 @@ async fn answer(request: Request<Incoming>, app: Router, context: ConnectionCont
     let Ok(_in_flight) = context.in_flight.clone().try_acquire_owned() else {
         tracing::warn!("too many requests in flight; shedding load");
         let refusal = Refusal::new(ReasonCode::ServiceUnavailable, "the server is overloaded; retry later");
-        return closing(crate::http::respond(Reply::error(&refusal)));
+        return closing_after(crate::http::respond(Reply::error(&refusal)));
     };
     let expired = Arc::new(AtomicBool::new(false));
     let deadline = Instant::now() + context.limits.body_read_timeout;
@@ -236,7 +248,7 @@ async fn answer(request: Request<Incoming>, app: Router, context: ConnectionCont
     };
     if expired.load(Ordering::Relaxed) {
         // Whatever the handler made of a body cut short, the answer is the timeout.
-        return closing(crate::http::respond(Reply::error(&body_timed_out())));
+        return closing_after(crate::http::respond(Reply::error(&body_timed_out())));
     }
     response
 }
@@ -247,7 +259,7 @@ pub(crate) fn body_timed_out() -> Refusal {
 }
 
 /// Asks hyper to close the connection after this answer.
-fn closing(mut response: Response<Body>) -> Response<Body> {
+fn closing_after(mut response: Response<Body>) -> Response<Body> {
     response.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
     response
 }

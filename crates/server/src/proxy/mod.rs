@@ -79,8 +79,7 @@ pub async fn connect(State(state): State<Arc<AppState>>, request: Request, next:
         Some((name, Some(TUNNEL_PORT))) => amazon_host(name),
         _ => None,
     };
-    let connection = request.extensions().get::<crate::listener::ConnectionContext>().cloned();
-    let (Some(amazon), Some(ca), Some(connection)) = (allowed, state.ca.clone(), connection) else {
+    let (Some(amazon), Some(ca)) = (allowed, state.ca.clone()) else {
         let asked = request.uri().to_string();
         tracing::info!(target = %asked, "CONNECT refused: not an Amazon Pay host on port 443");
         return (
@@ -88,6 +87,11 @@ pub async fn connect(State(state): State<Arc<AppState>>, request: Request, next:
             format!("amzpay answers CONNECT only for Amazon Pay's hosts on port {TUNNEL_PORT}, not '{asked}'\n"),
         )
             .into_response();
+    };
+    // The tunnel is served with its connection's limits, permit and stop.
+    let Some(connection) = request.extensions().get::<ConnectionContext>().cloned() else {
+        tracing::error!("a CONNECT on a connection the listener did not serve");
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
     let upgrade = hyper::upgrade::on(request);
     tokio::spawn(async move {
