@@ -4,9 +4,11 @@
 //! `x-amz-pay-request-id`. Also `/healthz` and `/readyz`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use amzpay_domain::sandbox::simulation;
 use amzpay_domain::{ReasonCode, Refusal};
+use amzpay_store::Store;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -15,10 +17,7 @@ use axum::routing::get;
 use http::header::{CONTENT_TYPE, HOST};
 use http::{HeaderValue, StatusCode};
 use http_body::Body as _;
-use std::time::Duration;
 use tokio::sync::OwnedSemaphorePermit;
-
-use amzpay_store::Store;
 
 use crate::AppState;
 use crate::auth::{RequestHead, check_headers};
