@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use amzpay_domain::{Environment, Region};
 use amzpay_server::config::{
-    DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_SANDBOX_DELAY_SECONDS, DEFAULT_TLS_LISTEN, IpnDelivery, SandboxDelays,
+    BODY_READ_TIMEOUT_SECONDS, ConnectionLimits, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_SANDBOX_DELAY_SECONDS,
+    DEFAULT_TLS_LISTEN, HEADER_READ_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, IpnDelivery, MAX_BODY_BYTES_IN_FLIGHT,
+    MAX_CONNECTIONS_PER_LISTENER, MAX_HEADER_BYTES, MAX_IN_FLIGHT_REQUESTS, SHUTDOWN_GRACE_SECONDS, SandboxDelays,
 };
 use amzpay_server::merchants::{KeyStyle, NewMerchant, add_key, create_merchant, set_ipn_url};
 use amzpay_server::{Application, Config, system_now};
@@ -63,6 +65,8 @@ enum Command {
         public_url: Option<String>,
         #[command(flatten)]
         ipn: IpnArgs,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// The local certificate authority that lets amzpay stand in for Amazon's hosts through
     /// its HTTP proxy (CONNECT): trust its ca.pem in the client.
@@ -178,6 +182,55 @@ impl IpnArgs {
             retry_for_ms: millis(self.ipn_retry_for),
             extra_root_certificates,
         })
+    }
+}
+
+fn seconds(seconds: u64) -> humantime::Duration {
+    Duration::from_secs(seconds).into()
+}
+
+/// What the listeners allow a client (product.md, "Operating the server").
+#[derive(Args)]
+struct LimitArgs {
+    /// How long a request's headers may take, from its first byte (e.g. 10s).
+    #[arg(long, env = "AMZPAY_HEADER_READ_TIMEOUT", default_value_t = seconds(HEADER_READ_TIMEOUT_SECONDS))]
+    header_read_timeout: humantime::Duration,
+    /// How long a request's body may take, from the end of its headers; then 408.
+    #[arg(long, env = "AMZPAY_BODY_READ_TIMEOUT", default_value_t = seconds(BODY_READ_TIMEOUT_SECONDS))]
+    body_read_timeout: humantime::Duration,
+    /// How long a keep-alive connection may wait for its next request.
+    #[arg(long, env = "AMZPAY_IDLE_TIMEOUT", default_value_t = seconds(IDLE_TIMEOUT_SECONDS))]
+    idle_timeout: humantime::Duration,
+    /// The largest request line and headers, in bytes; larger answer 431.
+    #[arg(long, env = "AMZPAY_MAX_HEADER_BYTES", default_value_t = MAX_HEADER_BYTES)]
+    max_header_bytes: usize,
+    /// Open connections per listener; beyond it the listener waits before accepting more.
+    #[arg(long, env = "AMZPAY_MAX_CONNECTIONS", default_value_t = MAX_CONNECTIONS_PER_LISTENER)]
+    max_connections: usize,
+    /// Requests handled at once; beyond it, 503 ServiceUnavailable.
+    #[arg(long, env = "AMZPAY_MAX_IN_FLIGHT_REQUESTS", default_value_t = MAX_IN_FLIGHT_REQUESTS)]
+    max_in_flight_requests: usize,
+    /// Bytes of request bodies held at once; beyond it, 503 ServiceUnavailable unread.
+    #[arg(long, env = "AMZPAY_MAX_BODY_BYTES_IN_FLIGHT", default_value_t = MAX_BODY_BYTES_IN_FLIGHT)]
+    max_body_bytes_in_flight: usize,
+    /// How long a stopping server (SIGTERM) lets requests in flight finish before it closes
+    /// every connection.
+    #[arg(long, env = "AMZPAY_SHUTDOWN_GRACE", default_value_t = seconds(SHUTDOWN_GRACE_SECONDS))]
+    shutdown_grace: humantime::Duration,
+}
+
+impl LimitArgs {
+    fn limits(self) -> ConnectionLimits {
+        ConnectionLimits {
+            header_read_timeout: self.header_read_timeout.into(),
+            body_read_timeout: self.body_read_timeout.into(),
+            idle_timeout: self.idle_timeout.into(),
+            max_header_bytes: self.max_header_bytes,
+            max_connections: self.max_connections,
+            max_in_flight_requests: self.max_in_flight_requests,
+            max_body_bytes_in_flight: self.max_body_bytes_in_flight,
+            shutdown_grace: self.shutdown_grace.into(),
+        }
     }
 }
 
@@ -318,6 +371,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             refund_delay,
             public_url,
             ipn,
+            limits,
         } => {
             let delays = SandboxDelays {
                 pending_authorization_seconds: pending_authorization_delay,
@@ -333,6 +387,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 delays,
                 public_url,
                 ipn,
+                limits: limits.limits(),
             })
             .await
         }
@@ -424,6 +479,7 @@ fn open_store(data_dir: &std::path::Path, database: Option<String>) -> anyhow::R
         delays: SandboxDelays::DEFAULT,
         public_url: None,
         ipn: IpnDelivery::default(),
+        limits: ConnectionLimits::DEFAULT,
     };
     let path = config.sqlite_path().map_err(anyhow::Error::msg)?;
     SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))

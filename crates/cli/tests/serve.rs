@@ -143,3 +143,103 @@ async fn one_merchant_with_sandbox_and_live_keys_sees_two_isolated_worlds() {
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no merchant"));
 }
+
+/// Reads one answer's status line and headers off a socket (bodies are small here: the
+/// rest of the answer is read with it or left, unneeded).
+async fn read_status(stream: &mut tokio::net::TcpStream) -> u16 {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 2048];
+    while !buffer.windows(4).any(|w| w == b"\r\n\r\n") {
+        let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk))
+            .await
+            .expect("an answer in time")
+            .unwrap();
+        assert!(read > 0, "the connection closed before an answer");
+        buffer.extend_from_slice(&chunk[..read]);
+    }
+    String::from_utf8_lossy(&buffer).split(' ').nth(1).unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn sigterm_with_a_stalled_upload_and_a_stalled_handshake_exits_within_the_shutdown_grace() {
+    use tokio::io::AsyncWriteExt;
+    let grace = Duration::from_secs(1);
+    let data_dir = tempfile::tempdir().unwrap();
+    // The body timeout is far away: only the grace can end the upload.
+    let mut server = Server::start_with(
+        data_dir.path(),
+        &["--shutdown-grace", "1s", "--body-read-timeout", "10m", "--max-in-flight-requests", "1"],
+    );
+    let merchant = server.dev_merchant();
+    let address = server.http.strip_prefix("http://").unwrap().to_owned();
+    let body = r#"{"amountLimit":{"amount":"5","currencyCode":"USD"}}"#;
+    let path = "/v2/testHelpers/chargePermissions";
+    let headers = signed_headers(&merchant, &address, "POST", path, body, Some("stalled"), &[]);
+    let mut head = format!("POST {path} HTTP/1.1\r\nhost: {address}\r\ncontent-length: {}\r\n", body.len());
+    for (name, value) in &headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    // A TLS handshake that never starts, on the other listener.
+    let stalled_handshake = tokio::net::TcpStream::connect(("127.0.0.1", server.https_port)).await.unwrap();
+    let mut upload = tokio::net::TcpStream::connect(&address).await.unwrap();
+    upload.write_all(head.as_bytes()).await.unwrap();
+    upload.write_all(&body.as_bytes()[..10]).await.unwrap();
+    // The upload holds the one request slot once the server handles it: a health check then
+    // answers 503.
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    while client.get(format!("{}/healthz", server.http)).send().await.unwrap().status() != 503 {
+        assert!(started.elapsed() < Duration::from_secs(10), "the upload never reached the server");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let status = std::process::Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let stopping = Instant::now();
+    let exit = loop {
+        if let Some(exit) = server.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(stopping.elapsed() < grace + STOP_WITHIN, "serve did not stop within its grace with an upload stalled");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(exit.success(), "a stop at the end of the grace is still graceful: {exit:?}");
+    drop((upload, stalled_handshake));
+}
+
+fn resident_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|line| line.starts_with("VmRSS:")).unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib * 1024
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn two_thousand_idle_connections_keep_the_server_under_200_mb_resident() {
+    use tokio::io::AsyncWriteExt;
+    const CONNECTIONS: usize = 2_000;
+    const MOST_RESIDENT_BYTES: u64 = 200 * 1024 * 1024;
+    let data_dir = tempfile::tempdir().unwrap();
+    let server = Server::start(data_dir.path());
+    let address = server.http.strip_prefix("http://").unwrap().to_owned();
+    let request = format!("GET /healthz HTTP/1.1\r\nhost: {address}\r\n\r\n");
+    // Each connection makes one request and then stays open, idle (keep-alive).
+    let mut connections = Vec::with_capacity(CONNECTIONS);
+    for _ in 0..CONNECTIONS {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        assert_eq!(read_status(&mut stream).await, 200);
+        connections.push(stream);
+    }
+    let resident = resident_bytes(server.child.id());
+    eprintln!("{CONNECTIONS} idle connections: the server holds {} KiB resident", resident / 1024);
+    assert!(resident < MOST_RESIDENT_BYTES, "{resident} bytes resident with {CONNECTIONS} idle connections");
+    // They were idle, not dropped: each still answers.
+    for stream in connections.iter_mut().step_by(100) {
+        stream.write_all(request.as_bytes()).await.unwrap();
+        assert_eq!(read_status(stream).await, 200);
+    }
+}

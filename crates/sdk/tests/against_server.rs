@@ -25,6 +25,7 @@ async fn start() -> Server {
         delays: amzpay_server::config::SandboxDelays::DEFAULT,
         public_url: None,
         ipn: Default::default(),
+        limits: amzpay_server::config::ConnectionLimits::DEFAULT,
     })
     .await
     .unwrap();

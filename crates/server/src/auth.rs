@@ -1,5 +1,10 @@
 //! Authentication of signed requests (spec §3, §9; product.md): the signature, the date
 //! window, the host, the region, and which merchant and environment the key speaks for.
+//!
+//! In two phases, so that a stranger's body is never read: [`check_headers`] decides all
+//! that the headers can (the `authorization` header, the key, the date, the host, the region
+//! and environment) before the body is read; [`HeadersChecked::verify_signature`] then checks
+//! the signature, which covers the body's hash.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -72,8 +77,8 @@ impl KeyCache {
     }
 }
 
-/// What authentication looks at.
-pub struct SignedRequest<'a> {
+/// What authentication looks at before the body: the request line and headers.
+pub struct RequestHead<'a> {
     pub method: &'a str,
     /// The path exactly as received (still percent-encoded).
     pub raw_path: &'a str,
@@ -81,11 +86,19 @@ pub struct SignedRequest<'a> {
     pub headers: &'a [(String, String)],
     /// The `Host` the client called (header or HTTP/2 authority).
     pub host: Option<&'a str>,
-    pub body: &'a [u8],
     pub path_environment: Option<Environment>,
     /// The region of the Amazon host a tunneled request was sent to (`pay-api.amazon.eu`:
     /// Europe); `None` for a request sent to amzpay by its own name.
     pub host_region: Option<Region>,
+}
+
+/// A request whose headers passed (a well-formed `authorization` naming a known key, a
+/// signed date in the window, the host it was sent to, the key's region and environment):
+/// what is left is the signature, which covers the body's hash.
+pub struct HeadersChecked {
+    authorization: AuthorizationHeader,
+    key: Arc<CachedKey>,
+    environment: Environment,
 }
 
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -130,14 +143,17 @@ pub fn pay_host_matches(pay_host: &str, host: &str) -> bool {
     pay_name.eq_ignore_ascii_case(name) && (pay_port.is_none() || pay_port == port)
 }
 
-/// Checks a request; `now` is the server's real time (the date window is about the
-/// client's clock, never the sandbox clock).
-pub async fn authenticate(
+/// Checks what can be checked before the body is read (product.md: a request whose
+/// `authorization` is missing or malformed or names an unknown key, or whose date or host is
+/// wrong, is refused before its body is read), in the order Amazon reports them; `now` is
+/// the server's real time (the date window is about the client's clock, never the sandbox
+/// clock).
+pub async fn check_headers(
     cache: &KeyCache,
     store: &dyn Store,
-    request: &SignedRequest<'_>,
+    request: &RequestHead<'_>,
     now: Timestamp,
-) -> Result<Caller, Refusal> {
+) -> Result<HeadersChecked, Refusal> {
     let authorization_text = required_header(request.headers, "authorization")?;
     let authorization = AuthorizationHeader::parse(authorization_text).map_err(|e| bad_header(e.to_string()))?;
 
@@ -221,26 +237,34 @@ pub async fn authenticate(
         }
     };
 
-    let canonical_uri = canonical_uri_from_wire(request.raw_path);
-    let canonical_query = canonical_query_from_wire(request.raw_query);
-    let canonical = canonical_request(&CanonicalRequestInput {
-        method: request.method,
-        canonical_uri: &canonical_uri,
-        canonical_query: &canonical_query,
-        headers: request.headers,
-        signed_headers: &authorization.signed_headers,
-        body: request.body,
-    });
-    let to_sign = string_to_sign(authorization.algorithm, &canonical);
-    if verify(&key.public_key, authorization.algorithm, &to_sign, &authorization.signature).is_err() {
-        return Err(Refusal::new(
-            ReasonCode::InvalidRequestSignature,
-            format!(
-                "The request signature does not match. The canonical request was:\n{canonical}\n\nThe string to sign was:\n{to_sign}"
-            ),
-        ));
+    Ok(HeadersChecked { authorization, key, environment })
+}
+
+impl HeadersChecked {
+    /// Checks the signature over the request as received, its body included.
+    pub fn verify_signature(self, request: &RequestHead<'_>, body: &[u8]) -> Result<Caller, Refusal> {
+        let HeadersChecked { authorization, key, environment } = self;
+        let canonical_uri = canonical_uri_from_wire(request.raw_path);
+        let canonical_query = canonical_query_from_wire(request.raw_query);
+        let canonical = canonical_request(&CanonicalRequestInput {
+            method: request.method,
+            canonical_uri: &canonical_uri,
+            canonical_query: &canonical_query,
+            headers: request.headers,
+            signed_headers: &authorization.signed_headers,
+            body,
+        });
+        let to_sign = string_to_sign(authorization.algorithm, &canonical);
+        if verify(&key.public_key, authorization.algorithm, &to_sign, &authorization.signature).is_err() {
+            return Err(Refusal::new(
+                ReasonCode::InvalidRequestSignature,
+                format!(
+                    "The request signature does not match. The canonical request was:\n{canonical}\n\nThe string to sign was:\n{to_sign}"
+                ),
+            ));
+        }
+        Ok(Caller { merchant_id: key.record.merchant_id.clone(), region: key.region, environment })
     }
-    Ok(Caller { merchant_id: key.record.merchant_id.clone(), region: key.region, environment })
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use amzpay_domain::Timestamp;
 
@@ -12,8 +13,35 @@ pub const MAX_REQUEST_AGE_SECONDS: i64 = 15 * 60;
 /// Largest request body accepted. Amazon Pay bodies are a few kilobytes; the largest field,
 /// `customInformation`, is 4,096 characters (ours).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
-/// How long graceful shutdown waits for requests in flight.
+/// product.md ("Operating the server"): on SIGTERM the listeners stop accepting and what is in
+/// flight has this long to finish; then every connection is closed, whatever clients do.
 pub const SHUTDOWN_GRACE_SECONDS: u64 = 10;
+/// product.md: a request's headers must arrive within 10 s of its first byte (of the
+/// connection's start, for its first request), else the connection is closed.
+pub const HEADER_READ_TIMEOUT_SECONDS: u64 = 10;
+/// product.md: a request's body must arrive within 30 s of its headers, else it is answered
+/// 408 `RequestTimeout` and the connection is closed.
+pub const BODY_READ_TIMEOUT_SECONDS: u64 = 30;
+/// product.md: a keep-alive connection with no request for 60 s is closed.
+pub const IDLE_TIMEOUT_SECONDS: u64 = 60;
+/// product.md: request headers (the request line included) over 16 KiB in all answer 431.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// product.md: at most 10,000 open connections per listener; beyond it the listener stops
+/// accepting until one closes (the kernel's backlog holds the rest).
+pub const MAX_CONNECTIONS_PER_LISTENER: usize = 10_000;
+/// Requests being handled at once in the process, all listeners and tunnels together (ours):
+/// beyond it a request is answered 503 `ServiceUnavailable` at once, before its body is
+/// read. Far above what one machine's clients need; it bounds tasks and memory under a flood.
+pub const MAX_IN_FLIGHT_REQUESTS: usize = 4_096;
+/// The bytes of request bodies the API holds at once, read or being read, queued for the
+/// writer or being written (ours): a body reserves its declared length (or
+/// [`MAX_BODY_BYTES`] when it has none) before it is read and keeps it until its request is
+/// answered; when the budget is spent the request is answered 503 `ServiceUnavailable`
+/// without its body being read. 64 MiB is 256 bodies of the largest size, or some 60,000
+/// of Amazon Pay's usual kilobyte.
+pub const MAX_BODY_BYTES_IN_FLIGHT: usize = 64 * 1024 * 1024;
+/// How long `/readyz` waits for the database's answer before saying it is not ready (ours).
+pub const READINESS_TIMEOUT_MS: u64 = 2_000;
 
 pub const DEFAULT_DATA_DIR: &str = "./amzpay-data";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -110,6 +138,67 @@ impl Default for IpnDelivery {
     }
 }
 
+/// What the listeners allow a client (product.md, "Operating the server"); tests shorten the
+/// timeouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// From a request's first byte to the end of its headers.
+    pub header_read_timeout: Duration,
+    /// From the end of a request's headers to the end of its body.
+    pub body_read_timeout: Duration,
+    /// From the end of a response to the next request's first byte.
+    pub idle_timeout: Duration,
+    /// The request line and headers, in bytes.
+    pub max_header_bytes: usize,
+    /// Open connections per listener.
+    pub max_connections: usize,
+    /// Requests being handled at once, in the process.
+    pub max_in_flight_requests: usize,
+    /// Bytes of API request bodies held at once, in the process.
+    pub max_body_bytes_in_flight: usize,
+    /// How long a stopping server lets what is in flight finish.
+    pub shutdown_grace: Duration,
+}
+
+impl ConnectionLimits {
+    pub const DEFAULT: ConnectionLimits = ConnectionLimits {
+        header_read_timeout: Duration::from_secs(HEADER_READ_TIMEOUT_SECONDS),
+        body_read_timeout: Duration::from_secs(BODY_READ_TIMEOUT_SECONDS),
+        idle_timeout: Duration::from_secs(IDLE_TIMEOUT_SECONDS),
+        max_header_bytes: MAX_HEADER_BYTES,
+        max_connections: MAX_CONNECTIONS_PER_LISTENER,
+        max_in_flight_requests: MAX_IN_FLIGHT_REQUESTS,
+        max_body_bytes_in_flight: MAX_BODY_BYTES_IN_FLIGHT,
+        shutdown_grace: Duration::from_secs(SHUTDOWN_GRACE_SECONDS),
+    };
+
+    /// Refuses limits the server cannot honour.
+    pub fn check(&self) -> Result<(), String> {
+        // The listener takes all its connection permits at once (in a u32) when it drains.
+        let most = u32::MAX as usize;
+        if self.max_connections == 0 || self.max_connections > most {
+            return Err(format!("the connection limit must be between 1 and {most}"));
+        }
+        if self.max_body_bytes_in_flight > tokio::sync::Semaphore::MAX_PERMITS {
+            return Err(format!("the body budget must be at most {} bytes", tokio::sync::Semaphore::MAX_PERMITS));
+        }
+        if self.max_in_flight_requests == 0 {
+            return Err("the in-flight request limit must be at least 1".to_owned());
+        }
+        if self.max_body_bytes_in_flight < MAX_BODY_BYTES {
+            return Err(format!("the body budget must hold at least one body of {MAX_BODY_BYTES} bytes"));
+        }
+        if self.max_header_bytes < 1024 {
+            return Err("the header limit must be at least 1 KiB".to_owned());
+        }
+        let timeouts = [self.header_read_timeout, self.body_read_timeout, self.idle_timeout];
+        if timeouts.iter().any(Duration::is_zero) {
+            return Err("timeouts must be longer than zero".to_owned());
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub data_dir: PathBuf,
@@ -124,6 +213,7 @@ pub struct Config {
     /// defaults to the HTTP listener. IPNs' `SigningCertURL` points here too.
     pub public_url: Option<String>,
     pub ipn: IpnDelivery,
+    pub limits: ConnectionLimits,
 }
 
 impl Config {
@@ -137,6 +227,7 @@ impl Config {
             delays: SandboxDelays::DEFAULT,
             public_url: None,
             ipn: IpnDelivery::default(),
+            limits: ConnectionLimits::DEFAULT,
         }
     }
 
@@ -177,6 +268,23 @@ mod tests {
         for (n, instant) in latest.into_iter().enumerate() {
             let instant = instant.unwrap_or_else(|| panic!("duration {n} passes year 9999"));
             assert!(format_timestamp(instant).starts_with("990"), "{n}: {}", format_timestamp(instant));
+        }
+    }
+
+    #[test]
+    fn the_default_limits_hold_and_impossible_ones_are_refused() {
+        assert_eq!(ConnectionLimits::DEFAULT.check(), Ok(()));
+        let impossible: [fn(&mut ConnectionLimits); 5] = [
+            |l| l.max_connections = 0,
+            |l| l.max_in_flight_requests = 0,
+            |l| l.max_body_bytes_in_flight = MAX_BODY_BYTES - 1,
+            |l| l.header_read_timeout = Duration::ZERO,
+            |l| l.max_header_bytes = 100,
+        ];
+        for change in impossible {
+            let mut limits = ConnectionLimits::DEFAULT;
+            change(&mut limits);
+            assert!(limits.check().is_err(), "{limits:?}");
         }
     }
 }

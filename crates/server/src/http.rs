@@ -1,20 +1,27 @@
-//! The HTTP edge: one handler for every API path. It reads the body (bounded), answers
-//! with Amazon's error envelope, and stamps every response with `x-amz-pay-request-id`.
+//! The HTTP edge: one handler for every API path. It authenticates what the headers can
+//! decide, then reads the body (bounded in size, and by the body budget), checks the
+//! signature, answers with Amazon's error envelope, and stamps every response with
+//! `x-amz-pay-request-id`. Also `/healthz` and `/readyz`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use amzpay_domain::sandbox::simulation;
 use amzpay_domain::{ReasonCode, Refusal};
+use amzpay_store::Store;
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::response::Response;
+use axum::routing::get;
 use http::header::{CONTENT_TYPE, HOST};
 use http::{HeaderValue, StatusCode};
+use http_body::Body as _;
+use tokio::sync::OwnedSemaphorePermit;
 
 use crate::AppState;
-use crate::auth::{SignedRequest, authenticate};
-use crate::config::MAX_BODY_BYTES;
+use crate::auth::{RequestHead, check_headers};
+use crate::config::{MAX_BODY_BYTES, READINESS_TIMEOUT_MS};
 use crate::ops::{Context, Reply, check_idempotency_key, execute};
 use crate::routes::{ApiPath, Idempotency, route};
 
@@ -24,10 +31,14 @@ pub const SIMULATION_CODE_HEADER: &str = "x-amz-pay-simulation-code";
 pub fn router(state: Arc<AppState>) -> Router {
     with_panic_guard(
         Router::new()
+            .route("/healthz", get(healthz))
+            .route("/readyz", get(readyz))
             .merge(crate::pages::router())
             .merge(crate::checkout_pages::router())
             .merge(crate::ipn::router())
             .fallback(handle)
+            // The pages' forms are bounded like the API's bodies (axum's default is 2 MB).
+            .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
             .with_state(state),
     )
 }
@@ -50,7 +61,48 @@ fn panic_response(payload: Box<dyn std::any::Any + Send + 'static>) -> Response 
     respond(Reply::error(&refusal))
 }
 
-fn respond(reply: Reply) -> Response {
+fn health(status: StatusCode, body: serde_json::Value) -> Response {
+    let mut response = Response::new(Body::from(body.to_string()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+/// `GET /healthz` (product.md): the process answers. Unsigned.
+async fn healthz() -> Response {
+    health(StatusCode::OK, serde_json::json!({ "status": "ok" }))
+}
+
+/// `GET /readyz` (product.md): the database answers a trivial read, within
+/// `READINESS_TIMEOUT_MS`. Unsigned.
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    readiness(state.store.as_ref()).await
+}
+
+pub(crate) async fn readiness(store: &dyn Store) -> Response {
+    // A lookup by a key id no key has: one indexed read, whatever the data.
+    let read = store.read(|tx| tx.key("").map(|_| ()));
+    let outcome = tokio::time::timeout(Duration::from_millis(READINESS_TIMEOUT_MS), read).await;
+    match outcome {
+        Ok(Ok(())) => health(StatusCode::OK, serde_json::json!({ "status": "ready" })),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "not ready: the database did not answer");
+            health(
+                StatusCode::SERVICE_UNAVAILABLE,
+                serde_json::json!({ "status": "unavailable", "reason": "the database did not answer" }),
+            )
+        }
+        Err(_) => {
+            tracing::warn!("not ready: the database did not answer in time");
+            health(
+                StatusCode::SERVICE_UNAVAILABLE,
+                serde_json::json!({ "status": "unavailable", "reason": "the database did not answer in time" }),
+            )
+        }
+    }
+}
+
+pub(crate) fn respond(reply: Reply) -> Response {
     let mut response = Response::new(Body::from(reply.body));
     *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
@@ -67,9 +119,6 @@ pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Res
 
 async fn process(state: &Arc<AppState>, request: Request) -> Result<Reply, Refusal> {
     let (parts, body) = request.into_parts();
-    let body: Bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
-        Refusal::new(ReasonCode::InvalidRequest, format!("the request body is larger than {MAX_BODY_BYTES} bytes"))
-    })?;
     let path = ApiPath::parse(parts.uri.path())?;
     let headers: Vec<(String, String)> = parts
         .headers
@@ -85,18 +134,20 @@ async fn process(state: &Arc<AppState>, request: Request) -> Result<Reply, Refus
     // Through a tunnel to one of Amazon's hosts: the region is that host's, and the links
     // handed out use Amazon's names too.
     let tunneled = parts.extensions.get::<crate::proxy::Tunneled>().map(|t| t.0);
-    let signed = SignedRequest {
+    let head = RequestHead {
         method: parts.method.as_str(),
         raw_path: parts.uri.path(),
         raw_query: parts.uri.query().unwrap_or(""),
         headers: &headers,
         host: host.as_deref(),
-        body: &body,
         path_environment: path.environment,
         host_region: tunneled.map(|amazon| amazon.region),
     };
     let real_now = crate::system_now();
-    let caller = authenticate(&state.keys, state.store.as_ref(), &signed, real_now).await?;
+    // Everything the headers can decide is decided before the body is read.
+    let checked = check_headers(&state.keys, state.store.as_ref(), &head, real_now).await?;
+    let (body, _reserved) = read_body(state, body).await?;
+    let caller = checked.verify_signature(&head, &body)?;
     let routed = route(&parts.method, &path.segments)?;
     let operation = routed.operation;
     let key = match parts.headers.get("x-amz-pay-idempotency-key") {
@@ -137,12 +188,80 @@ async fn process(state: &Arc<AppState>, request: Request) -> Result<Reply, Refus
         },
         query: parts.uri.query().unwrap_or("").to_owned(),
     };
-    Ok(execute(state, context, routed, key, body.to_vec()).await)
+    Ok(execute(state, context, routed, key, Vec::from(body)).await)
+}
+
+fn body_too_large() -> Refusal {
+    Refusal::new(ReasonCode::InvalidRequest, format!("the request body is larger than {MAX_BODY_BYTES} bytes"))
+}
+
+/// Reads an authenticated request's body, within the body budget: it reserves the body's
+/// declared length (the largest body when it declares none) before reading, so a body the
+/// budget cannot hold is refused without being read, and the reservation is kept until the
+/// request is answered (a write's body waits in the writer's queue until then).
+async fn read_body(state: &AppState, body: Body) -> Result<(Bytes, Option<OwnedSemaphorePermit>), Refusal> {
+    let declared = body.size_hint().upper();
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return Err(body_too_large());
+    }
+    let reserve = declared.map_or(MAX_BODY_BYTES, |length| length as usize);
+    let reserved = match reserve {
+        0 => None,
+        bytes => {
+            let permits = u32::try_from(bytes).expect("a body is at most MAX_BODY_BYTES");
+            let permit = state.body_budget.clone().try_acquire_many_owned(permits).map_err(|_| {
+                tracing::warn!("request body budget spent; shedding load");
+                Refusal::new(ReasonCode::ServiceUnavailable, "the server holds too many request bodies; retry later")
+            })?;
+            Some(permit)
+        }
+    };
+    match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => Ok((bytes, reserved)),
+        Err(error) if is_length_limit(&error) => Err(body_too_large()),
+        // The listener's body deadline passed, or the client went away.
+        Err(_) => Err(crate::listener::body_timed_out()),
+    }
+}
+
+fn is_length_limit(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(cause) = source {
+        if cause.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 #[cfg(test)]
 mod tests {
+    use amzpay_store::{BoxFuture, ReadJob, StoreError, WriteJob};
+
     use super::*;
+
+    /// A database that never answers a read.
+    struct Unreachable;
+
+    impl Store for Unreachable {
+        fn submit_write(&self, _job: WriteJob) -> Result<(), StoreError> {
+            Err(StoreError::WriterStopped)
+        }
+
+        fn run_read(&self, _job: ReadJob) -> BoxFuture<'_, Result<(), StoreError>> {
+            Box::pin(async { Err(StoreError::ReadFailed("the database is gone")) })
+        }
+    }
+
+    #[tokio::test]
+    async fn readyz_answers_503_when_the_database_does_not_answer() {
+        let response = readiness(&Unreachable).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["status"], "unavailable");
+    }
 
     async fn panics() -> &'static str {
         panic!("a handler bug")

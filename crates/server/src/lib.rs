@@ -13,6 +13,7 @@ mod hosted;
 pub mod http;
 pub mod ipn;
 pub mod jobs;
+pub mod listener;
 pub mod merchants;
 pub mod ops;
 mod pages;
@@ -52,6 +53,9 @@ pub struct AppState {
     pub ipn: ipn::Ipn,
     /// The local CA for tunnels to Amazon's hosts; present when there is an HTTP listener.
     pub ca: Option<Arc<proxy::ca::LocalCa>>,
+    /// The bytes of API request bodies that may be held at once
+    /// (`ConnectionLimits::max_body_bytes_in_flight`), one permit a byte.
+    pub body_budget: Arc<tokio::sync::Semaphore>,
 }
 
 /// A storage failure: logged once here, answered as Amazon's 500 (or 503 when the write
@@ -74,7 +78,8 @@ pub struct Application {
     state: Arc<AppState>,
     sqlite: Arc<SqliteStore>,
     http: Option<TcpListener>,
-    https: Option<(std::net::TcpListener, axum_server::tls_rustls::RustlsConfig)>,
+    https: Option<(TcpListener, tokio_rustls::TlsAcceptor)>,
+    limits: config::ConnectionLimits,
     pub http_addr: Option<SocketAddr>,
     pub https_addr: Option<SocketAddr>,
     pub dev_merchant: merchants::MerchantDescription,
@@ -84,6 +89,7 @@ impl Application {
     /// Opens the store, creates the development merchant on first start, binds the
     /// listeners (port 0 picks a free port).
     pub async fn build(config: Config) -> Result<Application, BuildError> {
+        config.limits.check().map_err(BuildError::Config)?;
         std::fs::create_dir_all(&config.data_dir)?;
         let path = config.sqlite_path().map_err(BuildError::Config)?;
         let sqlite = Arc::new(SqliteStore::open(&path)?);
@@ -101,13 +107,11 @@ impl Application {
         };
         let https = match config.tls_listen {
             Some(addr) => {
+                let (cert, key) = tls::ensure_self_signed(&config.data_dir)?;
                 // Only the ring provider is compiled in; installing twice is harmless.
                 let _ = rustls::crypto::ring::default_provider().install_default();
-                let (cert, key) = tls::ensure_self_signed(&config.data_dir)?;
-                let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key).await?;
-                let listener = std::net::TcpListener::bind(addr)?;
-                listener.set_nonblocking(true)?;
-                Some((listener, tls))
+                let tls = tls::acceptor(&cert, &key)?;
+                Some((TcpListener::bind(addr).await?, tls))
             }
             None => None,
         };
@@ -125,8 +129,11 @@ impl Application {
         };
         let ipn = ipn::Ipn::new(config.ipn.clone()).map_err(BuildError::Config)?;
         let keys = auth::KeyCache::default();
-        let state = Arc::new(AppState { store, keys, delays: config.delays, public_url, sns_base_url, ipn, ca });
-        Ok(Application { state, sqlite, http, https, http_addr, https_addr, dev_merchant })
+        let body_budget = Arc::new(tokio::sync::Semaphore::new(config.limits.max_body_bytes_in_flight));
+        let state =
+            Arc::new(AppState { store, keys, delays: config.delays, public_url, sns_base_url, ipn, ca, body_budget });
+        let limits = config.limits;
+        Ok(Application { state, sqlite, http, https, limits, http_addr, https_addr, dev_merchant })
     }
 
     /// The store, for tools and tests that register merchants before serving.
@@ -134,44 +141,40 @@ impl Application {
         self.state.store.clone()
     }
 
-    /// Serves until `shutdown` completes, then lets requests in flight finish and the
-    /// store commit what is queued.
+    /// Serves until `shutdown` completes; then stops accepting, lets what is in flight
+    /// finish within the shutdown grace, closes what is left, and lets the store commit what
+    /// is queued.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let router = http::router(self.state.clone());
         let (stop_tx, _) = tokio::sync::broadcast::channel::<()>(1);
+        let (stage_tx, stage) = tokio::sync::watch::channel(listener::Stage::Serving);
+        let shared = listener::Shared {
+            limits: self.limits,
+            in_flight: Arc::new(tokio::sync::Semaphore::new(self.limits.max_in_flight_requests)),
+            stage,
+        };
         let mut tasks = tokio::task::JoinSet::new();
-        if let Some(listener) = self.http {
-            let mut stop = stop_tx.subscribe();
+        if let Some(tcp) = self.http {
             let app = router.clone().layer(axum::middleware::from_fn_with_state(self.state.clone(), proxy::connect));
-            tasks.spawn(async move {
-                axum::serve(listener, app.into_make_service())
-                    .with_graceful_shutdown(async move {
-                        let _ = stop.recv().await;
-                    })
-                    .await
-            });
+            tasks.spawn(listener::serve(tcp, None, app, shared.clone()));
         }
-        if let Some((listener, tls)) = self.https {
-            let handle = axum_server::Handle::new();
-            let mut stop = stop_tx.subscribe();
-            let stopper = handle.clone();
-            tokio::spawn(async move {
-                let _ = stop.recv().await;
-                stopper.graceful_shutdown(Some(std::time::Duration::from_secs(config::SHUTDOWN_GRACE_SECONDS)));
-            });
-            let app = router.clone();
-            tasks.spawn(async move {
-                axum_server::from_tcp_rustls(listener, tls).handle(handle).serve(app.into_make_service()).await
-            });
+        if let Some((tcp, tls)) = self.https {
+            tasks.spawn(listener::serve(tcp, Some(tls), router.clone(), shared.clone()));
         }
         let worker = tokio::spawn(jobs::worker(self.state.clone(), stop_tx.subscribe()));
         let deliverer = tokio::spawn(ipn::delivery::worker(self.state.clone(), stop_tx.subscribe()));
+        let grace = self.limits.shutdown_grace;
         tokio::spawn(async move {
             shutdown.await;
             let _ = stop_tx.send(());
+            let _ = stage_tx.send(listener::Stage::Draining);
+            tokio::time::sleep(grace).await;
+            let _ = stage_tx.send(listener::Stage::Closing);
+            // Held until every listener has returned, so no connection mistakes it for a stop.
+            stage_tx.closed().await;
         });
         let mut result = Ok(());
         while let Some(joined) = tasks.join_next().await {

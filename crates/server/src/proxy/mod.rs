@@ -9,18 +9,18 @@
 pub mod ca;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use amzpay_domain::Region;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http::{Method, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 
 use crate::AppState;
+use crate::listener::{ConnectionContext, serve_connection};
 
 /// An Amazon Pay host amzpay answers for, and the region it serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,11 +50,6 @@ pub const AMAZON_HOSTS: [AmazonHost; 10] = [
 
 /// The only port a tunnel may name: Amazon's hosts are HTTPS on 443.
 pub const TUNNEL_PORT: u16 = 443;
-/// How long a client has to finish the TLS handshake inside a tunnel.
-pub const TUNNEL_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a client has to send a request's headers inside a tunnel (an idle tunnel closes).
-pub const TUNNEL_HEADER_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// The Amazon host with this name (any case, a trailing dot allowed), if it is one.
 pub fn amazon_host(name: &str) -> Option<AmazonHost> {
     let name = name.strip_suffix('.').unwrap_or(name);
@@ -93,10 +88,15 @@ pub async fn connect(State(state): State<Arc<AppState>>, request: Request, next:
         )
             .into_response();
     };
+    // The tunnel is served with its connection's limits, permit and stop.
+    let Some(connection) = request.extensions().get::<ConnectionContext>().cloned() else {
+        tracing::error!("a CONNECT on a connection the listener did not serve");
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
     let upgrade = hyper::upgrade::on(request);
     tokio::spawn(async move {
         match upgrade.await {
-            Ok(upgraded) => serve_tunnel(state, ca, amazon, TokioIo::new(upgraded)).await,
+            Ok(upgraded) => serve_tunnel(state, ca, amazon, connection, TokioIo::new(upgraded)).await,
             Err(error) => tracing::debug!(%error, "a CONNECT was not followed by a tunnel"),
         }
     });
@@ -127,8 +127,15 @@ impl ResolvesServerCert for Resolver {
     }
 }
 
-async fn serve_tunnel<T>(state: Arc<AppState>, ca: Arc<ca::LocalCa>, amazon: AmazonHost, io: T)
-where
+/// Serves a tunnel like any connection: with its listener's limits, its connection permit
+/// and its stop.
+async fn serve_tunnel<T>(
+    state: Arc<AppState>,
+    ca: Arc<ca::LocalCa>,
+    amazon: AmazonHost,
+    connection: ConnectionContext,
+    io: T,
+) where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -142,7 +149,8 @@ where
     let mut config = config;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let tls = match tokio::time::timeout(TUNNEL_HANDSHAKE_TIMEOUT, acceptor.accept(io)).await {
+    // The handshake counts as reading the first request's headers, as on the HTTPS listener.
+    let tls = match tokio::time::timeout(connection.limits().header_read_timeout, acceptor.accept(io)).await {
         Ok(Ok(tls)) => tls,
         Ok(Err(error)) => {
             tracing::debug!(%error, host = amazon.name, "TLS handshake in a tunnel failed");
@@ -154,15 +162,7 @@ where
         }
     };
     let router = crate::http::router(state).layer(axum::Extension(Tunneled(amazon)));
-    let service = hyper_util::service::TowerToHyperService::new(router);
-    let served = hyper::server::conn::http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(TUNNEL_HEADER_TIMEOUT)
-        .serve_connection(TokioIo::new(tls), service)
-        .await;
-    if let Err(error) = served {
-        tracing::debug!(%error, host = amazon.name, "a tunnel's connection ended with an error");
-    }
+    serve_connection(tls, router, connection).await;
 }
 
 #[cfg(test)]

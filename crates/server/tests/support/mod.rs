@@ -74,6 +74,18 @@ impl TestApp {
 
     /// A server whose IPN delivery follows `ipn` (tests shorten the timeout and retries).
     pub async fn spawn_with(ipn_delivery: Option<amzpay_server::config::IpnDelivery>) -> TestApp {
+        TestApp::spawn_configured(ipn_delivery, amzpay_server::config::ConnectionLimits::DEFAULT).await
+    }
+
+    /// A server with these connection limits (tests shorten the timeouts).
+    pub async fn spawn_with_limits(limits: amzpay_server::config::ConnectionLimits) -> TestApp {
+        TestApp::spawn_configured(None, limits).await
+    }
+
+    async fn spawn_configured(
+        ipn_delivery: Option<amzpay_server::config::IpnDelivery>,
+        limits: amzpay_server::config::ConnectionLimits,
+    ) -> TestApp {
         let data_dir = tempfile::tempdir().unwrap();
         let config = Config {
             data_dir: data_dir.path().to_owned(),
@@ -83,6 +95,7 @@ impl TestApp {
             delays: amzpay_server::config::SandboxDelays::DEFAULT,
             public_url: None,
             ipn: ipn_delivery.unwrap_or_default(),
+            limits,
         };
         let app = Application::build(config).await.unwrap();
         let http_addr = app.http_addr.unwrap();
@@ -263,6 +276,43 @@ impl<'a> Call<'a> {
     }
 
     pub async fn send(self) -> Response {
+        let signed = self.signed();
+        let method = reqwest::Method::from_bytes(self.method.as_bytes()).unwrap();
+        let mut request = self.app.client.request(method, format!("{}{}", signed.base, signed.url_path));
+        for (name, value) in signed.headers.iter().chain(self.extra_unsigned.iter()) {
+            // The HTTP library sets content-length itself, to the same value.
+            if name == "content-length" {
+                continue;
+            }
+            request = request.header(name, value);
+        }
+        request = request.header("authorization", signed.authorization).body(signed.body);
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let request_id = response.headers().get("x-amz-pay-request-id").map(|v| v.to_str().unwrap().to_owned());
+        let raw = response.bytes().await.unwrap().to_vec();
+        let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+        Response { status, body, raw, request_id }
+    }
+
+    /// The request's head as an HTTP/1.1 client sends it (request line, signed headers,
+    /// `authorization`, `host`, `content-length` of the body), and the body: for tests that
+    /// write to a socket themselves (a body sent slowly, or never).
+    pub fn raw(self) -> (String, Vec<u8>) {
+        let signed = self.signed();
+        let authority = signed.base.split("://").nth(1).unwrap().to_owned();
+        let mut head = format!("{} {} HTTP/1.1\r\nhost: {authority}\r\n", self.method, signed.url_path);
+        for (name, value) in signed.headers.iter().chain(self.extra_unsigned.iter()) {
+            if name != "content-length" {
+                head.push_str(&format!("{name}: {value}\r\n"));
+            }
+        }
+        head.push_str(&format!("authorization: {}\r\n", signed.authorization));
+        head.push_str(&format!("content-length: {}\r\n\r\n", signed.body.len()));
+        (head, signed.body.into_bytes())
+    }
+
+    fn signed(&self) -> Signed {
         let base = self.base.clone().unwrap_or_else(|| self.app.http.clone());
         let authority = base.split("://").nth(1).unwrap().to_owned();
         // The Ruby SDK signs `uri.host`: the name without the port.
@@ -337,23 +387,17 @@ impl<'a> Call<'a> {
                 }
             }
         }
-        let method = reqwest::Method::from_bytes(self.method.as_bytes()).unwrap();
-        let mut request = self.app.client.request(method, format!("{base}{url_path}"));
-        for (name, value) in headers.iter().chain(self.extra_unsigned.iter()) {
-            // The HTTP library sets content-length itself, to the same value.
-            if name == "content-length" {
-                continue;
-            }
-            request = request.header(name, value);
-        }
-        request = request.header("authorization", authorization).body(body);
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let request_id = response.headers().get("x-amz-pay-request-id").map(|v| v.to_str().unwrap().to_owned());
-        let raw = response.bytes().await.unwrap().to_vec();
-        let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
-        Response { status, body, raw, request_id }
+        Signed { base, url_path, headers, authorization, body }
     }
+}
+
+/// A request signed and ready to send.
+struct Signed {
+    base: String,
+    url_path: String,
+    headers: Vec<(String, String)>,
+    authorization: String,
+    body: String,
 }
 
 pub fn sandbox(style: KeyStyle) -> KeyStyle {
