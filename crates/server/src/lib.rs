@@ -52,6 +52,8 @@ pub struct AppState {
     pub ipn: ipn::Ipn,
     /// The local CA for tunnels to Amazon's hosts; present when there is an HTTP listener.
     pub ca: Option<Arc<proxy::ca::LocalCa>>,
+    /// Which sandbox merchants may have faults, so that the others' requests skip the store.
+    pub faults: Arc<ops::faults::FaultIndex>,
 }
 
 /// A storage failure: logged once here, answered as Amazon's 500 (or 503 when the write
@@ -125,7 +127,10 @@ impl Application {
         };
         let ipn = ipn::Ipn::new(config.ipn.clone()).map_err(BuildError::Config)?;
         let keys = auth::KeyCache::default();
-        let state = Arc::new(AppState { store, keys, delays: config.delays, public_url, sns_base_url, ipn, ca });
+        let with_faults = store.read(|tx| tx.merchants_with_faults(amzpay_domain::Environment::Sandbox)).await?;
+        let faults = Arc::new(ops::faults::FaultIndex::new(with_faults));
+        let state =
+            Arc::new(AppState { store, keys, delays: config.delays, public_url, sns_base_url, ipn, ca, faults });
         Ok(Application { state, sqlite, http, https, http_addr, https_addr, dev_merchant })
     }
 
