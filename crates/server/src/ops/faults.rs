@@ -1,5 +1,5 @@
 //! Faults on demand (product.md, "Fault injection"): the sandbox test helpers that add, list
-//! and clear a merchant's faults, and [`inject`], which every operation of a sandbox
+//! and clear a merchant's faults, and `inject`, which every operation of a sandbox
 //! merchant passes before it runs.
 //!
 //! A fault lives in the store (durable, and shared by every process on the database). The

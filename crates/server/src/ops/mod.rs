@@ -3,7 +3,7 @@
 //!
 //! [`execute`] runs the operation [`crate::routes`] picked: it parses the id the handler
 //! takes, opens the transaction, replays or records the idempotency key, and calls the
-//! handler; before that, a sandbox fault may answer instead ([`faults::inject`]). The
+//! handler; before that, a sandbox fault may answer instead (`faults::inject`). The
 //! handlers, by object: [`charges`], [`permissions`], [`refunds`], [`checkout`], [`clock`],
 //! [`notifications`], [`faults`]. They never pick an HTTP status, never read a clock (the
 //! merchant's time comes in) and never write SQL.
