@@ -97,6 +97,26 @@ async function run(label, config) {
   assert.ok(got.headers['x-amz-pay-request-id']);
   checkPermission(got.data, { id: permissionId, state: 'Chargeable', balance: '100.00' });
 
+  // amzpay's faults, added through the SDK's own signed apiCall: the next Get Charge
+  // Permission answers 503 in Amazon's envelope. SDK 2.3.4 sends it once: its retryLogic
+  // reads `statusCode` from the pending promise rather than the response, so it never
+  // retries (had it retried, the second attempt would have succeeded).
+  const fault = await api.apiCall({
+    method: 'POST',
+    urlFragment: 'testHelpers/faults',
+    payload: { reasonCode: 'ServiceUnavailable', count: 1, operations: ['GetChargePermission'] },
+  });
+  assert.equal(fault.status, 201);
+  assert.equal(fault.data.remainingCount, 1);
+  const unavailable = await client.getChargePermission(permissionId).then(
+    () => assert.fail('the fault must answer'),
+    (error) => error.response,
+  );
+  assert.equal(unavailable.status, 503);
+  assert.equal(unavailable.data.reasonCode, 'ServiceUnavailable');
+  const faults = await api.apiCall({ method: 'GET', urlFragment: 'testHelpers/faults' });
+  assert.deepEqual(faults.data, { faults: [] });
+
   const updated = await client.updateChargePermission(permissionId, { merchantMetadata: { merchantReferenceId: 'order-42', merchantStoreName: 'Compat Store' } });
   assert.equal(updated.status, 200);
   checkPermission(updated.data, { id: permissionId, state: 'Chargeable', balance: '100.00', reference: 'order-42' });

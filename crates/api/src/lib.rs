@@ -7,6 +7,7 @@
 
 pub mod body;
 pub mod error;
+pub mod faults;
 pub mod format;
 pub mod ipn;
 pub mod requests;

@@ -15,6 +15,7 @@ use amzpay_server::{Application, Config, system_now};
 use amzpay_store::sqlite::SqliteStore;
 use anyhow::{Context, bail};
 mod api;
+mod faults;
 mod ipn;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -138,6 +139,14 @@ enum Command {
         connection: api::Connection,
         #[command(subcommand)]
         command: ipn::IpnCommand,
+    },
+    /// Sandbox faults on demand: make the next requests fail (429, 503, 500) or wait, to
+    /// test retry and timeout handling (amzpay only).
+    Faults {
+        #[command(flatten)]
+        connection: api::Connection,
+        #[command(subcommand)]
+        command: faults::FaultsCommand,
     },
 }
 
@@ -361,6 +370,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Buyer { connection, command } => api::buyer(&connection, command).await,
         Command::Clock { connection, command } => api::clock(&connection, command).await,
         Command::Ipn { connection, command } => ipn::run(&connection, command).await,
+        Command::Faults { connection, command } => faults::run(&connection, command).await,
         Command::Serve {
             data_dir,
             listen,

@@ -573,4 +573,46 @@ impl Client {
     pub fn redeliver_notification(&self, notification_id: &str) -> Call<Notification> {
         self.call(Method::Post, &["testHelpers", "notifications", notification_id, "redeliver"], None)
     }
+
+    /// amzpay only: add a sandbox fault, so that the next requests it applies to fail (or are
+    /// slow) and your retry and timeout handling can be tested against the real thing. Never
+    /// retried: a repeated add would add a second fault.
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// use amzpay_sdk::*;
+    /// let fault = AddFaultRequest::error(FaultReasonCode::ServiceUnavailable, 2).operation("CreateCharge");
+    /// client.add_fault(&fault).await?;
+    /// // The next two Create Charge calls answer 503: this client retries them with the same
+    /// // idempotency key, and the third attempt creates the charge.
+    /// # Ok(()) }
+    /// ```
+    pub fn add_fault(&self, request: &AddFaultRequest) -> Call<Fault> {
+        self.call(Method::Post, &["testHelpers", "faults"], Some(json(request)))
+    }
+
+    /// amzpay only: this merchant's active sandbox faults, oldest first.
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// for fault in client.list_faults().await?.faults {
+    ///     println!("{} {:?}: {} left", fault.fault_id, fault.reason_code, fault.remaining_count);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn list_faults(&self) -> Call<FaultList> {
+        self.call(Method::Get, &["testHelpers", "faults"], None)
+    }
+
+    /// amzpay only: remove every sandbox fault of this merchant; answers with the faults it
+    /// removed, as they stood. Sent once, like every DELETE without a key.
+    ///
+    /// ```no_run
+    /// # async fn example(client: amzpay_sdk::Client) -> amzpay_sdk::Result<()> {
+    /// client.clear_faults().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn clear_faults(&self) -> Call<FaultList> {
+        self.call(Method::Delete, &["testHelpers", "faults"], None)
+    }
 }

@@ -99,6 +99,13 @@
 //! read and set the endpoint ([`Client::get_ipn_endpoint`], [`Client::set_ipn_endpoint`]),
 //! list what was sent ([`Client::list_notifications`]) and send it again
 //! ([`Client::redeliver_notification`]).
+//!
+//! ## Testing retries and timeouts against amzpay
+//!
+//! amzpay's sandbox fails on demand: [`Client::add_fault`] makes the next requests answer
+//! 429, 503 or 500 (without running them, so a retry with the same idempotency key runs
+//! normally) or wait first, [`Client::list_faults`] shows what is left and
+//! [`Client::clear_faults`] removes them.
 
 #![deny(missing_docs)]
 

@@ -88,6 +88,15 @@ pub const MAX_CLOCK_ADVANCE_SECONDS: i64 = 100 * 366 * 86_400;
 /// headroom keeps every instant they compute writable, even on a clock left running there.
 pub const LATEST_SANDBOX_CLOCK: Timestamp = Timestamp::from_unix_seconds(250_246_627_200);
 
+/// The longest a sandbox fault delays a request (product.md: at most 60,000 ms).
+pub const MAX_FAULT_DELAY_MS: u32 = 60_000;
+/// The most requests one fault applies to (ours): enough for any retry test, small enough
+/// that a typo does not fail a merchant's sandbox for good.
+pub const MAX_FAULT_COUNT: u32 = 1_000;
+/// Active faults one merchant may have at once (ours): bounds the rows each of its requests
+/// reads while it has any.
+pub const MAX_ACTIVE_FAULTS_PER_MERCHANT: usize = 100;
+
 /// product.md: an IPN attempt that has not been answered in 10 s is a timeout.
 pub const IPN_TIMEOUT_MS: u64 = 10_000;
 /// product.md: retries after 10 s, 30 s, 1 min, 5 min, 15 min, then hourly.

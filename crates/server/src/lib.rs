@@ -56,6 +56,8 @@ pub struct AppState {
     /// The bytes of API request bodies that may be held at once
     /// (`ConnectionLimits::max_body_bytes_in_flight`), one permit a byte.
     pub body_budget: Arc<tokio::sync::Semaphore>,
+    /// Which sandbox merchants may have faults, so that the others' requests skip the store.
+    pub faults: Arc<ops::faults::FaultIndex>,
 }
 
 /// A storage failure: logged once here, answered as Amazon's 500 (or 503 when the write
@@ -130,8 +132,19 @@ impl Application {
         let ipn = ipn::Ipn::new(config.ipn.clone()).map_err(BuildError::Config)?;
         let keys = auth::KeyCache::default();
         let body_budget = Arc::new(tokio::sync::Semaphore::new(config.limits.max_body_bytes_in_flight));
-        let state =
-            Arc::new(AppState { store, keys, delays: config.delays, public_url, sns_base_url, ipn, ca, body_budget });
+        let with_faults = store.read(|tx| tx.merchants_with_faults(amzpay_domain::Environment::Sandbox)).await?;
+        let faults = Arc::new(ops::faults::FaultIndex::new(with_faults));
+        let state = Arc::new(AppState {
+            store,
+            keys,
+            delays: config.delays,
+            public_url,
+            sns_base_url,
+            ipn,
+            ca,
+            body_budget,
+            faults,
+        });
         let limits = config.limits;
         Ok(Application { state, sqlite, http, https, limits, http_addr, https_addr, dev_merchant })
     }

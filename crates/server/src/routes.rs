@@ -12,7 +12,7 @@ use amzpay_domain::{ChargeId, ChargePermissionId, Environment, ReasonCode, Refun
 use amzpay_store::{ReadTx, StoreError, WriteTx};
 use http::Method;
 
-use crate::ops::{Context, OpResult, Reply, charges, checkout, clock, notifications, permissions, refunds};
+use crate::ops::{Context, OpResult, Reply, charges, checkout, clock, faults, notifications, permissions, refunds};
 
 /// The API version amzpay speaks.
 pub const API_VERSION: &str = "v2";
@@ -110,12 +110,23 @@ pub enum ClockChange {
     Unfreeze,
 }
 
+/// What the sandbox fault helpers change (product.md, "Fault injection"); listing is a read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultChange {
+    /// Add a fault.
+    Add,
+    /// Remove every fault of the merchant.
+    Clear,
+}
+
 #[derive(Clone, Copy)]
 pub enum Handler {
     Read(Read),
     Write(Write),
     /// The clock helpers move time in one transaction and run what fell due in others.
     Clock(ClockChange),
+    /// The fault helpers keep the process's index of merchants with faults in step.
+    Faults(FaultChange),
     /// Refused whatever the request, with this reason code.
     Refused(ReasonCode, &'static str),
 }
@@ -125,7 +136,10 @@ impl Handler {
     /// Whether the path carries an id for this handler; `None` when it does not matter.
     fn takes_id(&self) -> Option<bool> {
         match self {
-            Handler::Read(Read::Plain(_)) | Handler::Write(Write::Plain(_)) | Handler::Clock(_) => Some(false),
+            Handler::Read(Read::Plain(_))
+            | Handler::Write(Write::Plain(_))
+            | Handler::Clock(_)
+            | Handler::Faults(_) => Some(false),
             Handler::Read(_) | Handler::Write(_) => Some(true),
             // A refused path may name an object; the answer does not depend on it.
             Handler::Refused(..) => None,
@@ -145,6 +159,13 @@ pub struct Operation {
     /// Which simulation codes apply (spec §11), if any.
     pub simulated: Option<SimulatedOperation>,
     pub handler: Handler,
+}
+
+impl Operation {
+    /// amzpay's own sandbox helpers (`testHelpers/...`): faults never apply to them.
+    pub fn is_test_helper(&self) -> bool {
+        self.path.starts_with("testHelpers/")
+    }
 }
 
 impl std::fmt::Debug for Operation {
@@ -203,6 +224,9 @@ pub static OPERATIONS: &[Operation] = &[
     op("SetIpnEndpoint", Method::PUT, "testHelpers/ipnEndpoint", Ignored, None, Handler::Write(Write::Plain(notifications::set_endpoint))),
     op("ListNotifications", Method::GET, "testHelpers/notifications", Ignored, None, Handler::Read(Read::Plain(notifications::list))),
     op("RedeliverNotification", Method::POST, "testHelpers/notifications/{id}/redeliver", Ignored, None, Handler::Write(Write::Notification(notifications::redeliver))),
+    op("AddFault", Method::POST, "testHelpers/faults", Ignored, None, Handler::Faults(FaultChange::Add)),
+    op("ListFaults", Method::GET, "testHelpers/faults", Ignored, None, Handler::Read(Read::Plain(faults::list))),
+    op("ClearFaults", Method::DELETE, "testHelpers/faults", Ignored, None, Handler::Faults(FaultChange::Clear)),
 ];
 
 /// An operation picked for a request, with the id its path carried.

@@ -18,8 +18,9 @@ use amzpay_domain::{
 };
 
 pub use model::{
-    Attempt, AttemptOutcome, DeliveryStatus, DueJob, Event, FailedJob, IdempotencyRecord, Isolated, Job, JobKind,
-    KeyRecord, MerchantRecord, Notification, NotificationType, ObjectType, SandboxClock, SnsSigningKey, UndecodableJob,
+    Attempt, AttemptOutcome, DeliveryStatus, DueJob, Event, FailedJob, Fault, IdempotencyRecord, Isolated, Job,
+    JobKind, KeyRecord, MerchantRecord, Notification, NotificationType, ObjectType, SandboxClock, SnsSigningKey,
+    UndecodableJob,
 };
 
 /// Why a store operation failed. Each variant is one cause, so that callers can act on it
@@ -152,6 +153,11 @@ pub trait ReadTx {
     /// Failed jobs, most recently due first, at most `limit`; with `merchant_id`, only
     /// that merchant's.
     fn failed_jobs(&mut self, merchant_id: Option<&str>, limit: u32) -> Result<Vec<FailedJob>, StoreError>;
+    /// A merchant's active faults in an environment, oldest first.
+    fn faults(&mut self, merchant_id: &str, environment: Environment) -> Result<Vec<Fault>, StoreError>;
+    /// Every merchant with an active fault in an environment (a process learns them when
+    /// it starts).
+    fn merchants_with_faults(&mut self, environment: Environment) -> Result<Vec<String>, StoreError>;
 }
 
 /// Writes, inside one transaction that commits durably or not at all.
@@ -209,6 +215,18 @@ pub trait WriteTx: ReadTx {
     /// Stores the SNS signing key unless one exists (another process may have made one
     /// first: read it back).
     fn insert_sns_signing_key(&mut self, key: &SnsSigningKey) -> Result<(), StoreError>;
+    /// Stores a new fault; `IdTaken` if its id exists (ids are random).
+    fn insert_fault(&mut self, fault: &Fault) -> Result<(), StoreError>;
+    /// Uses one of a fault's remaining requests, deleting the fault with its last one:
+    /// `false` if the merchant has no such fault.
+    fn consume_fault(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        fault_id: &str,
+    ) -> Result<bool, StoreError>;
+    /// Deletes a merchant's faults in an environment; how many there were.
+    fn clear_faults(&mut self, merchant_id: &str, environment: Environment) -> Result<usize, StoreError>;
 }
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -1,6 +1,6 @@
 //! Records that are storage concerns rather than domain objects.
 
-use amzpay_domain::{Environment, Region, Timestamp};
+use amzpay_domain::{Environment, ReasonCode, Region, Timestamp};
 
 amzpay_domain::named!(ObjectType, NotificationType, JobKind, DeliveryStatus);
 
@@ -248,5 +248,34 @@ impl SandboxClock {
     pub fn running(self, real_now: Timestamp) -> SandboxClock {
         let now = self.now(real_now);
         SandboxClock { offset_seconds: now.seconds_since(real_now), frozen_at: None }
+    }
+}
+
+/// A sandbox fault a merchant asked for (product.md, "Fault injection"): the next
+/// `remaining` of its requests that match wait `delay_ms`, then answer `reason_code`
+/// without running, or run when there is none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// Random, unique.
+    pub fault_id: String,
+    pub merchant_id: String,
+    pub environment: Environment,
+    /// `TooManyRequests`, `ServiceUnavailable` or `InternalServerError`; `None` only delays.
+    pub reason_code: Option<ReasonCode>,
+    /// How many requests it was asked for.
+    pub count: u32,
+    /// How many it still applies to (at least 1: a spent fault is deleted).
+    pub remaining: u32,
+    /// The operations it applies to, by name; `None` for every operation.
+    pub operations: Option<Vec<String>>,
+    pub delay_ms: u32,
+    /// On the merchant's clock.
+    pub created_at: Timestamp,
+}
+
+impl Fault {
+    /// Whether a request for `operation` is one of this fault's.
+    pub fn applies_to(&self, operation: &str) -> bool {
+        self.operations.as_ref().is_none_or(|names| names.iter().any(|name| name == operation))
     }
 }

@@ -777,3 +777,74 @@ async fn panicking_reads_answer_an_error_and_lose_no_connection() {
         assert_eq!(read.await.unwrap().unwrap(), SandboxClock { offset_seconds: 0, frozen_at: None });
     }
 }
+
+fn fault(id: &str, merchant: &str, count: u32, operations: Option<&[&str]>) -> Fault {
+    Fault {
+        fault_id: id.to_owned(),
+        merchant_id: merchant.to_owned(),
+        environment: Environment::Sandbox,
+        reason_code: Some(ReasonCode::ServiceUnavailable),
+        count,
+        remaining: count,
+        operations: operations.map(|names| names.iter().map(|n| (*n).to_owned()).collect()),
+        delay_ms: 250,
+        created_at: T0,
+    }
+}
+
+#[tokio::test]
+async fn faults_are_kept_in_order_used_up_one_request_at_a_time_and_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let first = fault("f1", "M1", 2, Some(&["CreateCharge", "GetCharge"]));
+    let second = Fault { reason_code: None, ..fault("f2", "M1", 1, None) };
+    let (a, b, other) = (first.clone(), second.clone(), fault("f3", "M2", 1, None));
+    store
+        .write(move |tx| -> Result<(), StoreError> {
+            tx.insert_fault(&a)?;
+            tx.insert_fault(&b)?;
+            tx.insert_fault(&other)?;
+            assert!(matches!(tx.insert_fault(&a), Err(StoreError::IdTaken(_))), "ids are unique");
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let listed = store.read(|tx| tx.faults("M1", Environment::Sandbox)).await.unwrap();
+    assert_eq!(listed, vec![first.clone(), second.clone()], "round trip, oldest first");
+    assert!(listed[0].applies_to("GetCharge") && !listed[0].applies_to("CreateRefund"));
+    assert!(listed[1].applies_to("CreateRefund"), "no operations: every operation");
+    assert_eq!(store.read(|tx| tx.faults("M1", Environment::Live)).await.unwrap(), vec![], "scoped by environment");
+    let mut merchants = store.read(|tx| tx.merchants_with_faults(Environment::Sandbox)).await.unwrap();
+    merchants.sort();
+    assert_eq!(merchants, ["M1", "M2"]);
+
+    let consumed = store
+        .write(|tx| -> Result<_, StoreError> {
+            Ok([
+                tx.consume_fault("M2", Environment::Sandbox, "f1")?,
+                tx.consume_fault("M1", Environment::Live, "f1")?,
+                tx.consume_fault("M1", Environment::Sandbox, "f1")?,
+            ])
+        })
+        .await
+        .unwrap();
+    assert_eq!(consumed, [false, false, true], "only its merchant and environment use a fault");
+    drop(store);
+    let store = open(&dir);
+    let listed = store.read(|tx| tx.faults("M1", Environment::Sandbox)).await.unwrap();
+    assert_eq!(listed[0].remaining, 1, "durable");
+    let consumed = store
+        .write(|tx| -> Result<_, StoreError> {
+            Ok([
+                tx.consume_fault("M1", Environment::Sandbox, "f1")?,
+                tx.consume_fault("M1", Environment::Sandbox, "f1")?,
+            ])
+        })
+        .await
+        .unwrap();
+    assert_eq!(consumed, [true, false], "the last request deletes it");
+    assert_eq!(store.read(|tx| tx.faults("M1", Environment::Sandbox)).await.unwrap(), vec![second]);
+    let cleared = store.write(|tx| tx.clear_faults("M1", Environment::Sandbox)).await.unwrap();
+    assert_eq!(cleared, 1);
+    assert_eq!(store.read(|tx| tx.merchants_with_faults(Environment::Sandbox)).await.unwrap(), ["M2"]);
+}

@@ -1,7 +1,7 @@
 //! amzpay's sandbox test helpers, which the real Amazon Pay does not have: a Charge
 //! Permission made directly, what a buyer does on Amazon's site (`buyerActions`), what Amazon
-//! itself does to a charge (`amazonActions`), the merchant's sandbox clock, and the IPN
-//! endpoint and delivery log.
+//! itself does to a charge (`amazonActions`), the merchant's sandbox clock, the IPN
+//! endpoint and delivery log, and faults on demand.
 //!
 //! Only shapes live here. The real Amazon Pay has no such operations; nothing here pretends
 //! it does.
@@ -225,4 +225,107 @@ pub struct Notification {
 pub struct NotificationList {
     /// The notifications, newest first.
     pub notifications: Vec<Notification>,
+}
+
+wire_enum!(
+    /// The error a sandbox fault answers with: `TooManyRequests` (429), `ServiceUnavailable`
+    /// (503) or `InternalServerError` (500). `Unknown` is only ever read from an answer.
+    FaultReasonCode {
+        /// 429.
+        TooManyRequests,
+        /// 503.
+        ServiceUnavailable,
+        /// 500.
+        InternalServerError,
+    }
+);
+
+/// Adds a sandbox fault (amzpay's `faults` test helper): the next `count` requests of this
+/// merchant that it applies to wait `delay_ms`, then answer `reason_code` without running,
+/// so no idempotency key is recorded; without a reason code they only wait, then run. Test
+/// helpers never meet a fault.
+///
+/// ```
+/// use amzpay_sdk::*;
+/// let unavailable = AddFaultRequest::error(FaultReasonCode::ServiceUnavailable, 2).operation("CreateCharge");
+/// assert_eq!(
+///     serde_json::to_string(&unavailable).unwrap(),
+///     r#"{"reasonCode":"ServiceUnavailable","count":2,"operations":["CreateCharge"]}"#
+/// );
+/// let slow = AddFaultRequest::delay(1_500, 1);
+/// assert_eq!(serde_json::to_string(&slow).unwrap(), r#"{"reasonCode":null,"count":1,"delayMs":1500}"#);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct AddFaultRequest {
+    /// The error to answer with; `None` (sent as `null`) only delays.
+    pub reason_code: Option<FaultReasonCode>,
+    /// How many requests it applies to: 1 to 1,000.
+    pub count: u32,
+    /// The operations it applies to, by Amazon's names (`CreateCharge`, `GetChargePermission`,
+    /// ...); `None` for every operation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operations: Option<Vec<String>>,
+    /// How long each of those requests waits first, in milliseconds: 0 (the default) to
+    /// 60,000.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<u32>,
+}
+
+impl AddFaultRequest {
+    /// The next `count` requests answer `reason_code`.
+    pub fn error(reason_code: FaultReasonCode, count: u32) -> AddFaultRequest {
+        AddFaultRequest { reason_code: Some(reason_code), count, operations: None, delay_ms: None }
+    }
+
+    /// The next `count` requests wait `delay_ms` milliseconds, then run.
+    pub fn delay(delay_ms: u32, count: u32) -> AddFaultRequest {
+        AddFaultRequest { reason_code: None, count, operations: None, delay_ms: Some(delay_ms) }
+    }
+
+    /// Applies only to this operation (and any others named so).
+    pub fn operation(mut self, name: impl Into<String>) -> AddFaultRequest {
+        self.operations.get_or_insert_with(Vec::new).push(name.into());
+        self
+    }
+
+    /// Waits `delay_ms` milliseconds before answering.
+    pub fn delay_ms(mut self, delay_ms: u32) -> AddFaultRequest {
+        self.delay_ms = Some(delay_ms);
+        self
+    }
+}
+
+/// A sandbox fault, as amzpay's `faults` test helper reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Fault {
+    /// Its id.
+    pub fault_id: String,
+    /// The error it answers with; `None` when it only delays.
+    #[serde(default)]
+    pub reason_code: Option<FaultReasonCode>,
+    /// How many requests it was added for.
+    pub count: u32,
+    /// How many requests it still applies to.
+    pub remaining_count: u32,
+    /// The operations it applies to; `None` for every operation.
+    #[serde(default)]
+    pub operations: Option<Vec<String>>,
+    /// How long each request waits first, in milliseconds.
+    #[serde(default)]
+    pub delay_ms: u32,
+    /// When it was added, on the merchant's sandbox clock (`20261125T170000Z`).
+    pub creation_timestamp: String,
+}
+
+/// Faults, oldest first: the active ones, or those a clear removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct FaultList {
+    /// The faults, oldest first.
+    pub faults: Vec<Fault>,
 }

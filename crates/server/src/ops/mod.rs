@@ -3,8 +3,9 @@
 //!
 //! [`execute`] runs the operation [`crate::routes`] picked: it parses the id the handler
 //! takes, opens the transaction, replays or records the idempotency key, and calls the
-//! handler. The handlers, by object: [`charges`], [`permissions`], [`refunds`],
-//! [`checkout`], [`clock`], [`notifications`]. They never pick an HTTP status, never read a clock (the
+//! handler; before that, a sandbox fault may answer instead (`faults::inject`). The
+//! handlers, by object: [`charges`], [`permissions`], [`refunds`], [`checkout`], [`clock`],
+//! [`notifications`], [`faults`]. They never pick an HTTP status, never read a clock (the
 //! merchant's time comes in) and never write SQL.
 
 use std::sync::Arc;
@@ -64,6 +65,7 @@ macro_rules! refuse {
 pub mod charges;
 pub mod checkout;
 pub mod clock;
+pub mod faults;
 pub mod notifications;
 pub mod permissions;
 pub mod refunds;
@@ -221,7 +223,9 @@ fn refund_id(text: &str) -> Result<RefundId, Refusal> {
     RefundId::parse(text).ok_or_else(|| not_found("refund", text))
 }
 
-/// Runs the operation a request was routed to, for an authenticated caller.
+/// Runs the operation a request was routed to, for an authenticated caller, unless a
+/// sandbox fault answers first (before the idempotency key is looked at, so a faulted
+/// request records nothing).
 pub async fn execute(
     state: &Arc<AppState>,
     context: Context,
@@ -229,6 +233,9 @@ pub async fn execute(
     idempotency_key: Option<String>,
     body: Vec<u8>,
 ) -> Reply {
+    if let Some(reply) = faults::inject(state, &context, routed.operation).await {
+        return reply;
+    }
     match run(state, context, &routed, idempotency_key, body).await {
         Ok(reply) => reply,
         Err(refusal) => Reply::error(&refusal),
@@ -247,6 +254,7 @@ async fn run(
     let reply = match operation.handler {
         Handler::Refused(code, message) => return Err(Refusal::new(code, message)),
         Handler::Clock(change) => clock::set(state, context, operation, change, key, body).await,
+        Handler::Faults(change) => faults::change(state, context, change, body).await,
         Handler::Read(Read::Plain(f)) => read(state, move |tx| f(tx, &context)).await,
         Handler::Read(Read::ChargePermission(f)) => {
             let id = permission_id(id)?;

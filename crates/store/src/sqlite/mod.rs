@@ -8,9 +8,11 @@
 //!
 //! The files, as a second backend would have them: `schema` (migrations and connection
 //! settings), `writer`, `readers`, `tx` (the `ReadTx`/`WriteTx` a job sees), `notifications`
-//! (the IPN rows `tx` delegates to) and `codec` (rows to objects and back).
+//! (the IPN rows `tx` delegates to), `faults` (the sandbox fault rows, likewise) and `codec`
+//! (rows to objects and back).
 
 mod codec;
+mod faults;
 mod notifications;
 mod readers;
 mod schema;

@@ -294,6 +294,24 @@ ALTER TABLE jobs ADD COLUMN last_error TEXT;
 UPDATE jobs SET status = 'done', attempts = 1 WHERE done_at IS NOT NULL;
 CREATE INDEX jobs_failed ON jobs (merchant_id, due_at) WHERE status = 'failed';
 "#,
+    // Sandbox faults on demand (issue 12, product.md "Fault injection"): each merchant's
+    // active faults, oldest first by `seq`; `operations` holds names separated by spaces, or
+    // NULL for every operation. A spent fault is deleted, so `remaining` is never 0.
+    r#"
+CREATE TABLE faults (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    fault_id TEXT NOT NULL UNIQUE,
+    merchant_id TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    reason_code TEXT,
+    count INTEGER NOT NULL,
+    remaining INTEGER NOT NULL CHECK (remaining > 0),
+    operations TEXT,
+    delay_ms INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX faults_by_merchant ON faults (merchant_id, environment, seq);
+"#,
 ];
 
 pub(super) fn configure(connection: &Connection) -> Result<(), StoreError> {

@@ -336,6 +336,14 @@ impl ReadTx for SqliteTx<'_> {
         }
         Ok(failed)
     }
+
+    fn faults(&mut self, merchant_id: &str, environment: Environment) -> Result<Vec<Fault>, StoreError> {
+        self.read_faults(merchant_id, environment)
+    }
+
+    fn merchants_with_faults(&mut self, environment: Environment) -> Result<Vec<String>, StoreError> {
+        self.read_merchants_with_faults(environment)
+    }
 }
 
 /// Due job rows, each read on its own: one that cannot be read is returned as such.
@@ -659,5 +667,22 @@ impl WriteTx for SqliteTx<'_> {
 
     fn insert_sns_signing_key(&mut self, key: &SnsSigningKey) -> Result<(), StoreError> {
         self.write_sns_signing_key(key)
+    }
+
+    fn insert_fault(&mut self, fault: &Fault) -> Result<(), StoreError> {
+        self.write_fault(fault)
+    }
+
+    fn consume_fault(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        fault_id: &str,
+    ) -> Result<bool, StoreError> {
+        self.write_consumption(merchant_id, environment, fault_id)
+    }
+
+    fn clear_faults(&mut self, merchant_id: &str, environment: Environment) -> Result<usize, StoreError> {
+        self.delete_faults(merchant_id, environment)
     }
 }
