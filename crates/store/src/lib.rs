@@ -38,6 +38,10 @@ pub enum StoreError {
     /// An insert named an id that exists (ids are random: draw another).
     #[error("{0} is taken")]
     IdTaken(String),
+    /// A write named an object that is not the given merchant's in the given environment
+    /// (or an update named none): nothing of the job is written.
+    #[error("out of scope: {0}")]
+    OutOfScope(String),
     /// The batch a write ran in did not commit: nothing of it was written.
     #[error("the write did not commit: {0}")]
     CommitFailed(String),

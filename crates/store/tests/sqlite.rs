@@ -126,6 +126,92 @@ async fn objects_round_trip_exactly_and_are_scoped_to_merchant_and_environment()
 }
 
 #[tokio::test]
+async fn a_save_naming_another_merchant_or_environment_cannot_overwrite_an_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let mut p = permission(PermissionType::OneTime);
+    let request = CreateCharge {
+        amount: Money::from_minor(500, Currency::Usd),
+        capture_now: true,
+        soft_descriptor: None,
+        can_handle_pending_authorization: false,
+        merchant_metadata: None,
+        provider_reference_id: None,
+        platform_id: None,
+        charge_initiator: None,
+        channel: None,
+        web_checkout_details: None,
+    };
+    let ChargeCreation::Created(mut c) =
+        charge::create_charge(&mut p, request, AuthorizationOutcome::Approved, T0).unwrap()
+    else {
+        panic!()
+    };
+    let r = refund::create_refund(
+        &mut p,
+        &mut c,
+        CreateRefund { amount: Money::from_minor(100, Currency::Usd), soft_descriptor: None, simulated_decline: None },
+        T0,
+    )
+    .unwrap();
+    let (p1, c1, r1) = (p.clone(), c.clone(), r.clone());
+    store
+        .write(move |tx| -> Result<(), StoreError> {
+            tx.insert_permission("M1", &p1)?;
+            tx.save_charge("M1", &c1)?;
+            tx.save_refund("M1", &r1)
+        })
+        .await
+        .unwrap();
+
+    // Each write below names an id that is M1's in sandbox, for M2 or for live: each must
+    // be refused and leave M1's object exactly as it was.
+    let mut changed_p = p.clone();
+    changed_p.captured = Money::from_minor(0, Currency::Usd);
+    changed_p.charges_created += 7;
+    let mut changed_c = (*c).clone();
+    changed_c.refunded = Money::from_minor(0, Currency::Usd);
+    let mut changed_r = r.clone();
+    changed_r.amount = Money::from_minor(1, Currency::Usd);
+    let mut live_c = changed_c.clone();
+    live_c.environment = Environment::Live;
+    let mut live_p = changed_p.clone();
+    live_p.environment = Environment::Live;
+    type Attempt = Box<dyn FnOnce(&mut dyn WriteTx) -> Result<(), StoreError> + Send>;
+    let attempts: Vec<(&str, Attempt)> = vec![
+        ("update_permission by M2", Box::new(move |tx| tx.update_permission("M2", &changed_p))),
+        ("update_permission in live", Box::new(move |tx| tx.update_permission("M1", &live_p))),
+        ("save_charge by M2", Box::new(move |tx| tx.save_charge("M2", &changed_c))),
+        ("save_charge in live", Box::new(move |tx| tx.save_charge("M1", &live_c))),
+        ("save_refund by M2", Box::new(move |tx| tx.save_refund("M2", &changed_r))),
+    ];
+    for (what, attempt) in attempts {
+        let result = store.write(attempt).await;
+        assert!(matches!(result, Err(StoreError::OutOfScope(_))), "{what}: {result:?}");
+    }
+    // An update of an id that exists nowhere is refused too (an update is not an insert).
+    let mut absent = p.clone();
+    absent.id = ChargePermissionId::generate(Environment::Sandbox, Region::Na, 99, 99);
+    let result = store.write(move |tx| tx.update_permission("M1", &absent)).await;
+    assert!(matches!(result, Err(StoreError::OutOfScope(_))), "{result:?}");
+
+    let (id, cid, rid) = (p.id.clone(), c.id.clone(), r.id.clone());
+    let found = store
+        .read(move |tx| -> Result<_, StoreError> {
+            Ok((
+                tx.permission("M1", Environment::Sandbox, &id)?,
+                tx.charge("M1", Environment::Sandbox, &cid)?,
+                tx.refund("M1", Environment::Sandbox, &rid)?,
+                tx.permission("M2", Environment::Sandbox, &id)?,
+                tx.charge("M1", Environment::Live, &cid)?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(found, (Some(p), Some(*c), Some(r), None, None));
+}
+
+#[tokio::test]
 async fn a_failed_job_rolls_back_only_its_own_writes_and_commits_survive_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
@@ -435,7 +521,11 @@ async fn checkout_sessions_round_trip_with_addresses() {
     )
     .unwrap();
     let wallet_saved = wallet.clone();
+    let wallet_other = wallet.clone();
     store.write(move |tx| tx.save_checkout_session("M1", &wallet_saved)).await.unwrap();
+    // Another merchant's save of the same id is refused; M1's session stays as saved.
+    let refused = store.write(move |tx| tx.save_checkout_session("M2", &wallet_other)).await;
+    assert!(matches!(refused, Err(StoreError::OutOfScope(_))), "{refused:?}");
     let wallet_id = wallet.id.clone();
     let found_wallet = store.read(move |tx| tx.checkout_session("M1", Environment::Sandbox, &wallet_id)).await.unwrap();
     assert_eq!(found_wallet, Some(wallet));

@@ -13,6 +13,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::codec::*;
 use crate::model::*;
 use crate::{ReadTx, StoreError, WriteTx};
+const CHARGE_COLUMNS: &str = "id, permission_id, merchant_id, environment, currency, amount, capture_amount, refunded, refund_pending, refund_count, soft_descriptor, mm_present, mm_reference_id, mm_store_name, mm_note_to_buyer, mm_custom_information, provider_reference_id, platform_id, charge_initiator, channel, capture_now, can_handle_pending, state, state_reason, reason_description, pending_resolution, state_updated_at, created_at, authorized_at, expires_at, period_start, wcd_present, wcd_review_url, wcd_result_url, wcd_cancel_url, atypical_activity";
+const REFUND_COLUMNS: &str = "id, charge_id, merchant_id, environment, currency, amount, soft_descriptor, state, state_reason, state_updated_at, created_at, pending_decline";
+const SESSION_COLUMNS: &str = "id, merchant_id, environment, region, store_id, review_url, result_url, cancel_url, process_order, kind, rm_present, rm_unit, rm_value, rm_amount, rm_currency, payment_intent, charge_amount, total_order_amount, amount_currency, can_handle_pending, soft_descriptor, presentment_currency, allow_overcharge, extend_expiration, mm_present, mm_reference_id, mm_store_name, mm_note_to_buyer, mm_custom_information, platform_id, buyer_id, buyer_name, buyer_email, buyer_phone, shipping_address, billing_address, payment_method, buyer_confirmed, state, state_reason, state_updated_at, created_at, expires_at, charge_permission_id, charge_id, supplementary_data, setup_only, delivery_specifications, address_details, renews_permission, checkout_button_text, estimate_order_total, estimate_currency, provider_reference_id";
 
 /// A job's view of its transaction.
 pub(super) struct SqliteTx<'c> {
@@ -35,15 +38,14 @@ impl SqliteTx<'_> {
         Ok(jobs)
     }
 
-    fn write_permission(&self, verb: &str, merchant_id: &str, p: &ChargePermission) -> Result<usize, StoreError> {
-        let sql = format!(
-            "{verb} INTO charge_permissions ({PERMISSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39)"
-        );
+    /// Writes a permission with `sql`, whose parameters are [`PERMISSION_COLUMNS`] in order
+    /// (`?1` the id, `?2` the merchant, `?3` the environment); the number of rows it changed.
+    fn write_permission(&self, sql: &str, merchant_id: &str, p: &ChargePermission) -> Result<usize, StoreError> {
         let (state, reason, description) = permission_state_columns(&p.state);
         let mm = p.merchant_metadata.as_ref();
         let rm = p.recurring_metadata.as_ref();
         let buyer = p.buyer.as_ref();
-        let mut statement = self.connection.prepare_cached(&sql)?;
+        let mut statement = self.connection.prepare_cached(sql)?;
         Ok(statement.execute(params![
             p.id.as_str(),
             merchant_id,
@@ -85,6 +87,57 @@ impl SqliteTx<'_> {
             p.billing_address.as_ref().map(address_text),
             p.setup_only,
         ])?)
+    }
+}
+
+/// Numbered parameters `?1, ?2, ...`, one per column.
+fn placeholders(columns: &str) -> String {
+    (1..=columns.split(", ").count()).map(|n| format!("?{n}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Inserts a new object: fails if its id exists (in any scope).
+fn insert_sql(table: &str, columns: &str) -> String {
+    format!("INSERT INTO {table} ({columns}) VALUES ({})", placeholders(columns))
+}
+
+/// Updates an object only where it has the id AND the merchant AND the environment given
+/// (`?1`, `?2`, `?3`: the first three columns of a permission): another scope's object with
+/// that id is not touched, and no row changes.
+fn scoped_update_sql(table: &str, columns: &str) -> String {
+    format!(
+        "UPDATE {table} SET ({columns}) = ({}) WHERE id = ?1 AND merchant_id = ?2 AND environment = ?3",
+        placeholders(columns)
+    )
+}
+
+/// Inserts an object, or updates it if its id exists in the same merchant and environment;
+/// an object of the same id in another scope is left as it was and no row changes. A save
+/// names its merchant and environment, so it cannot overwrite another's object even if a
+/// caller forgot the scoped load before it.
+fn scoped_upsert_sql(table: &str, columns: &str) -> String {
+    let excluded = columns.split(", ").map(|c| format!("excluded.{c}")).collect::<Vec<_>>().join(", ");
+    format!(
+        "INSERT INTO {table} ({columns}) VALUES ({}) ON CONFLICT (id) DO UPDATE SET ({columns}) = ({excluded}) \
+         WHERE {table}.merchant_id = excluded.merchant_id AND {table}.environment = excluded.environment",
+        placeholders(columns)
+    )
+}
+
+/// A scoped write changed one row, or the id is another merchant's or environment's (or,
+/// for an update, absent): `OutOfScope`, and the job's writes roll back.
+fn in_scope(
+    changed: usize,
+    what: &str,
+    id: &str,
+    merchant_id: &str,
+    environment: Environment,
+) -> Result<(), StoreError> {
+    match changed {
+        1 => Ok(()),
+        _ => Err(StoreError::OutOfScope(format!(
+            "{what} {id} is not merchant {merchant_id}'s in {}",
+            environment.path_segment()
+        ))),
     }
 }
 
@@ -330,27 +383,23 @@ impl WriteTx for SqliteTx<'_> {
         if exists.is_some() {
             return Err(StoreError::IdTaken(format!("charge permission {}", permission.id)));
         }
-        self.write_permission("INSERT", merchant_id, permission)?;
+        self.write_permission(&insert_sql("charge_permissions", PERMISSION_COLUMNS), merchant_id, permission)?;
         Ok(())
     }
 
     fn update_permission(&mut self, merchant_id: &str, permission: &ChargePermission) -> Result<(), StoreError> {
-        self.write_permission("REPLACE", merchant_id, permission)?;
-        Ok(())
+        let changed = self.write_permission(
+            &scoped_update_sql("charge_permissions", PERMISSION_COLUMNS),
+            merchant_id,
+            permission,
+        )?;
+        in_scope(changed, "charge permission", permission.id.as_str(), merchant_id, permission.environment)
     }
 
     fn save_charge(&mut self, merchant_id: &str, c: &Charge) -> Result<(), StoreError> {
         let mm = c.merchant_metadata.as_ref();
-        self.connection
-            .prepare_cached(
-                "REPLACE INTO charges (id, permission_id, merchant_id, environment, currency, amount, capture_amount, refunded, refund_pending, refund_count, soft_descriptor, \
-                 mm_present, mm_reference_id, mm_store_name, mm_note_to_buyer, mm_custom_information, provider_reference_id, platform_id, charge_initiator, channel, \
-                 capture_now, can_handle_pending, state, state_reason, reason_description, pending_resolution, state_updated_at, created_at, authorized_at, expires_at, period_start, \
-                 wcd_present, wcd_review_url, wcd_result_url, wcd_cancel_url, atypical_activity) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, \
-                 ?32, ?33, ?34, ?35, ?36)",
-            )?
-            .execute(params![
+        let changed =
+            self.connection.prepare_cached(&scoped_upsert_sql("charges", CHARGE_COLUMNS))?.execute(params![
                 c.id.as_str(),
                 c.permission_id.as_str(),
                 merchant_id,
@@ -388,16 +437,12 @@ impl WriteTx for SqliteTx<'_> {
                 c.web_checkout_details.as_ref().and_then(|w| w.checkout_cancel_url.as_deref()),
                 c.atypical_activity,
             ])?;
-        Ok(())
+        in_scope(changed, "charge", c.id.as_str(), merchant_id, c.environment)
     }
 
     fn save_refund(&mut self, merchant_id: &str, r: &Refund) -> Result<(), StoreError> {
-        self.connection
-            .prepare_cached(
-                "REPLACE INTO refunds (id, charge_id, merchant_id, environment, currency, amount, soft_descriptor, state, state_reason, state_updated_at, created_at, pending_decline) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )?
-            .execute(params![
+        let changed =
+            self.connection.prepare_cached(&scoped_upsert_sql("refunds", REFUND_COLUMNS))?.execute(params![
                 r.id.as_str(),
                 r.charge_id.as_str(),
                 merchant_id,
@@ -411,7 +456,7 @@ impl WriteTx for SqliteTx<'_> {
                 r.created_at.unix_seconds(),
                 r.pending_decline.map(RefundDeclineReason::as_str),
             ])?;
-        Ok(())
+        in_scope(changed, "refund", r.id.as_str(), merchant_id, r.environment)
     }
 
     fn insert_event(&mut self, e: &Event) -> Result<(), StoreError> {
@@ -424,18 +469,9 @@ impl WriteTx for SqliteTx<'_> {
         let buyer = c.buyer.as_ref();
         let p = &c.payment;
         let amount_currency = p.charge_amount.or(p.total_order_amount).map(|m| m.currency().code());
-        self.connection
-            .prepare_cached(
-                "REPLACE INTO checkout_sessions (id, merchant_id, environment, region, store_id, review_url, result_url, cancel_url, process_order, kind, \
-                 rm_present, rm_unit, rm_value, rm_amount, rm_currency, payment_intent, charge_amount, total_order_amount, amount_currency, can_handle_pending, \
-                 soft_descriptor, presentment_currency, allow_overcharge, extend_expiration, mm_present, mm_reference_id, mm_store_name, mm_note_to_buyer, \
-                 mm_custom_information, platform_id, buyer_id, buyer_name, buyer_email, buyer_phone, shipping_address, billing_address, payment_method, \
-                 buyer_confirmed, state, state_reason, state_updated_at, created_at, expires_at, charge_permission_id, charge_id, \
-                 supplementary_data, setup_only, delivery_specifications, address_details, renews_permission, checkout_button_text, \
-                 estimate_order_total, estimate_currency, provider_reference_id) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, \
-                 ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49, ?50, ?51, ?52, ?53, ?54)",
-            )?
+        let changed = self
+            .connection
+            .prepare_cached(&scoped_upsert_sql("checkout_sessions", SESSION_COLUMNS))?
             .execute(params![
                 c.id,
                 merchant_id,
@@ -492,7 +528,7 @@ impl WriteTx for SqliteTx<'_> {
                 p.estimate_order_total.map(|m| m.currency().code()),
                 c.provider_reference_id,
             ])?;
-        Ok(())
+        in_scope(changed, "checkout session", &c.id, merchant_id, c.environment)
     }
 
     fn insert_job(&mut self, job: &Job) -> Result<(), StoreError> {
