@@ -134,6 +134,9 @@ pub trait ReadTx {
     /// A sandbox checkout session by id alone, with its merchant (the hosted pages have no
     /// merchant context).
     fn sandbox_checkout_session_by_id(&mut self, id: &str) -> Result<Option<(String, CheckoutSession)>, StoreError>;
+    /// The development merchant `serve` made in this database, and its key: `(merchant id,
+    /// public key id)`.
+    fn development_merchant(&mut self) -> Result<Option<(String, String)>, StoreError>;
     /// A merchant's sandbox clock (running with real time, no offset, when never set).
     fn clock(&mut self, merchant_id: &str) -> Result<SandboxClock, StoreError>;
     /// Jobs not yet run that are due at `real_now` on their merchant's clock (sandbox jobs
@@ -146,6 +149,9 @@ pub trait ReadTx {
 pub trait WriteTx: ReadTx {
     fn insert_merchant(&mut self, merchant: &MerchantRecord) -> Result<(), StoreError>;
     fn insert_key(&mut self, key: &KeyRecord) -> Result<(), StoreError>;
+    /// Records which merchant and key are the development merchant's; `IdTaken` if one is
+    /// recorded already.
+    fn set_development_merchant(&mut self, merchant_id: &str, public_key_id: &str) -> Result<(), StoreError>;
     /// Inserts a new permission; `Conflict` if the id exists (ids are random).
     fn insert_permission(&mut self, merchant_id: &str, permission: &ChargePermission) -> Result<(), StoreError>;
     fn update_permission(&mut self, merchant_id: &str, permission: &ChargePermission) -> Result<(), StoreError>;

@@ -285,6 +285,16 @@ CREATE TABLE sns_signing_key (
     created_at INTEGER NOT NULL
 );
 "#,
+    // Which merchant is the development merchant `serve` creates (issue 12): recorded in
+    // the same transaction as the merchant, so a lost or truncated `dev-merchant.json` can
+    // be rebuilt from the database, or the start refused, instead of a new merchant made.
+    r#"
+CREATE TABLE development_merchant (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    merchant_id TEXT NOT NULL REFERENCES merchants(merchant_id),
+    public_key_id TEXT NOT NULL REFERENCES keys(public_key_id)
+);
+"#,
 ];
 
 pub(super) fn configure(connection: &Connection) -> Result<(), StoreError> {

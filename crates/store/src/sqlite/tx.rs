@@ -330,6 +330,12 @@ impl ReadTx for SqliteTx<'_> {
         )
     }
 
+    fn development_merchant(&mut self) -> Result<Option<(String, String)>, StoreError> {
+        query_one(self.connection, "SELECT merchant_id, public_key_id FROM development_merchant", &[], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+    }
+
     fn clock(&mut self, merchant_id: &str) -> Result<SandboxClock, StoreError> {
         let found = query_one(
             self.connection,
@@ -372,6 +378,20 @@ impl WriteTx for SqliteTx<'_> {
             .prepare_cached("INSERT INTO keys (public_key_id, merchant_id, environment, public_key_pem, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
             .execute(params![k.public_key_id, k.merchant_id, k.environment.map(Environment::path_segment), k.public_key_pem, k.created_at.unix_seconds()])?;
         Ok(())
+    }
+
+    fn set_development_merchant(&mut self, merchant_id: &str, public_key_id: &str) -> Result<(), StoreError> {
+        let inserted = self
+            .connection
+            .prepare_cached(
+                "INSERT INTO development_merchant (id, merchant_id, public_key_id) VALUES (1, ?1, ?2) \
+                 ON CONFLICT (id) DO NOTHING",
+            )?
+            .execute(params![merchant_id, public_key_id])?;
+        match inserted {
+            1 => Ok(()),
+            _ => Err(StoreError::IdTaken("the development merchant".into())),
+        }
     }
 
     fn insert_permission(&mut self, merchant_id: &str, permission: &ChargePermission) -> Result<(), StoreError> {
