@@ -30,6 +30,10 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    /// A connection does not have the settings durability needs (WAL, `synchronous=FULL`):
+    /// the store refuses to open rather than answer 2xx for writes a power loss could undo.
+    #[error("the database cannot be used durably: {0}")]
+    NotDurable(String),
     #[error("the database writer has stopped")]
     WriterStopped,
     /// The write queue is full: the disk cannot keep up (the server answers 503).

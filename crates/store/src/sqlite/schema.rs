@@ -297,6 +297,56 @@ CREATE TABLE development_merchant (
 "#,
 ];
 
+/// The settings a connection has in force, as SQLite reports them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionSettings {
+    /// `PRAGMA journal_mode`: `wal`.
+    pub journal_mode: String,
+    /// `PRAGMA synchronous`: 2 is FULL (the WAL is synced at every commit).
+    pub synchronous: i64,
+    /// `PRAGMA foreign_keys`.
+    pub foreign_keys: bool,
+    /// `PRAGMA busy_timeout`, in milliseconds.
+    pub busy_timeout_ms: i64,
+}
+
+/// `PRAGMA synchronous` as SQLite reports FULL.
+pub const SYNCHRONOUS_FULL: i64 = 2;
+
+/// What [`configure`] sets: every connection must have exactly this in force.
+pub fn expected_settings() -> ConnectionSettings {
+    ConnectionSettings {
+        journal_mode: "wal".to_owned(),
+        synchronous: SYNCHRONOUS_FULL,
+        foreign_keys: true,
+        busy_timeout_ms: BUSY_TIMEOUT_MS as i64,
+    }
+}
+
+/// Reads a connection's settings back from SQLite.
+pub(super) fn settings(connection: &Connection) -> Result<ConnectionSettings, StoreError> {
+    let pragma = |name: &str| connection.pragma_query_value(None, name, |row| row.get::<_, rusqlite::types::Value>(0));
+    let integer = |name: &str| -> Result<i64, StoreError> {
+        match pragma(name)? {
+            rusqlite::types::Value::Integer(value) => Ok(value),
+            other => Err(StoreError::NotDurable(format!("PRAGMA {name} answered {other:?}"))),
+        }
+    };
+    let journal_mode = match pragma("journal_mode")? {
+        rusqlite::types::Value::Text(mode) => mode.to_lowercase(),
+        other => return Err(StoreError::NotDurable(format!("PRAGMA journal_mode answered {other:?}"))),
+    };
+    Ok(ConnectionSettings {
+        journal_mode,
+        synchronous: integer("synchronous")?,
+        foreign_keys: integer("foreign_keys")? == 1,
+        busy_timeout_ms: integer("busy_timeout")?,
+    })
+}
+
+/// Sets what every connection needs, then reads it back: a setting SQLite did not take (a
+/// file system without the shared memory WAL needs keeps the old journal mode, silently)
+/// refuses to open rather than run without the durability a 2xx promises.
 pub(super) fn configure(connection: &Connection) -> Result<(), StoreError> {
     connection.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
     connection.pragma_update(None, "journal_mode", "WAL")?;
@@ -304,6 +354,13 @@ pub(super) fn configure(connection: &Connection) -> Result<(), StoreError> {
     connection.pragma_update(None, "synchronous", "FULL")?;
     connection.pragma_update(None, "foreign_keys", "ON")?;
     connection.set_prepared_statement_cache_capacity(64);
+    let in_force = settings(connection)?;
+    if in_force != expected_settings() {
+        return Err(StoreError::NotDurable(format!(
+            "the connection settings did not take: {in_force:?}, expected {:?}",
+            expected_settings()
+        )));
+    }
     Ok(())
 }
 
