@@ -25,6 +25,7 @@ async fn start() -> Server {
         delays: amzpay_server::config::SandboxDelays::DEFAULT,
         public_url: None,
         ipn: Default::default(),
+        retention: amzpay_server::config::Retention::DEFAULT,
     })
     .await
     .unwrap();

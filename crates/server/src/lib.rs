@@ -17,6 +17,7 @@ pub mod merchants;
 pub mod ops;
 mod pages;
 pub mod proxy;
+pub mod retention;
 pub mod routes;
 pub mod tls;
 
@@ -78,6 +79,7 @@ pub struct Application {
     pub http_addr: Option<SocketAddr>,
     pub https_addr: Option<SocketAddr>,
     pub dev_merchant: merchants::MerchantDescription,
+    retention: config::Retention,
 }
 
 impl Application {
@@ -126,7 +128,8 @@ impl Application {
         let ipn = ipn::Ipn::new(config.ipn.clone()).map_err(BuildError::Config)?;
         let keys = auth::KeyCache::default();
         let state = Arc::new(AppState { store, keys, delays: config.delays, public_url, sns_base_url, ipn, ca });
-        Ok(Application { state, sqlite, http, https, http_addr, https_addr, dev_merchant })
+        let retention = config.retention;
+        Ok(Application { state, sqlite, http, https, http_addr, https_addr, dev_merchant, retention })
     }
 
     /// The store, for tools and tests that register merchants before serving.
@@ -169,6 +172,7 @@ impl Application {
         }
         let worker = tokio::spawn(jobs::worker(self.state.clone(), stop_tx.subscribe()));
         let deliverer = tokio::spawn(ipn::delivery::worker(self.state.clone(), stop_tx.subscribe()));
+        let pruner = tokio::spawn(retention::worker(self.state.clone(), self.retention, stop_tx.subscribe()));
         tokio::spawn(async move {
             shutdown.await;
             let _ = stop_tx.send(());
@@ -181,6 +185,7 @@ impl Application {
         }
         let _ = worker.await;
         let _ = deliverer.await;
+        let _ = pruner.await;
         drop(self.state);
         self.sqlite.close();
         result

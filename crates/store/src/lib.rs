@@ -197,6 +197,15 @@ pub trait WriteTx: ReadTx {
         notification_id: &str,
         real_now_ms: i64,
     ) -> Result<bool, StoreError>;
+    /// Retention: deletes at most `limit` idempotency records written before `before`
+    /// (real time), oldest first; how many it deleted.
+    fn prune_idempotency_records(&mut self, before: Timestamp, limit: u32) -> Result<u32, StoreError>;
+    /// Retention: deletes at most `limit` notifications delivered before `before` (real
+    /// time), with their attempts, oldest first; pending, failed and unsent ones stay.
+    fn prune_delivered_notifications(&mut self, before: Timestamp, limit: u32) -> Result<u32, StoreError>;
+    /// Retention: deletes at most `limit` jobs that finished before `before` (real time),
+    /// oldest first; jobs not yet run stay.
+    fn prune_finished_jobs(&mut self, before: Timestamp, limit: u32) -> Result<u32, StoreError>;
     /// Stores the SNS signing key unless one exists (another process may have made one
     /// first: read it back).
     fn insert_sns_signing_key(&mut self, key: &SnsSigningKey) -> Result<(), StoreError>;

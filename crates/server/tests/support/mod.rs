@@ -74,6 +74,14 @@ impl TestApp {
 
     /// A server whose IPN delivery follows `ipn` (tests shorten the timeout and retries).
     pub async fn spawn_with(ipn_delivery: Option<amzpay_server::config::IpnDelivery>) -> TestApp {
+        TestApp::spawn_retaining(ipn_delivery, amzpay_server::config::Retention::DEFAULT).await
+    }
+
+    /// A server that also keeps what is done for as long as `retention` says.
+    pub async fn spawn_retaining(
+        ipn_delivery: Option<amzpay_server::config::IpnDelivery>,
+        retention: amzpay_server::config::Retention,
+    ) -> TestApp {
         let data_dir = tempfile::tempdir().unwrap();
         let config = Config {
             data_dir: data_dir.path().to_owned(),
@@ -83,6 +91,7 @@ impl TestApp {
             delays: amzpay_server::config::SandboxDelays::DEFAULT,
             public_url: None,
             ipn: ipn_delivery.unwrap_or_default(),
+            retention,
         };
         let app = Application::build(config).await.unwrap();
         let http_addr = app.http_addr.unwrap();

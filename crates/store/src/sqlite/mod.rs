@@ -8,11 +8,13 @@
 //!
 //! The files, as a second backend would have them: `schema` (migrations and connection
 //! settings), `writer`, `readers`, `tx` (the `ReadTx`/`WriteTx` a job sees), `notifications`
-//! (the IPN rows `tx` delegates to) and `codec` (rows to objects and back).
+//! (the IPN rows `tx` delegates to), `retention` (deleting what was kept long enough, in
+//! bounded batches) and `codec` (rows to objects and back).
 
 mod codec;
 mod notifications;
 mod readers;
+mod retention;
 mod schema;
 mod tx;
 mod writer;

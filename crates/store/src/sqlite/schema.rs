@@ -285,15 +285,34 @@ CREATE TABLE sns_signing_key (
     created_at INTEGER NOT NULL
 );
 "#,
-    // Which merchant is the development merchant `serve` creates (issue 12): recorded in
-    // the same transaction as the merchant, so a lost or truncated `dev-merchant.json` can
-    // be rebuilt from the database, or the start refused, instead of a new merchant made.
+    // Storage hardening (issue 12). Which merchant is the development merchant `serve`
+    // creates, recorded in the same transaction as the merchant, so that a lost or truncated
+    // `dev-merchant.json` is rebuilt from the database (or the start refused) instead of a
+    // new merchant made. Idempotency records keep their reply deflated (`body_encoding`) and
+    // when the store wrote them in real time (`recorded_at`: `created_at` is the merchant's
+    // sandbox time); records from before count from their `created_at`. A job records when
+    // it finished in real time (`finished_at`, `done_at` being its due instant on its
+    // merchant's clock), stamped by a trigger so every way a job finishes sets it. These
+    // two are the only clock the store reads (SQLite's `unixepoch()`), and only retention
+    // uses them. Indexes for the retention task's deletions, so that each batch finds its
+    // rows without a scan.
     r#"
 CREATE TABLE development_merchant (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     merchant_id TEXT NOT NULL REFERENCES merchants(merchant_id),
     public_key_id TEXT NOT NULL REFERENCES keys(public_key_id)
 );
+ALTER TABLE idempotency_records ADD COLUMN body_encoding TEXT NOT NULL DEFAULT 'identity';
+ALTER TABLE idempotency_records ADD COLUMN recorded_at INTEGER;
+UPDATE idempotency_records SET recorded_at = created_at;
+CREATE INDEX idempotency_by_recorded ON idempotency_records (recorded_at);
+CREATE INDEX events_delivered ON events (delivered_at) WHERE status = 'Delivered';
+ALTER TABLE jobs ADD COLUMN finished_at INTEGER;
+UPDATE jobs SET finished_at = done_at WHERE done_at IS NOT NULL;
+CREATE TRIGGER jobs_finished_at AFTER UPDATE OF done_at ON jobs
+    WHEN OLD.done_at IS NULL AND NEW.done_at IS NOT NULL
+    BEGIN UPDATE jobs SET finished_at = unixepoch() WHERE id = NEW.id; END;
+CREATE INDEX jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
 "#,
 ];
 

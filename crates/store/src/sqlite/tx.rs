@@ -243,10 +243,12 @@ impl ReadTx for SqliteTx<'_> {
         // A record of this scope, else one from before scopes existed (empty scope).
         query_one(
             self.connection,
-            "SELECT scope, fingerprint, status, body, created_at FROM idempotency_records \
+            "SELECT scope, fingerprint, status, body, created_at, body_encoding FROM idempotency_records \
              WHERE merchant_id = ?1 AND environment = ?2 AND key = ?3 AND scope IN (?4, '') ORDER BY scope DESC LIMIT 1",
             &[&merchant_id, &environment.path_segment(), &key, &scope],
             |row| {
+                let encoding: String = row.get(5)?;
+                let encoding = ReplyEncoding::parse(&encoding).ok_or_else(|| corrupt("reply encoding", &encoding))?;
                 Ok(IdempotencyRecord {
                     merchant_id: merchant_id.to_owned(),
                     environment,
@@ -254,7 +256,7 @@ impl ReadTx for SqliteTx<'_> {
                     scope: row.get(0)?,
                     fingerprint: row.get(1)?,
                     status: row.get(2)?,
-                    body: row.get(3)?,
+                    body: decode_reply(row.get(3)?, encoding)?,
                     created_at: ts(row.get(4)?),
                 })
             },
@@ -585,11 +587,24 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     fn insert_idempotency(&mut self, r: &IdempotencyRecord) -> Result<(), StoreError> {
+        // `recorded_at`: when it was written, in real time (SQLite's clock), for retention.
+        let (body, encoding) = encode_reply(&r.body);
         self.connection
             .prepare_cached(
-                "INSERT INTO idempotency_records (merchant_id, environment, key, scope, fingerprint, status, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO idempotency_records (merchant_id, environment, key, scope, fingerprint, status, body, body_encoding, created_at, recorded_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, unixepoch())",
             )?
-            .execute(params![r.merchant_id, r.environment.path_segment(), r.key, r.scope, r.fingerprint, r.status, r.body, r.created_at.unix_seconds()])?;
+            .execute(params![
+                r.merchant_id,
+                r.environment.path_segment(),
+                r.key,
+                r.scope,
+                r.fingerprint,
+                r.status,
+                body,
+                encoding.as_str(),
+                r.created_at.unix_seconds()
+            ])?;
         Ok(())
     }
 
@@ -627,6 +642,18 @@ impl WriteTx for SqliteTx<'_> {
         real_now_ms: i64,
     ) -> Result<bool, StoreError> {
         self.write_redelivery(merchant_id, environment, notification_id, real_now_ms)
+    }
+
+    fn prune_idempotency_records(&mut self, before: Timestamp, limit: u32) -> Result<u32, StoreError> {
+        self.delete_idempotency_records(before, limit)
+    }
+
+    fn prune_delivered_notifications(&mut self, before: Timestamp, limit: u32) -> Result<u32, StoreError> {
+        self.delete_delivered_notifications(before, limit)
+    }
+
+    fn prune_finished_jobs(&mut self, before: Timestamp, limit: u32) -> Result<u32, StoreError> {
+        self.delete_finished_jobs(before, limit)
     }
 
     fn insert_sns_signing_key(&mut self, key: &SnsSigningKey) -> Result<(), StoreError> {
