@@ -39,7 +39,7 @@ async fn a_truncated_missing_or_garbled_description_is_rebuilt_and_the_key_is_ne
     let first = start(dir.path()).await.unwrap();
     let key_bytes = std::fs::read(&files.key).unwrap();
     let description_bytes = std::fs::read(&files.description).unwrap();
-    let damages: [(&str, &dyn Fn(&Path)); 4] = [
+    let damages: [(&str, &Damage); 4] = [
         ("truncated to half", &|path| {
             let bytes = std::fs::read(path).unwrap();
             std::fs::write(path, &bytes[..bytes.len() / 2]).unwrap();
@@ -60,6 +60,9 @@ async fn a_truncated_missing_or_garbled_description_is_rebuilt_and_the_key_is_ne
     }
     assert_eq!(leftovers(dir.path()), Vec::<String>::new(), "no temporary file is left behind");
 }
+
+/// Something that happens to a file between two starts.
+type Damage = dyn Fn(&Path);
 
 fn first_id(description: &Path) -> String {
     let description: MerchantDescription =

@@ -1,7 +1,7 @@
 //! The SQLite backend.
 //!
 //! Durability: WAL with `synchronous=FULL`, so a committed transaction survives a crash or
-//! a power loss. Throughput: one writer thread owns the write connection and commits every
+//! a power loss, as long as the disk honours `fsync` (ARCHITECTURE.md, "Durability"). Throughput: one writer thread owns the write connection and commits every
 //! job waiting in its queue in one transaction (group commit, `writer`), each job inside
 //! its own savepoint so that one job's failure rolls back only its own writes. Reads run on
 //! a small pool of read connections (`readers`), which WAL lets proceed beside the writer.

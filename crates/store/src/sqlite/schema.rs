@@ -332,7 +332,7 @@ pub struct ConnectionSettings {
 /// `PRAGMA synchronous` as SQLite reports FULL.
 pub const SYNCHRONOUS_FULL: i64 = 2;
 
-/// What [`configure`] sets: every connection must have exactly this in force.
+/// What every connection is set to at open, and must have in force.
 pub fn expected_settings() -> ConnectionSettings {
     ConnectionSettings {
         journal_mode: "wal".to_owned(),
