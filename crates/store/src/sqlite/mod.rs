@@ -120,8 +120,11 @@ impl SqliteStore {
         {
             let guard = self.sender.lock().expect("sender lock");
             let writer = guard.as_ref().ok_or(StoreError::WriterStopped)?;
-            // Blocking send: a diagnostic waits for room in the queue rather than fail.
-            writer.send(Message::Inspect(look)).map_err(|_| StoreError::WriterStopped)?;
+            match writer.try_send(Message::Inspect(look)) {
+                Ok(()) => {}
+                Err(TrySendError::Full(_)) => return Err(StoreError::QueueFull),
+                Err(TrySendError::Disconnected(_)) => return Err(StoreError::WriterStopped),
+            }
         }
         let writer = receiver.await.map_err(|_| StoreError::WriterStopped)??;
         let readers = self.readers.clone().inspect_each(schema::settings).await?;
