@@ -8,7 +8,8 @@ use amzpay_domain::{Environment, Region};
 use amzpay_server::config::{
     BODY_READ_TIMEOUT_SECONDS, ConnectionLimits, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_SANDBOX_DELAY_SECONDS,
     DEFAULT_TLS_LISTEN, HEADER_READ_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, IpnDelivery, MAX_BODY_BYTES_IN_FLIGHT,
-    MAX_CONNECTIONS_PER_LISTENER, MAX_HEADER_BYTES, MAX_IN_FLIGHT_REQUESTS, SHUTDOWN_GRACE_SECONDS, SandboxDelays,
+    MAX_CONNECTIONS_PER_LISTENER, MAX_HEADER_BYTES, MAX_IN_FLIGHT_REQUESTS, Retention, SHUTDOWN_GRACE_SECONDS,
+    SandboxDelays,
 };
 use amzpay_server::merchants::{KeyStyle, NewMerchant, add_key, create_merchant, set_ipn_url};
 use amzpay_server::{Application, Config, system_now};
@@ -68,6 +69,8 @@ enum Command {
         ipn: IpnArgs,
         #[command(flatten)]
         limits: LimitArgs,
+        #[command(flatten)]
+        retention: RetentionArgs,
     },
     /// The local certificate authority that lets amzpay stand in for Amazon's hosts through
     /// its HTTP proxy (CONNECT): trust its ca.pem in the client.
@@ -148,6 +151,55 @@ enum Command {
         #[command(subcommand)]
         command: faults::FaultsCommand,
     },
+}
+
+/// How long what is done is kept (docs/defaults.md); absent flags keep the defaults of
+/// `amzpay_server::config::Retention::DEFAULT`.
+#[derive(Args)]
+struct RetentionArgs {
+    /// How long idempotency records are kept after they are written, e.g. 90d, or
+    /// "forever" (the default: Amazon keeps idempotency keys indefinitely). A retry with a
+    /// key deleted runs again as a new request.
+    #[arg(long, env = "AMZPAY_IDEMPOTENCY_RETENTION", value_parser = parse_retention)]
+    idempotency_retention: Option<Keep>,
+    /// How long delivered IPNs (and their attempts) are kept after delivery (default 7d).
+    #[arg(long, env = "AMZPAY_DELIVERED_IPN_RETENTION", value_parser = humantime::parse_duration)]
+    delivered_ipn_retention: Option<Duration>,
+    /// How long jobs (scheduled transitions) are kept after they ran (default 7d).
+    #[arg(long, env = "AMZPAY_FINISHED_JOB_RETENTION", value_parser = humantime::parse_duration)]
+    finished_job_retention: Option<Duration>,
+}
+
+/// A retention period, or none.
+#[derive(Debug, Clone, Copy)]
+enum Keep {
+    Forever,
+    For(Duration),
+}
+
+fn parse_retention(text: &str) -> Result<Keep, String> {
+    match text {
+        "forever" => Ok(Keep::Forever),
+        _ => humantime::parse_duration(text).map(Keep::For).map_err(|e| format!("{e} (or \"forever\")")),
+    }
+}
+
+impl RetentionArgs {
+    fn retention(self) -> Retention {
+        let seconds = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+        let default = Retention::DEFAULT;
+        Retention {
+            idempotency_seconds: match self.idempotency_retention {
+                None => default.idempotency_seconds,
+                Some(Keep::Forever) => None,
+                Some(Keep::For(period)) => Some(seconds(period)),
+            },
+            delivered_notifications_seconds: self
+                .delivered_ipn_retention
+                .map_or(default.delivered_notifications_seconds, seconds),
+            finished_jobs_seconds: self.finished_job_retention.map_or(default.finished_jobs_seconds, seconds),
+        }
+    }
 }
 
 /// How IPNs are delivered (product.md defaults).
@@ -382,6 +434,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             public_url,
             ipn,
             limits,
+            retention,
         } => {
             let delays = SandboxDelays {
                 pending_authorization_seconds: pending_authorization_delay,
@@ -398,6 +451,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 public_url,
                 ipn,
                 limits: limits.limits(),
+                retention: retention.retention(),
             })
             .await
         }
@@ -490,6 +544,7 @@ fn open_store(data_dir: &std::path::Path, database: Option<String>) -> anyhow::R
         public_url: None,
         ipn: IpnDelivery::default(),
         limits: ConnectionLimits::DEFAULT,
+        retention: Retention::DEFAULT,
     };
     let path = config.sqlite_path().map_err(anyhow::Error::msg)?;
     SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))

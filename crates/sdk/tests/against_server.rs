@@ -26,6 +26,7 @@ async fn start() -> Server {
         public_url: None,
         ipn: Default::default(),
         limits: amzpay_server::config::ConnectionLimits::DEFAULT,
+        retention: amzpay_server::config::Retention::DEFAULT,
     })
     .await
     .unwrap();

@@ -43,11 +43,7 @@ async fn start_with(configure: impl FnOnce(Config) -> Config) -> Server {
         data_dir: data_dir.path().to_owned(),
         listen: Some("127.0.0.1:0".parse().unwrap()),
         tls_listen: None,
-        database: None,
-        delays: amzpay_server::config::SandboxDelays::DEFAULT,
-        public_url: None,
-        ipn: Default::default(),
-        limits: amzpay_server::config::ConnectionLimits::DEFAULT,
+        ..ServerConfig::with_defaults()
     })
     .await
     .unwrap();

@@ -122,6 +122,43 @@ pub const IPN_POLL_INTERVAL_MS: u64 = 250;
 /// traffic one look serves many writes, and a backlog is not rescanned per request.
 pub const IPN_MIN_DISPATCH_INTERVAL_MS: u64 = 5;
 
+/// Delivered IPNs (and their attempts) are deleted this long after delivery (ours): long
+/// enough to read a week of the delivery log; pending, failed and unsent ones are kept.
+pub const DELIVERED_IPN_RETENTION_SECONDS: i64 = 7 * 86_400;
+/// Jobs (scheduled transitions) that ran are deleted this long after they ran (ours): they
+/// only serve diagnostics once run; jobs not yet run are kept.
+pub const FINISHED_JOB_RETENTION_SECONDS: i64 = 7 * 86_400;
+/// Idempotency records are kept forever by default: Amazon keeps idempotency keys
+/// indefinitely (spec §8), so a retry however late replays. `None` is forever.
+pub const IDEMPOTENCY_RETENTION_SECONDS: Option<i64> = None;
+/// How often the retention task looks for what to delete (ours).
+pub const RETENTION_INTERVAL_MS: u64 = 60_000;
+/// Rows one retention write job deletes at most (ours): a batch is one ordinary write job of
+/// a few milliseconds, so the requests queued beside it wait no longer than for any write.
+pub const RETENTION_BATCH_ROWS: u32 = 500;
+/// Batches of one kind one pass runs at most (ours): a pass ends, and the next interval
+/// takes up the rest, so a huge backlog is worked off steadily rather than in one burst.
+pub const RETENTION_MAX_BATCHES_PER_PASS: u32 = 100;
+
+/// How long what is done is kept (`docs/defaults.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Idempotency records, from when they were written; `None`: forever.
+    pub idempotency_seconds: Option<i64>,
+    /// Delivered notifications, from their delivery.
+    pub delivered_notifications_seconds: i64,
+    /// Jobs that ran, from when they ran.
+    pub finished_jobs_seconds: i64,
+}
+
+impl Retention {
+    pub const DEFAULT: Retention = Retention {
+        idempotency_seconds: IDEMPOTENCY_RETENTION_SECONDS,
+        delivered_notifications_seconds: DELIVERED_IPN_RETENTION_SECONDS,
+        finished_jobs_seconds: FINISHED_JOB_RETENTION_SECONDS,
+    };
+}
+
 /// How IPNs are delivered (product.md); tests shorten the delays.
 #[derive(Debug, Clone)]
 pub struct IpnDelivery {
@@ -223,6 +260,7 @@ pub struct Config {
     pub public_url: Option<String>,
     pub ipn: IpnDelivery,
     pub limits: ConnectionLimits,
+    pub retention: Retention,
 }
 
 impl Config {
@@ -237,6 +275,7 @@ impl Config {
             public_url: None,
             ipn: IpnDelivery::default(),
             limits: ConnectionLimits::DEFAULT,
+            retention: Retention::DEFAULT,
         }
     }
 

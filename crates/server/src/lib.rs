@@ -18,6 +18,7 @@ pub mod merchants;
 pub mod ops;
 mod pages;
 pub mod proxy;
+pub mod retention;
 pub mod routes;
 pub mod tls;
 
@@ -85,6 +86,7 @@ pub struct Application {
     pub http_addr: Option<SocketAddr>,
     pub https_addr: Option<SocketAddr>,
     pub dev_merchant: merchants::MerchantDescription,
+    retention: config::Retention,
 }
 
 impl Application {
@@ -146,7 +148,8 @@ impl Application {
             faults,
         });
         let limits = config.limits;
-        Ok(Application { state, sqlite, http, https, limits, http_addr, https_addr, dev_merchant })
+        let retention = config.retention;
+        Ok(Application { state, sqlite, http, https, limits, http_addr, https_addr, dev_merchant, retention })
     }
 
     /// The store, for tools and tests that register merchants before serving.
@@ -179,6 +182,7 @@ impl Application {
         }
         let worker = tokio::spawn(jobs::worker(self.state.clone(), stop_tx.subscribe()));
         let deliverer = tokio::spawn(ipn::delivery::worker(self.state.clone(), stop_tx.subscribe()));
+        let pruner = tokio::spawn(retention::worker(self.state.clone(), self.retention, stop_tx.subscribe()));
         let grace = self.limits.shutdown_grace;
         tokio::spawn(async move {
             shutdown.await;
@@ -197,6 +201,7 @@ impl Application {
         }
         let _ = worker.await;
         let _ = deliverer.await;
+        let _ = pruner.await;
         drop(self.state);
         self.sqlite.close();
         result

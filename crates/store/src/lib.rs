@@ -31,6 +31,10 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    /// A connection does not have the settings durability needs (WAL, `synchronous=FULL`):
+    /// the store refuses to open rather than answer 2xx for writes a power loss could undo.
+    #[error("the database cannot be used durably: {0}")]
+    NotDurable(String),
     #[error("the database writer has stopped")]
     WriterStopped,
     /// The write queue is full: the disk cannot keep up (the server answers 503).
@@ -39,6 +43,10 @@ pub enum StoreError {
     /// An insert named an id that exists (ids are random: draw another).
     #[error("{0} is taken")]
     IdTaken(String),
+    /// A write named an object that is not the given merchant's in the given environment
+    /// (or an update named none): nothing of the job is written.
+    #[error("out of scope: {0}")]
+    OutOfScope(String),
     /// The batch a write ran in did not commit: nothing of it was written.
     #[error("the write did not commit: {0}")]
     CommitFailed(String),
@@ -134,6 +142,9 @@ pub trait ReadTx {
     /// A sandbox checkout session by id alone, with its merchant (the hosted pages have no
     /// merchant context).
     fn sandbox_checkout_session_by_id(&mut self, id: &str) -> Result<Option<(String, CheckoutSession)>, StoreError>;
+    /// The development merchant `serve` made in this database, and its key: `(merchant id,
+    /// public key id)`.
+    fn development_merchant(&mut self) -> Result<Option<(String, String)>, StoreError>;
     /// A merchant's sandbox clock (running with real time, no offset, when never set).
     fn clock(&mut self, merchant_id: &str) -> Result<SandboxClock, StoreError>;
     /// Jobs not yet run that are due at `real_now` on their merchant's clock (sandbox jobs
@@ -164,6 +175,9 @@ pub trait ReadTx {
 pub trait WriteTx: ReadTx {
     fn insert_merchant(&mut self, merchant: &MerchantRecord) -> Result<(), StoreError>;
     fn insert_key(&mut self, key: &KeyRecord) -> Result<(), StoreError>;
+    /// Records which merchant and key are the development merchant's; `IdTaken` if one is
+    /// recorded already.
+    fn set_development_merchant(&mut self, merchant_id: &str, public_key_id: &str) -> Result<(), StoreError>;
     /// Inserts a new permission; `Conflict` if the id exists (ids are random).
     fn insert_permission(&mut self, merchant_id: &str, permission: &ChargePermission) -> Result<(), StoreError>;
     fn update_permission(&mut self, merchant_id: &str, permission: &ChargePermission) -> Result<(), StoreError>;
@@ -212,6 +226,15 @@ pub trait WriteTx: ReadTx {
         notification_id: &str,
         real_now_ms: i64,
     ) -> Result<bool, StoreError>;
+    /// Retention: deletes at most `limit` idempotency records written before `before`
+    /// (real time), oldest first; how many it deleted.
+    fn prune_idempotency_records(&mut self, before: Timestamp, limit: u32) -> Result<u32, StoreError>;
+    /// Retention: deletes at most `limit` notifications delivered before `before` (real
+    /// time), with their attempts, oldest first; pending, failed and unsent ones stay.
+    fn prune_delivered_notifications(&mut self, before: Timestamp, limit: u32) -> Result<u32, StoreError>;
+    /// Retention: deletes at most `limit` jobs that ran successfully before `before` (real
+    /// time), oldest first; jobs not yet run and failed jobs stay.
+    fn prune_finished_jobs(&mut self, before: Timestamp, limit: u32) -> Result<u32, StoreError>;
     /// Stores the SNS signing key unless one exists (another process may have made one
     /// first: read it back).
     fn insert_sns_signing_key(&mut self, key: &SnsSigningKey) -> Result<(), StoreError>;

@@ -126,6 +126,92 @@ async fn objects_round_trip_exactly_and_are_scoped_to_merchant_and_environment()
 }
 
 #[tokio::test]
+async fn a_save_naming_another_merchant_or_environment_cannot_overwrite_an_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let mut p = permission(PermissionType::OneTime);
+    let request = CreateCharge {
+        amount: Money::from_minor(500, Currency::Usd),
+        capture_now: true,
+        soft_descriptor: None,
+        can_handle_pending_authorization: false,
+        merchant_metadata: None,
+        provider_reference_id: None,
+        platform_id: None,
+        charge_initiator: None,
+        channel: None,
+        web_checkout_details: None,
+    };
+    let ChargeCreation::Created(mut c) =
+        charge::create_charge(&mut p, request, AuthorizationOutcome::Approved, T0).unwrap()
+    else {
+        panic!()
+    };
+    let r = refund::create_refund(
+        &mut p,
+        &mut c,
+        CreateRefund { amount: Money::from_minor(100, Currency::Usd), soft_descriptor: None, simulated_decline: None },
+        T0,
+    )
+    .unwrap();
+    let (p1, c1, r1) = (p.clone(), c.clone(), r.clone());
+    store
+        .write(move |tx| -> Result<(), StoreError> {
+            tx.insert_permission("M1", &p1)?;
+            tx.save_charge("M1", &c1)?;
+            tx.save_refund("M1", &r1)
+        })
+        .await
+        .unwrap();
+
+    // Each write below names an id that is M1's in sandbox, for M2 or for live: each must
+    // be refused and leave M1's object exactly as it was.
+    let mut changed_p = p.clone();
+    changed_p.captured = Money::from_minor(0, Currency::Usd);
+    changed_p.charges_created += 7;
+    let mut changed_c = (*c).clone();
+    changed_c.refunded = Money::from_minor(0, Currency::Usd);
+    let mut changed_r = r.clone();
+    changed_r.amount = Money::from_minor(1, Currency::Usd);
+    let mut live_c = changed_c.clone();
+    live_c.environment = Environment::Live;
+    let mut live_p = changed_p.clone();
+    live_p.environment = Environment::Live;
+    type Attempt = Box<dyn FnOnce(&mut dyn WriteTx) -> Result<(), StoreError> + Send>;
+    let attempts: Vec<(&str, Attempt)> = vec![
+        ("update_permission by M2", Box::new(move |tx| tx.update_permission("M2", &changed_p))),
+        ("update_permission in live", Box::new(move |tx| tx.update_permission("M1", &live_p))),
+        ("save_charge by M2", Box::new(move |tx| tx.save_charge("M2", &changed_c))),
+        ("save_charge in live", Box::new(move |tx| tx.save_charge("M1", &live_c))),
+        ("save_refund by M2", Box::new(move |tx| tx.save_refund("M2", &changed_r))),
+    ];
+    for (what, attempt) in attempts {
+        let result = store.write(attempt).await;
+        assert!(matches!(result, Err(StoreError::OutOfScope(_))), "{what}: {result:?}");
+    }
+    // An update of an id that exists nowhere is refused too (an update is not an insert).
+    let mut absent = p.clone();
+    absent.id = ChargePermissionId::generate(Environment::Sandbox, Region::Na, 99, 99);
+    let result = store.write(move |tx| tx.update_permission("M1", &absent)).await;
+    assert!(matches!(result, Err(StoreError::OutOfScope(_))), "{result:?}");
+
+    let (id, cid, rid) = (p.id.clone(), c.id.clone(), r.id.clone());
+    let found = store
+        .read(move |tx| -> Result<_, StoreError> {
+            Ok((
+                tx.permission("M1", Environment::Sandbox, &id)?,
+                tx.charge("M1", Environment::Sandbox, &cid)?,
+                tx.refund("M1", Environment::Sandbox, &rid)?,
+                tx.permission("M2", Environment::Sandbox, &id)?,
+                tx.charge("M1", Environment::Live, &cid)?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(found, (Some(p), Some(*c), Some(r), None, None));
+}
+
+#[tokio::test]
 async fn a_failed_job_rolls_back_only_its_own_writes_and_commits_survive_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
@@ -436,7 +522,11 @@ async fn checkout_sessions_round_trip_with_addresses() {
     )
     .unwrap();
     let wallet_saved = wallet.clone();
+    let wallet_other = wallet.clone();
     store.write(move |tx| tx.save_checkout_session("M1", &wallet_saved)).await.unwrap();
+    // Another merchant's save of the same id is refused; M1's session stays as saved.
+    let refused = store.write(move |tx| tx.save_checkout_session("M2", &wallet_other)).await;
+    assert!(matches!(refused, Err(StoreError::OutOfScope(_))), "{refused:?}");
     let wallet_id = wallet.id.clone();
     let found_wallet = store.read(move |tx| tx.checkout_session("M1", Environment::Sandbox, &wallet_id)).await.unwrap();
     assert_eq!(found_wallet, Some(wallet));
@@ -847,4 +937,100 @@ async fn faults_are_kept_in_order_used_up_one_request_at_a_time_and_survive_reop
     let cleared = store.write(|tx| tx.clear_faults("M1", Environment::Sandbox)).await.unwrap();
     assert_eq!(cleared, 1);
     assert_eq!(store.read(|tx| tx.merchants_with_faults(Environment::Sandbox)).await.unwrap(), ["M2"]);
+}
+
+#[tokio::test]
+async fn every_connection_the_store_opens_has_wal_synchronous_full_foreign_keys_and_the_busy_timeout() {
+    use amzpay_store::sqlite::{ConnectionRole, READ_CONNECTIONS, expected_settings};
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("amzpay.db")).unwrap();
+    let settings = store.connection_settings().await.unwrap();
+    let roles: Vec<ConnectionRole> = settings.iter().map(|(role, _)| *role).collect();
+    let mut expected_roles = vec![ConnectionRole::Writer];
+    expected_roles.extend((0..READ_CONNECTIONS).map(ConnectionRole::Reader));
+    assert_eq!(roles, expected_roles, "the writer and every reader");
+    for (role, in_force) in settings {
+        // Spelled out, not only compared with what `configure` asks for: synchronous 2 is
+        // FULL (1 NORMAL, 0 OFF), the setting that syncs the WAL at every commit.
+        assert_eq!(in_force.journal_mode, "wal", "{role:?}");
+        assert_eq!(in_force.synchronous, 2, "{role:?}");
+        assert!(in_force.foreign_keys, "{role:?}");
+        assert_eq!(in_force.busy_timeout_ms, 10_000, "{role:?}");
+        assert_eq!(in_force, expected_settings(), "{role:?}");
+    }
+}
+
+/// What a power cut leaves once a write's result has arrived (the moment the server
+/// answers): the database file and its WAL as they are on disk then, without the shared
+/// memory index and before any checkpoint. Opened elsewhere, that copy holds the write, and
+/// the database file alone does not: the commit lives in the WAL frames the commit synced.
+#[tokio::test]
+async fn a_write_is_in_the_wal_on_disk_when_its_result_arrives_and_a_copy_taken_then_recovers_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("amzpay.db");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+    let p = permission(PermissionType::OneTime);
+    let saved = p.clone();
+    store.write(move |tx| tx.insert_permission("M1", &saved)).await.unwrap();
+
+    let copy = tempfile::tempdir().unwrap();
+    let wal = std::fs::read(dir.path().join("amzpay.db-wal")).unwrap();
+    assert!(!wal.is_empty(), "the commit is in the WAL, not checkpointed yet");
+    std::fs::copy(&path, copy.path().join("amzpay.db")).unwrap();
+    std::fs::write(copy.path().join("amzpay.db-wal"), &wal).unwrap();
+    let only_database = tempfile::tempdir().unwrap();
+    std::fs::copy(&path, only_database.path().join("amzpay.db")).unwrap();
+
+    let find = |dir: &std::path::Path, p: &ChargePermission| {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.join("amzpay.db")).unwrap());
+        let id = p.id.clone();
+        async move { store.read(move |tx| tx.permission("M1", Environment::Sandbox, &id)).await.unwrap() }
+    };
+    assert_eq!(find(copy.path(), &p).await, Some(p.clone()), "recovered from the WAL copy");
+    assert_eq!(find(only_database.path(), &p).await, None, "not in the database file alone");
+    drop(store);
+}
+
+/// Retention deletes the jobs that ran, never one still due and never a failed one (kept
+/// with its error for whoever looks into it).
+#[tokio::test]
+async fn pruning_finished_jobs_keeps_failed_and_pending_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store
+        .write(|tx| -> Result<(), StoreError> {
+            for object in ["ran", "failed", "pending"] {
+                tx.insert_job(&job("M1", object, 1_000))?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let due = store.read(|tx| tx.due_jobs(Timestamp::from_unix_seconds(2_000), None, 10)).await.unwrap();
+    let ids: Vec<(i64, String)> = due.into_iter().map(|j| j.unwrap()).map(|j| (j.id, j.object_id)).collect();
+    let at = Timestamp::from_unix_seconds(1_500);
+    store
+        .write(move |tx| -> Result<(), StoreError> {
+            for (id, object) in &ids {
+                match object.as_str() {
+                    "ran" => assert!(tx.claim_job(*id, at)?),
+                    "failed" => assert!(tx.fail_job(*id, at, "a rule refused")?),
+                    _ => {}
+                }
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    // Every finished job is older than an hour from now (finished_at is real time).
+    let later = Timestamp::from_unix_seconds(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64 + 3_600,
+    );
+    let deleted = store.write(move |tx| tx.prune_finished_jobs(later, 100)).await.unwrap();
+    assert_eq!(deleted, 1, "only the job that ran");
+    let due = store.read(|tx| tx.due_jobs(Timestamp::from_unix_seconds(2_000), None, 10)).await.unwrap();
+    let pending: Vec<String> = due.into_iter().map(|j| j.unwrap().object_id).collect();
+    assert_eq!(pending, ["pending"]);
+    let failed = store.read(|tx| tx.failed_jobs(None, 10)).await.unwrap();
+    assert_eq!(failed.iter().map(|j| j.object_id.as_str()).collect::<Vec<_>>(), ["failed"]);
 }

@@ -18,6 +18,8 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rustls::sign::CertifiedKey;
 
+use crate::files::{Existing, Readers};
+
 /// The CA certificate clients trust.
 pub const CA_FILE: &str = "ca.pem";
 /// The CA's private key (mode 0600).
@@ -88,19 +90,57 @@ impl LocalCa {
     pub fn load_or_create(data_dir: &Path) -> Result<LocalCa, CaError> {
         let path = ca_path(data_dir);
         let key_path = data_dir.join(CA_KEY_FILE);
-        let (certificate_pem, key) = if path.exists() && key_path.exists() {
-            let key_pem = std::fs::read_to_string(&key_path)?;
-            let key = KeyPair::from_pem(&key_pem).map_err(|e| invalid(&key_path, e))?;
-            (std::fs::read_to_string(&path)?, key)
-        } else {
-            let key = KeyPair::generate().map_err(|e| CaError::Issue(e.to_string()))?;
-            let certificate = ca_params().self_signed(&key).map_err(|e| CaError::Issue(e.to_string()))?;
-            std::fs::create_dir_all(data_dir)?;
-            crate::files::write_private(&key_path, key.serialize_pem().as_bytes())?;
-            std::fs::write(&path, certificate.pem())?;
-            (certificate.pem(), key)
+        let key = match std::fs::read_to_string(&key_path) {
+            Ok(pem) => Some(KeyPair::from_pem(&pem).map_err(|e| {
+                invalid(&key_path, format!("not a readable private key ({e}); restore it, or move it and {CA_FILE} away to make a new CA that clients must trust anew"))
+            })?),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+            Err(error) => return Err(error.into()),
+        };
+        let certificate_pem = match (key.as_ref(), path.exists()) {
+            (Some(_), true) => Some(std::fs::read_to_string(&path)?),
+            (None, true) => {
+                return Err(invalid(
+                    &key_path,
+                    format!(
+                        "missing, but {} exists: clients that trust it cannot be served without its key. Restore \
+                         {CA_KEY_FILE}, or move {CA_FILE} away to make a new CA that clients must trust anew",
+                        path.display()
+                    ),
+                ));
+            }
+            (_, false) => None,
+        };
+        std::fs::create_dir_all(data_dir)?;
+        let key = match key {
+            Some(key) => key,
+            None => {
+                let key = KeyPair::generate().map_err(|e| CaError::Issue(e.to_string()))?;
+                crate::files::write_new_private(&key_path, key.serialize_pem().as_bytes())?;
+                key
+            }
+        };
+        let certificate_pem = match certificate_pem {
+            Some(pem) => pem,
+            // A lost certificate is made again for the same key and name: what clients
+            // trusted before still verifies the leaves.
+            None => {
+                let certificate = ca_params().self_signed(&key).map_err(|e| CaError::Issue(e.to_string()))?;
+                let pem = certificate.pem();
+                crate::files::write_atomic(&path, pem.as_bytes(), Readers::Everyone, Existing::Replace)?;
+                pem
+            }
         };
         let der = CertificateDer::from_pem_slice(certificate_pem.as_bytes()).map_err(|e| invalid(&path, e))?;
+        // The certificate holds its subject's public key verbatim (SubjectPublicKeyInfo):
+        // a CA certificate without the key's is another CA's, and its leaves would not chain.
+        let public_key = key.public_key_der();
+        if !der.as_ref().windows(public_key.len()).any(|window| window == public_key.as_slice()) {
+            return Err(invalid(
+                &path,
+                format!("not the certificate of {CA_KEY_FILE}; restore the pair, or move both away to make a new CA"),
+            ));
+        }
         // Re-signing the same name with the same key gives an issuer whose certificates chain
         // to the `ca.pem` clients trust (issuer name and key identifier are the same).
         let issuer = ca_params().self_signed(&key).map_err(|e| CaError::Issue(e.to_string()))?;

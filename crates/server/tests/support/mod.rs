@@ -74,17 +74,31 @@ impl TestApp {
 
     /// A server whose IPN delivery follows `ipn` (tests shorten the timeout and retries).
     pub async fn spawn_with(ipn_delivery: Option<amzpay_server::config::IpnDelivery>) -> TestApp {
-        TestApp::spawn_configured(ipn_delivery, amzpay_server::config::ConnectionLimits::DEFAULT).await
+        TestApp::spawn_configured(
+            ipn_delivery,
+            amzpay_server::config::ConnectionLimits::DEFAULT,
+            amzpay_server::config::Retention::DEFAULT,
+        )
+        .await
     }
 
     /// A server with these connection limits (tests shorten the timeouts).
     pub async fn spawn_with_limits(limits: amzpay_server::config::ConnectionLimits) -> TestApp {
-        TestApp::spawn_configured(None, limits).await
+        TestApp::spawn_configured(None, limits, amzpay_server::config::Retention::DEFAULT).await
+    }
+
+    /// A server that also keeps what is done for as long as `retention` says.
+    pub async fn spawn_retaining(
+        ipn_delivery: Option<amzpay_server::config::IpnDelivery>,
+        retention: amzpay_server::config::Retention,
+    ) -> TestApp {
+        TestApp::spawn_configured(ipn_delivery, amzpay_server::config::ConnectionLimits::DEFAULT, retention).await
     }
 
     async fn spawn_configured(
         ipn_delivery: Option<amzpay_server::config::IpnDelivery>,
         limits: amzpay_server::config::ConnectionLimits,
+        retention: amzpay_server::config::Retention,
     ) -> TestApp {
         let data_dir = tempfile::tempdir().unwrap();
         let config = Config {
@@ -96,6 +110,7 @@ impl TestApp {
             public_url: None,
             ipn: ipn_delivery.unwrap_or_default(),
             limits,
+            retention,
         };
         let app = Application::build(config).await.unwrap();
         let http_addr = app.http_addr.unwrap();

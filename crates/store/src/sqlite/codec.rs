@@ -40,6 +40,68 @@ pub(super) fn region_of(text: &str) -> Result<Region, StoreError> {
     Region::from_alias(text).ok_or_else(|| corrupt("region", text))
 }
 
+/// How an idempotency record's reply is kept. A replay must answer the original body byte
+/// for byte, and objects are stored as their current state only (no versions), so the
+/// reply cannot be rebuilt from the object later: it is kept, deflated (lossless), which
+/// makes a typical JSON reply a fraction of its size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ReplyEncoding {
+    /// As sent: records from before, and replies deflate would not shrink.
+    Identity,
+    /// Raw deflate (RFC 1951).
+    Deflate,
+}
+
+impl ReplyEncoding {
+    pub(super) fn as_str(self) -> &'static str {
+        match self {
+            ReplyEncoding::Identity => "identity",
+            ReplyEncoding::Deflate => "deflate",
+        }
+    }
+
+    pub(super) fn parse(text: &str) -> Option<ReplyEncoding> {
+        match text {
+            "identity" => Some(ReplyEncoding::Identity),
+            "deflate" => Some(ReplyEncoding::Deflate),
+            _ => None,
+        }
+    }
+}
+
+/// The largest reply a stored record may inflate to: far above any reply amzpay sends (a
+/// few kilobytes), so a damaged row cannot make a replay allocate without bound.
+const MAX_STORED_REPLY_BYTES: u64 = 4 * 1024 * 1024;
+
+pub(super) fn encode_reply(body: &[u8]) -> (Vec<u8>, ReplyEncoding) {
+    use std::io::Write;
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    // Writing into a Vec cannot fail.
+    let deflated = encoder.write_all(body).and_then(|()| encoder.finish());
+    match deflated {
+        Ok(deflated) if deflated.len() < body.len() => (deflated, ReplyEncoding::Deflate),
+        _ => (body.to_vec(), ReplyEncoding::Identity),
+    }
+}
+
+pub(super) fn decode_reply(stored: Vec<u8>, encoding: ReplyEncoding) -> Result<Vec<u8>, StoreError> {
+    use std::io::Read;
+    match encoding {
+        ReplyEncoding::Identity => Ok(stored),
+        ReplyEncoding::Deflate => {
+            let mut body = Vec::new();
+            flate2::read::DeflateDecoder::new(stored.as_slice())
+                .take(MAX_STORED_REPLY_BYTES + 1)
+                .read_to_end(&mut body)
+                .map_err(|e| StoreError::Corrupt(format!("a stored reply does not inflate: {e}")))?;
+            if body.len() as u64 > MAX_STORED_REPLY_BYTES {
+                return Err(StoreError::Corrupt("a stored reply inflates past its bound".into()));
+            }
+            Ok(body)
+        }
+    }
+}
+
 pub(super) fn ts(seconds: i64) -> Timestamp {
     Timestamp::from_unix_seconds(seconds)
 }
@@ -461,5 +523,34 @@ pub(super) fn query_one<T>(
     match rows.next()? {
         Some(row) => Ok(Some(map(row)?)),
         None => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A Create Charge answer as amzpay sends it (one of the larger replies).
+    const CHARGE_REPLY: &str = r#"{"chargeId":"S01-5105180-3221187-C033712","chargePermissionId":"S01-5105180-3221187","chargeAmount":{"amount":"14.00","currencyCode":"USD"},"captureAmount":{"amount":"14.00","currencyCode":"USD"},"refundedAmount":{"amount":"0.00","currencyCode":"USD"},"convertedAmount":"14.00","conversionRate":"1.0","softDescriptor":"Descriptor","merchantMetadata":{"merchantReferenceId":"order-1","merchantStoreName":"Shop","noteToBuyer":"Thank you","customInformation":null},"providerMetadata":{"providerReferenceId":null},"statusDetails":{"state":"Captured","reasonCode":null,"reasonDescription":null,"lastUpdatedTimestamp":"20190714T155300Z"},"creationTimestamp":"20190714T155300Z","expirationTimestamp":"20190813T155300Z","releaseEnvironment":"Sandbox","channel":null,"platformId":null,"webCheckoutDetails":null}"#;
+
+    #[test]
+    fn a_reply_is_kept_deflated_and_comes_back_byte_for_byte() {
+        let (stored, encoding) = encode_reply(CHARGE_REPLY.as_bytes());
+        assert_eq!(encoding, ReplyEncoding::Deflate);
+        assert!(stored.len() * 10 < CHARGE_REPLY.len() * 6, "{} bytes of {}", stored.len(), CHARGE_REPLY.len());
+        assert_eq!(decode_reply(stored, encoding).unwrap(), CHARGE_REPLY.as_bytes());
+    }
+
+    #[test]
+    fn a_reply_deflate_would_not_shrink_is_kept_as_it_is() {
+        let (stored, encoding) = encode_reply(b"{}");
+        assert_eq!((stored.as_slice(), encoding), (&b"{}"[..], ReplyEncoding::Identity));
+        assert_eq!(decode_reply(stored, encoding).unwrap(), b"{}");
+    }
+
+    #[test]
+    fn a_damaged_stored_reply_is_corrupt_not_a_panic() {
+        let result = decode_reply(vec![0xff; 16], ReplyEncoding::Deflate);
+        assert!(matches!(result, Err(StoreError::Corrupt(_))), "{result:?}");
     }
 }

@@ -1,20 +1,22 @@
 //! The SQLite backend.
 //!
 //! Durability: WAL with `synchronous=FULL`, so a committed transaction survives a crash or
-//! a power loss. Throughput: one writer thread owns the write connection and commits every
+//! a power loss, as long as the disk honours `fsync` (ARCHITECTURE.md, "Durability"). Throughput: one writer thread owns the write connection and commits every
 //! job waiting in its queue in one transaction (group commit, `writer`), each job inside
 //! its own savepoint so that one job's failure rolls back only its own writes. Reads run on
 //! a small pool of read connections (`readers`), which WAL lets proceed beside the writer.
 //!
 //! The files, as a second backend would have them: `schema` (migrations and connection
 //! settings), `writer`, `readers`, `tx` (the `ReadTx`/`WriteTx` a job sees), `notifications`
-//! (the IPN rows `tx` delegates to), `faults` (the sandbox fault rows, likewise) and `codec`
-//! (rows to objects and back).
+//! (the IPN rows `tx` delegates to), `faults` (the sandbox fault rows, likewise),
+//! `retention` (deleting what was kept long enough, in bounded batches) and `codec` (rows to
+//! objects and back).
 
 mod codec;
 mod faults;
 mod notifications;
 mod readers;
+mod retention;
 mod schema;
 mod tx;
 mod writer;
@@ -31,6 +33,8 @@ use amzpay_domain::Timestamp;
 use crate::model::Job;
 use crate::{BoxFuture, ReadJob, Store, StoreError, WriteJob};
 use readers::ReaderPool;
+pub use schema::{ConnectionSettings, SYNCHRONOUS_FULL, expected_settings};
+use writer::Message;
 
 /// Write jobs waiting for the writer. Beyond this the server answers 503 rather than
 /// queueing without bound: a full queue means the disk cannot keep up.
@@ -45,7 +49,7 @@ pub const BUSY_TIMEOUT_MS: u64 = 10_000;
 
 /// A store on one SQLite file.
 pub struct SqliteStore {
-    sender: Mutex<Option<SyncSender<WriteJob>>>,
+    sender: Mutex<Option<SyncSender<Message>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     readers: Arc<ReaderPool>,
 }
@@ -99,6 +103,41 @@ impl SqliteStore {
     }
 }
 
+/// Which connection of a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionRole {
+    Writer,
+    Reader(usize),
+}
+
+impl SqliteStore {
+    /// Diagnostics: the settings in force on every connection this store opened, the
+    /// writer's first, as SQLite reports them now. Not part of [`Store`]: it shows what
+    /// durability rests on (`tests/sqlite.rs`).
+    pub async fn connection_settings(&self) -> Result<Vec<(ConnectionRole, ConnectionSettings)>, StoreError> {
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let look: Box<dyn FnOnce(&Connection) + Send> = Box::new(move |connection| {
+            let _ = sender.send(schema::settings(connection));
+        });
+        {
+            let guard = self.sender.lock().expect("sender lock");
+            let writer = guard.as_ref().ok_or(StoreError::WriterStopped)?;
+            match writer.try_send(Message::Inspect(look)) {
+                Ok(()) => {}
+                Err(TrySendError::Full(_)) => return Err(StoreError::QueueFull),
+                Err(TrySendError::Disconnected(_)) => return Err(StoreError::WriterStopped),
+            }
+        }
+        let writer = receiver.await.map_err(|_| StoreError::WriterStopped)??;
+        let readers = self.readers.clone().inspect_each(schema::settings).await?;
+        let mut all = vec![(ConnectionRole::Writer, writer)];
+        for (index, settings) in readers.into_iter().enumerate() {
+            all.push((ConnectionRole::Reader(index), settings?));
+        }
+        Ok(all)
+    }
+}
+
 impl Drop for SqliteStore {
     fn drop(&mut self) {
         self.close();
@@ -109,7 +148,7 @@ impl Store for SqliteStore {
     fn submit_write(&self, job: WriteJob) -> Result<(), StoreError> {
         let guard = self.sender.lock().expect("sender lock");
         let sender = guard.as_ref().ok_or(StoreError::WriterStopped)?;
-        match sender.try_send(job) {
+        match sender.try_send(Message::Job(job)) {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(_)) => Err(StoreError::QueueFull),
             Err(TrySendError::Disconnected(_)) => Err(StoreError::WriterStopped),

@@ -31,6 +31,19 @@ impl ReaderPool {
         ReaderPool { connections: Mutex::new(connections), permits, path }
     }
 
+    /// Diagnostics: `look` at every read connection in turn, once all are free.
+    pub(super) async fn inspect_each<T: Send + 'static>(
+        self: Arc<Self>,
+        look: fn(&Connection) -> T,
+    ) -> Result<Vec<T>, StoreError> {
+        let count = self.connections.lock().expect("reader pool").len() as u32;
+        let _all = self.permits.acquire_many(count).await.map_err(|_| StoreError::WriterStopped)?;
+        let pool = self.clone();
+        tokio::task::spawn_blocking(move || pool.connections.lock().expect("reader pool").iter().map(look).collect())
+            .await
+            .map_err(|_| StoreError::ReadFailed("the inspection panicked"))
+    }
+
     /// Runs `job` on a snapshot, on a blocking thread.
     pub(super) fn run(
         self: Arc<Self>,

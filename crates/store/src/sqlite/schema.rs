@@ -312,8 +312,87 @@ CREATE TABLE faults (
 );
 CREATE INDEX faults_by_merchant ON faults (merchant_id, environment, seq);
 "#,
+    // Storage hardening (issue 12). Which merchant is the development merchant `serve`
+    // creates, recorded in the same transaction as the merchant, so that a lost or truncated
+    // `dev-merchant.json` is rebuilt from the database (or the start refused) instead of a
+    // new merchant made. Idempotency records keep their reply deflated (`body_encoding`) and
+    // when the store wrote them in real time (`recorded_at`: `created_at` is the merchant's
+    // sandbox time); records from before count from their `created_at`. A job records when
+    // it finished in real time (`finished_at`, `done_at` being its due instant on its
+    // merchant's clock), stamped by a trigger so every way a job finishes sets it. These
+    // two are the only clock the store reads (SQLite's `unixepoch()`), and only retention
+    // uses them. Indexes for the retention task's deletions, so that each batch finds its
+    // rows without a scan.
+    r#"
+CREATE TABLE development_merchant (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    merchant_id TEXT NOT NULL REFERENCES merchants(merchant_id),
+    public_key_id TEXT NOT NULL REFERENCES keys(public_key_id)
+);
+ALTER TABLE idempotency_records ADD COLUMN body_encoding TEXT NOT NULL DEFAULT 'identity';
+ALTER TABLE idempotency_records ADD COLUMN recorded_at INTEGER;
+UPDATE idempotency_records SET recorded_at = created_at;
+CREATE INDEX idempotency_by_recorded ON idempotency_records (recorded_at);
+CREATE INDEX events_delivered ON events (delivered_at) WHERE status = 'Delivered';
+ALTER TABLE jobs ADD COLUMN finished_at INTEGER;
+UPDATE jobs SET finished_at = done_at WHERE done_at IS NOT NULL;
+CREATE TRIGGER jobs_finished_at AFTER UPDATE OF done_at ON jobs
+    WHEN OLD.done_at IS NULL AND NEW.done_at IS NOT NULL
+    BEGIN UPDATE jobs SET finished_at = unixepoch() WHERE id = NEW.id; END;
+CREATE INDEX jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
+"#,
 ];
 
+/// The settings a connection has in force, as SQLite reports them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionSettings {
+    /// `PRAGMA journal_mode`: `wal`.
+    pub journal_mode: String,
+    /// `PRAGMA synchronous`: 2 is FULL (the WAL is synced at every commit).
+    pub synchronous: i64,
+    /// `PRAGMA foreign_keys`.
+    pub foreign_keys: bool,
+    /// `PRAGMA busy_timeout`, in milliseconds.
+    pub busy_timeout_ms: i64,
+}
+
+/// `PRAGMA synchronous` as SQLite reports FULL.
+pub const SYNCHRONOUS_FULL: i64 = 2;
+
+/// What every connection is set to at open, and must have in force.
+pub fn expected_settings() -> ConnectionSettings {
+    ConnectionSettings {
+        journal_mode: "wal".to_owned(),
+        synchronous: SYNCHRONOUS_FULL,
+        foreign_keys: true,
+        busy_timeout_ms: BUSY_TIMEOUT_MS as i64,
+    }
+}
+
+/// Reads a connection's settings back from SQLite.
+pub(super) fn settings(connection: &Connection) -> Result<ConnectionSettings, StoreError> {
+    let pragma = |name: &str| connection.pragma_query_value(None, name, |row| row.get::<_, rusqlite::types::Value>(0));
+    let integer = |name: &str| -> Result<i64, StoreError> {
+        match pragma(name)? {
+            rusqlite::types::Value::Integer(value) => Ok(value),
+            other => Err(StoreError::NotDurable(format!("PRAGMA {name} answered {other:?}"))),
+        }
+    };
+    let journal_mode = match pragma("journal_mode")? {
+        rusqlite::types::Value::Text(mode) => mode.to_lowercase(),
+        other => return Err(StoreError::NotDurable(format!("PRAGMA journal_mode answered {other:?}"))),
+    };
+    Ok(ConnectionSettings {
+        journal_mode,
+        synchronous: integer("synchronous")?,
+        foreign_keys: integer("foreign_keys")? == 1,
+        busy_timeout_ms: integer("busy_timeout")?,
+    })
+}
+
+/// Sets what every connection needs, then reads it back: a setting SQLite did not take (a
+/// file system without the shared memory WAL needs keeps the old journal mode, silently)
+/// refuses to open rather than run without the durability a 2xx promises.
 pub(super) fn configure(connection: &Connection) -> Result<(), StoreError> {
     connection.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
     connection.pragma_update(None, "journal_mode", "WAL")?;
@@ -321,6 +400,13 @@ pub(super) fn configure(connection: &Connection) -> Result<(), StoreError> {
     connection.pragma_update(None, "synchronous", "FULL")?;
     connection.pragma_update(None, "foreign_keys", "ON")?;
     connection.set_prepared_statement_cache_capacity(64);
+    let in_force = settings(connection)?;
+    if in_force != expected_settings() {
+        return Err(StoreError::NotDurable(format!(
+            "the connection settings did not take: {in_force:?}, expected {:?}",
+            expected_settings()
+        )));
+    }
     Ok(())
 }
 

@@ -13,6 +13,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::codec::*;
 use crate::model::*;
 use crate::{ReadTx, StoreError, WriteTx};
+const CHARGE_COLUMNS: &str = "id, permission_id, merchant_id, environment, currency, amount, capture_amount, refunded, refund_pending, refund_count, soft_descriptor, mm_present, mm_reference_id, mm_store_name, mm_note_to_buyer, mm_custom_information, provider_reference_id, platform_id, charge_initiator, channel, capture_now, can_handle_pending, state, state_reason, reason_description, pending_resolution, state_updated_at, created_at, authorized_at, expires_at, period_start, wcd_present, wcd_review_url, wcd_result_url, wcd_cancel_url, atypical_activity";
+const REFUND_COLUMNS: &str = "id, charge_id, merchant_id, environment, currency, amount, soft_descriptor, state, state_reason, state_updated_at, created_at, pending_decline";
+const SESSION_COLUMNS: &str = "id, merchant_id, environment, region, store_id, review_url, result_url, cancel_url, process_order, kind, rm_present, rm_unit, rm_value, rm_amount, rm_currency, payment_intent, charge_amount, total_order_amount, amount_currency, can_handle_pending, soft_descriptor, presentment_currency, allow_overcharge, extend_expiration, mm_present, mm_reference_id, mm_store_name, mm_note_to_buyer, mm_custom_information, platform_id, buyer_id, buyer_name, buyer_email, buyer_phone, shipping_address, billing_address, payment_method, buyer_confirmed, state, state_reason, state_updated_at, created_at, expires_at, charge_permission_id, charge_id, supplementary_data, setup_only, delivery_specifications, address_details, renews_permission, checkout_button_text, estimate_order_total, estimate_currency, provider_reference_id";
 
 /// A job's view of its transaction.
 pub(super) struct SqliteTx<'c> {
@@ -35,15 +38,14 @@ impl SqliteTx<'_> {
         Ok(jobs)
     }
 
-    fn write_permission(&self, verb: &str, merchant_id: &str, p: &ChargePermission) -> Result<usize, StoreError> {
-        let sql = format!(
-            "{verb} INTO charge_permissions ({PERMISSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39)"
-        );
+    /// Writes a permission with `sql`, whose parameters are [`PERMISSION_COLUMNS`] in order
+    /// (`?1` the id, `?2` the merchant, `?3` the environment); the number of rows it changed.
+    fn write_permission(&self, sql: &str, merchant_id: &str, p: &ChargePermission) -> Result<usize, StoreError> {
         let (state, reason, description) = permission_state_columns(&p.state);
         let mm = p.merchant_metadata.as_ref();
         let rm = p.recurring_metadata.as_ref();
         let buyer = p.buyer.as_ref();
-        let mut statement = self.connection.prepare_cached(&sql)?;
+        let mut statement = self.connection.prepare_cached(sql)?;
         Ok(statement.execute(params![
             p.id.as_str(),
             merchant_id,
@@ -85,6 +87,57 @@ impl SqliteTx<'_> {
             p.billing_address.as_ref().map(address_text),
             p.setup_only,
         ])?)
+    }
+}
+
+/// Numbered parameters `?1, ?2, ...`, one per column.
+fn placeholders(columns: &str) -> String {
+    (1..=columns.split(", ").count()).map(|n| format!("?{n}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Inserts a new object: fails if its id exists (in any scope).
+fn insert_sql(table: &str, columns: &str) -> String {
+    format!("INSERT INTO {table} ({columns}) VALUES ({})", placeholders(columns))
+}
+
+/// Updates an object only where it has the id AND the merchant AND the environment given
+/// (`?1`, `?2`, `?3`: the first three columns of a permission): another scope's object with
+/// that id is not touched, and no row changes.
+fn scoped_update_sql(table: &str, columns: &str) -> String {
+    format!(
+        "UPDATE {table} SET ({columns}) = ({}) WHERE id = ?1 AND merchant_id = ?2 AND environment = ?3",
+        placeholders(columns)
+    )
+}
+
+/// Inserts an object, or updates it if its id exists in the same merchant and environment;
+/// an object of the same id in another scope is left as it was and no row changes. A save
+/// names its merchant and environment, so it cannot overwrite another's object even if a
+/// caller forgot the scoped load before it.
+fn scoped_upsert_sql(table: &str, columns: &str) -> String {
+    let excluded = columns.split(", ").map(|c| format!("excluded.{c}")).collect::<Vec<_>>().join(", ");
+    format!(
+        "INSERT INTO {table} ({columns}) VALUES ({}) ON CONFLICT (id) DO UPDATE SET ({columns}) = ({excluded}) \
+         WHERE {table}.merchant_id = excluded.merchant_id AND {table}.environment = excluded.environment",
+        placeholders(columns)
+    )
+}
+
+/// A scoped write changed one row, or the id is another merchant's or environment's (or,
+/// for an update, absent): `OutOfScope`, and the job's writes roll back.
+fn in_scope(
+    changed: usize,
+    what: &str,
+    id: &str,
+    merchant_id: &str,
+    environment: Environment,
+) -> Result<(), StoreError> {
+    match changed {
+        1 => Ok(()),
+        _ => Err(StoreError::OutOfScope(format!(
+            "{what} {id} is not merchant {merchant_id}'s in {}",
+            environment.path_segment()
+        ))),
     }
 }
 
@@ -190,10 +243,12 @@ impl ReadTx for SqliteTx<'_> {
         // A record of this scope, else one from before scopes existed (empty scope).
         query_one(
             self.connection,
-            "SELECT scope, fingerprint, status, body, created_at FROM idempotency_records \
+            "SELECT scope, fingerprint, status, body, created_at, body_encoding FROM idempotency_records \
              WHERE merchant_id = ?1 AND environment = ?2 AND key = ?3 AND scope IN (?4, '') ORDER BY scope DESC LIMIT 1",
             &[&merchant_id, &environment.path_segment(), &key, &scope],
             |row| {
+                let encoding: String = row.get(5)?;
+                let encoding = ReplyEncoding::parse(&encoding).ok_or_else(|| corrupt("reply encoding", &encoding))?;
                 Ok(IdempotencyRecord {
                     merchant_id: merchant_id.to_owned(),
                     environment,
@@ -201,7 +256,7 @@ impl ReadTx for SqliteTx<'_> {
                     scope: row.get(0)?,
                     fingerprint: row.get(1)?,
                     status: row.get(2)?,
-                    body: row.get(3)?,
+                    body: decode_reply(row.get(3)?, encoding)?,
                     created_at: ts(row.get(4)?),
                 })
             },
@@ -275,6 +330,12 @@ impl ReadTx for SqliteTx<'_> {
             &[&id],
             |row| Ok((row.get::<_, String>("merchant_id")?, session_from(row)?)),
         )
+    }
+
+    fn development_merchant(&mut self) -> Result<Option<(String, String)>, StoreError> {
+        query_one(self.connection, "SELECT merchant_id, public_key_id FROM development_merchant", &[], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
     }
 
     fn clock(&mut self, merchant_id: &str) -> Result<SandboxClock, StoreError> {
@@ -381,6 +442,20 @@ impl WriteTx for SqliteTx<'_> {
         Ok(())
     }
 
+    fn set_development_merchant(&mut self, merchant_id: &str, public_key_id: &str) -> Result<(), StoreError> {
+        let inserted = self
+            .connection
+            .prepare_cached(
+                "INSERT INTO development_merchant (id, merchant_id, public_key_id) VALUES (1, ?1, ?2) \
+                 ON CONFLICT (id) DO NOTHING",
+            )?
+            .execute(params![merchant_id, public_key_id])?;
+        match inserted {
+            1 => Ok(()),
+            _ => Err(StoreError::IdTaken("the development merchant".into())),
+        }
+    }
+
     fn insert_permission(&mut self, merchant_id: &str, permission: &ChargePermission) -> Result<(), StoreError> {
         let exists: Option<i64> = self
             .connection
@@ -390,27 +465,23 @@ impl WriteTx for SqliteTx<'_> {
         if exists.is_some() {
             return Err(StoreError::IdTaken(format!("charge permission {}", permission.id)));
         }
-        self.write_permission("INSERT", merchant_id, permission)?;
+        self.write_permission(&insert_sql("charge_permissions", PERMISSION_COLUMNS), merchant_id, permission)?;
         Ok(())
     }
 
     fn update_permission(&mut self, merchant_id: &str, permission: &ChargePermission) -> Result<(), StoreError> {
-        self.write_permission("REPLACE", merchant_id, permission)?;
-        Ok(())
+        let changed = self.write_permission(
+            &scoped_update_sql("charge_permissions", PERMISSION_COLUMNS),
+            merchant_id,
+            permission,
+        )?;
+        in_scope(changed, "charge permission", permission.id.as_str(), merchant_id, permission.environment)
     }
 
     fn save_charge(&mut self, merchant_id: &str, c: &Charge) -> Result<(), StoreError> {
         let mm = c.merchant_metadata.as_ref();
-        self.connection
-            .prepare_cached(
-                "REPLACE INTO charges (id, permission_id, merchant_id, environment, currency, amount, capture_amount, refunded, refund_pending, refund_count, soft_descriptor, \
-                 mm_present, mm_reference_id, mm_store_name, mm_note_to_buyer, mm_custom_information, provider_reference_id, platform_id, charge_initiator, channel, \
-                 capture_now, can_handle_pending, state, state_reason, reason_description, pending_resolution, state_updated_at, created_at, authorized_at, expires_at, period_start, \
-                 wcd_present, wcd_review_url, wcd_result_url, wcd_cancel_url, atypical_activity) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, \
-                 ?32, ?33, ?34, ?35, ?36)",
-            )?
-            .execute(params![
+        let changed =
+            self.connection.prepare_cached(&scoped_upsert_sql("charges", CHARGE_COLUMNS))?.execute(params![
                 c.id.as_str(),
                 c.permission_id.as_str(),
                 merchant_id,
@@ -448,16 +519,12 @@ impl WriteTx for SqliteTx<'_> {
                 c.web_checkout_details.as_ref().and_then(|w| w.checkout_cancel_url.as_deref()),
                 c.atypical_activity,
             ])?;
-        Ok(())
+        in_scope(changed, "charge", c.id.as_str(), merchant_id, c.environment)
     }
 
     fn save_refund(&mut self, merchant_id: &str, r: &Refund) -> Result<(), StoreError> {
-        self.connection
-            .prepare_cached(
-                "REPLACE INTO refunds (id, charge_id, merchant_id, environment, currency, amount, soft_descriptor, state, state_reason, state_updated_at, created_at, pending_decline) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )?
-            .execute(params![
+        let changed =
+            self.connection.prepare_cached(&scoped_upsert_sql("refunds", REFUND_COLUMNS))?.execute(params![
                 r.id.as_str(),
                 r.charge_id.as_str(),
                 merchant_id,
@@ -471,7 +538,7 @@ impl WriteTx for SqliteTx<'_> {
                 r.created_at.unix_seconds(),
                 r.pending_decline.map(RefundDeclineReason::as_str),
             ])?;
-        Ok(())
+        in_scope(changed, "refund", r.id.as_str(), merchant_id, r.environment)
     }
 
     fn insert_event(&mut self, e: &Event) -> Result<(), StoreError> {
@@ -484,18 +551,9 @@ impl WriteTx for SqliteTx<'_> {
         let buyer = c.buyer.as_ref();
         let p = &c.payment;
         let amount_currency = p.charge_amount.or(p.total_order_amount).map(|m| m.currency().code());
-        self.connection
-            .prepare_cached(
-                "REPLACE INTO checkout_sessions (id, merchant_id, environment, region, store_id, review_url, result_url, cancel_url, process_order, kind, \
-                 rm_present, rm_unit, rm_value, rm_amount, rm_currency, payment_intent, charge_amount, total_order_amount, amount_currency, can_handle_pending, \
-                 soft_descriptor, presentment_currency, allow_overcharge, extend_expiration, mm_present, mm_reference_id, mm_store_name, mm_note_to_buyer, \
-                 mm_custom_information, platform_id, buyer_id, buyer_name, buyer_email, buyer_phone, shipping_address, billing_address, payment_method, \
-                 buyer_confirmed, state, state_reason, state_updated_at, created_at, expires_at, charge_permission_id, charge_id, \
-                 supplementary_data, setup_only, delivery_specifications, address_details, renews_permission, checkout_button_text, \
-                 estimate_order_total, estimate_currency, provider_reference_id) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, \
-                 ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49, ?50, ?51, ?52, ?53, ?54)",
-            )?
+        let changed = self
+            .connection
+            .prepare_cached(&scoped_upsert_sql("checkout_sessions", SESSION_COLUMNS))?
             .execute(params![
                 c.id,
                 merchant_id,
@@ -552,7 +610,7 @@ impl WriteTx for SqliteTx<'_> {
                 p.estimate_order_total.map(|m| m.currency().code()),
                 c.provider_reference_id,
             ])?;
-        Ok(())
+        in_scope(changed, "checkout session", &c.id, merchant_id, c.environment)
     }
 
     fn insert_job(&mut self, job: &Job) -> Result<(), StoreError> {
@@ -621,11 +679,24 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     fn insert_idempotency(&mut self, r: &IdempotencyRecord) -> Result<(), StoreError> {
+        // `recorded_at`: when it was written, in real time (SQLite's clock), for retention.
+        let (body, encoding) = encode_reply(&r.body);
         self.connection
             .prepare_cached(
-                "INSERT INTO idempotency_records (merchant_id, environment, key, scope, fingerprint, status, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO idempotency_records (merchant_id, environment, key, scope, fingerprint, status, body, body_encoding, created_at, recorded_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, unixepoch())",
             )?
-            .execute(params![r.merchant_id, r.environment.path_segment(), r.key, r.scope, r.fingerprint, r.status, r.body, r.created_at.unix_seconds()])?;
+            .execute(params![
+                r.merchant_id,
+                r.environment.path_segment(),
+                r.key,
+                r.scope,
+                r.fingerprint,
+                r.status,
+                body,
+                encoding.as_str(),
+                r.created_at.unix_seconds()
+            ])?;
         Ok(())
     }
 
@@ -663,6 +734,18 @@ impl WriteTx for SqliteTx<'_> {
         real_now_ms: i64,
     ) -> Result<bool, StoreError> {
         self.write_redelivery(merchant_id, environment, notification_id, real_now_ms)
+    }
+
+    fn prune_idempotency_records(&mut self, before: Timestamp, limit: u32) -> Result<u32, StoreError> {
+        self.delete_idempotency_records(before, limit)
+    }
+
+    fn prune_delivered_notifications(&mut self, before: Timestamp, limit: u32) -> Result<u32, StoreError> {
+        self.delete_delivered_notifications(before, limit)
+    }
+
+    fn prune_finished_jobs(&mut self, before: Timestamp, limit: u32) -> Result<u32, StoreError> {
+        self.delete_finished_jobs(before, limit)
     }
 
     fn insert_sns_signing_key(&mut self, key: &SnsSigningKey) -> Result<(), StoreError> {

@@ -23,19 +23,33 @@ use std::sync::mpsc::Receiver;
 
 use rusqlite::Connection;
 
+/// What the writer thread is sent: a write job, or (diagnostics) a look at its connection
+/// between two batches.
+pub(super) enum Message {
+    Job(WriteJob),
+    Inspect(Box<dyn FnOnce(&Connection) + Send>),
+}
+
 use super::MAX_GROUP_COMMIT_JOBS;
 use super::tx::SqliteTx;
 use crate::{StoreError, WriteJob};
 
-pub(super) fn write_loop(connection: Connection, receiver: Receiver<WriteJob>) {
+pub(super) fn write_loop(connection: Connection, receiver: Receiver<Message>) {
     while let Ok(first) = receiver.recv() {
         let mut batch = Vec::with_capacity(64);
-        batch.push(first);
+        match first {
+            Message::Job(job) => batch.push(job),
+            Message::Inspect(look) => look(&connection),
+        }
         while batch.len() < MAX_GROUP_COMMIT_JOBS {
             match receiver.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(Message::Job(job)) => batch.push(job),
+                Ok(Message::Inspect(look)) => look(&connection),
                 Err(_) => break,
             }
+        }
+        if batch.is_empty() {
+            continue;
         }
         if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
             // Dropping the jobs drops their result channels: each requester sees the writer
