@@ -3,37 +3,87 @@
 
 use amzpay_domain::{ReasonCode, Refusal};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// The request fields that are lists (spec §5, `deliverySpecifications` included). serde
+/// reads a struct from a JSON array too (its fields by position), which Amazon does not: an
+/// array anywhere else is an invalid value. A new list field goes here (the field tables of
+/// `crates/server/tests/fields.rs` send every field, so a missing entry fails there).
+pub const LIST_FIELDS: &[&str] =
+    &["scopes", "multiAddressesCheckoutMetadata", "specialRestrictions", "statesOrRegions", "zipCodes"];
+
+/// The fields kept as raw JSON and checked on their own by [`parse_part`].
+const RAW_FIELDS: &[&str] = &["deliverySpecifications"];
 
 /// Parses a body. Malformed JSON is `InvalidRequestFormat`; an unknown field anywhere is
-/// `UnrecognizedField`; a value of the wrong type is `InvalidParameterValue`. An empty body
-/// reads as `{}`, so that required fields are reported as missing.
+/// `UnrecognizedField`; a value of the wrong type (an array where no list belongs included)
+/// is `InvalidParameterValue`. An empty body reads as `{}`, so that required fields are
+/// reported as missing.
 ///
 /// The syntax of the whole body is checked before its shape: a body cut short after a
 /// complete field name (`{"captureNow": true, "cha`) must read as malformed, not as a body
-/// naming an unknown field `cha`.
+/// naming an unknown field `cha`. JSON is UTF-8, so a body that is not UTF-8 is malformed
+/// too, wherever its bad bytes stand (a syntax check alone skips over the strings it
+/// ignores).
 pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Refusal> {
-    let bytes = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { bytes };
-    serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map_err(|error| match error.classify() {
+    let text = std::str::from_utf8(bytes).map_err(|error| {
+        Refusal::new(
+            ReasonCode::InvalidRequestFormat,
+            format!("the request body is not valid JSON: it is not UTF-8 after byte {}", error.valid_up_to()),
+        )
+    })?;
+    let text = if text.trim_ascii().is_empty() { "{}" } else { text };
+    let tree = serde_json::from_str::<Value>(text).map_err(|error| match error.classify() {
         serde_json::error::Category::Data => classify(error, "."),
         _ => Refusal::new(ReasonCode::InvalidRequestFormat, format!("the request body is not valid JSON: {error}")),
     })?;
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        classify(error.into_inner(), &path)
-    })?;
-    deserializer.end().map_err(|error| classify(error, "."))?;
-    Ok(value)
+    shape(text, &tree, "")
 }
 
 /// Parses one part of a body kept as raw JSON (a field amzpay validates and echoes as
 /// sent); `field` prefixes the paths in messages.
 pub fn parse_part<T: DeserializeOwned>(field: &str, text: &str) -> Result<T, Refusal> {
+    let tree = serde_json::from_str::<Value>(text).map_err(|error| classify_in(error, ".", field))?;
+    shape(text, &tree, field)
+}
+
+/// Reads valid JSON `text`, whose tree is `tree`, as a `T`. An unknown field is reported
+/// first, then an array where no list belongs, then whatever else serde found.
+fn shape<T: DeserializeOwned>(text: &str, tree: &Value, prefix: &str) -> Result<T, Refusal> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        classify_in(error.into_inner(), &path, field)
-    })
+    let result = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|error| {
+            let path = error.path().to_string();
+            classify_in(error.into_inner(), &path, prefix)
+        })
+        .and_then(|value| deserializer.end().map(|()| value).map_err(|error| classify_in(error, ".", prefix)));
+    match result {
+        Err(refusal) if refusal.code == ReasonCode::UnrecognizedField => Err(refusal),
+        result => refuse_misplaced_lists(tree, prefix).and(result),
+    }
+}
+
+/// Refuses an array that is not the value of one of the [`LIST_FIELDS`]; `path` is where
+/// `value` stands (empty for the body), written as serde's paths are.
+fn refuse_misplaced_lists(value: &Value, path: &str) -> Result<(), Refusal> {
+    match value {
+        Value::Array(_) => Err(Refusal::new(
+            ReasonCode::InvalidParameterValue,
+            format!("'{}': a list where none is expected", if path.is_empty() { "." } else { path }),
+        )),
+        Value::Object(fields) => fields.iter().try_for_each(|(name, field)| {
+            let path = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
+            match field {
+                _ if RAW_FIELDS.contains(&name.as_str()) => Ok(()),
+                Value::Array(items) if LIST_FIELDS.contains(&name.as_str()) => items
+                    .iter()
+                    .enumerate()
+                    .try_for_each(|(index, item)| refuse_misplaced_lists(item, &format!("{path}[{index}]"))),
+                other => refuse_misplaced_lists(other, &path),
+            }
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn classify(error: serde_json::Error, path: &str) -> Refusal {
@@ -94,6 +144,7 @@ mod tests {
     struct Outer {
         capture_now: Option<bool>,
         charge_amount: Option<Inner>,
+        scopes: Option<Vec<String>>,
     }
 
     #[test]
@@ -117,5 +168,44 @@ mod tests {
         assert!(nested.message.contains("chargeAmount.extra"), "{}", nested.message);
         assert!(parse_body::<Outer>(b"").is_ok());
         assert!(parse_body::<Outer>(br#"{"captureNow": null}"#).is_ok());
+    }
+
+    /// Found by the `request_bodies` fuzz target: serde reads a struct from a JSON array too
+    /// (its fields by position), so `[true, null, null]` was a body with `captureNow: true`, and an array
+    /// longer than the struct answered `InvalidRequestFormat` although it is valid JSON.
+    /// Amazon's bodies have arrays only where a field is a list.
+    #[test]
+    fn an_array_where_an_object_or_a_value_belongs_is_an_invalid_value() {
+        let cases = [
+            ("[true, null, null]", "."),
+            (r#"[true, {"amount": "1"}, 3]"#, "."),
+            (r#"{"chargeAmount": ["1"]}"#, "chargeAmount"),
+            (r#"{"chargeAmount": {"amount": ["1"]}}"#, "chargeAmount.amount"),
+            (r#"{"scopes": [["name"]]}"#, "scopes[0]"),
+        ];
+        for (json, path) in cases {
+            let refusal = parse_body::<Outer>(json.as_bytes()).unwrap_err();
+            assert_eq!(refusal.code, ReasonCode::InvalidParameterValue, "{json}: {refusal:?}");
+            assert!(refusal.message.contains(&format!("'{path}'")), "{json}: {refusal:?}");
+        }
+        let listed = parse_body::<Outer>(br#"{"scopes": ["name", "email"]}"#).unwrap();
+        assert_eq!(listed.scopes.unwrap(), ["name", "email"]);
+    }
+
+    /// Found by the `request_bodies` fuzz target: bytes that are not UTF-8 inside a string
+    /// passed the syntax check (which skips over strings it ignores), so the answer depended
+    /// on where they stood. JSON is UTF-8: such a body is malformed wherever they are.
+    #[test]
+    fn a_body_that_is_not_utf8_is_malformed_wherever_the_bad_bytes_are() {
+        let cases: [&[u8]; 4] = [
+            b"{\"bogus\": \"\xff\"}",
+            b"{\"\xff\": 1}",
+            b"{\"chargeAmount\": {\"amount\": \"1\xe2\x82\"}}",
+            b"{\"captureNow\": true} \xff",
+        ];
+        for bytes in cases {
+            let refusal = parse_body::<Outer>(bytes).unwrap_err();
+            assert_eq!(refusal.code, ReasonCode::InvalidRequestFormat, "{bytes:?}: {refusal:?}");
+        }
     }
 }
