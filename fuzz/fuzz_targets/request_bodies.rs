@@ -12,6 +12,7 @@
 
 use amzpay_api::body::parse_body;
 use amzpay_api::error::http_status;
+use amzpay_api::faults::{AddFaultBody, FaultLimits};
 use amzpay_api::ipn::IpnEndpointBody;
 use amzpay_api::requests::checkout::{
     CompleteSessionBody, CreateSessionBody, FinalizeSessionBody, SignInBody, UpdateSessionBody,
@@ -21,7 +22,7 @@ use amzpay_api::requests::{
     CreateChargeBody, CreatePermissionBody, CreateRefundBody, UpdatePermissionBody,
 };
 use amzpay_domain::{ReasonCode, Refusal};
-use amzpay_server::config::MAX_CLOCK_ADVANCE_SECONDS;
+use amzpay_server::config::{MAX_CLOCK_ADVANCE_SECONDS, MAX_FAULT_COUNT, MAX_FAULT_DELAY_MS};
 use libfuzzer_sys::fuzz_target;
 use serde::de::DeserializeOwned;
 
@@ -71,6 +72,11 @@ const BODIES: &[fn(&[u8])] = &[
     |b| check(b, CreateRefundBody::into_command),
     |b| check(b, |body: AdvanceClockBody| body.into_seconds(MAX_CLOCK_ADVANCE_SECONDS)),
     |b| check(b, IpnEndpointBody::into_url),
+    |b| {
+        check(b, |body: AddFaultBody| {
+            body.into_fault(FaultLimits { max_count: MAX_FAULT_COUNT, max_delay_ms: MAX_FAULT_DELAY_MS })
+        })
+    },
 ];
 
 fuzz_target!(|data: &[u8]| {

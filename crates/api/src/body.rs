@@ -10,7 +10,7 @@ use serde_json::Value;
 /// array anywhere else is an invalid value. A new list field goes here (the field tables of
 /// `crates/server/tests/fields.rs` send every field, so a missing entry fails there).
 pub const LIST_FIELDS: &[&str] =
-    &["scopes", "multiAddressesCheckoutMetadata", "specialRestrictions", "statesOrRegions", "zipCodes"];
+    &["scopes", "multiAddressesCheckoutMetadata", "specialRestrictions", "statesOrRegions", "zipCodes", "operations"];
 
 /// The fields kept as raw JSON and checked on their own by [`parse_part`].
 const RAW_FIELDS: &[&str] = &["deliverySpecifications"];
