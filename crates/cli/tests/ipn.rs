@@ -15,8 +15,10 @@ use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::response::Response;
 use base64::Engine as _;
-use rsa::pkcs8::EncodePrivateKey;
-use rsa::signature::{SignatureEncoding, Signer};
+use openssl::hash::MessageDigest;
+use openssl::pkey::{PKey, Private};
+use openssl::rsa::Rsa;
+use openssl::sign::Signer;
 use serde_json::{Value, json};
 use support::amzpay;
 use tokio::sync::mpsc;
@@ -30,13 +32,13 @@ fn test_key_file() -> PathBuf {
 
 /// An SNS signing key and its self-signed certificate.
 struct SnsKey {
-    key: rsa::RsaPrivateKey,
+    key: PKey<Private>,
     certificate_pem: String,
 }
 
 fn sns_key() -> SnsKey {
-    let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
-    let pkcs8 = key.to_pkcs8_pem(rsa::pkcs8::LineEnding::LF).unwrap();
+    let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+    let pkcs8 = String::from_utf8(key.private_key_to_pem_pkcs8().unwrap()).unwrap();
     let key_pair = rcgen::KeyPair::from_pkcs8_pem_and_sign_algo(&pkcs8, &rcgen::PKCS_RSA_SHA256).unwrap();
     let certificate =
         rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap().self_signed(&key_pair).unwrap();
@@ -65,7 +67,9 @@ fn envelope(key: &SnsKey, message: &str, certificate_url: &str) -> Value {
     let to_sign = format!(
         "Message\n{message}\nMessageId\n{message_id}\nTimestamp\n{timestamp}\nTopicArn\n{topic}\nType\nNotification\n"
     );
-    let signature = rsa::pkcs1v15::SigningKey::<sha1::Sha1>::new(key.key.clone()).sign(to_sign.as_bytes()).to_vec();
+    // PKCS#1 v1.5 (an RSA key's default padding) with SHA-1.
+    let signature =
+        Signer::new(MessageDigest::sha1(), &key.key).unwrap().sign_oneshot_to_vec(to_sign.as_bytes()).unwrap();
     json!({
         "Type": "Notification",
         "MessageId": message_id,

@@ -32,11 +32,14 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use rsa::RsaPublicKey;
-use rsa::pkcs8::DecodePublicKey;
-use rsa::signature::Verifier as _;
+use openssl::hash::MessageDigest;
+use openssl::pkey::{PKey, Public};
+use openssl::sign::Verifier;
+use openssl::x509::X509;
 use serde::{Deserialize, Serialize};
-use x509_cert::der::{DecodePem, Encode};
+
+/// An RSA public key, as a signing certificate carries it.
+type RsaPublicKey = PKey<Public>;
 
 /// Why a notification was refused.
 #[derive(Debug, thiserror::Error)]
@@ -154,17 +157,20 @@ impl SnsEnvelope {
     }
 
     fn verify_with_key(&self, key: &RsaPublicKey) -> Result<(), IpnError> {
-        let signature_bytes = BASE64.decode(self.signature.trim()).map_err(|_| IpnError::BadSignature)?;
-        let signature =
-            rsa::pkcs1v15::Signature::try_from(signature_bytes.as_slice()).map_err(|_| IpnError::BadSignature)?;
-        let to_sign = self.string_to_sign();
-        let key = key.clone();
-        let verified = match self.signature_version.as_str() {
-            "1" => rsa::pkcs1v15::VerifyingKey::<sha1::Sha1>::new(key).verify(to_sign.as_bytes(), &signature),
-            "2" => rsa::pkcs1v15::VerifyingKey::<rsa::sha2::Sha256>::new(key).verify(to_sign.as_bytes(), &signature),
+        let signature = BASE64.decode(self.signature.trim()).map_err(|_| IpnError::BadSignature)?;
+        let digest = match self.signature_version.as_str() {
+            "1" => MessageDigest::sha1(),
+            "2" => MessageDigest::sha256(),
             other => return Err(IpnError::Envelope(format!("unsupported SignatureVersion '{other}'"))),
         };
-        verified.map_err(|_| IpnError::BadSignature)
+        // PKCS#1 v1.5, an RSA key's default padding. A signature of the wrong length is an
+        // error rather than `false`: both are a bad signature.
+        let verified = Verifier::new(digest, key)
+            .and_then(|mut verifier| verifier.verify_oneshot(&signature, self.string_to_sign().as_bytes()));
+        match verified {
+            Ok(true) => Ok(()),
+            Ok(false) | Err(_) => Err(IpnError::BadSignature),
+        }
     }
 
     /// The Amazon Pay message.
@@ -175,14 +181,12 @@ impl SnsEnvelope {
 
 /// The RSA public key of a PEM X.509 certificate.
 fn public_key_of_certificate(certificate_pem: &str) -> Result<RsaPublicKey, IpnError> {
-    let certificate =
-        x509_cert::Certificate::from_pem(certificate_pem).map_err(|e| IpnError::Certificate(e.to_string()))?;
-    let spki = certificate
-        .tbs_certificate
-        .subject_public_key_info
-        .to_der()
-        .map_err(|e| IpnError::Certificate(e.to_string()))?;
-    RsaPublicKey::from_public_key_der(&spki).map_err(|e| IpnError::Certificate(format!("not an RSA key: {e}")))
+    let certificate = X509::from_pem(certificate_pem.as_bytes()).map_err(|e| IpnError::Certificate(e.to_string()))?;
+    let key = certificate.public_key().map_err(|e| IpnError::Certificate(e.to_string()))?;
+    if key.rsa().is_err() {
+        return Err(IpnError::Certificate(format!("not an RSA key: {:?}", key.id())));
+    }
+    Ok(key)
 }
 
 /// The largest signing certificate read, counted while it downloads: real ones are about
@@ -291,8 +295,7 @@ impl IpnVerifier {
     pub fn root_certificate_pem(mut self, pem: &[u8]) -> Result<IpnVerifier, IpnError> {
         // The HTTP library reads PEM leniently; read it strictly first so a wrong file is
         // refused here rather than ignored.
-        x509_cert::Certificate::from_pem(pem)
-            .map_err(|e| IpnError::Certificate(format!("bad root certificate: {e}")))?;
+        X509::from_pem(pem).map_err(|e| IpnError::Certificate(format!("bad root certificate: {e}")))?;
         let certificate = reqwest::Certificate::from_pem(pem)
             .map_err(|e| IpnError::Certificate(format!("bad root certificate: {e}")))?;
         self.root_certificates.push(certificate);

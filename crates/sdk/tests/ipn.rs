@@ -8,18 +8,19 @@ use std::time::{Duration, Instant};
 
 use amzpay_sdk::ipn::*;
 use base64::Engine as _;
-use rsa::pkcs8::EncodePrivateKey;
-use rsa::signature::{SignatureEncoding, Signer};
+use openssl::hash::MessageDigest;
+use openssl::pkey::{PKey, Private};
+use openssl::rsa::Rsa;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 struct Signer1 {
-    key: rsa::RsaPrivateKey,
+    key: PKey<Private>,
     certificate_pem: String,
 }
 
 fn signer() -> Signer1 {
-    let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
-    let pkcs8 = key.to_pkcs8_pem(rsa::pkcs8::LineEnding::LF).unwrap();
+    let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+    let pkcs8 = String::from_utf8(key.private_key_to_pem_pkcs8().unwrap()).unwrap();
     let key_pair = rcgen::KeyPair::from_pkcs8_pem_and_sign_algo(&pkcs8, &rcgen::PKCS_RSA_SHA256).unwrap();
     let certificate = rcgen::CertificateParams::new(vec!["sns.us-east-1.amazonaws.com".to_owned()])
         .unwrap()
@@ -50,13 +51,16 @@ fn envelope(signer: &Signer1, version: &str, subject: Option<&str>) -> SnsEnvelo
     envelope
 }
 
-/// Signs as SNS does: PKCS#1 v1.5 over the string to sign, SHA-1 for version 1.
+/// Signs as SNS does: PKCS#1 v1.5 over the string to sign, SHA-1 for version 1 and
+/// SHA-256 for version 2.
 fn sign(signer: &Signer1, envelope: &mut SnsEnvelope) {
     let to_sign = envelope.string_to_sign();
-    let signature = match envelope.signature_version.as_str() {
-        "1" => rsa::pkcs1v15::SigningKey::<sha1::Sha1>::new(signer.key.clone()).sign(to_sign.as_bytes()).to_vec(),
-        _ => rsa::pkcs1v15::SigningKey::<rsa::sha2::Sha256>::new(signer.key.clone()).sign(to_sign.as_bytes()).to_vec(),
+    let digest = match envelope.signature_version.as_str() {
+        "1" => MessageDigest::sha1(),
+        _ => MessageDigest::sha256(),
     };
+    let signature =
+        openssl::sign::Signer::new(digest, &signer.key).unwrap().sign_oneshot_to_vec(to_sign.as_bytes()).unwrap();
     envelope.signature = base64::engine::general_purpose::STANDARD.encode(signature);
 }
 

@@ -5,7 +5,6 @@
 //! Pure text functions: nothing here signs, verifies or touches a key.
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
-use sha2::{Digest, Sha256};
 
 use crate::Algorithm;
 
@@ -16,7 +15,7 @@ const ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.
 /// Lowercase hex SHA-256 of some bytes: the body hash in a canonical request and the hash
 /// in a string to sign.
 pub fn hex_sha256(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
+    hex::encode(openssl::sha::sha256(bytes))
 }
 
 /// Canonical URI of a path that is not percent-encoded yet: each segment encoded, `/` kept,

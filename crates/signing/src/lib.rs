@@ -36,8 +36,9 @@ pub use sns::{SnsSignedFields, sign_sns_v1, sns_string_to_sign};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use rsa::Pss;
-use sha2::{Digest, Sha256};
+use openssl::hash::MessageDigest;
+use openssl::rsa::Padding;
+use openssl::sign::{RsaPssSaltlen, Signer, Verifier};
 
 /// The two signature algorithms Amazon Pay accepts. Both are RSASSA-PSS with SHA-256 and
 /// MGF1-SHA-256; they differ only in salt length.
@@ -94,15 +95,20 @@ pub enum VerifyError {
 /// Signs a string to sign. PSS signatures are randomized: two signatures of the same string
 /// differ, and both verify.
 pub fn sign(key: &PrivateKey, algorithm: Algorithm, string_to_sign: &str) -> String {
-    let digest = Sha256::digest(string_to_sign.as_bytes());
-    let padding = Pss::new_with_salt::<Sha256>(algorithm.salt_len());
-    let signature = key
-        .inner()
-        .sign_with_rng(&mut rand::thread_rng(), padding, &digest)
-        // Signing with a well-formed RSA key over a 32-byte digest cannot fail: the key is at
-        // least 2048 bits, far more than the PSS encoding needs.
+    let signature = pss_sign(key, algorithm, string_to_sign.as_bytes())
+        // Signing with a well-formed RSA key (at least 2048 bits, far more than the PSS
+        // encoding of a SHA-256 digest needs) cannot fail.
         .expect("RSASSA-PSS signing of a SHA-256 digest with a valid key");
     BASE64.encode(signature)
+}
+
+/// RSASSA-PSS with SHA-256, MGF1-SHA-256 and the algorithm's salt length.
+fn pss_sign(key: &PrivateKey, algorithm: Algorithm, message: &[u8]) -> Result<Vec<u8>, openssl::error::ErrorStack> {
+    let mut signer = Signer::new(MessageDigest::sha256(), key.inner())?;
+    signer.set_rsa_padding(Padding::PKCS1_PSS)?;
+    signer.set_rsa_mgf1_md(MessageDigest::sha256())?;
+    signer.set_rsa_pss_saltlen(RsaPssSaltlen::custom(algorithm.salt_len() as i32))?;
+    signer.sign_oneshot_to_vec(message)
 }
 
 /// Verifies a base64 signature over a string to sign.
@@ -113,9 +119,26 @@ pub fn verify(
     signature_base64: &str,
 ) -> Result<(), VerifyError> {
     let signature = BASE64.decode(signature_base64.trim()).map_err(|_| VerifyError::NotBase64)?;
-    let digest = Sha256::digest(string_to_sign.as_bytes());
-    let padding = Pss::new_with_salt::<Sha256>(algorithm.salt_len());
-    key.inner().verify(padding, &digest, &signature).map_err(|_| VerifyError::Mismatch)
+    match pss_verify(key, algorithm, string_to_sign.as_bytes(), &signature) {
+        Ok(true) => Ok(()),
+        // A signature of the wrong length or one that does not match: both are a mismatch.
+        Ok(false) | Err(_) => Err(VerifyError::Mismatch),
+    }
+}
+
+/// RSASSA-PSS verification; the salt must be exactly the algorithm's length, so a V1
+/// signature never passes as V2 nor the reverse.
+fn pss_verify(
+    key: &PublicKey,
+    algorithm: Algorithm,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<bool, openssl::error::ErrorStack> {
+    let mut verifier = Verifier::new(MessageDigest::sha256(), key.inner())?;
+    verifier.set_rsa_padding(Padding::PKCS1_PSS)?;
+    verifier.set_rsa_mgf1_md(MessageDigest::sha256())?;
+    verifier.set_rsa_pss_saltlen(RsaPssSaltlen::custom(algorithm.salt_len() as i32))?;
+    verifier.verify_oneshot(signature, message)
 }
 
 /// The string to sign of a button payload (`generateButtonSignature`): the payload bytes as

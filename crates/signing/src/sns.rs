@@ -7,8 +7,8 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use rsa::pkcs1v15::SigningKey;
-use rsa::signature::{SignatureEncoding as _, Signer as _};
+use openssl::hash::MessageDigest;
+use openssl::sign::Signer;
 
 use crate::PrivateKey;
 
@@ -44,15 +44,17 @@ pub fn sns_string_to_sign(fields: &SnsSignedFields<'_>) -> String {
 /// A SignatureVersion 1 signature (SHA1withRSA, PKCS#1 v1.5), base64. Deterministic: the
 /// same string and key always give the same signature.
 pub fn sign_sns_v1(key: &PrivateKey, string_to_sign: &str) -> String {
-    let signer = SigningKey::<sha1::Sha1>::new(key.inner().clone());
-    BASE64.encode(signer.sign(string_to_sign.as_bytes()).to_bytes())
+    // An RSA key's default padding is PKCS#1 v1.5; signing with a valid key cannot fail.
+    let signature = Signer::new(MessageDigest::sha1(), key.inner())
+        .and_then(|mut signer| signer.sign_oneshot_to_vec(string_to_sign.as_bytes()))
+        .expect("SHA1withRSA signing with a valid key");
+    BASE64.encode(signature)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rsa::pkcs1v15::{Signature, VerifyingKey};
-    use rsa::signature::Verifier as _;
+    use openssl::sign::Verifier;
 
     fn fields(message: &str) -> SnsSignedFields<'_> {
         SnsSignedFields {
@@ -84,10 +86,13 @@ mod tests {
         let signature = sign_sns_v1(&key, &text);
         assert_eq!(signature, sign_sns_v1(&key, &text), "PKCS#1 v1.5 is deterministic");
         let bytes = BASE64.decode(&signature).unwrap();
-        let signature = Signature::try_from(bytes.as_slice()).unwrap();
-        let verifier = VerifyingKey::<sha1::Sha1>::new(key.public_key().inner().clone());
-        assert!(verifier.verify(text.as_bytes(), &signature).is_ok());
+        let public = key.public_key();
+        let verifies = |text: &str, digest: MessageDigest| {
+            Verifier::new(digest, public.inner()).unwrap().verify_oneshot(&bytes, text.as_bytes()).unwrap()
+        };
+        assert!(verifies(&text, MessageDigest::sha1()));
+        assert!(!verifies(&text, MessageDigest::sha256()), "SignatureVersion 1 is SHA-1");
         let tampered = sns_string_to_sign(&fields("{\"a\":2}"));
-        assert!(verifier.verify(tampered.as_bytes(), &signature).is_err());
+        assert!(!verifies(&tampered, MessageDigest::sha1()));
     }
 }
