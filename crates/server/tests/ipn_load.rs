@@ -3,7 +3,7 @@
 //! Two servers run side by side, alike but for one thing: on one of them a merchant's
 //! receiver never answers. The same clients send the same requests to both, alternating,
 //! so both see the same machine (the same disk syncs, the same CPU contention); the API's
-//! p50 and p99 on the second stay within 20% of the first's, and the other merchant's
+//! p50 and p99 on the second stay within 20% (plus 5 ms of noise) of the first's, and the other merchant's
 //! notifications keep arriving meanwhile.
 //!
 //! Its own test binary, so that no other test shares the machine while it measures.
@@ -23,6 +23,11 @@ use support::*;
 /// 8th slowest, and that each server meets its share of SQLite's checkpoints.
 const REQUESTS: usize = 800;
 const CLIENTS: usize = 4;
+
+/// What a shared machine adds to a latency now and then (a disk sync behind another, a
+/// descheduled thread), beyond the 20%: a few milliseconds. An API that waited on the dead
+/// receiver would be late by its whole `TIMEOUT`, far beyond.
+const NOISE: Duration = Duration::from_millis(5);
 
 fn percentile(sorted: &[Duration], p: usize) -> Duration {
     sorted[(sorted.len() * p / 100).min(sorted.len() - 1)]
@@ -110,7 +115,8 @@ async fn a_receiver_that_never_answers_slows_neither_the_api_nor_other_merchants
     eprintln!(
         "all receivers answer: p50 {p50:?} p99 {p99:?}; one never answers: p50 {dead_p50:?} p99 {dead_p99:?} ({elapsed:?})"
     );
-    assert!(dead_p50.as_secs_f64() <= p50.as_secs_f64() * 1.2, "p50 {dead_p50:?} vs {p50:?}");
-    assert!(dead_p99.as_secs_f64() <= p99.as_secs_f64() * 1.2, "p99 {dead_p99:?} vs {p99:?}");
+    let within = |dead: Duration, base: Duration| dead <= base.mul_f64(1.2) + NOISE;
+    assert!(within(dead_p50, p50), "p50 {dead_p50:?} vs {p50:?}");
+    assert!(within(dead_p99, p99), "p99 {dead_p99:?} vs {p99:?}");
     assert!(elapsed < TIMEOUT, "delivered while the dead receiver held its first attempts: {elapsed:?}");
 }
