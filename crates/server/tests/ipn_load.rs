@@ -3,8 +3,8 @@
 //! Two servers run side by side, alike but for one thing: on one of them a merchant's
 //! receiver never answers. The same clients send the same requests to both, alternating,
 //! so both see the same machine (the same disk syncs, the same CPU contention); the API's
-//! p50 and p99 on the second stay within 20% (plus 5 ms of noise) of the first's, and the other merchant's
-//! notifications keep arriving meanwhile.
+//! p50 and p99 on the second stay within 20% (plus 5 ms of noise) of the first's, and the
+//! other merchant's notifications keep arriving meanwhile.
 //!
 //! Its own test binary, so that no other test shares the machine while it measures.
 
