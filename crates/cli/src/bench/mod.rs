@@ -178,9 +178,12 @@ impl Bench<'_> {
             }
             Scenario::Mixed => {
                 while let Some(n) = self.next_batch(self.recorder.requests) {
-                    let chargeable = self.permissions(permissions_for(mixed_counts(n, MixedKind::CreateCharge))).await?;
-                    let authorized = self.charges(mixed_counts(n, MixedKind::CaptureCharge), false).await?;
-                    let refundable = scenarios::charges_for_refunds(mixed_counts(n, MixedKind::CreateRefund));
+                    let chargeable =
+                        self.permissions(permissions_for(mixed_counts(n, MixedKind::CreateCharge))).await?;
+                    // At least one of each, for Get Charge to read even in a batch too small to
+                    // capture or refund.
+                    let authorized = self.charges(mixed_counts(n, MixedKind::CaptureCharge).max(1), false).await?;
+                    let refundable = scenarios::charges_for_refunds(mixed_counts(n, MixedKind::CreateRefund)).max(1);
                     let captured = self.charges(refundable, true).await?;
                     let objects =
                         MixedObjects { chargeable: &chargeable, authorized: &authorized, captured: &captured };
@@ -221,7 +224,11 @@ impl Bench<'_> {
         let outcome = self.pool.run(Round { requests, cycle: false, limit: None, keep_bodies: true }).await;
         if outcome.recorder.errors > 0 {
             let sample = outcome.recorder.samples.first().map(|s| format!("{:?} {}", s.status, s.body));
-            bail!("setting up the bench's objects failed ({} errors): {}", outcome.recorder.errors, sample.unwrap_or_default());
+            bail!(
+                "setting up the bench's objects failed ({} errors): {}",
+                outcome.recorder.errors,
+                sample.unwrap_or_default()
+            );
         }
         Ok(outcome.bodies.into_iter().map(|(_, body)| body).collect())
     }

@@ -186,7 +186,9 @@ pub fn sign_all(client: &Client, specs: &[Spec]) -> anyhow::Result<Vec<Prepared>
     std::thread::scope(|scope| {
         let handles: Vec<_> = specs
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(|spec| sign(client, spec)).collect::<anyhow::Result<Vec<_>>>()))
+            .map(|part| {
+                scope.spawn(move || part.iter().map(|spec| sign(client, spec)).collect::<anyhow::Result<Vec<_>>>())
+            })
             .collect();
         let mut all = Vec::with_capacity(specs.len());
         for handle in handles {
@@ -276,8 +278,7 @@ mod tests {
         let n = 57;
         let chargeable: Vec<String> =
             (0..permissions_for(mixed_counts(n, MixedKind::CreateCharge))).map(|i| format!("P{i}")).collect();
-        let authorized: Vec<String> =
-            (0..mixed_counts(n, MixedKind::CaptureCharge)).map(|i| format!("A{i}")).collect();
+        let authorized: Vec<String> = (0..mixed_counts(n, MixedKind::CaptureCharge)).map(|i| format!("A{i}")).collect();
         let captured: Vec<String> =
             (0..charges_for_refunds(mixed_counts(n, MixedKind::CreateRefund))).map(|i| format!("C{i}")).collect();
         let objects = MixedObjects { chargeable: &chargeable, authorized: &authorized, captured: &captured };
@@ -289,6 +290,16 @@ mod tests {
         unique.dedup();
         assert_eq!(captures.len(), unique.len(), "each authorized charge is captured once");
         assert!(specs.iter().filter(|s| s.idempotent).all(|s| s.method == Method::POST));
+    }
+
+    #[test]
+    fn small_batches_of_mixed_need_one_object_of_each_kind() {
+        let one = ["X".to_owned()];
+        let objects = MixedObjects { chargeable: &one, authorized: &one, captured: &one };
+        for n in 1..=4 {
+            assert_eq!(mixed_specs(n, &objects).unwrap().len(), n);
+        }
+        assert!(mixed_specs(1, &MixedObjects { chargeable: &one, authorized: &[], captured: &one }).is_err());
     }
 
     #[test]
