@@ -13,13 +13,7 @@ use serde_json::Value;
 pub struct Connection {
     /// The server: `http://127.0.0.1:8080`, `localhost:8443` (HTTPS), or Amazon's
     /// `pay-api.amazon.com`.
-    #[arg(
-        long,
-        visible_alias = "url",
-        global = true,
-        env = "AMZPAY_ENDPOINT",
-        default_value = "http://127.0.0.1:8080"
-    )]
+    #[arg(long, global = true, env = "AMZPAY_ENDPOINT", default_value = "http://127.0.0.1:8080")]
     pub endpoint: String,
     /// A merchant description (`merchant create --json` output, or the development
     /// merchant's `dev-merchant.json`) giving publicKeyId, privateKeyFile and region.

@@ -40,6 +40,9 @@ const PROGRESS_TICK: Duration = Duration::from_millis(100);
 /// `amzpay bench` flags.
 #[derive(Args, Debug)]
 pub struct BenchArgs {
+    /// The server, `http://HOST:PORT` (the same as --endpoint, which it overrides).
+    #[arg(long)]
+    pub url: Option<String>,
     /// What to send.
     #[arg(long, value_enum)]
     pub scenario: Scenario,
@@ -60,6 +63,10 @@ pub async fn run(connection: &Connection, args: BenchArgs) -> anyhow::Result<()>
     }
     if !(args.duration > 0.0 && args.duration <= MAX_DURATION_SECONDS as f64) {
         bail!("--duration must be more than 0 and at most {MAX_DURATION_SECONDS} seconds");
+    }
+    let mut connection = connection.clone();
+    if let Some(url) = &args.url {
+        connection.endpoint = url.clone();
     }
     let address = match connection.endpoint.trim_end_matches('/').split_once("://") {
         Some(("http", authority)) if !authority.contains('/') => authority.to_owned(),
