@@ -16,6 +16,7 @@ use amzpay_server::{Application, Config, system_now};
 use amzpay_store::sqlite::SqliteStore;
 use anyhow::{Context, bail};
 mod api;
+mod bench;
 mod faults;
 mod ipn;
 
@@ -142,6 +143,17 @@ enum Command {
         connection: api::Connection,
         #[command(subcommand)]
         command: ipn::IpnCommand,
+    },
+    /// Signed load against a running server: throughput, latency percentiles, errors and
+    /// the server's memory (amzpay only; docs/performance.md).
+    ///
+    /// Makes its own sandbox objects through the test helpers and signs every request
+    /// before the clock starts.
+    Bench {
+        #[command(flatten)]
+        connection: api::Connection,
+        #[command(flatten)]
+        args: bench::BenchArgs,
     },
     /// Sandbox faults on demand: make the next requests fail (429, 503, 500) or wait, to
     /// test retry and timeout handling (amzpay only).
@@ -423,6 +435,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Clock { connection, command } => api::clock(&connection, command).await,
         Command::Ipn { connection, command } => ipn::run(&connection, command).await,
         Command::Faults { connection, command } => faults::run(&connection, command).await,
+        Command::Bench { connection, args } => bench::run(&connection, args).await,
         Command::Serve {
             data_dir,
             listen,
@@ -607,4 +620,15 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + S
     Ok(async {
         let _ = tokio::signal::ctrl_c().await;
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own checks of every command: no flag named twice (a global flag included).
+    #[test]
+    fn the_commands_are_well_formed() {
+        super::Cli::command().debug_assert();
+    }
 }
