@@ -331,6 +331,7 @@ async fn open_charges_idempotency_records_and_events_are_kept() {
             tx.insert_idempotency(&record2)?;
             // The same key in another scope is another record (spec §8).
             tx.insert_idempotency(&other_scope2)?;
+            tx.set_ipn_endpoint("M1", Environment::Sandbox, Some("http://a.example/ipn"))?;
             tx.insert_event(&event2)
         })
         .await
@@ -586,13 +587,16 @@ async fn notifications_are_leased_once_fairly_and_keep_every_attempt() {
     let store = open(&dir);
     store
         .write(|tx| -> Result<(), StoreError> {
+            tx.set_ipn_endpoint("M1", Environment::Sandbox, Some("http://a.example/ipn"))?;
+            tx.set_ipn_endpoint("M1", Environment::Sandbox, Some("http://b.example/ipn"))?;
+            tx.set_ipn_endpoint("M2", Environment::Sandbox, Some("http://c.example/ipn"))?;
+            tx.set_ipn_endpoint("M3", Environment::Live, Some("http://d.example/ipn"))?;
             for n in 0..5 {
                 tx.insert_event(&event(n, "M1"))?;
             }
             tx.insert_event(&event(0, "M2"))?;
-            tx.set_ipn_endpoint("M1", Environment::Sandbox, Some("http://a.example/ipn"))?;
-            tx.set_ipn_endpoint("M1", Environment::Sandbox, Some("http://b.example/ipn"))?;
-            tx.set_ipn_endpoint("M2", Environment::Live, Some("http://c.example/ipn"))
+            // M3 has an endpoint in live only: its sandbox notification cannot be sent.
+            tx.insert_event(&event(0, "M3"))
         })
         .await
         .unwrap();
@@ -601,12 +605,15 @@ async fn notifications_are_leased_once_fairly_and_keep_every_attempt() {
             Ok((
                 tx.ipn_endpoint("M1", Environment::Sandbox)?,
                 tx.ipn_endpoint("M1", Environment::Live)?,
-                tx.ipn_endpoint("M2", Environment::Sandbox)?,
+                tx.ipn_endpoint("M3", Environment::Sandbox)?,
             ))
         })
         .await
         .unwrap();
     assert_eq!(endpoints, (Some("http://b.example/ipn".into()), None, None), "per merchant and environment");
+    let unsendable = store.read(|tx| tx.notifications("M3", Environment::Sandbox, 10)).await.unwrap();
+    assert_eq!(unsendable.len(), 1);
+    assert_eq!(unsendable[0].status, DeliveryStatus::NoEndpoint, "staged as the worker would mark it");
 
     // Two of each merchant at most: M1's backlog does not hide M2's notification.
     let due = store.read(|tx| tx.due_notifications(1_000, 2, 100)).await.unwrap();

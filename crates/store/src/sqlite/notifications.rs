@@ -43,12 +43,19 @@ fn notification_from(row: &Row<'_>) -> Result<Notification, StoreError> {
 }
 
 impl SqliteTx<'_> {
+    /// A merchant without an endpoint in that environment gets its notification as
+    /// `NoEndpoint` at once, as the delivery worker would mark it: the backlog the worker
+    /// scans holds only what can be sent (under write load, a backlog of unsendable rows
+    /// cost the worker's every poll a sort of all of them).
     pub(super) fn insert_notification(&mut self, e: &Event) -> Result<(), StoreError> {
         self.connection
             .prepare_cached(
                 "INSERT INTO events (notification_id, message_id, merchant_id, environment, object_type, object_id, \
                  charge_permission_id, notification_type, created_at, status, next_attempt_ms) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'Pending', 0)",
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, \
+                 CASE WHEN endpoint THEN 'Pending' ELSE 'NoEndpoint' END, CASE WHEN endpoint THEN 0 END \
+                 FROM (SELECT EXISTS (SELECT 1 FROM ipn_endpoints WHERE merchant_id = ?3 AND environment = ?4) \
+                 AS endpoint)",
             )?
             .execute(params![
                 e.notification_id,
