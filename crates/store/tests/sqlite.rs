@@ -63,6 +63,31 @@ fn permission(kind: PermissionType) -> ChargePermission {
     .unwrap()
 }
 
+/// A charge approved on `p` and a refund of USD 1.00 on it.
+fn charge_and_refund(p: &mut ChargePermission, request: CreateCharge) -> (Box<Charge>, Refund) {
+    let ChargeCreation::Created(mut c) = charge::create_charge(p, request, AuthorizationOutcome::Approved, T0).unwrap()
+    else {
+        panic!("the charge is created")
+    };
+    let refund =
+        CreateRefund { amount: Money::from_minor(100, Currency::Usd), soft_descriptor: None, simulated_decline: None };
+    let r = refund::create_refund(p, &mut c, refund, T0).unwrap();
+    (c, r)
+}
+
+/// Stores a permission, its charge and the charge's refund as merchant M1's.
+async fn save_for_m1(store: &Arc<dyn Store>, p: &ChargePermission, c: &Charge, r: &Refund) {
+    let (p, c, r) = (p.clone(), c.clone(), r.clone());
+    store
+        .write(move |tx| -> Result<(), StoreError> {
+            tx.insert_permission("M1", &p)?;
+            tx.save_charge("M1", &c)?;
+            tx.save_refund("M1", &r)
+        })
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn objects_round_trip_exactly_and_are_scoped_to_merchant_and_environment() {
     let dir = tempfile::tempdir().unwrap();
@@ -83,28 +108,9 @@ async fn objects_round_trip_exactly_and_are_scoped_to_merchant_and_environment()
             ..Default::default()
         }),
     };
-    let ChargeCreation::Created(mut c) =
-        charge::create_charge(&mut p, request, AuthorizationOutcome::Approved, T0).unwrap()
-    else {
-        panic!()
-    };
+    let (mut c, r) = charge_and_refund(&mut p, request);
     c.atypical_activity = true;
-    let r = refund::create_refund(
-        &mut p,
-        &mut c,
-        CreateRefund { amount: Money::from_minor(100, Currency::Usd), soft_descriptor: None, simulated_decline: None },
-        T0,
-    )
-    .unwrap();
-    let (p2, c2, r2) = (p.clone(), c.clone(), r.clone());
-    store
-        .write(move |tx| -> Result<(), StoreError> {
-            tx.insert_permission("M1", &p2)?;
-            tx.save_charge("M1", &c2)?;
-            tx.save_refund("M1", &r2)
-        })
-        .await
-        .unwrap();
+    save_for_m1(&store, &p, &c, &r).await;
     let (id, cid, rid) = (p.id.clone(), c.id.clone(), r.id.clone());
     let (lp, lc, lr, other_merchant, other_env) = store
         .read(move |tx| -> Result<_, StoreError> {
@@ -142,27 +148,8 @@ async fn a_save_naming_another_merchant_or_environment_cannot_overwrite_an_objec
         channel: None,
         web_checkout_details: None,
     };
-    let ChargeCreation::Created(mut c) =
-        charge::create_charge(&mut p, request, AuthorizationOutcome::Approved, T0).unwrap()
-    else {
-        panic!()
-    };
-    let r = refund::create_refund(
-        &mut p,
-        &mut c,
-        CreateRefund { amount: Money::from_minor(100, Currency::Usd), soft_descriptor: None, simulated_decline: None },
-        T0,
-    )
-    .unwrap();
-    let (p1, c1, r1) = (p.clone(), c.clone(), r.clone());
-    store
-        .write(move |tx| -> Result<(), StoreError> {
-            tx.insert_permission("M1", &p1)?;
-            tx.save_charge("M1", &c1)?;
-            tx.save_refund("M1", &r1)
-        })
-        .await
-        .unwrap();
+    let (c, r) = charge_and_refund(&mut p, request);
+    save_for_m1(&store, &p, &c, &r).await;
 
     // Each write below names an id that is M1's in sandbox, for M2 or for live: each must
     // be refused and leave M1's object exactly as it was.
