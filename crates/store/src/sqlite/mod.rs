@@ -5,13 +5,16 @@
 //! job waiting in its queue in one transaction (group commit, `writer`), each job inside
 //! its own savepoint so that one job's failure rolls back only its own writes. Reads run on
 //! a small pool of read connections (`readers`), which WAL lets proceed beside the writer.
+//! A third thread copies the log back into the database file (`checkpointer`), so the
+//! writer only appends and syncs.
 //!
 //! The files, as a second backend would have them: `schema` (migrations and connection
 //! settings), `writer`, `readers`, `tx` (the `ReadTx`/`WriteTx` a job sees), `notifications`
-//! (the IPN rows `tx` delegates to), `faults` (the sandbox fault rows, likewise),
+//! (the IPN rows `tx` delegates to), `checkpointer`, `faults` (the sandbox fault rows, likewise),
 //! `retention` (deleting what was kept long enough, in bounded batches) and `codec` (rows to
 //! objects and back).
 
+mod checkpointer;
 mod codec;
 mod faults;
 mod notifications;
@@ -46,11 +49,20 @@ pub const READ_CONNECTIONS: usize = 4;
 /// How long a connection waits for another process's lock (the CLI registering a merchant
 /// while the server runs, or a second server on the same file).
 pub const BUSY_TIMEOUT_MS: u64 = 10_000;
+/// The writer connection's page cache, in KiB (SQLite's default is 2 MiB). Every write
+/// inserts into indexes keyed by random ids (charge, permission and idempotency keys), so
+/// each one lands on a different leaf page; with the default cache most of them were read
+/// back from the file (`pread`) on the writer thread, which every write waits for. 32 MiB
+/// keeps the interior pages and the recent leaves of every index of a database of a million
+/// charges (docs/performance.md, "as it fills"); it is the largest part of the server's
+/// resident memory, and bounded.
+pub const WRITER_PAGE_CACHE_KIB: i64 = 32 * 1024;
 
 /// A store on one SQLite file.
 pub struct SqliteStore {
     sender: Mutex<Option<SyncSender<Message>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
+    checkpointer: Mutex<Option<JoinHandle<()>>>,
     readers: Arc<ReaderPool>,
 }
 
@@ -62,6 +74,8 @@ impl SqliteStore {
         }
         let mut writer = Connection::open(path)?;
         schema::configure(&writer)?;
+        // A negative cache_size is in KiB.
+        writer.pragma_update(None, "cache_size", -WRITER_PAGE_CACHE_KIB)?;
         schema::migrate(&mut writer)?;
         let mut readers = Vec::with_capacity(READ_CONNECTIONS);
         for _ in 0..READ_CONNECTIONS {
@@ -69,13 +83,24 @@ impl SqliteStore {
             schema::configure(&reader)?;
             readers.push(reader);
         }
+        // The checkpointer thread copies the log into the database; the writer only past
+        // its backstop (checkpointer.rs).
+        writer.pragma_update(None, "wal_autocheckpoint", checkpointer::WRITER_AUTOCHECKPOINT_PAGES)?;
+        let checkpoints = Connection::open(path)?;
+        schema::configure(&checkpoints)?;
+        // One pending signal is enough: a checkpoint covers every commit before it.
+        let (commits, committed) = sync_channel(1);
+        let checkpointer = std::thread::Builder::new()
+            .name("amzpay-sqlite-checkpointer".into())
+            .spawn(move || checkpointer::checkpoint_loop(checkpoints, committed))?;
         let (sender, receiver) = sync_channel(WRITE_QUEUE_CAPACITY);
         let handle = std::thread::Builder::new()
             .name("amzpay-sqlite-writer".into())
-            .spawn(move || writer::write_loop(writer, receiver))?;
+            .spawn(move || writer::write_loop(writer, receiver, commits))?;
         Ok(SqliteStore {
             sender: Mutex::new(Some(sender)),
             writer: Mutex::new(Some(handle)),
+            checkpointer: Mutex::new(Some(checkpointer)),
             readers: Arc::new(ReaderPool::new(readers, path.to_owned())),
         })
     }
@@ -84,6 +109,10 @@ impl SqliteStore {
     pub fn close(&self) {
         drop(self.sender.lock().expect("sender lock").take());
         if let Some(handle) = self.writer.lock().expect("writer lock").take() {
+            let _ = handle.join();
+        }
+        // The writer held the checkpointer's only sender: it stops after a last checkpoint.
+        if let Some(handle) = self.checkpointer.lock().expect("checkpointer lock").take() {
             let _ = handle.join();
         }
     }

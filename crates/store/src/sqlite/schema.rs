@@ -399,6 +399,12 @@ pub(super) fn configure(connection: &Connection) -> Result<(), StoreError> {
     // FULL: the WAL is synced at every commit, so a 2xx survives a power loss.
     connection.pragma_update(None, "synchronous", "FULL")?;
     connection.pragma_update(None, "foreign_keys", "ON")?;
+    // Every write job runs in a savepoint inside its batch's transaction, so SQLite keeps a
+    // statement journal of the pages each job changes. In memory, not in a temporary file:
+    // it is only ever needed to roll one job back inside a transaction that is not yet
+    // committed, so it has nothing to do with durability, and the file writes were the
+    // writer thread's (docs/performance.md).
+    connection.pragma_update(None, "temp_store", "MEMORY")?;
     connection.set_prepared_statement_cache_capacity(64);
     let in_force = settings(connection)?;
     if in_force != expected_settings() {

@@ -19,7 +19,7 @@
 //! - The queue is bounded (`WRITE_QUEUE_CAPACITY`): a full queue refuses new jobs (the server
 //!   answers 503) rather than growing without bound.
 
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, SyncSender};
 
 use rusqlite::Connection;
 
@@ -34,7 +34,7 @@ use super::MAX_GROUP_COMMIT_JOBS;
 use super::tx::SqliteTx;
 use crate::{StoreError, WriteJob};
 
-pub(super) fn write_loop(connection: Connection, receiver: Receiver<Message>) {
+pub(super) fn write_loop(connection: Connection, receiver: Receiver<Message>, commits: SyncSender<()>) {
     while let Ok(first) = receiver.recv() {
         let mut batch = Vec::with_capacity(64);
         match first {
@@ -51,7 +51,7 @@ pub(super) fn write_loop(connection: Connection, receiver: Receiver<Message>) {
         if batch.is_empty() {
             continue;
         }
-        if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(error) = run(&connection, "BEGIN IMMEDIATE") {
             // Dropping the jobs drops their result channels: each requester sees the writer
             // failed and answers 500; nothing was written.
             tracing::error!(%error, jobs = batch.len(), "could not begin a write transaction");
@@ -64,7 +64,7 @@ pub(super) fn write_loop(connection: Connection, receiver: Receiver<Message>) {
                 // Dropping the job drops its result channel: its requester answers 500.
                 continue;
             }
-            if let Err(error) = connection.execute_batch("SAVEPOINT job") {
+            if let Err(error) = run(&connection, "SAVEPOINT job") {
                 tracing::error!(%error, "could not open a savepoint");
                 continue;
             }
@@ -90,17 +90,26 @@ pub(super) fn write_loop(connection: Connection, receiver: Receiver<Message>) {
                 lost = Some("the database rolled the transaction back".to_owned());
                 continue;
             }
-            let end = if keep { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
-            if let Err(error) = connection.execute_batch(end) {
+            let end = if keep {
+                run(&connection, "RELEASE job")
+            } else {
+                connection.execute_batch("ROLLBACK TO job; RELEASE job")
+            };
+            if let Err(error) = end {
                 tracing::error!(%error, "could not end a savepoint");
             }
         }
         let committed = match lost {
             Some(reason) => Err(reason),
-            None => connection.execute_batch("COMMIT").map_err(|e| e.to_string()),
+            None => run(&connection, "COMMIT").map_err(|e| e.to_string()),
         };
         if committed.is_err() && !connection.is_autocommit() {
             let _ = connection.execute_batch("ROLLBACK");
+        }
+        if committed.is_ok() {
+            // Full means a checkpoint is already due; a stopped checkpointer leaves the
+            // writer's own backstop (checkpointer.rs).
+            let _ = commits.try_send(());
         }
         for deliver in delivers {
             // A result callback that panics costs its own answer, never the writer.
@@ -110,4 +119,10 @@ pub(super) fn write_loop(connection: Connection, receiver: Receiver<Message>) {
             }
         }
     }
+}
+
+/// Runs one statement without parameters through the prepared-statement cache: the writer
+/// runs these few several times a batch, and `execute_batch` would parse them each time.
+fn run(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
+    connection.prepare_cached(sql)?.execute([]).map(drop)
 }
