@@ -9,6 +9,7 @@ use amzpay_domain::refund::RefundDeclineReason;
 use amzpay_domain::sandbox::SandboxCard;
 use amzpay_domain::*;
 use rusqlite::{Connection, OptionalExtension, params};
+use std::sync::LazyLock;
 
 use super::codec::*;
 use crate::model::*;
@@ -122,6 +123,16 @@ fn scoped_upsert_sql(table: &str, columns: &str) -> String {
         placeholders(columns)
     )
 }
+
+// The statements built from the column lists, once: they are the keys of the connection's
+// prepared-statement cache, and building them on every write was a twentieth of the
+// writer thread's time (docs/performance.md).
+static PERMISSION_INSERT: LazyLock<String> = LazyLock::new(|| insert_sql("charge_permissions", PERMISSION_COLUMNS));
+static PERMISSION_UPDATE: LazyLock<String> =
+    LazyLock::new(|| scoped_update_sql("charge_permissions", PERMISSION_COLUMNS));
+static CHARGE_UPSERT: LazyLock<String> = LazyLock::new(|| scoped_upsert_sql("charges", CHARGE_COLUMNS));
+static REFUND_UPSERT: LazyLock<String> = LazyLock::new(|| scoped_upsert_sql("refunds", REFUND_COLUMNS));
+static SESSION_UPSERT: LazyLock<String> = LazyLock::new(|| scoped_upsert_sql("checkout_sessions", SESSION_COLUMNS));
 
 /// A scoped write changed one row, or the id is another merchant's or environment's (or,
 /// for an update, absent): `OutOfScope`, and the job's writes roll back.
@@ -465,79 +476,73 @@ impl WriteTx for SqliteTx<'_> {
         if exists.is_some() {
             return Err(StoreError::IdTaken(format!("charge permission {}", permission.id)));
         }
-        self.write_permission(&insert_sql("charge_permissions", PERMISSION_COLUMNS), merchant_id, permission)?;
+        self.write_permission(&PERMISSION_INSERT, merchant_id, permission)?;
         Ok(())
     }
 
     fn update_permission(&mut self, merchant_id: &str, permission: &ChargePermission) -> Result<(), StoreError> {
-        let changed = self.write_permission(
-            &scoped_update_sql("charge_permissions", PERMISSION_COLUMNS),
-            merchant_id,
-            permission,
-        )?;
+        let changed = self.write_permission(&PERMISSION_UPDATE, merchant_id, permission)?;
         in_scope(changed, "charge permission", permission.id.as_str(), merchant_id, permission.environment)
     }
 
     fn save_charge(&mut self, merchant_id: &str, c: &Charge) -> Result<(), StoreError> {
         let mm = c.merchant_metadata.as_ref();
-        let changed =
-            self.connection.prepare_cached(&scoped_upsert_sql("charges", CHARGE_COLUMNS))?.execute(params![
-                c.id.as_str(),
-                c.permission_id.as_str(),
-                merchant_id,
-                c.environment.path_segment(),
-                c.amount.currency().code(),
-                c.amount.minor(),
-                c.capture_amount.map(Money::minor),
-                c.refunded.minor(),
-                c.refund_pending.minor(),
-                c.refund_count,
-                c.soft_descriptor.as_ref().map(SoftDescriptor::as_str),
-                mm.is_some(),
-                mm.and_then(|m| m.merchant_reference_id.as_deref()),
-                mm.and_then(|m| m.merchant_store_name.as_deref()),
-                mm.and_then(|m| m.note_to_buyer.as_deref()),
-                mm.and_then(|m| m.custom_information.as_deref()),
-                c.provider_reference_id.as_deref(),
-                c.platform_id.as_deref(),
-                c.charge_initiator.map(ChargeInitiator::as_str),
-                c.channel.map(Channel::as_str),
-                c.capture_now,
-                c.can_handle_pending_authorization,
-                c.state.name(),
-                c.state.reason_code(),
-                c.reason_description.as_deref(),
-                pending_resolution_text(c.pending_resolution),
-                c.state_updated_at.unix_seconds(),
-                c.created_at.unix_seconds(),
-                c.authorized_at.map(Timestamp::unix_seconds),
-                c.expires_at.unix_seconds(),
-                c.period_start.unix_seconds(),
-                c.web_checkout_details.is_some(),
-                c.web_checkout_details.as_ref().and_then(|w| w.checkout_review_return_url.as_deref()),
-                c.web_checkout_details.as_ref().and_then(|w| w.checkout_result_return_url.as_deref()),
-                c.web_checkout_details.as_ref().and_then(|w| w.checkout_cancel_url.as_deref()),
-                c.atypical_activity,
-            ])?;
+        let changed = self.connection.prepare_cached(&CHARGE_UPSERT)?.execute(params![
+            c.id.as_str(),
+            c.permission_id.as_str(),
+            merchant_id,
+            c.environment.path_segment(),
+            c.amount.currency().code(),
+            c.amount.minor(),
+            c.capture_amount.map(Money::minor),
+            c.refunded.minor(),
+            c.refund_pending.minor(),
+            c.refund_count,
+            c.soft_descriptor.as_ref().map(SoftDescriptor::as_str),
+            mm.is_some(),
+            mm.and_then(|m| m.merchant_reference_id.as_deref()),
+            mm.and_then(|m| m.merchant_store_name.as_deref()),
+            mm.and_then(|m| m.note_to_buyer.as_deref()),
+            mm.and_then(|m| m.custom_information.as_deref()),
+            c.provider_reference_id.as_deref(),
+            c.platform_id.as_deref(),
+            c.charge_initiator.map(ChargeInitiator::as_str),
+            c.channel.map(Channel::as_str),
+            c.capture_now,
+            c.can_handle_pending_authorization,
+            c.state.name(),
+            c.state.reason_code(),
+            c.reason_description.as_deref(),
+            pending_resolution_text(c.pending_resolution),
+            c.state_updated_at.unix_seconds(),
+            c.created_at.unix_seconds(),
+            c.authorized_at.map(Timestamp::unix_seconds),
+            c.expires_at.unix_seconds(),
+            c.period_start.unix_seconds(),
+            c.web_checkout_details.is_some(),
+            c.web_checkout_details.as_ref().and_then(|w| w.checkout_review_return_url.as_deref()),
+            c.web_checkout_details.as_ref().and_then(|w| w.checkout_result_return_url.as_deref()),
+            c.web_checkout_details.as_ref().and_then(|w| w.checkout_cancel_url.as_deref()),
+            c.atypical_activity,
+        ])?;
         in_scope(changed, "charge", c.id.as_str(), merchant_id, c.environment)
     }
 
     fn save_refund(&mut self, merchant_id: &str, r: &Refund) -> Result<(), StoreError> {
-        let changed =
-            self.connection.prepare_cached(&scoped_upsert_sql("refunds", REFUND_COLUMNS))?.execute(params![
-                r.id.as_str(),
-                r.charge_id.as_str(),
-                merchant_id,
-                r.environment.path_segment(),
-                r.amount.currency().code(),
-                r.amount.minor(),
-                r.soft_descriptor.as_ref().map(SoftDescriptor::as_str),
-                r.state.name(),
-                r.state.reason_code(),
-                r.state_updated_at.unix_seconds(),
-                r.created_at.unix_seconds(),
-                r.pending_decline.map(RefundDeclineReason::as_str),
-            ])?;
+        let changed = self.connection.prepare_cached(&REFUND_UPSERT)?.execute(params![
+            r.id.as_str(),
+            r.charge_id.as_str(),
+            merchant_id,
+            r.environment.path_segment(),
+            r.amount.currency().code(),
+            r.amount.minor(),
+            r.soft_descriptor.as_ref().map(SoftDescriptor::as_str),
+            r.state.name(),
+            r.state.reason_code(),
+            r.state_updated_at.unix_seconds(),
+            r.created_at.unix_seconds(),
+            r.pending_decline.map(RefundDeclineReason::as_str),
+        ])?;
         in_scope(changed, "refund", r.id.as_str(), merchant_id, r.environment)
     }
 
@@ -551,65 +556,62 @@ impl WriteTx for SqliteTx<'_> {
         let buyer = c.buyer.as_ref();
         let p = &c.payment;
         let amount_currency = p.charge_amount.or(p.total_order_amount).map(|m| m.currency().code());
-        let changed = self
-            .connection
-            .prepare_cached(&scoped_upsert_sql("checkout_sessions", SESSION_COLUMNS))?
-            .execute(params![
-                c.id,
-                merchant_id,
-                c.environment.path_segment(),
-                c.region.code(),
-                c.store_id,
-                c.checkout_review_return_url,
-                c.checkout_result_return_url,
-                c.checkout_cancel_url,
-                c.process_order,
-                c.kind.as_str(),
-                rm.is_some(),
-                rm.and_then(|m| m.frequency).map(|(unit, _)| unit.as_str()),
-                rm.and_then(|m| m.frequency).map(|(_, value)| value),
-                rm.and_then(|m| m.amount).map(Money::minor),
-                rm.and_then(|m| m.amount).map(|m| m.currency().code()),
-                p.payment_intent.map(PaymentIntent::as_str),
-                p.charge_amount.map(Money::minor),
-                p.total_order_amount.map(Money::minor),
-                amount_currency,
-                p.can_handle_pending_authorization,
-                p.soft_descriptor.as_ref().map(SoftDescriptor::as_str),
-                p.presentment_currency.map(|c| c.code()),
-                p.allow_overcharge,
-                p.extend_expiration,
-                mm.is_some(),
-                mm.and_then(|m| m.merchant_reference_id.as_deref()),
-                mm.and_then(|m| m.merchant_store_name.as_deref()),
-                mm.and_then(|m| m.note_to_buyer.as_deref()),
-                mm.and_then(|m| m.custom_information.as_deref()),
-                c.platform_id,
-                buyer.map(|b| b.buyer_id.as_str()),
-                buyer.map(|b| b.name.as_str()),
-                buyer.map(|b| b.email.as_str()),
-                buyer.and_then(|b| b.phone_number.as_deref()),
-                c.shipping_address.as_ref().map(address_text),
-                c.billing_address.as_ref().map(address_text),
-                c.payment_method.map(SandboxCard::last_four),
-                c.buyer_confirmed,
-                c.state.name(),
-                c.state.reason_code(),
-                c.state_updated_at.unix_seconds(),
-                c.created_at.unix_seconds(),
-                c.expires_at.unix_seconds(),
-                c.charge_permission_id.as_ref().map(ChargePermissionId::as_str),
-                c.charge_id.as_ref().map(ChargeId::as_str),
-                c.supplementary_data,
-                c.setup_only,
-                c.delivery_specifications.as_ref().map(OpaqueJson::as_str),
-                c.address_details.as_ref().map(address_text),
-                c.renews_permission.as_ref().map(ChargePermissionId::as_str),
-                c.checkout_button_text,
-                p.estimate_order_total.map(Money::minor),
-                p.estimate_order_total.map(|m| m.currency().code()),
-                c.provider_reference_id,
-            ])?;
+        let changed = self.connection.prepare_cached(&SESSION_UPSERT)?.execute(params![
+            c.id,
+            merchant_id,
+            c.environment.path_segment(),
+            c.region.code(),
+            c.store_id,
+            c.checkout_review_return_url,
+            c.checkout_result_return_url,
+            c.checkout_cancel_url,
+            c.process_order,
+            c.kind.as_str(),
+            rm.is_some(),
+            rm.and_then(|m| m.frequency).map(|(unit, _)| unit.as_str()),
+            rm.and_then(|m| m.frequency).map(|(_, value)| value),
+            rm.and_then(|m| m.amount).map(Money::minor),
+            rm.and_then(|m| m.amount).map(|m| m.currency().code()),
+            p.payment_intent.map(PaymentIntent::as_str),
+            p.charge_amount.map(Money::minor),
+            p.total_order_amount.map(Money::minor),
+            amount_currency,
+            p.can_handle_pending_authorization,
+            p.soft_descriptor.as_ref().map(SoftDescriptor::as_str),
+            p.presentment_currency.map(|c| c.code()),
+            p.allow_overcharge,
+            p.extend_expiration,
+            mm.is_some(),
+            mm.and_then(|m| m.merchant_reference_id.as_deref()),
+            mm.and_then(|m| m.merchant_store_name.as_deref()),
+            mm.and_then(|m| m.note_to_buyer.as_deref()),
+            mm.and_then(|m| m.custom_information.as_deref()),
+            c.platform_id,
+            buyer.map(|b| b.buyer_id.as_str()),
+            buyer.map(|b| b.name.as_str()),
+            buyer.map(|b| b.email.as_str()),
+            buyer.and_then(|b| b.phone_number.as_deref()),
+            c.shipping_address.as_ref().map(address_text),
+            c.billing_address.as_ref().map(address_text),
+            c.payment_method.map(SandboxCard::last_four),
+            c.buyer_confirmed,
+            c.state.name(),
+            c.state.reason_code(),
+            c.state_updated_at.unix_seconds(),
+            c.created_at.unix_seconds(),
+            c.expires_at.unix_seconds(),
+            c.charge_permission_id.as_ref().map(ChargePermissionId::as_str),
+            c.charge_id.as_ref().map(ChargeId::as_str),
+            c.supplementary_data,
+            c.setup_only,
+            c.delivery_specifications.as_ref().map(OpaqueJson::as_str),
+            c.address_details.as_ref().map(address_text),
+            c.renews_permission.as_ref().map(ChargePermissionId::as_str),
+            c.checkout_button_text,
+            p.estimate_order_total.map(Money::minor),
+            p.estimate_order_total.map(|m| m.currency().code()),
+            c.provider_reference_id,
+        ])?;
         in_scope(changed, "checkout session", &c.id, merchant_id, c.environment)
     }
 
