@@ -33,7 +33,10 @@ impl<'a> Effects<'a> {
         notification_type: NotificationType,
     ) {
         self.events.push(Event {
-            notification_id: uuid::Uuid::new_v4().to_string(),
+            // Time-ordered (version 7): notifications are indexed by id, and ids that
+            // grow with time are appended to that index instead of landing on a random
+            // page of it, which kept the writer reading pages back as the outbox grew.
+            notification_id: uuid::Uuid::now_v7().to_string(),
             message_id: uuid::Uuid::new_v4().to_string(),
             merchant_id: self.merchant_id.to_owned(),
             environment: self.environment,

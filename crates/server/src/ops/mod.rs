@@ -325,15 +325,21 @@ async fn write(
     job: WriteRequest,
     handler: impl FnOnce(&mut dyn WriteTx, &Context, &[u8], Timestamp) -> OpResult + Send + 'static,
 ) -> Reply {
+    // What identifies a keyed request is computed here, on the request's own thread: the
+    // writer thread, which every write of the process waits for, only looks it up.
+    let identity = job
+        .key
+        .as_deref()
+        .filter(|_| job.operation.idempotency != Idempotency::Ignored)
+        .map(|key| KeyedRequest::of(&job, key));
     let done = state
         .store
         .write(move |tx| -> Result<Reply, StoreError> {
-            let key = job.key.as_deref().filter(|_| job.operation.idempotency != Idempotency::Ignored);
-            let Some(key) = key else {
+            let Some(identity) = identity else {
                 let now = job.context.now(tx)?;
                 return Ok(handler(tx, &job.context, &job.body, now)?.unwrap_or_else(|e| Reply::error(&e)));
             };
-            keyed(tx, &job, key, handler)
+            keyed(tx, &job, identity, handler)
         })
         .await;
     // The change may have staged notifications: they can go now that it is durable.
@@ -341,18 +347,35 @@ async fn write(
     done.unwrap_or_else(|e| Reply::error(&crate::internal_error(e)))
 }
 
+/// An idempotency key with what it is scoped to and the fingerprint of the request it came
+/// with.
+struct KeyedRequest {
+    key: String,
+    scope: String,
+    fingerprint: String,
+}
+
+impl KeyedRequest {
+    fn of(job: &WriteRequest, key: &str) -> KeyedRequest {
+        let simulation = job.context.simulation.map(|s| format!("{s:?}")).unwrap_or_default();
+        KeyedRequest {
+            key: key.to_owned(),
+            scope: idempotency_scope(job.operation, &job.target),
+            fingerprint: fingerprint(job.operation, &job.target, &job.body, &simulation),
+        }
+    }
+}
+
 fn keyed(
     tx: &mut dyn WriteTx,
     job: &WriteRequest,
-    key: &str,
+    identity: KeyedRequest,
     handler: impl FnOnce(&mut dyn WriteTx, &Context, &[u8], Timestamp) -> OpResult,
 ) -> Result<Reply, StoreError> {
     let caller = &job.context.caller;
-    let simulation = job.context.simulation.map(|s| format!("{s:?}")).unwrap_or_default();
-    let fingerprint = fingerprint(job.operation, &job.target, &job.body, &simulation);
-    let scope = idempotency_scope(job.operation, &job.target);
-    if let Some(record) = tx.idempotency(&caller.merchant_id, caller.environment, &scope, key)? {
-        return Ok(replay(record, &fingerprint, key));
+    let KeyedRequest { key, scope, fingerprint } = identity;
+    if let Some(record) = tx.idempotency(&caller.merchant_id, caller.environment, &scope, &key)? {
+        return Ok(replay(record, &fingerprint, &key));
     }
     let now = job.context.now(tx)?;
     let reply = handler(tx, &job.context, &job.body, now)?.unwrap_or_else(|e| Reply::error(&e));
@@ -360,7 +383,7 @@ fn keyed(
         let record = IdempotencyRecord {
             merchant_id: caller.merchant_id.clone(),
             environment: caller.environment,
-            key: key.to_owned(),
+            key,
             scope,
             fingerprint,
             status: reply.status,
