@@ -430,6 +430,12 @@ pub fn create_charge(
     result
 }
 
+/// Whether time alone has expired this charge's authorization by `now` (what
+/// [`expire_charge_if_due`] would apply): a read can tell without loading the permission.
+pub fn charge_expiry_due(charge: &Charge, now: Timestamp) -> bool {
+    charge.state == ChargeState::Authorized && now >= charge.expires_at
+}
+
 /// Applies what time alone does to a charge: an authorization left uncaptured for 30 days
 /// is canceled `ExpiredUnused` and releases its amount. Returns whether it changed.
 pub fn expire_charge_if_due(
@@ -438,7 +444,7 @@ pub fn expire_charge_if_due(
     now: Timestamp,
 ) -> Result<bool, Refusal> {
     permission.advance_to(now);
-    if charge.state == ChargeState::Authorized && now >= charge.expires_at {
+    if charge_expiry_due(charge, now) {
         release_open_amount(permission, charge, charge.expires_at)?;
         charge.state = ChargeState::Canceled(CancelReason::ExpiredUnused);
         charge.state_updated_at = charge.expires_at;

@@ -49,8 +49,11 @@ pub fn get(tx: &mut dyn ReadTx, context: &Context, id: &ChargeId) -> Result<Repl
         return Ok(Reply::error(&not_found("charge", id.as_str())));
     };
     let now = context.now(tx)?;
-    // Show what time alone has done (an expired authorization) even before it is written.
-    if let Some(mut permission) = tx.permission(&caller.merchant_id, caller.environment, &charge.permission_id)? {
+    // Show what time alone has done (an expired authorization) even before it is written;
+    // the permission is loaded only then (most reads need not pay for it).
+    if charge::charge_expiry_due(&charge, now)
+        && let Some(mut permission) = tx.permission(&caller.merchant_id, caller.environment, &charge.permission_id)?
+    {
         let _ = charge::expire_charge_if_due(&mut permission, &mut charge, now);
     }
     Ok(Reply::json(200, to_json(&ChargeOut::from(&charge))))
