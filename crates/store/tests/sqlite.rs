@@ -962,7 +962,8 @@ async fn every_connection_the_store_opens_has_wal_synchronous_full_foreign_keys_
 async fn a_write_is_in_the_wal_on_disk_when_its_result_arrives_and_a_copy_taken_then_recovers_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("amzpay.db");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+    // No background checkpoint may copy the write into the database file meanwhile.
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_without_background_checkpoints(&path).unwrap());
     let p = permission(PermissionType::OneTime);
     let saved = p.clone();
     store.write(move |tx| tx.insert_permission("M1", &saved)).await.unwrap();
@@ -982,6 +983,37 @@ async fn a_write_is_in_the_wal_on_disk_when_its_result_arrives_and_a_copy_taken_
     };
     assert_eq!(find(copy.path(), &p).await, Some(p.clone()), "recovered from the WAL copy");
     assert_eq!(find(only_database.path(), &p).await, None, "not in the database file alone");
+    drop(store);
+}
+
+/// The checkpointer thread, not the writer, copies committed writes from the WAL into the
+/// database file, soon after they commit: a copy of the database file alone comes to hold
+/// the write while the store stays open (the writer's own backstop is thousands of pages
+/// away, and closing would checkpoint on its own).
+#[tokio::test]
+async fn the_checkpointer_copies_a_committed_write_into_the_database_file_while_the_store_is_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("amzpay.db");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+    let p = permission(PermissionType::OneTime);
+    let saved = p.clone();
+    store.write(move |tx| tx.insert_permission("M1", &saved)).await.unwrap();
+
+    // Bounded: the checkpointer runs within its interval (100 ms) of a commit.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let only_database = tempfile::tempdir().unwrap();
+        std::fs::copy(&path, only_database.path().join("amzpay.db")).unwrap();
+        let copy: Arc<dyn Store> = Arc::new(SqliteStore::open(&only_database.path().join("amzpay.db")).unwrap());
+        let id = p.id.clone();
+        let found = copy.read(move |tx| tx.permission("M1", Environment::Sandbox, &id)).await.unwrap();
+        if found.is_some() {
+            assert_eq!(found, Some(p.clone()));
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the write never reached the database file");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     drop(store);
 }
 

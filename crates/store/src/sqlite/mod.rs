@@ -67,8 +67,21 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database file and starts the writer thread.
+    /// Opens (creating if needed) the database file and starts the writer thread and the
+    /// checkpointer.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        SqliteStore::open_with(path, true)
+    }
+
+    /// Diagnostics: as [`SqliteStore::open`], without the checkpointer thread, so that
+    /// nothing moves the WAL into the database file before the writer's backstop (4 KiB
+    /// pages, `checkpointer::WRITER_AUTOCHECKPOINT_PAGES`): what the durability tests
+    /// look at is then the WAL as each commit left it.
+    pub fn open_without_background_checkpoints(path: &Path) -> Result<SqliteStore, StoreError> {
+        SqliteStore::open_with(path, false)
+    }
+
+    fn open_with(path: &Path, background_checkpoints: bool) -> Result<SqliteStore, StoreError> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
@@ -86,13 +99,20 @@ impl SqliteStore {
         // The checkpointer thread copies the log into the database; the writer only past
         // its backstop (checkpointer.rs).
         writer.pragma_update(None, "wal_autocheckpoint", checkpointer::WRITER_AUTOCHECKPOINT_PAGES)?;
-        let checkpoints = Connection::open(path)?;
-        schema::configure(&checkpoints)?;
-        // One pending signal is enough: a checkpoint covers every commit before it.
+        // One pending signal is enough: a checkpoint covers every commit before it. Without
+        // the thread the receiver is dropped here and the writer's signals go nowhere.
         let (commits, committed) = sync_channel(1);
-        let checkpointer = std::thread::Builder::new()
-            .name("amzpay-sqlite-checkpointer".into())
-            .spawn(move || checkpointer::checkpoint_loop(checkpoints, committed))?;
+        let checkpointer = if background_checkpoints {
+            let checkpoints = Connection::open(path)?;
+            schema::configure(&checkpoints)?;
+            Some(
+                std::thread::Builder::new()
+                    .name("amzpay-sqlite-checkpointer".into())
+                    .spawn(move || checkpointer::checkpoint_loop(checkpoints, committed))?,
+            )
+        } else {
+            None
+        };
         let (sender, receiver) = sync_channel(WRITE_QUEUE_CAPACITY);
         let handle = std::thread::Builder::new()
             .name("amzpay-sqlite-writer".into())
@@ -100,7 +120,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             sender: Mutex::new(Some(sender)),
             writer: Mutex::new(Some(handle)),
-            checkpointer: Mutex::new(Some(checkpointer)),
+            checkpointer: Mutex::new(checkpointer),
             readers: Arc::new(ReaderPool::new(readers, path.to_owned())),
         })
     }
