@@ -3,7 +3,9 @@
 -- Usage: wrk -t2 -c64 -d10s -s scripts/wrk-presigned.lua URL -- REQUESTS.jsonl THREADS [cycle]
 -- (THREADS: the same number as -t: each thread sends every THREADS-th request.)
 -- Without "cycle" each request is sent once, and a thread that has sent its share stops
--- (a Create Charge sent twice would replay its idempotency key, not write).
+-- (a Create Charge sent twice would replay its idempotency key, not write). wrk's rate is
+-- over the whole duration, so a run whose "requests" equals the number signed ran out
+-- early and its rate is too low: sign more.
 
 local threads = {}
 
