@@ -85,6 +85,10 @@ async fn json_lines_logged_while_handling_a_request_carry_its_response_request_i
     assert!(messages.contains(&"IPN attempt failed"), "{advanced:#?}");
     let answered = advanced.iter().find(|line| line["fields"]["message"] == "answered").unwrap();
     assert_eq!(answered["fields"]["operation"], "AdvanceClock");
+    assert_eq!(
+        (&answered["fields"]["method"], &answered["fields"]["path"]),
+        (&json!("POST"), &json!("/v2/testHelpers/clock/advance"))
+    );
     assert_eq!(answered["fields"]["status"], 200);
     assert!(answered["fields"]["latency_ms"].as_f64().is_some_and(|ms| ms > 0.0), "{answered}");
     assert_eq!(answered["level"], "DEBUG");

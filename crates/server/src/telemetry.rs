@@ -15,7 +15,7 @@
 //! Every request gets a [`RequestId`] as its handling starts (`listener::answer`), which
 //! `x-amz-pay-request-id` carries back, and runs inside a `request` span with that id, so
 //! every log line written while handling it carries the id. One line per request
-//! (operation, status, latency) is logged at debug level under the target
+//! (method, path, operation, status, latency) is logged at debug level under the target
 //! [`REQUEST_LOG_TARGET`]: at info level, ten thousand requests a second would write ten
 //! thousand lines a second to stderr (a write(2) each, some 2 MB/s), a cost the benchmark
 //! would feel and a volume no one reads; the counters above carry the same totals.
@@ -332,12 +332,9 @@ pub fn current_request_id() -> RequestId {
 }
 
 /// Handles `request` with `handling`: gives it an id and a span, then counts its answer,
-/// logs it and stamps `x-amz-pay-request-id` on it if the handler did not. The span records
-/// the method and path from the request as it is created: nothing is copied for it.
-pub(crate) async fn observe<B, F>(
-    request: http::Request<B>,
-    handling: impl FnOnce(http::Request<B>) -> F,
-) -> Response<Body>
+/// logs it (method, path, operation, status, latency) and stamps `x-amz-pay-request-id` on
+/// it if the handler did not.
+pub async fn observe<B, F>(request: http::Request<B>, handling: impl FnOnce(http::Request<B>) -> F) -> Response<Body>
 where
     F: Future<Output = Response<Body>>,
 {
@@ -345,8 +342,11 @@ where
     let started = Instant::now();
     // ERROR, the highest level: a span's level only decides whether it is recorded, and
     // this one must be whenever any line inside it is (RUST_LOG=warn included).
-    let span =
-        tracing::error_span!("request", request_id = %id, method = %request.method(), path = request.uri().path());
+    // The id alone: the span's fields are formatted as it is made, for every request, and
+    // printed on every line inside it; the method and path are the request line's.
+    let span = tracing::error_span!("request", request_id = %id);
+    // Reference-counted clones, not copies, for the request line.
+    let (method, uri) = (request.method().clone(), request.uri().clone());
     let handling = handling(request);
     let answered = async move {
         let mut response = handling.await;
@@ -356,6 +356,8 @@ where
         metrics().request_answered(operation, status, took);
         tracing::debug!(
             target: REQUEST_LOG_TARGET,
+            method = %method,
+            path = uri.path(),
             operation = operation.map_or(NO_OPERATION, |o| OPERATIONS[o.0].name),
             status,
             latency_ms = took.as_secs_f64() * 1000.0,
