@@ -3,8 +3,8 @@
 //!
 //! Metrics go through the `metrics` facade to one recorder per process,
 //! `metrics-exporter-prometheus`'s, installed by [`install`] (from `Application::build`,
-//! before the store opens, so the store's writer records into it too). Being the process's,
-//! the numbers are the process's: two `Application`s in one process share them.
+//! before the store opens, so the store's writer records into it too). The recorder is the
+//! process's, so the numbers are too: two `Application`s in one process share them.
 //!
 //! The hot path is every request: it takes a handle from a table filled once per
 //! (operation, status) and adds one to an atomic counter and one sample to a histogram. No
@@ -17,8 +17,9 @@
 //! every log line written while handling it carries the id. One line per request
 //! (method, path, operation, status, latency) is logged at debug level under the target
 //! [`REQUEST_LOG_TARGET`]: at info level, ten thousand requests a second would write ten
-//! thousand lines a second to stderr (a write(2) each, some 2 MB/s), a cost the benchmark
-//! would feel and a volume no one reads; the counters above carry the same totals.
+//! thousand lines a second to stderr (a write(2) each, 2 to 3 MB/s), a cost the benchmark
+//! would feel (docs/performance.md, "Observing a request") and a volume no one reads; the
+//! counters above carry the same totals.
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
