@@ -13,7 +13,7 @@
 //! something else) is taken as not loopback.
 //!
 //! Every route of [`router`] is behind the gate: an operator page or endpoint (the
-//! dashboard, later) is added there.
+//! dashboard, later) is added there, or wrapped by [`gated`] where it is defined.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -143,7 +143,13 @@ async fn gate(State(state): State<Arc<AppState>>, request: Request, next: Next) 
 
 /// The operator endpoints, every one behind the gate.
 pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
-    Router::new().route("/metrics", get(metrics)).route_layer(axum::middleware::from_fn_with_state(state, gate))
+    gated(Router::new().route("/metrics", get(metrics)), state)
+}
+
+/// `routes` behind the gate (a route layer: paths they do not match fall through to the
+/// API as before). For operator pages defined in a module of their own.
+pub fn gated(routes: Router<Arc<AppState>>, state: Arc<AppState>) -> Router<Arc<AppState>> {
+    routes.route_layer(axum::middleware::from_fn_with_state(state, gate))
 }
 
 /// `GET /metrics`: the process's metrics in Prometheus' text format.
