@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use amzpay_domain::{Environment, Region};
+use amzpay_server::admin::AdminToken;
 use amzpay_server::config::{
     BODY_READ_TIMEOUT_SECONDS, ConnectionLimits, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_SANDBOX_DELAY_SECONDS,
     DEFAULT_TLS_LISTEN, HEADER_READ_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, IpnDelivery, MAX_BODY_BYTES_IN_FLIGHT,
@@ -72,6 +73,8 @@ enum Command {
         limits: LimitArgs,
         #[command(flatten)]
         retention: RetentionArgs,
+        #[command(flatten)]
+        operator: OperatorArgs,
     },
     /// The local certificate authority that lets amzpay stand in for Amazon's hosts through
     /// its HTTP proxy (CONNECT): trust its ca.pem in the client.
@@ -414,12 +417,54 @@ enum MerchantCommand {
     },
 }
 
+/// How `serve` operates: who may read the operator endpoints, how it logs.
+#[derive(Args)]
+struct OperatorArgs {
+    /// Let clients other than loopback ones read the operator endpoints (/metrics) with
+    /// `Authorization: Bearer TOKEN`, which every client then needs. Prefer the environment
+    /// variable: a flag shows in the process list.
+    #[arg(long, env = "AMZPAY_ADMIN_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    admin_token: Option<String>,
+    /// How log lines (stderr) look: `human`, or `json`, one object a line; either way a
+    /// line logged while handling a request carries its x-amz-pay-request-id
+    /// (`request_id`). RUST_LOG picks what is logged (default: info).
+    #[arg(long, env = "AMZPAY_LOG_FORMAT", value_enum, default_value = "human")]
+    log_format: LogFormat,
+}
+
+impl OperatorArgs {
+    fn admin_token(&self) -> anyhow::Result<Option<AdminToken>> {
+        self.admin_token.as_deref().map(AdminToken::new).transpose().map_err(|e| anyhow::anyhow!("--admin-token: {e}"))
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    /// Text for people: time, level, the request's span, the message and its fields.
+    #[value(alias = "text")]
+    Human,
+    /// One JSON object a line (timestamp, level, fields, target, span and spans).
+    Json,
+}
+
+/// Logs to stderr in `format`, filtered by RUST_LOG (default: info).
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    // Colours only for a terminal: a file or a log collector would keep the escape codes.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
+    match format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
 fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    init_logging(match &cli.command {
+        Command::Serve { operator, .. } => operator.log_format,
+        _ => LogFormat::Human,
+    });
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(run(cli))
 }
@@ -448,6 +493,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             ipn,
             limits,
             retention,
+            operator,
         } => {
             let delays = SandboxDelays {
                 pending_authorization_seconds: pending_authorization_delay,
@@ -462,6 +508,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 database,
                 delays,
                 public_url,
+                admin_token: operator.admin_token()?,
                 ipn,
                 limits: limits.limits(),
                 retention: retention.retention(),
@@ -555,6 +602,7 @@ fn open_store(data_dir: &std::path::Path, database: Option<String>) -> anyhow::R
         database,
         delays: SandboxDelays::DEFAULT,
         public_url: None,
+        admin_token: None,
         ipn: IpnDelivery::default(),
         limits: ConnectionLimits::DEFAULT,
         retention: Retention::DEFAULT,

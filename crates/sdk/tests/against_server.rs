@@ -24,6 +24,7 @@ async fn start() -> Server {
         database: None,
         delays: amzpay_server::config::SandboxDelays::DEFAULT,
         public_url: None,
+        admin_token: None,
         ipn: Default::default(),
         limits: amzpay_server::config::ConnectionLimits::DEFAULT,
         retention: amzpay_server::config::Retention::DEFAULT,

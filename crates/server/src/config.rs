@@ -258,6 +258,9 @@ pub struct Config {
     /// The base URL buyers reach the server at (hosted pages, `amazonPayRedirectUrl`);
     /// defaults to the HTTP listener. IPNs' `SigningCertURL` points here too.
     pub public_url: Option<String>,
+    /// What operator endpoints (`/metrics`) require as `Authorization: Bearer`; `None`: they
+    /// answer loopback clients only (`admin`).
+    pub admin_token: Option<crate::admin::AdminToken>,
     pub ipn: IpnDelivery,
     pub limits: ConnectionLimits,
     pub retention: Retention,
@@ -273,6 +276,7 @@ impl Config {
             database: None,
             delays: SandboxDelays::DEFAULT,
             public_url: None,
+            admin_token: None,
             ipn: IpnDelivery::default(),
             limits: ConnectionLimits::DEFAULT,
             retention: Retention::DEFAULT,

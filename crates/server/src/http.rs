@@ -23,7 +23,8 @@ use crate::AppState;
 use crate::auth::{RequestHead, check_headers};
 use crate::config::{MAX_BODY_BYTES, READINESS_TIMEOUT_MS};
 use crate::ops::{Context, Reply, check_idempotency_key, execute};
-use crate::routes::{ApiPath, Idempotency, route};
+use crate::routes::{ApiPath, Idempotency, Operation, route};
+use crate::telemetry::OperationIndex;
 
 pub const REQUEST_ID_HEADER: &str = "x-amz-pay-request-id";
 pub const SIMULATION_CODE_HEADER: &str = "x-amz-pay-simulation-code";
@@ -36,6 +37,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             .merge(crate::pages::router())
             .merge(crate::checkout_pages::router())
             .merge(crate::ipn::router())
+            .merge(crate::admin::router(state.clone()))
             .fallback(handle)
             // The pages' forms are bounded like the API's bodies (axum's default is 2 MB).
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -107,19 +109,34 @@ pub(crate) fn respond(reply: Reply) -> Response {
     *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    let request_id = uuid::Uuid::new_v4().to_string();
-    headers.insert(REQUEST_ID_HEADER, HeaderValue::from_str(&request_id).expect("a uuid is a valid header"));
+    // The id the request's log lines carry (`telemetry::observe`).
+    headers.insert(REQUEST_ID_HEADER, crate::telemetry::current_request_id().header_value());
     response
 }
 
 /// Every API request.
 pub async fn handle(State(state): State<Arc<AppState>>, request: Request) -> Response {
-    respond(process(&state, request).await.unwrap_or_else(|e| Reply::error(&e)))
+    let mut operation = None;
+    let mut response = respond(process(&state, request, &mut operation).await.unwrap_or_else(|e| Reply::error(&e)));
+    // For the request's metrics: which operation answered.
+    if let Some(index) = operation.and_then(OperationIndex::of) {
+        response.extensions_mut().insert(index);
+    }
+    response
 }
 
-async fn process(state: &Arc<AppState>, request: Request) -> Result<Reply, Refusal> {
+/// `operation` is set as soon as the path names one, even if the request is then refused.
+async fn process(
+    state: &Arc<AppState>,
+    request: Request,
+    operation: &mut Option<&'static Operation>,
+) -> Result<Reply, Refusal> {
     let (parts, body) = request.into_parts();
     let path = ApiPath::parse(parts.uri.path())?;
+    // Picked now to name the operation in the metrics; a routing refusal still comes after
+    // authentication's, as before.
+    let routed = route(&parts.method, &path.segments);
+    *operation = routed.as_ref().ok().map(|routed| routed.operation);
     let headers: Vec<(String, String)> = parts
         .headers
         .iter()
@@ -148,7 +165,7 @@ async fn process(state: &Arc<AppState>, request: Request) -> Result<Reply, Refus
     let checked = check_headers(&state.keys, state.store.as_ref(), &head, real_now).await?;
     let (body, _reserved) = read_body(state, body).await?;
     let caller = checked.verify_signature(&head, &body)?;
-    let routed = route(&parts.method, &path.segments)?;
+    let routed = routed?;
     let operation = routed.operation;
     let key = match parts.headers.get("x-amz-pay-idempotency-key") {
         Some(value) => {

@@ -132,6 +132,8 @@ fn not_an_id(job: &Job) -> JobError {
 pub(crate) struct Ran {
     /// Jobs taken, whether they ran or failed.
     pub count: u32,
+    /// Jobs taken that another worker had already run (not counted as run).
+    pub claimed_elsewhere: u32,
     /// The notifications the jobs staged, by id.
     pub notifications: Vec<String>,
     /// The jobs that failed, recorded so in the batch's transaction.
@@ -149,8 +151,11 @@ pub(crate) struct FailedRun {
 }
 
 impl Ran {
-    /// Logs each failed job, at error level: call once the batch committed.
-    pub(crate) fn log_failures(&self) {
+    /// Logs each failed job, at error level, and counts the jobs run and failed in the
+    /// metrics: call once the batch committed.
+    pub(crate) fn report_committed(&self) {
+        let run = self.count.saturating_sub(self.claimed_elsewhere);
+        crate::telemetry::metrics().jobs_ran(u64::from(run), self.failed.len() as u64);
         for failed in &self.failed {
             tracing::error!(
                 job = failed.id,
@@ -222,8 +227,12 @@ fn run_one(tx: &mut dyn WriteTx, due: DueJob, delays: SandboxDelays, ran: &mut R
     };
     let mut notifications = Vec::new();
     let mut failure = None;
+    let mut claimed = true;
     let outcome = tx.isolated(&mut |tx| match run_job(tx, &job, delays, &mut notifications) {
-        Ok(_) => true,
+        Ok(ran) => {
+            claimed = ran;
+            true
+        }
         Err(error) => {
             failure = Some(error.to_string());
             false
@@ -232,6 +241,9 @@ fn run_one(tx: &mut dyn WriteTx, due: DueJob, delays: SandboxDelays, ran: &mut R
     let error = match outcome {
         Isolated::Kept => {
             ran.notifications.extend(notifications);
+            if !claimed {
+                ran.claimed_elsewhere += 1;
+            }
             return Ok(());
         }
         Isolated::RolledBack => failure.unwrap_or_else(|| "failed".to_owned()),
@@ -276,7 +288,7 @@ pub async fn worker(state: Arc<AppState>, mut stop: tokio::sync::broadcast::Rece
         match state.store.write(move |tx| run_due(tx, Due::At(real_now), delays, None)).await {
             Ok(ran) => {
                 failures = 0;
-                ran.log_failures();
+                ran.report_committed();
                 if ran.count > 0 {
                     tracing::debug!(count = ran.count, failed = ran.failed.len(), "ran scheduled transitions");
                 }

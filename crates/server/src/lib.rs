@@ -4,6 +4,7 @@
 //! ([`routes`]), authenticate ([`auth`]), pick the operation, check the idempotency key,
 //! and run the operation's shell ([`ops`]) against the [`amzpay_store::Store`].
 
+pub mod admin;
 pub mod auth;
 mod checkout_pages;
 pub mod config;
@@ -20,6 +21,7 @@ mod pages;
 pub mod proxy;
 pub mod retention;
 pub mod routes;
+pub mod telemetry;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -59,6 +61,8 @@ pub struct AppState {
     pub body_budget: Arc<tokio::sync::Semaphore>,
     /// Which sandbox merchants may have faults, so that the others' requests skip the store.
     pub faults: Arc<ops::faults::FaultIndex>,
+    /// What operator endpoints require besides loopback (`admin`): `None`, loopback only.
+    pub admin_token: Option<admin::AdminToken>,
 }
 
 /// A storage failure: logged once here, answered as Amazon's 500 (or 503 when the write
@@ -95,6 +99,8 @@ impl Application {
     pub async fn build(config: Config) -> Result<Application, BuildError> {
         config.limits.check().map_err(BuildError::Config)?;
         std::fs::create_dir_all(&config.data_dir)?;
+        // Before the store opens: its writer takes its metric handles as it starts.
+        telemetry::install();
         let path = config.sqlite_path().map_err(BuildError::Config)?;
         let sqlite = Arc::new(SqliteStore::open(&path)?);
         let store: Arc<dyn Store> = sqlite.clone();
@@ -146,6 +152,7 @@ impl Application {
             ca,
             body_budget,
             faults,
+            admin_token: config.admin_token.clone(),
         });
         let limits = config.limits;
         let retention = config.retention;

@@ -23,6 +23,7 @@
 //! limits to reason about (TLS offers `http/1.1` alone in ALPN).
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -69,11 +70,18 @@ pub struct ConnectionContext {
     /// The listener's permit for this connection, released when the connection and any
     /// tunnel over it are gone.
     _permit: Arc<OwnedSemaphorePermit>,
+    /// The client's address (a tunnel's is its connection's), for the admin gate.
+    peer: Option<SocketAddr>,
 }
 
 impl ConnectionContext {
     pub fn limits(&self) -> &ConnectionLimits {
         &self.limits
+    }
+
+    /// The address the connection came from.
+    pub fn peer(&self) -> Option<SocketAddr> {
+        self.peer
     }
 }
 
@@ -103,9 +111,9 @@ pub(crate) async fn serve(
             permit = connections.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
             () = stopping(&mut stage) => break,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => stream,
+                Ok(accepted) => accepted,
                 Err(error) => {
                     tracing::warn!(%error, "accepting a connection failed");
                     tokio::time::sleep(ACCEPT_RETRY_DELAY).await;
@@ -120,6 +128,7 @@ pub(crate) async fn serve(
             in_flight: shared.in_flight.clone(),
             stage: shared.stage.clone(),
             _permit: Arc::new(permit),
+            peer: Some(peer),
         };
         let app = app.clone();
         match &tls {
@@ -225,8 +234,13 @@ where
     }
 }
 
-/// One request, within the in-flight limit and the body deadline.
+/// One request, with its id, span and metrics (`telemetry::observe`).
 async fn answer(request: Request<Incoming>, app: Router, context: ConnectionContext) -> Response<Body> {
+    crate::telemetry::observe(request, |request| answer_within_limits(request, app, context)).await
+}
+
+/// One request, within the in-flight limit and the body deadline.
+async fn answer_within_limits(request: Request<Incoming>, app: Router, context: ConnectionContext) -> Response<Body> {
     let Ok(_in_flight) = context.in_flight.clone().try_acquire_owned() else {
         tracing::warn!("too many requests in flight; shedding load");
         let refusal = Refusal::new(ReasonCode::ServiceUnavailable, "the server is overloaded; retry later");
@@ -247,8 +261,13 @@ async fn answer(request: Request<Incoming>, app: Router, context: ConnectionCont
         Err(never) => match never {},
     };
     if expired.load(Ordering::Relaxed) {
-        // Whatever the handler made of a body cut short, the answer is the timeout.
-        return closing_after(crate::http::respond(Reply::error(&body_timed_out())));
+        // Whatever the handler made of a body cut short, the answer is the timeout (counted
+        // under the operation the handler named).
+        let mut timed_out = closing_after(crate::http::respond(Reply::error(&body_timed_out())));
+        if let Some(operation) = response.extensions().get::<crate::telemetry::OperationIndex>() {
+            timed_out.extensions_mut().insert(*operation);
+        }
+        return timed_out;
     }
     response
 }

@@ -6,6 +6,7 @@
 //! ([`sqlite::SqliteStore`]) is the first backend: WAL, `synchronous=FULL`, and one writer
 //! thread that commits batches of transactions together (group commit).
 
+pub mod metric_names;
 mod model;
 pub mod sqlite;
 

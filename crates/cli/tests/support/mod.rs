@@ -28,13 +28,38 @@ impl Server {
 
     /// The same, with more `serve` flags.
     pub fn start_with(data_dir: &Path, flags: &[&str]) -> Server {
+        Server::spawn(data_dir, flags, "warn", Stdio::inherit())
+    }
+
+    /// The same, logging what `rust_log` selects; each line it writes to stderr arrives on
+    /// the channel.
+    pub fn start_logging(
+        data_dir: &Path,
+        flags: &[&str],
+        rust_log: &str,
+    ) -> (Server, std::sync::mpsc::Receiver<String>) {
+        let mut server = Server::spawn(data_dir, flags, rust_log, Stdio::piped());
+        let stderr = server.child.stderr.take().unwrap();
+        let (sender, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        (server, lines)
+    }
+
+    fn spawn(data_dir: &Path, flags: &[&str], rust_log: &str, stderr: Stdio) -> Server {
         let mut child = amzpay()
             .args(["serve", "--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(flags)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", rust_log)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("starting amzpay serve");
         let stdout = child.stdout.take().unwrap();
@@ -95,6 +120,8 @@ impl Merchant {
 pub struct Reply {
     pub status: u16,
     pub body: Vec<u8>,
+    /// `x-amz-pay-request-id`.
+    pub request_id: Option<String>,
 }
 
 impl Reply {
@@ -172,6 +199,7 @@ pub async fn call_with(
     }
     let response = request.body(body.to_owned()).send().await?;
     let status = response.status().as_u16();
+    let request_id = response.headers().get("x-amz-pay-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let body = response.bytes().await?.to_vec();
-    Ok(Reply { status, body })
+    Ok(Reply { status, body, request_id })
 }

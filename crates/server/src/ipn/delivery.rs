@@ -24,6 +24,7 @@ use crate::config::{
     IPN_LEASE_MARGIN_MS, IPN_MAX_IN_FLIGHT, IPN_MAX_IN_FLIGHT_PER_MERCHANT, IPN_MIN_DISPATCH_INTERVAL_MS,
     IPN_POLL_INTERVAL_MS, IPN_RETRY_JITTER_PERCENT, IpnDelivery,
 };
+use crate::telemetry::IpnOutcome;
 
 /// Real time in milliseconds: retries follow real time (product.md), not a sandbox clock.
 pub fn real_now_ms() -> i64 {
@@ -153,6 +154,7 @@ pub async fn attempt(
             Ok((tx.ipn_endpoint(&merchant, environment)?, tx.merchant(&merchant)?.map(|m| m.region)))
         })
         .await?;
+    let mut waited = None;
     let outcome = match (endpoint, region) {
         (Some(url), Some(region)) => {
             let signer = state.ipn.signer(state).await?;
@@ -174,6 +176,7 @@ pub async fn attempt(
                 .body(body)
                 .send()
                 .await;
+            waited = Some(started.elapsed());
             let latency_ms = started.elapsed().as_millis() as i64;
             let (status_code, error) = match sent {
                 Ok(response) => (Some(response.status().as_u16()), None),
@@ -201,6 +204,13 @@ pub async fn attempt(
     let id = event.notification_id.clone();
     let recorded = outcome.clone();
     state.store.write(move |tx| tx.finish_attempt(&id, &recorded)).await?;
+    let counted = match outcome.status {
+        DeliveryStatus::Delivered => IpnOutcome::Delivered,
+        DeliveryStatus::Pending => IpnOutcome::Retrying,
+        DeliveryStatus::Failed => IpnOutcome::Failed,
+        DeliveryStatus::NoEndpoint => IpnOutcome::NoEndpoint,
+    };
+    crate::telemetry::metrics().ipn_attempted(counted, waited);
     Ok(outcome)
 }
 

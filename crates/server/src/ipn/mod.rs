@@ -83,7 +83,9 @@ pub async fn attempt_leased(
             let notification = state.store.read(move |tx| tx.notification(&merchant, environment, &id)).await?;
             let Some(notification) = notification else { continue };
             let state = state.clone();
-            attempts.spawn(async move { delivery::attempt(&state, &notification, None).await });
+            // In the request's span: the attempt's log lines carry its request id.
+            let attempt = async move { delivery::attempt(&state, &notification, None).await };
+            attempts.spawn(tracing::Instrument::in_current_span(attempt));
         }
         while let Some(joined) = attempts.join_next().await {
             let outcome = joined.map_err(|e| StoreError::Corrupt(format!("an IPN attempt panicked: {e}")))??;

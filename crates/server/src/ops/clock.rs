@@ -140,11 +140,11 @@ pub async fn set(
             .await;
         match step {
             Ok(Step::More(ran)) => {
-                ran.log_failures();
+                ran.report_committed();
                 caused.extend(ran.notifications);
             }
             Ok(Step::Answered(reply, ran)) => {
-                ran.log_failures();
+                ran.report_committed();
                 caused.extend(ran.notifications);
                 break reply;
             }

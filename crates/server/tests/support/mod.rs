@@ -95,23 +95,52 @@ impl TestApp {
         TestApp::spawn_configured(ipn_delivery, amzpay_server::config::ConnectionLimits::DEFAULT, retention).await
     }
 
+    /// A server whose operator endpoints require this token.
+    pub async fn spawn_with_admin_token(token: &str) -> TestApp {
+        let token = amzpay_server::admin::AdminToken::new(token).unwrap();
+        TestApp::spawn_from(|config| config.admin_token = Some(token)).await
+    }
+
+    /// A server whose HTTP listener is on every interface (clients may come from another
+    /// address than loopback), with this admin token, if any.
+    pub async fn spawn_on_every_interface(admin_token: Option<&str>) -> TestApp {
+        let token = admin_token.map(|token| amzpay_server::admin::AdminToken::new(token).unwrap());
+        TestApp::spawn_from(|config| {
+            config.listen = Some("0.0.0.0:0".parse().unwrap());
+            config.admin_token = token;
+        })
+        .await
+    }
+
     async fn spawn_configured(
         ipn_delivery: Option<amzpay_server::config::IpnDelivery>,
         limits: amzpay_server::config::ConnectionLimits,
         retention: amzpay_server::config::Retention,
     ) -> TestApp {
+        TestApp::spawn_from(|config| {
+            config.ipn = ipn_delivery.unwrap_or_default();
+            config.limits = limits;
+            config.retention = retention;
+        })
+        .await
+    }
+
+    /// A server on free ports in a fresh data directory, configured by `configure`.
+    async fn spawn_from(configure: impl FnOnce(&mut Config)) -> TestApp {
         let data_dir = tempfile::tempdir().unwrap();
-        let config = Config {
+        let mut config = Config {
             data_dir: data_dir.path().to_owned(),
             listen: Some("127.0.0.1:0".parse().unwrap()),
             tls_listen: Some("127.0.0.1:0".parse().unwrap()),
             database: None,
             delays: amzpay_server::config::SandboxDelays::DEFAULT,
             public_url: None,
-            ipn: ipn_delivery.unwrap_or_default(),
-            limits,
-            retention,
+            admin_token: None,
+            ipn: amzpay_server::config::IpnDelivery::default(),
+            limits: amzpay_server::config::ConnectionLimits::DEFAULT,
+            retention: amzpay_server::config::Retention::DEFAULT,
         };
+        configure(&mut config);
         let app = Application::build(config).await.unwrap();
         let http_addr = app.http_addr.unwrap();
         let https_addr = app.https_addr.unwrap();

@@ -25,6 +25,7 @@ mod tx;
 mod writer;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -61,6 +62,9 @@ pub const WRITER_PAGE_CACHE_KIB: i64 = 32 * 1024;
 /// A store on one SQLite file.
 pub struct SqliteStore {
     sender: Mutex<Option<SyncSender<Message>>>,
+    /// Write jobs sent and not yet taken by the writer (the queue depth metric: a standard
+    /// channel does not tell its length).
+    queued: Arc<AtomicUsize>,
     writer: Mutex<Option<JoinHandle<()>>>,
     checkpointer: Mutex<Option<JoinHandle<()>>>,
     readers: Arc<ReaderPool>,
@@ -114,11 +118,14 @@ impl SqliteStore {
             None
         };
         let (sender, receiver) = sync_channel(WRITE_QUEUE_CAPACITY);
+        let queued = Arc::new(AtomicUsize::new(0));
+        let writer_queued = queued.clone();
         let handle = std::thread::Builder::new()
             .name("amzpay-sqlite-writer".into())
-            .spawn(move || writer::write_loop(writer, receiver, commits))?;
+            .spawn(move || writer::write_loop(writer, receiver, &writer_queued, commits))?;
         Ok(SqliteStore {
             sender: Mutex::new(Some(sender)),
+            queued,
             writer: Mutex::new(Some(handle)),
             checkpointer: Mutex::new(checkpointer),
             readers: Arc::new(ReaderPool::new(readers, path.to_owned())),
@@ -197,7 +204,13 @@ impl Store for SqliteStore {
     fn submit_write(&self, job: WriteJob) -> Result<(), StoreError> {
         let guard = self.sender.lock().expect("sender lock");
         let sender = guard.as_ref().ok_or(StoreError::WriterStopped)?;
-        match sender.try_send(Message::Job(job)) {
+        // Counted before it is sent, so the writer never takes a job not yet counted.
+        self.queued.fetch_add(1, Ordering::Relaxed);
+        let sent = sender.try_send(Message::Job(job));
+        if sent.is_err() {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+        }
+        match sent {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(_)) => Err(StoreError::QueueFull),
             Err(TrySendError::Disconnected(_)) => Err(StoreError::WriterStopped),

@@ -52,7 +52,10 @@ impl ReaderPool {
         Box::pin(async move {
             let _permit = self.permits.acquire().await.map_err(|_| StoreError::WriterStopped)?;
             let pool = self.clone();
+            // What the read logs belongs to the request that asked for it (its span).
+            let span = tracing::Span::current();
             tokio::task::spawn_blocking(move || {
+                let _entered = span.enter();
                 let connection = pool.connections.lock().unwrap_or_else(PoisonError::into_inner).pop();
                 let connection = connection.ok_or(StoreError::ReadFailed("no read connection was free"))?;
                 let (connection, result) = pool.run_on(connection, job);

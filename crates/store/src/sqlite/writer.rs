@@ -18,8 +18,14 @@
 //!   fails, every job of the batch learns it and nothing of the batch was written.
 //! - The queue is bounded (`WRITE_QUEUE_CAPACITY`): a full queue refuses new jobs (the server
 //!   answers 503) rather than growing without bound.
+//!
+//! Metrics (`crate::metric_names`): each batch records its size, its duration up to the
+//! commit, and the jobs still queued behind it, through handles taken once when the writer
+//! starts: nothing per job.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
+use std::time::Instant;
 
 use rusqlite::Connection;
 
@@ -32,25 +38,43 @@ pub(super) enum Message {
 
 use super::MAX_GROUP_COMMIT_JOBS;
 use super::tx::SqliteTx;
+use crate::metric_names::{WRITE_BATCH_DURATION_SECONDS, WRITE_BATCH_JOBS, WRITE_QUEUE_DEPTH};
 use crate::{StoreError, WriteJob};
 
-pub(super) fn write_loop(connection: Connection, receiver: Receiver<Message>, commits: SyncSender<()>) {
+/// `queued` counts the jobs sent and not yet taken (the sender adds, the writer takes away);
+/// `commits` signals the checkpointer after each commit.
+pub(super) fn write_loop(
+    connection: Connection,
+    receiver: Receiver<Message>,
+    queued: &AtomicUsize,
+    commits: SyncSender<()>,
+) {
+    // Handles of the process's recorder, if one was installed before the store opened.
+    let batch_jobs = metrics::histogram!(WRITE_BATCH_JOBS);
+    let batch_duration = metrics::histogram!(WRITE_BATCH_DURATION_SECONDS);
+    let queue_depth = metrics::gauge!(WRITE_QUEUE_DEPTH);
+    let take = |message: Message, batch: &mut Vec<WriteJob>| match message {
+        Message::Job(job) => {
+            queued.fetch_sub(1, Ordering::Relaxed);
+            batch.push(job);
+        }
+        Message::Inspect(look) => look(&connection),
+    };
     while let Ok(first) = receiver.recv() {
         let mut batch = Vec::with_capacity(64);
-        match first {
-            Message::Job(job) => batch.push(job),
-            Message::Inspect(look) => look(&connection),
-        }
+        take(first, &mut batch);
         while batch.len() < MAX_GROUP_COMMIT_JOBS {
             match receiver.try_recv() {
-                Ok(Message::Job(job)) => batch.push(job),
-                Ok(Message::Inspect(look)) => look(&connection),
+                Ok(message) => take(message, &mut batch),
                 Err(_) => break,
             }
         }
         if batch.is_empty() {
             continue;
         }
+        queue_depth.set(queued.load(Ordering::Relaxed) as f64);
+        batch_jobs.record(batch.len() as f64);
+        let started = Instant::now();
         if let Err(error) = run(&connection, "BEGIN IMMEDIATE") {
             // Dropping the jobs drops their result channels: each requester sees the writer
             // failed and answers 500; nothing was written.
@@ -106,6 +130,7 @@ pub(super) fn write_loop(connection: Connection, receiver: Receiver<Message>, co
         if committed.is_err() && !connection.is_autocommit() {
             let _ = connection.execute_batch("ROLLBACK");
         }
+        batch_duration.record(started.elapsed().as_secs_f64());
         if committed.is_ok() {
             // Full means a checkpoint is already due; a stopped checkpointer leaves the
             // writer's own backstop (checkpointer.rs).
