@@ -11,6 +11,7 @@ use amzpay_domain::refund::CreateRefund;
 use amzpay_domain::sandbox::{DEFAULT_CARD, SandboxCard};
 use amzpay_domain::{ChargeId, ChargePermissionId, PermissionType, ReasonCode, Refusal};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::format::{PriceIn, parse_currency};
 
@@ -40,7 +41,7 @@ pub fn charge_permission_id(field: &str, value: Option<String>) -> Result<Charge
     ChargePermissionId::parse(&value).ok_or_else(|| invalid(format!("{field} '{value}' is not a charge permission id")))
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct MerchantMetadataIn {
     pub merchant_reference_id: Option<String>,
@@ -60,7 +61,7 @@ impl From<MerchantMetadataIn> for MerchantMetadata {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ProviderMetadataIn {
     pub provider_reference_id: Option<String>,
@@ -68,7 +69,7 @@ pub struct ProviderMetadataIn {
 
 /// A boolean in a request: JSON `true`/`false`, or the strings `"true"`/`"false"`, which
 /// Amazon's own Java and PHP READMEs send (`"cancelPendingCharges": "false"`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum BoolIn {
     Bool(bool),
@@ -113,7 +114,7 @@ pub(crate) fn checkout_mode(value: Option<String>) -> Result<Option<bool>, Refus
 /// `webCheckoutDetails`, on Checkout Sessions and on Create Charge (the official .NET SDK
 /// shares one type: a Saved Wallet charge that needs multi-factor authentication returns the
 /// buyer to `checkoutResultReturnUrl`). Amazon sets `amazonPayRedirectUrl`; no SDK sends it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct WebCheckoutDetailsIn {
     pub checkout_review_return_url: Option<String>,
@@ -140,21 +141,21 @@ impl WebCheckoutDetailsIn {
 }
 
 /// `value` arrives as a string or an integer (spec §5.1).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum FrequencyValueIn {
     Text(String),
     Number(u32),
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct FrequencyIn {
     pub unit: Option<String>,
     pub value: Option<FrequencyValueIn>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RecurringMetadataIn {
     pub frequency: Option<FrequencyIn>,
@@ -187,7 +188,7 @@ impl RecurringMetadataIn {
 }
 
 /// Create Charge (spec §5.2).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreateChargeBody {
     pub charge_permission_id: Option<String>,
@@ -249,7 +250,7 @@ impl CreateChargeBody {
 }
 
 /// Capture Charge.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CaptureChargeBody {
     pub capture_amount: Option<PriceIn>,
@@ -264,7 +265,7 @@ impl CaptureChargeBody {
 }
 
 /// Cancel Charge.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CancelChargeBody {
     pub cancellation_reason: Option<String>,
@@ -277,7 +278,7 @@ impl CancelChargeBody {
 }
 
 /// Create Refund.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreateRefundBody {
     pub charge_id: Option<String>,
@@ -299,7 +300,7 @@ impl CreateRefundBody {
 }
 
 /// Update Charge Permission.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UpdatePermissionBody {
     pub merchant_metadata: Option<MerchantMetadataIn>,
@@ -316,7 +317,7 @@ impl UpdatePermissionBody {
 }
 
 /// Close Charge Permission.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ClosePermissionBody {
     pub closure_reason: Option<String>,
@@ -333,7 +334,7 @@ impl ClosePermissionBody {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BuyerIn {
     pub buyer_id: Option<String>,
@@ -343,11 +344,12 @@ pub struct BuyerIn {
 }
 
 /// The sandbox test helper `POST /v2/testHelpers/chargePermissions` (product.md).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreatePermissionBody {
     pub charge_permission_type: Option<String>,
     pub amount_limit: Option<PriceIn>,
+    #[schema(value_type = Option<crate::format::CurrencyCode>)]
     pub currency_code: Option<String>,
     pub recurring_metadata: Option<RecurringMetadataIn>,
     pub merchant_metadata: Option<MerchantMetadataIn>,
@@ -367,7 +369,7 @@ pub enum BuyerAction {
 }
 
 /// `POST /v2/testHelpers/chargePermissions/{id}/buyerActions`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BuyerActionBody {
     pub action: Option<String>,
@@ -395,7 +397,7 @@ impl BuyerActionBody {
 }
 
 /// `POST /v2/testHelpers/charges/{id}/amazonActions` (docs/defaults.md).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AmazonActionBody {
     pub action: Option<String>,
@@ -413,9 +415,10 @@ impl AmazonActionBody {
 }
 
 /// `POST /v2/testHelpers/clock/advance`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AdvanceClockBody {
+    #[schema(value_type = Option<u64>)]
     pub seconds: Option<serde_json::Number>,
 }
 
