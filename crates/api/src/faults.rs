@@ -18,9 +18,10 @@ pub const FAULT_REASON_CODES: [ReasonCode; 3] =
 /// "count": N, "operations": ["CreateCharge", ...]?, "delayMs": M?}`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"reasonCode": "ServiceUnavailable", "count": 1, "operations": ["GetCharge"]}))]
 pub struct AddFaultBody {
     pub reason_code: Option<String>,
-    #[schema(value_type = Option<u32>)]
+    #[schema(required, value_type = u32)]
     pub count: Option<serde_json::Number>,
     pub operations: Option<Vec<String>>,
     #[schema(value_type = Option<u32>)]

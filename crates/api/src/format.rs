@@ -65,8 +65,9 @@ impl AmountIn {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PriceIn {
+    #[schema(required, value_type = AmountIn)]
     pub amount: Option<AmountIn>,
-    #[schema(value_type = Option<CurrencyCode>)]
+    #[schema(required, value_type = CurrencyCode)]
     pub currency_code: Option<String>,
 }
 

@@ -89,6 +89,7 @@ pub fn format_millis(ms: i64) -> String {
 pub struct IpnEndpointBody {
     /// Absent (`None`) is refused; `Some(None)` clears.
     #[serde(default, deserialize_with = "present")]
+    #[schema(required, value_type = Option<String>)]
     pub url: Option<Option<String>>,
 }
 

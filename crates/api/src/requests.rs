@@ -151,7 +151,9 @@ pub enum FrequencyValueIn {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct FrequencyIn {
+    #[schema(required, value_type = String)]
     pub unit: Option<String>,
+    #[schema(required, value_type = FrequencyValueIn)]
     pub value: Option<FrequencyValueIn>,
 }
 
@@ -190,8 +192,11 @@ impl RecurringMetadataIn {
 /// Create Charge (spec §5.2).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"chargePermissionId": "S01-0000000-0000000", "chargeAmount": {"amount": "14.00", "currencyCode": "USD"}, "captureNow": true, "canHandlePendingAuthorization": false}))]
 pub struct CreateChargeBody {
+    #[schema(required, value_type = String)]
     pub charge_permission_id: Option<String>,
+    #[schema(required, value_type = PriceIn)]
     pub charge_amount: Option<PriceIn>,
     pub capture_now: Option<BoolIn>,
     pub soft_descriptor: Option<String>,
@@ -252,7 +257,9 @@ impl CreateChargeBody {
 /// Capture Charge.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"captureAmount": {"amount": "14.00", "currencyCode": "USD"}}))]
 pub struct CaptureChargeBody {
+    #[schema(required, value_type = PriceIn)]
     pub capture_amount: Option<PriceIn>,
     pub soft_descriptor: Option<String>,
 }
@@ -267,7 +274,9 @@ impl CaptureChargeBody {
 /// Cancel Charge.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"cancellationReason": "Out of stock"}))]
 pub struct CancelChargeBody {
+    #[schema(required, value_type = String)]
     pub cancellation_reason: Option<String>,
 }
 
@@ -280,8 +289,11 @@ impl CancelChargeBody {
 /// Create Refund.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"chargeId": "S01-0000000-0000000-C000001", "refundAmount": {"amount": "14.00", "currencyCode": "USD"}}))]
 pub struct CreateRefundBody {
+    #[schema(required, value_type = String)]
     pub charge_id: Option<String>,
+    #[schema(required, value_type = PriceIn)]
     pub refund_amount: Option<PriceIn>,
     pub soft_descriptor: Option<String>,
 }
@@ -319,7 +331,9 @@ impl UpdatePermissionBody {
 /// Close Charge Permission.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"closureReason": "No more charges", "cancelPendingCharges": false}))]
 pub struct ClosePermissionBody {
+    #[schema(required, value_type = String)]
     pub closure_reason: Option<String>,
     pub cancel_pending_charges: Option<BoolIn>,
 }
@@ -346,6 +360,7 @@ pub struct BuyerIn {
 /// The sandbox test helper `POST /v2/testHelpers/chargePermissions` (product.md).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"amountLimit": {"amount": "100.00", "currencyCode": "USD"}, "paymentMethod": "1111"}))]
 pub struct CreatePermissionBody {
     pub charge_permission_type: Option<String>,
     pub amount_limit: Option<PriceIn>,
@@ -372,6 +387,7 @@ pub enum BuyerAction {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BuyerActionBody {
+    #[schema(required, value_type = String)]
     pub action: Option<String>,
     pub payment_method: Option<String>,
 }
@@ -400,6 +416,7 @@ impl BuyerActionBody {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AmazonActionBody {
+    #[schema(required, value_type = String)]
     pub action: Option<String>,
 }
 
@@ -417,8 +434,9 @@ impl AmazonActionBody {
 /// `POST /v2/testHelpers/clock/advance`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"seconds": 3600}))]
 pub struct AdvanceClockBody {
-    #[schema(value_type = Option<u64>)]
+    #[schema(required, value_type = u64)]
     pub seconds: Option<serde_json::Number>,
 }
 

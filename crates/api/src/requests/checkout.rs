@@ -246,7 +246,9 @@ pub enum Scope {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct MultiAddressIn {
+    #[schema(required, value_type = String)]
     pub address_id: Option<String>,
+    #[schema(required, value_type = PriceIn)]
     pub price: Option<PriceIn>,
 }
 
@@ -263,8 +265,11 @@ fn check_multi_address(entries: Option<Vec<MultiAddressIn>>) -> Result<(), Refus
 /// Create Checkout Session.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"webCheckoutDetails": {"checkoutReviewReturnUrl": "https://shop.example/review", "checkoutResultReturnUrl": "https://shop.example/result"}, "storeId": "amzn1.application-oa2-client.example", "paymentDetails": {"paymentIntent": "Authorize", "chargeAmount": {"amount": "14.00", "currencyCode": "USD"}}}))]
 pub struct CreateSessionBody {
+    #[schema(required, value_type = WebCheckoutDetailsIn)]
     pub web_checkout_details: Option<WebCheckoutDetailsIn>,
+    #[schema(required, value_type = String)]
     pub store_id: Option<String>,
     pub charge_permission_type: Option<String>,
     pub recurring_metadata: Option<RecurringMetadataIn>,
@@ -373,7 +378,9 @@ impl UpdateSessionBody {
 /// Complete Checkout Session.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"chargeAmount": {"amount": "14.00", "currencyCode": "USD"}}))]
 pub struct CompleteSessionBody {
+    #[schema(required, value_type = PriceIn)]
     pub charge_amount: Option<PriceIn>,
     pub total_order_amount: Option<PriceIn>,
 }
@@ -392,6 +399,7 @@ impl CompleteSessionBody {
 pub struct FinalizeSessionBody {
     pub shipping_address: Option<AddressIn>,
     pub billing_address: Option<AddressIn>,
+    #[schema(required, value_type = PriceIn)]
     pub charge_amount: Option<PriceIn>,
     pub total_order_amount: Option<PriceIn>,
     pub payment_intent: Option<String>,
@@ -428,6 +436,7 @@ impl FinalizeSessionBody {
 /// `POST /v2/testHelpers/checkoutSessions/{id}/signIn` (product.md).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"paymentMethod": "1111"}))]
 pub struct SignInBody {
     pub payment_method: Option<String>,
     pub buyer: Option<super::BuyerIn>,
