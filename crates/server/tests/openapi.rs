@@ -144,3 +144,28 @@ async fn the_response_schemas_hold_exactly_the_keys_a_real_flow_answers_with() {
         document.assert_describes(path, method, 200, &answer.raw);
     }
 }
+
+/// Each unsigned route of the document is served (not the API's fallback 404), and answers
+/// a request without a form or with an unknown id with a status the document lists for it.
+#[tokio::test]
+async fn every_unsigned_route_in_the_document_is_served_with_a_status_it_lists() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    for route in amzpay_server::openapi::UNSIGNED_ROUTES {
+        let path = route.path.replace("{id}", "S01-0000000-0000000");
+        let method = reqwest::Method::from_bytes(route.method.as_str().as_bytes()).unwrap();
+        let mut request = client.request(method, format!("{}{path}", app.http));
+        if !route.form.is_empty() {
+            request = request.header("content-type", "application/x-www-form-urlencoded").body("");
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let listed = route.success.iter().chain(route.errors).any(|s| *s == status);
+        let body = response.text().await.unwrap();
+        let excerpt: String = body.chars().take(200).collect();
+        assert!(listed, "{} {}: {status} is not in the document: {excerpt}", route.method, route.path);
+        // The API's fallback answers Amazon's envelope: the route would not be served.
+        let envelope = serde_json::from_str::<Value>(&body).is_ok_and(|json| json.get("reasonCode").is_some());
+        assert!(!envelope, "{} {}: the API answered: {excerpt}", route.method, route.path);
+    }
+}
