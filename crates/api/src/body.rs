@@ -59,10 +59,11 @@ fn shape<T: DeserializeOwned>(text: &str, tree: &Value, prefix: &str) -> Result<
             // here is a value of the wrong type where an enum is read (`"scopes": [5]`: it
             // expected a string): an invalid value, not a malformed body.
             if error.is_syntax() || error.is_eof() {
-                let text = error.to_string();
-                let text = text.split(" at line ").next().unwrap_or(&text);
                 let path = if prefix.is_empty() { path } else { format!("{prefix}.{path}") };
-                return Refusal::new(ReasonCode::InvalidParameterValue, format!("'{path}': {text}"));
+                return Refusal::new(
+                    ReasonCode::InvalidParameterValue,
+                    format!("'{path}': a value of the wrong type (expected one of the names this field accepts)"),
+                );
             }
             classify_in(error, &path, prefix)
         })
