@@ -54,7 +54,18 @@ fn shape<T: DeserializeOwned>(text: &str, tree: &Value, prefix: &str) -> Result<
     let result = serde_path_to_error::deserialize(&mut deserializer)
         .map_err(|error| {
             let path = error.path().to_string();
-            classify_in(error.into_inner(), &path, prefix)
+            let error = error.into_inner();
+            // `text` is valid JSON (checked before), so what serde_json calls a syntax error
+            // here is a value of the wrong type where an enum is read (`"scopes": [5]`: it
+            // expected a string): an invalid value, not a malformed body.
+            if error.is_syntax() || error.is_eof() {
+                let path = if prefix.is_empty() { path } else { format!("{prefix}.{path}") };
+                return Refusal::new(
+                    ReasonCode::InvalidParameterValue,
+                    format!("'{path}': a value of the wrong type (expected one of the names this field accepts)"),
+                );
+            }
+            classify_in(error, &path, prefix)
         })
         .and_then(|value| deserializer.end().map(|()| value).map_err(|error| classify_in(error, ".", prefix)));
     match result {
@@ -190,6 +201,41 @@ mod tests {
         }
         let listed = parse_body::<Outer>(br#"{"scopes": ["name", "email"]}"#).unwrap();
         assert_eq!(listed.scopes.unwrap(), ["name", "email"]);
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    enum Colour {
+        Red,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct WithEnums {
+        // A list field (`LIST_FIELDS`).
+        scopes: Option<Vec<Colour>>,
+        colour: Option<Colour>,
+    }
+
+    /// Found by schemathesis (scripts/schemathesis): serde_json reports an enum read from a
+    /// number or a boolean as a syntax error ("expected value"), so `{"scopes": [5]}`, valid
+    /// JSON, was answered `InvalidRequestFormat`. A value of the wrong type is an invalid value.
+    #[test]
+    fn an_enum_given_a_number_or_a_boolean_is_an_invalid_value_not_malformed_json() {
+        let cases = [
+            (r#"{"scopes": [5]}"#, "'scopes[0]'"),
+            (r#"{"scopes": [true]}"#, "'scopes[0]'"),
+            (r#"{"colour": -58800}"#, "'colour'"),
+            (r#"{"colour": {}}"#, "'colour'"),
+        ];
+        for (json, path) in cases {
+            let refusal = parse_body::<WithEnums>(json.as_bytes()).unwrap_err();
+            assert_eq!(refusal.code, ReasonCode::InvalidParameterValue, "{json}: {refusal:?}");
+            assert!(refusal.message.contains(path), "{json}: {refusal:?}");
+        }
+        assert!(parse_body::<WithEnums>(br#"{"scopes": ["Red"], "colour": "Red"}"#).is_ok());
+        assert_eq!(parse_body::<WithEnums>(br#"{"colour": 5"#).unwrap_err().code, ReasonCode::InvalidRequestFormat);
     }
 
     /// Found by the `request_bodies` fuzz target: bytes that are not UTF-8 inside a string

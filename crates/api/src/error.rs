@@ -4,8 +4,9 @@
 
 use amzpay_domain::{ReasonCode, Refusal};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorBody<'a> {
     pub reason_code: &'a str,

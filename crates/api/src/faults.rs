@@ -5,6 +5,7 @@
 //! does to a request, are the server's.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::requests::{invalid, missing};
 use crate::{ReasonCode, Refusal};
@@ -15,12 +16,15 @@ pub const FAULT_REASON_CODES: [ReasonCode; 3] =
 
 /// `POST /v2/testHelpers/faults`: `{"reasonCode": "ServiceUnavailable" | ... | null,
 /// "count": N, "operations": ["CreateCharge", ...]?, "delayMs": M?}`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"reasonCode": "ServiceUnavailable", "count": 1, "operations": ["GetCharge"]}))]
 pub struct AddFaultBody {
     pub reason_code: Option<String>,
+    #[schema(required, value_type = u32)]
     pub count: Option<serde_json::Number>,
     pub operations: Option<Vec<String>>,
+    #[schema(value_type = Option<u32>)]
     pub delay_ms: Option<serde_json::Number>,
 }
 
@@ -100,24 +104,26 @@ impl AddFaultBody {
 }
 
 /// A fault, as the test helpers answer with it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FaultOut<'a> {
     pub fault_id: &'a str,
     /// `null` for a fault that only delays.
+    #[schema(required)]
     pub reason_code: Option<&'static str>,
     /// How many requests it was asked for.
     pub count: u32,
     /// How many it still applies to.
     pub remaining_count: u32,
     /// `null` for every operation.
+    #[schema(required)]
     pub operations: Option<&'a [String]>,
     pub delay_ms: u32,
     pub creation_timestamp: String,
 }
 
 /// `{"faults": [...]}`, oldest first.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FaultsOut<'a> {
     pub faults: Vec<FaultOut<'a>>,
 }

@@ -4,6 +4,7 @@ use amzpay_domain::{Currency, Money, ReasonCode, Refusal, Timestamp};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::macros::format_description;
+use utoipa::ToSchema;
 
 /// `yyyyMMdd'T'HHmmss'Z'`, e.g. `20190714T155300Z` (spec §4).
 pub fn format_timestamp(timestamp: Timestamp) -> String {
@@ -31,6 +32,26 @@ pub enum AmountIn {
     Number(serde_json::Number),
 }
 
+/// Written by hand: a `serde_json::Number` has no schema of its own, and the text form is
+/// held to the decimal syntax `Money::parse_decimal` reads.
+impl utoipa::PartialSchema for AmountIn {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::String).pattern(Some(DECIMAL_PATTERN)))
+            .item(ObjectBuilder::new().schema_type(Type::Number))
+            .description(Some("A decimal amount: a string (\"14.00\") or a JSON number (14, 12.99)."))
+            .into()
+    }
+}
+
+impl ToSchema for AmountIn {}
+
+/// The syntax of an amount's text (the OpenAPI document's pattern): digits, then at most one
+/// decimal point with digits after it. Whether the currency allows that many decimals is
+/// checked when the amount is read.
+pub const DECIMAL_PATTERN: &str = r"^[0-9]+(\.[0-9]+)?$";
+
 impl AmountIn {
     fn text(&self) -> String {
         match self {
@@ -41,12 +62,29 @@ impl AmountIn {
 }
 
 /// A price in a request.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PriceIn {
+    #[schema(required, value_type = AmountIn)]
     pub amount: Option<AmountIn>,
+    #[schema(required, value_type = CurrencyCode)]
     pub currency_code: Option<String>,
 }
+
+/// The schema of a currency field: one of the codes of [`Currency::ALL`] (any other is
+/// refused with `InvalidParameterValue`, and none other is ever answered).
+pub struct CurrencyCode;
+
+impl utoipa::PartialSchema for CurrencyCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(Currency::ALL.iter().map(|currency| currency.code())))
+            .into()
+    }
+}
+
+impl ToSchema for CurrencyCode {}
 
 pub fn parse_currency(field: &str, code: &str) -> Result<Currency, Refusal> {
     Currency::from_code(code).ok_or_else(|| {
@@ -77,11 +115,17 @@ impl PriceIn {
     }
 }
 
+/// The schema of a key Amazon always sends as `null` (an `Option<()>` field).
+pub fn always_null() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::Null).build()
+}
+
 /// A price in a response: always a string with the currency's decimals.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Price {
     pub amount: String,
+    #[schema(value_type = CurrencyCode)]
     pub currency_code: &'static str,
 }
 

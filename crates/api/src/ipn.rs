@@ -8,6 +8,7 @@ use amzpay_domain::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
 use time::macros::format_description;
+use utoipa::ToSchema;
 
 use crate::format::format_timestamp;
 use crate::requests::invalid;
@@ -83,11 +84,12 @@ pub fn format_millis(ms: i64) -> String {
 }
 
 /// `PUT /v2/testHelpers/ipnEndpoint`: `{"url": "https://..."}`, or `{"url": null}` to clear.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct IpnEndpointBody {
     /// Absent (`None`) is refused; `Some(None)` clears.
     #[serde(default, deserialize_with = "present")]
+    #[schema(required, value_type = Option<String>)]
     pub url: Option<Option<String>>,
 }
 
@@ -123,24 +125,27 @@ pub fn check_endpoint_url(url: &str) -> Result<(), Refusal> {
 }
 
 /// The answer of the endpoint test helper.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct IpnEndpointOut<'a> {
+    #[schema(required)]
     pub url: Option<&'a str>,
 }
 
 /// One attempt in the delivery log.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AttemptOut<'a> {
     pub timestamp: String,
     pub url: &'a str,
+    #[schema(required)]
     pub status_code: Option<u16>,
+    #[schema(required)]
     pub error: Option<&'a str>,
     pub latency_millis: i64,
 }
 
 /// One notification in the delivery log.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationOut<'a> {
     pub notification_id: &'a str,
@@ -152,12 +157,13 @@ pub struct NotificationOut<'a> {
     pub creation_timestamp: String,
     /// `Pending`, `Delivered`, `Failed` or `NoEndpoint`.
     pub status: &'a str,
+    #[schema(required)]
     pub next_attempt_timestamp: Option<String>,
     pub attempts: Vec<AttemptOut<'a>>,
 }
 
 /// The delivery log: `{"notifications": [...]}`, newest first.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationsOut<'a> {
     pub notifications: Vec<NotificationOut<'a>>,
 }

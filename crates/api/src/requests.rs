@@ -11,6 +11,7 @@ use amzpay_domain::refund::CreateRefund;
 use amzpay_domain::sandbox::{DEFAULT_CARD, SandboxCard};
 use amzpay_domain::{ChargeId, ChargePermissionId, PermissionType, ReasonCode, Refusal};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::format::{PriceIn, parse_currency};
 
@@ -40,7 +41,7 @@ pub fn charge_permission_id(field: &str, value: Option<String>) -> Result<Charge
     ChargePermissionId::parse(&value).ok_or_else(|| invalid(format!("{field} '{value}' is not a charge permission id")))
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct MerchantMetadataIn {
     pub merchant_reference_id: Option<String>,
@@ -60,7 +61,7 @@ impl From<MerchantMetadataIn> for MerchantMetadata {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ProviderMetadataIn {
     pub provider_reference_id: Option<String>,
@@ -68,7 +69,7 @@ pub struct ProviderMetadataIn {
 
 /// A boolean in a request: JSON `true`/`false`, or the strings `"true"`/`"false"`, which
 /// Amazon's own Java and PHP READMEs send (`"cancelPendingCharges": "false"`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum BoolIn {
     Bool(bool),
@@ -113,7 +114,7 @@ pub(crate) fn checkout_mode(value: Option<String>) -> Result<Option<bool>, Refus
 /// `webCheckoutDetails`, on Checkout Sessions and on Create Charge (the official .NET SDK
 /// shares one type: a Saved Wallet charge that needs multi-factor authentication returns the
 /// buyer to `checkoutResultReturnUrl`). Amazon sets `amazonPayRedirectUrl`; no SDK sends it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct WebCheckoutDetailsIn {
     pub checkout_review_return_url: Option<String>,
@@ -140,21 +141,23 @@ impl WebCheckoutDetailsIn {
 }
 
 /// `value` arrives as a string or an integer (spec §5.1).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum FrequencyValueIn {
     Text(String),
     Number(u32),
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct FrequencyIn {
+    #[schema(required, value_type = String)]
     pub unit: Option<String>,
+    #[schema(required, value_type = FrequencyValueIn)]
     pub value: Option<FrequencyValueIn>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RecurringMetadataIn {
     pub frequency: Option<FrequencyIn>,
@@ -187,10 +190,13 @@ impl RecurringMetadataIn {
 }
 
 /// Create Charge (spec §5.2).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"chargePermissionId": "S01-0000000-0000000", "chargeAmount": {"amount": "14.00", "currencyCode": "USD"}, "captureNow": true, "canHandlePendingAuthorization": false}))]
 pub struct CreateChargeBody {
+    #[schema(required, value_type = String)]
     pub charge_permission_id: Option<String>,
+    #[schema(required, value_type = PriceIn)]
     pub charge_amount: Option<PriceIn>,
     pub capture_now: Option<BoolIn>,
     pub soft_descriptor: Option<String>,
@@ -249,9 +255,11 @@ impl CreateChargeBody {
 }
 
 /// Capture Charge.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"captureAmount": {"amount": "14.00", "currencyCode": "USD"}}))]
 pub struct CaptureChargeBody {
+    #[schema(required, value_type = PriceIn)]
     pub capture_amount: Option<PriceIn>,
     pub soft_descriptor: Option<String>,
 }
@@ -264,9 +272,11 @@ impl CaptureChargeBody {
 }
 
 /// Cancel Charge.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"cancellationReason": "Out of stock"}))]
 pub struct CancelChargeBody {
+    #[schema(required, value_type = String)]
     pub cancellation_reason: Option<String>,
 }
 
@@ -277,10 +287,13 @@ impl CancelChargeBody {
 }
 
 /// Create Refund.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"chargeId": "S01-0000000-0000000-C000001", "refundAmount": {"amount": "14.00", "currencyCode": "USD"}}))]
 pub struct CreateRefundBody {
+    #[schema(required, value_type = String)]
     pub charge_id: Option<String>,
+    #[schema(required, value_type = PriceIn)]
     pub refund_amount: Option<PriceIn>,
     pub soft_descriptor: Option<String>,
 }
@@ -299,7 +312,7 @@ impl CreateRefundBody {
 }
 
 /// Update Charge Permission.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UpdatePermissionBody {
     pub merchant_metadata: Option<MerchantMetadataIn>,
@@ -316,9 +329,11 @@ impl UpdatePermissionBody {
 }
 
 /// Close Charge Permission.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"closureReason": "No more charges", "cancelPendingCharges": false}))]
 pub struct ClosePermissionBody {
+    #[schema(required, value_type = String)]
     pub closure_reason: Option<String>,
     pub cancel_pending_charges: Option<BoolIn>,
 }
@@ -333,7 +348,7 @@ impl ClosePermissionBody {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BuyerIn {
     pub buyer_id: Option<String>,
@@ -343,11 +358,13 @@ pub struct BuyerIn {
 }
 
 /// The sandbox test helper `POST /v2/testHelpers/chargePermissions` (product.md).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"amountLimit": {"amount": "100.00", "currencyCode": "USD"}, "paymentMethod": "1111"}))]
 pub struct CreatePermissionBody {
     pub charge_permission_type: Option<String>,
     pub amount_limit: Option<PriceIn>,
+    #[schema(value_type = Option<crate::format::CurrencyCode>)]
     pub currency_code: Option<String>,
     pub recurring_metadata: Option<RecurringMetadataIn>,
     pub merchant_metadata: Option<MerchantMetadataIn>,
@@ -367,9 +384,10 @@ pub enum BuyerAction {
 }
 
 /// `POST /v2/testHelpers/chargePermissions/{id}/buyerActions`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BuyerActionBody {
+    #[schema(required, value_type = String)]
     pub action: Option<String>,
     pub payment_method: Option<String>,
 }
@@ -395,9 +413,10 @@ impl BuyerActionBody {
 }
 
 /// `POST /v2/testHelpers/charges/{id}/amazonActions` (docs/defaults.md).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AmazonActionBody {
+    #[schema(required, value_type = String)]
     pub action: Option<String>,
 }
 
@@ -413,9 +432,11 @@ impl AmazonActionBody {
 }
 
 /// `POST /v2/testHelpers/clock/advance`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"seconds": 3600}))]
 pub struct AdvanceClockBody {
+    #[schema(required, value_type = u64)]
     pub seconds: Option<serde_json::Number>,
 }
 

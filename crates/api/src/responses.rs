@@ -3,15 +3,20 @@
 use amzpay_domain::metadata::{Address, Buyer, MerchantMetadata, RecurringMetadata};
 use amzpay_domain::{Charge, ChargePermission, PermissionState, PermissionType, Refund, Timestamp};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::format::{Price, format_timestamp};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MerchantMetadataOut<'a> {
+    #[schema(required)]
     pub merchant_reference_id: Option<&'a str>,
+    #[schema(required)]
     pub merchant_store_name: Option<&'a str>,
+    #[schema(required)]
     pub note_to_buyer: Option<&'a str>,
+    #[schema(required)]
     pub custom_information: Option<&'a str>,
 }
 
@@ -26,55 +31,72 @@ impl<'a> From<&'a MerchantMetadata> for MerchantMetadataOut<'a> {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProviderMetadataOut<'a> {
+    #[schema(required)]
     pub provider_reference_id: Option<&'a str>,
 }
 
 /// Status of a Charge, Refund or Checkout Session.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusDetails<'a> {
     pub state: &'static str,
+    #[schema(required)]
     pub reason_code: Option<&'static str>,
+    #[schema(required)]
     pub reason_description: Option<&'a str>,
     pub last_updated_timestamp: String,
 }
 
 /// `webCheckoutDetails` of a Charge or a Checkout Session.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WebCheckoutDetailsOut<'a> {
+    #[schema(required)]
     pub checkout_review_return_url: Option<&'a str>,
+    #[schema(required)]
     pub checkout_result_return_url: Option<&'a str>,
+    #[schema(required)]
     pub checkout_cancel_url: Option<&'a str>,
+    #[schema(required)]
     pub amazon_pay_redirect_url: Option<String>,
+    #[schema(required)]
     pub checkout_mode: Option<&'static str>,
 }
 
 /// A Charge, with its keys in the order Amazon's own SDK tests expect (spec §5.2).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ChargeOut<'a> {
     pub charge_id: &'a str,
     pub charge_amount: Price,
     pub charge_permission_id: &'a str,
+    #[schema(required)]
     pub capture_amount: Option<Price>,
     pub refunded_amount: Price,
+    #[schema(required)]
     pub soft_descriptor: Option<&'a str>,
     pub provider_metadata: ProviderMetadataOut<'a>,
     /// A Price (seed 003; the official .NET SDK reads it as one), not a bare string.
+    #[schema(required)]
     pub converted_amount: Option<Price>,
+    #[schema(required)]
     pub conversion_rate: Option<&'static str>,
+    #[schema(required)]
     pub channel: Option<&'static str>,
+    #[schema(required)]
     pub charge_initiator: Option<&'static str>,
     pub status_details: StatusDetails<'a>,
     pub creation_timestamp: String,
     pub expiration_timestamp: String,
     pub release_environment: &'static str,
+    #[schema(required)]
     pub merchant_metadata: Option<MerchantMetadataOut<'a>>,
+    #[schema(required)]
     pub platform_id: Option<&'a str>,
+    #[schema(required)]
     pub web_checkout_details: Option<WebCheckoutDetailsOut<'a>>,
 }
 
@@ -118,7 +140,7 @@ impl<'a> From<&'a Charge> for ChargeOut<'a> {
 }
 
 /// A Refund, keys in the order Amazon's Node.js SDK tests expect (spec §5.4).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RefundOut<'a> {
     pub refund_id: &'a str,
@@ -126,6 +148,7 @@ pub struct RefundOut<'a> {
     pub creation_timestamp: String,
     pub refund_amount: Price,
     pub status_details: StatusDetails<'a>,
+    #[schema(required)]
     pub soft_descriptor: Option<&'a str>,
     pub release_environment: &'static str,
 }
@@ -149,17 +172,19 @@ impl<'a> From<&'a Refund> for RefundOut<'a> {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FrequencyOut {
     pub unit: &'static str,
     pub value: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RecurringMetadataOut {
+    #[schema(required)]
     pub frequency: Option<FrequencyOut>,
+    #[schema(required)]
     pub amount: Option<Price>,
 }
 
@@ -172,7 +197,7 @@ impl From<&RecurringMetadata> for RecurringMetadataOut {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LimitsOut {
     pub amount_limit: Price,
@@ -180,13 +205,15 @@ pub struct LimitsOut {
 }
 
 /// The buyer, keys in the order of Amazon's responses in the official .NET SDK's tests.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BuyerOut<'a> {
     pub name: &'a str,
     pub email: &'a str,
     pub buyer_id: &'a str,
+    #[schema(required)]
     pub prime_membership_types: Option<Vec<String>>,
+    #[schema(required)]
     pub phone_number: Option<&'a str>,
 }
 
@@ -203,19 +230,30 @@ impl<'a> From<&'a Buyer> for BuyerOut<'a> {
 }
 
 /// A postal address, keys in Amazon's order.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AddressOut<'a> {
+    #[schema(required)]
     pub name: Option<&'a str>,
+    #[schema(required)]
     pub address_line1: Option<&'a str>,
+    #[schema(required)]
     pub address_line2: Option<&'a str>,
+    #[schema(required)]
     pub address_line3: Option<&'a str>,
+    #[schema(required)]
     pub city: Option<&'a str>,
+    #[schema(required)]
     pub county: Option<&'a str>,
+    #[schema(required)]
     pub district: Option<&'a str>,
+    #[schema(required)]
     pub state_or_region: Option<&'a str>,
+    #[schema(required)]
     pub postal_code: Option<&'a str>,
+    #[schema(required)]
     pub country_code: Option<&'a str>,
+    #[schema(required)]
     pub phone_number: Option<&'a str>,
 }
 
@@ -238,29 +276,31 @@ impl<'a> From<&'a Address> for AddressOut<'a> {
 }
 
 /// `paymentMethodOnFileMetadata` (Saved Wallet).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentMethodOnFileMetadataOut {
     pub setup_only: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentPreferenceOut {
     pub payment_descriptor: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PermissionReasonOut<'a> {
     pub reason_code: &'static str,
+    #[schema(required)]
     pub reason_description: Option<&'a str>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PermissionStatusDetails<'a> {
     pub state: &'static str,
+    #[schema(required)]
     pub reasons: Option<Vec<PermissionReasonOut<'a>>>,
     pub last_updated_timestamp: String,
 }
@@ -268,26 +308,35 @@ pub struct PermissionStatusDetails<'a> {
 /// A Charge Permission, keys in the order Amazon's Node.js SDK tests expect (spec §5.3);
 /// a Saved Wallet also carries `paymentMethodOnFileMetadata` after `expirationTimestamp`, as
 /// in Amazon's responses in the official .NET SDK's tests.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ChargePermissionOut<'a> {
     pub charge_permission_id: &'a str,
+    #[schema(required)]
     pub charge_permission_reference_id: Option<&'a str>,
+    #[schema(required)]
     pub platform_id: Option<&'a str>,
+    #[schema(required)]
     pub buyer: Option<BuyerOut<'a>>,
+    #[schema(required)]
     pub shipping_address: Option<AddressOut<'a>>,
+    #[schema(required)]
     pub billing_address: Option<AddressOut<'a>>,
     pub payment_preferences: Vec<PaymentPreferenceOut>,
     pub status_details: PermissionStatusDetails<'a>,
     pub creation_timestamp: String,
+    #[schema(required)]
     pub expiration_timestamp: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_method_on_file_metadata: Option<Option<PaymentMethodOnFileMetadataOut>>,
+    #[schema(required)]
     pub merchant_metadata: Option<MerchantMetadataOut<'a>>,
     pub release_environment: &'static str,
     pub limits: LimitsOut,
     pub charge_permission_type: &'static str,
+    #[schema(required)]
     pub recurring_metadata: Option<RecurringMetadataOut>,
+    #[schema(value_type = crate::format::CurrencyCode)]
     pub presentment_currency: &'static str,
 }
 
@@ -333,6 +382,22 @@ impl<'a> ChargePermissionOut<'a> {
             presentment_currency: p.currency.code(),
         }
     }
+}
+
+/// The sandbox clock test helpers' answer: `{"now": "20240101T120000Z", "frozen": false}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClockOut {
+    pub now: String,
+    pub frozen: bool,
+}
+
+/// The confirm test helper's answer: where the buyer returns to, `null` when the session has
+/// no `checkoutResultReturnUrl`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfirmOut {
+    #[schema(required)]
+    pub redirect_url: Option<String>,
 }
 
 /// Serializes a response object.

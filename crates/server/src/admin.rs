@@ -33,7 +33,9 @@ use crate::AppState;
 use crate::listener::ConnectionContext;
 
 /// The media type of Prometheus' text format, version 0.0.4 (what scrapers ask for).
-const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+pub(crate) const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+/// Where the metrics are served (also listed in the OpenAPI document).
+pub(crate) const METRICS_PATH: &str = "/metrics";
 
 /// The token operator endpoints require, as its digest. `Debug` shows nothing of it.
 #[derive(Clone)]
@@ -143,7 +145,7 @@ async fn gate(State(state): State<Arc<AppState>>, request: Request, next: Next) 
 
 /// The operator endpoints, every one behind the gate.
 pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
-    gated(Router::new().route("/metrics", get(metrics)), state)
+    gated(Router::new().route(METRICS_PATH, get(metrics)), state)
 }
 
 /// `routes` behind the gate (a route layer: paths they do not match fall through to the

@@ -1,7 +1,7 @@
 //! The HTTP edge: one handler for every API path. It authenticates what the headers can
 //! decide, then reads the body (bounded in size, and by the body budget), checks the
 //! signature, answers with Amazon's error envelope, and stamps every response with
-//! `x-amz-pay-request-id`. Also `/healthz` and `/readyz`.
+//! `x-amz-pay-request-id`. Also `/healthz`, `/readyz` and `/openapi.json`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,6 +34,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         Router::new()
             .route("/healthz", get(healthz))
             .route("/readyz", get(readyz))
+            .route(crate::openapi::OPENAPI_PATH, get(crate::openapi::serve))
             .merge(crate::pages::router())
             .merge(crate::checkout_pages::router())
             .merge(crate::ipn::router())

@@ -16,6 +16,7 @@ pub mod ipn;
 pub mod jobs;
 pub mod listener;
 pub mod merchants;
+pub mod openapi;
 pub mod ops;
 mod pages;
 pub mod proxy;

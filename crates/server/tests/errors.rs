@@ -170,6 +170,10 @@ async fn routing_and_format_errors() {
     let permission_id = app.one_time("100").await;
     let create = |body: &str| app.dev("POST", "/v2/charges").key(&new_key()).raw_body(body).send();
     create("{\"chargePermissionId\":").await.assert_error(400, "InvalidRequestFormat");
+    // Found by schemathesis: valid JSON with a number where an enum's name belongs was
+    // answered as malformed JSON.
+    let scopes = app.dev("POST", "/v2/checkoutSessions").key(&new_key()).raw_body(r#"{"scopes": [5]}"#).send().await;
+    assert!(scopes.assert_error(400, "InvalidParameterValue").contains("scopes[0]"));
     let unknown = create(&format!(r#"{{"chargePermissionId":"{permission_id}","chargeAmount":{{"amount":"1","currencyCode":"USD"}},"captureNoww":true}}"#)).await;
     assert!(unknown.assert_error(400, "UnrecognizedField").contains("captureNoww"));
     create(r#"{"chargeAmount":{"amount":"1","currencyCode":"USD"}}"#).await.assert_error(400, "MissingParameterValue");

@@ -11,6 +11,7 @@ use amzpay_domain::sandbox::SandboxCard;
 use amzpay_domain::{ChargePermissionId, Money, PermissionType, ReasonCode, Refusal};
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use utoipa::ToSchema;
 
 use super::{
     BoolIn, MerchantMetadataIn, ProviderMetadataIn, RecurringMetadataIn, WebCheckoutDetailsIn, checkout_mode, flag,
@@ -19,7 +20,7 @@ use super::{
 use crate::body::parse_part;
 use crate::format::{PriceIn, parse_currency};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PaymentDetailsIn {
     pub payment_intent: Option<String>,
@@ -27,6 +28,7 @@ pub struct PaymentDetailsIn {
     pub charge_amount: Option<PriceIn>,
     pub total_order_amount: Option<PriceIn>,
     pub soft_descriptor: Option<String>,
+    #[schema(value_type = Option<crate::format::CurrencyCode>)]
     pub presentment_currency: Option<String>,
     pub allow_overcharge: Option<BoolIn>,
     pub extend_expiration: Option<BoolIn>,
@@ -91,14 +93,14 @@ impl PaymentDetailsIn {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PaymentMethodOnFileMetadataIn {
     pub setup_only: Option<BoolIn>,
 }
 
 /// A buyer's address (Finalize, and the sign-in test helper).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AddressIn {
     pub name: Option<String>,
@@ -135,7 +137,7 @@ impl From<AddressIn> for Address {
 /// `addressDetails` on Create Checkout Session: the shipping address the merchant already
 /// has (the Additional Payment Button's flow). It has `districtOrCounty` where an address
 /// has `county` and `district`; amzpay keeps it as the county.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AddressDetailsIn {
     pub name: Option<String>,
@@ -170,20 +172,20 @@ impl From<AddressDetailsIn> for Address {
 
 /// `deliverySpecifications`: where the buyer may ship to. Validated here, then kept and
 /// echoed exactly as sent.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct DeliverySpecificationsIn {
+pub(crate) struct DeliverySpecificationsIn {
     special_restrictions: Option<Vec<SpecialRestriction>>,
     address_restrictions: Option<AddressRestrictionsIn>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 enum SpecialRestriction {
     RestrictPOBoxes,
     RestrictPackstations,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct AddressRestrictionsIn {
     #[serde(rename = "type")]
@@ -191,13 +193,13 @@ struct AddressRestrictionsIn {
     restrictions: Option<BTreeMap<String, CountryRestrictionIn>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 enum RestrictionType {
     Allowed,
     NotAllowed,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct CountryRestrictionIn {
     #[allow(dead_code)]
@@ -228,7 +230,7 @@ fn delivery_specifications(raw: Option<Box<RawValue>>) -> Result<Option<OpaqueJs
 }
 
 /// `scopes`: the buyer details asked for (the .NET SDK's `CheckoutSessionScope`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum Scope {
     Name,
@@ -241,10 +243,12 @@ pub enum Scope {
 }
 
 /// One entry of `multiAddressesCheckoutMetadata` (Japan's multi-address checkout).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct MultiAddressIn {
+    #[schema(required, value_type = String)]
     pub address_id: Option<String>,
+    #[schema(required, value_type = PriceIn)]
     pub price: Option<PriceIn>,
 }
 
@@ -259,10 +263,13 @@ fn check_multi_address(entries: Option<Vec<MultiAddressIn>>) -> Result<(), Refus
 }
 
 /// Create Checkout Session.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"webCheckoutDetails": {"checkoutReviewReturnUrl": "https://shop.example/review", "checkoutResultReturnUrl": "https://shop.example/result"}, "storeId": "amzn1.application-oa2-client.example", "paymentDetails": {"paymentIntent": "Authorize", "chargeAmount": {"amount": "14.00", "currencyCode": "USD"}}}))]
 pub struct CreateSessionBody {
+    #[schema(required, value_type = WebCheckoutDetailsIn)]
     pub web_checkout_details: Option<WebCheckoutDetailsIn>,
+    #[schema(required, value_type = String)]
     pub store_id: Option<String>,
     pub charge_permission_type: Option<String>,
     pub recurring_metadata: Option<RecurringMetadataIn>,
@@ -272,6 +279,7 @@ pub struct CreateSessionBody {
     pub payment_method_on_file_metadata: Option<PaymentMethodOnFileMetadataIn>,
     pub platform_id: Option<String>,
     pub provider_metadata: Option<ProviderMetadataIn>,
+    #[schema(value_type = Option<DeliverySpecificationsIn>)]
     pub delivery_specifications: Option<Box<RawValue>>,
     pub address_details: Option<AddressDetailsIn>,
     pub checkout_button_text: Option<String>,
@@ -326,7 +334,7 @@ impl CreateSessionBody {
 }
 
 /// Update Checkout Session.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UpdateSessionBody {
     pub web_checkout_details: Option<WebCheckoutDetailsIn>,
@@ -368,9 +376,11 @@ impl UpdateSessionBody {
 }
 
 /// Complete Checkout Session.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"chargeAmount": {"amount": "14.00", "currencyCode": "USD"}}))]
 pub struct CompleteSessionBody {
+    #[schema(required, value_type = PriceIn)]
     pub charge_amount: Option<PriceIn>,
     pub total_order_amount: Option<PriceIn>,
 }
@@ -384,11 +394,12 @@ impl CompleteSessionBody {
 }
 
 /// Finalize Checkout Session.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct FinalizeSessionBody {
     pub shipping_address: Option<AddressIn>,
     pub billing_address: Option<AddressIn>,
+    #[schema(required, value_type = PriceIn)]
     pub charge_amount: Option<PriceIn>,
     pub total_order_amount: Option<PriceIn>,
     pub payment_intent: Option<String>,
@@ -423,8 +434,9 @@ impl FinalizeSessionBody {
 }
 
 /// `POST /v2/testHelpers/checkoutSessions/{id}/signIn` (product.md).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schema(example = json!({"paymentMethod": "1111"}))]
 pub struct SignInBody {
     pub payment_method: Option<String>,
     pub buyer: Option<super::BuyerIn>,

@@ -5,6 +5,7 @@ use amzpay_domain::Timestamp;
 use amzpay_domain::checkout_session::{CheckoutSession, SessionState};
 use serde::Serialize;
 use serde_json::value::RawValue;
+use utoipa::ToSchema;
 
 use super::{
     AddressOut, BuyerOut, MerchantMetadataOut, PaymentMethodOnFileMetadataOut, PaymentPreferenceOut,
@@ -12,21 +13,29 @@ use super::{
 };
 use crate::format::{Price, format_timestamp};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentDetailsOut<'a> {
+    #[schema(required)]
     pub payment_intent: Option<&'static str>,
     pub can_handle_pending_authorization: bool,
+    #[schema(required)]
     pub charge_amount: Option<Price>,
+    #[schema(required)]
     pub total_order_amount: Option<Price>,
+    #[schema(required)]
     pub soft_descriptor: Option<&'a str>,
+    #[schema(required, value_type = Option<crate::format::CurrencyCode>)]
     pub presentment_currency: Option<&'static str>,
+    #[schema(required)]
     pub allow_overcharge: Option<bool>,
+    #[schema(required)]
     pub extend_expiration: Option<bool>,
+    #[schema(required)]
     pub estimate_order_total: Option<Price>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ConstraintOut {
     pub constraint_id: &'static str,
@@ -40,30 +49,45 @@ pub enum SessionView {
     Finalize,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CheckoutSessionOut<'a> {
     pub checkout_session_id: &'a str,
     pub web_checkout_details: WebCheckoutDetailsOut<'a>,
+    #[schema(required)]
     pub product_type: Option<&'static str>,
     pub payment_details: PaymentDetailsOut<'a>,
     /// Finalize only: present and `null` (amzpay keeps no cart).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::format::always_null)]
     pub cart_details: Option<()>,
     pub charge_permission_type: &'static str,
+    #[schema(required)]
     pub order_type: Option<&'static str>,
+    #[schema(required)]
     pub recurring_metadata: Option<RecurringMetadataOut>,
+    #[schema(required)]
     pub payment_method_on_file_metadata: Option<PaymentMethodOnFileMetadataOut>,
+    #[schema(required, schema_with = crate::format::always_null)]
     pub merchant_details: Option<()>,
+    #[schema(required)]
     pub merchant_metadata: Option<MerchantMetadataOut<'a>>,
+    #[schema(required)]
     pub supplementary_data: Option<&'a str>,
+    #[schema(required)]
     pub buyer: Option<BuyerOut<'a>>,
+    #[schema(required)]
     pub billing_address: Option<AddressOut<'a>>,
+    #[schema(required)]
     pub payment_preferences: Option<Vec<PaymentPreferenceOut>>,
     pub status_details: StatusDetails<'a>,
+    #[schema(required)]
     pub shipping_address: Option<AddressOut<'a>>,
+    #[schema(required)]
     pub platform_id: Option<&'a str>,
+    #[schema(required)]
     pub charge_permission_id: Option<&'a str>,
+    #[schema(required)]
     pub charge_id: Option<&'a str>,
     pub constraints: Vec<ConstraintOut>,
     pub creation_timestamp: String,
@@ -71,9 +95,12 @@ pub struct CheckoutSessionOut<'a> {
     pub store_id: &'a str,
     pub provider_metadata: ProviderMetadataOut<'a>,
     pub release_environment: &'static str,
+    #[schema(required)]
     pub checkout_button_text: Option<&'a str>,
     /// Echoed exactly as the merchant sent it.
+    #[schema(required, value_type = Option<crate::requests::checkout::DeliverySpecificationsIn>)]
     pub delivery_specifications: Option<&'a RawValue>,
+    #[schema(required, schema_with = crate::format::always_null)]
     pub tokens: Option<()>,
 }
 

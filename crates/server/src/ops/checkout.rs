@@ -232,9 +232,8 @@ pub fn confirm(tx: &mut dyn WriteTx, context: &Context, id: &str, _body: &[u8], 
     let mut session = refuse!(load(tx, context, id)?);
     refuse!(session.confirm(now));
     tx.save_checkout_session(&context.caller.merchant_id, &session)?;
-    let url = session.checkout_result_return_url.as_deref().map(|url| with_session_id(url, &session.id));
-    let body = serde_json::to_vec(&serde_json::json!({ "redirectUrl": url })).expect("serializing a string");
-    Ok(Ok(Reply::json(200, body)))
+    let redirect_url = session.checkout_result_return_url.as_deref().map(|url| with_session_id(url, &session.id));
+    Ok(Ok(Reply::json(200, to_json(&amzpay_api::responses::ConfirmOut { redirect_url }))))
 }
 
 /// An Open session reaches 24 hours (run by the job).

@@ -24,8 +24,7 @@ use crate::routes::{ClockChange, Idempotency, Operation};
 
 /// `{"now": "20240101T120000Z", "frozen": false}` (product.md, plus whether it is frozen).
 pub fn clock_body(now: Timestamp, frozen: bool) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({ "now": format_timestamp(now), "frozen": frozen }))
-        .expect("serializing a string")
+    amzpay_api::responses::to_json(&amzpay_api::responses::ClockOut { now: format_timestamp(now), frozen })
 }
 
 pub fn get(tx: &mut dyn ReadTx, context: &Context) -> Result<Reply, StoreError> {
