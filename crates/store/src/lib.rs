@@ -4,9 +4,14 @@
 //! durable write transaction, or inside a read snapshot. The closure sees a [`WriteTx`] /
 //! [`ReadTx`] of typed load and save methods; it never sees SQL. SQLite
 //! ([`sqlite::SqliteStore`]) is the first backend: WAL, `synchronous=FULL`, and one writer
-//! thread that commits batches of transactions together (group commit).
+//! thread that commits batches of transactions together (group commit). PostgreSQL
+//! ([`postgres::PostgresStore`]) is the second, for several processes on one database: the
+//! same shape, with every write transaction serialized across processes by an advisory
+//! lock.
 
+mod codec;
 mod model;
+pub mod postgres;
 pub mod sqlite;
 
 use std::future::Future;
@@ -29,6 +34,9 @@ pub use model::{
 pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL answered an error, or the connection to it failed.
+    #[error("PostgreSQL error: {0}")]
+    Postgres(#[from] ::postgres::Error),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
     /// A connection does not have the settings durability needs (WAL, `synchronous=FULL`):

@@ -184,7 +184,9 @@ impl ReadTx for SqliteTx<'_> {
         let sql = format!(
             "SELECT {PERMISSION_COLUMNS} FROM charge_permissions WHERE id = ?1 AND merchant_id = ?2 AND environment = ?3"
         );
-        query_one(self.connection, &sql, &[&id.as_str(), &merchant_id, &environment.path_segment()], permission_from)
+        query_one(self.connection, &sql, &[&id.as_str(), &merchant_id, &environment.path_segment()], |row| {
+            permission_from(row)
+        })
     }
 
     fn charge(
@@ -197,7 +199,7 @@ impl ReadTx for SqliteTx<'_> {
             self.connection,
             "SELECT * FROM charges WHERE id = ?1 AND merchant_id = ?2 AND environment = ?3",
             &[&id.as_str(), &merchant_id, &environment.path_segment()],
-            charge_from,
+            |row| charge_from(row),
         )
     }
 
@@ -211,7 +213,7 @@ impl ReadTx for SqliteTx<'_> {
             self.connection,
             "SELECT * FROM refunds WHERE id = ?1 AND merchant_id = ?2 AND environment = ?3",
             &[&id.as_str(), &merchant_id, &environment.path_segment()],
-            refund_from,
+            |row| refund_from(row),
         )
     }
 
@@ -319,7 +321,7 @@ impl ReadTx for SqliteTx<'_> {
             self.connection,
             "SELECT * FROM checkout_sessions WHERE id = ?1 AND merchant_id = ?2 AND environment = ?3",
             &[&id, &merchant_id, &environment.path_segment()],
-            session_from,
+            |row| session_from(row),
         )
     }
 
