@@ -341,3 +341,82 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 pub fn new_merchant(merchant_id: &str, region: Region, store_id: &str, now: Timestamp) -> MerchantRecord {
     MerchantRecord { merchant_id: merchant_id.to_owned(), region, store_id: store_id.to_owned(), created_at: now }
 }
+
+/// Where a database is: what `--database` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// A SQLite file.
+    Sqlite(std::path::PathBuf),
+    /// A PostgreSQL URL (`postgres://USER:PASSWORD@HOST:PORT/DB`). Its `Debug` would show
+    /// the password: print [`Database::describe`] instead.
+    Postgres(String),
+}
+
+impl Database {
+    /// Names the database without its password (for logs and messages).
+    pub fn describe(&self) -> String {
+        match self {
+            Database::Sqlite(path) => path.display().to_string(),
+            Database::Postgres(url) => match postgres::parse_url(url) {
+                Ok(config) => {
+                    let hosts: Vec<String> = config
+                        .get_hosts()
+                        .iter()
+                        .map(|host| match host {
+                            ::postgres::config::Host::Tcp(name) => name.clone(),
+                            ::postgres::config::Host::Unix(path) => path.display().to_string(),
+                        })
+                        .collect();
+                    format!(
+                        "PostgreSQL database {} on {}",
+                        config.get_dbname().unwrap_or("(default)"),
+                        if hosts.is_empty() { "localhost".to_owned() } else { hosts.join(",") }
+                    )
+                }
+                Err(_) => "a PostgreSQL database".to_owned(),
+            },
+        }
+    }
+
+    /// Opens the store: the SQLite file (made if missing), or the PostgreSQL database
+    /// (migrated if behind).
+    pub fn open(&self) -> Result<AnyStore, StoreError> {
+        match self {
+            Database::Sqlite(path) => Ok(AnyStore::Sqlite(sqlite::SqliteStore::open(path)?)),
+            Database::Postgres(url) => Ok(AnyStore::Postgres(Box::new(postgres::PostgresStore::open(url)?))),
+        }
+    }
+}
+
+/// A store of either backend, for the places that open one and close it (the server, the
+/// CLI's commands): everything else sees `dyn Store`.
+pub enum AnyStore {
+    Sqlite(sqlite::SqliteStore),
+    Postgres(Box<postgres::PostgresStore>),
+}
+
+impl AnyStore {
+    /// Stops accepting writes and waits for the queued ones to commit.
+    pub fn close(&self) {
+        match self {
+            AnyStore::Sqlite(store) => store.close(),
+            AnyStore::Postgres(store) => store.close(),
+        }
+    }
+}
+
+impl Store for AnyStore {
+    fn submit_write(&self, job: WriteJob) -> Result<(), StoreError> {
+        match self {
+            AnyStore::Sqlite(store) => store.submit_write(job),
+            AnyStore::Postgres(store) => store.submit_write(job),
+        }
+    }
+
+    fn run_read(&self, job: ReadJob) -> BoxFuture<'_, Result<(), StoreError>> {
+        match self {
+            AnyStore::Sqlite(store) => store.run_read(job),
+            AnyStore::Postgres(store) => store.run_read(job),
+        }
+    }
+}

@@ -313,7 +313,8 @@ pub(super) fn settings(client: &mut Client) -> Result<ServerSettings, StoreError
 pub(super) fn configure(client: &mut Client) -> Result<ServerSettings, StoreError> {
     client.batch_execute(
         "SET synchronous_commit TO on; SET default_transaction_isolation TO 'read committed'; \
-         SET application_name TO 'amzpay'; SET TIME ZONE 'UTC'",
+         SET application_name TO 'amzpay'; SET TIME ZONE 'UTC'; \
+         SET client_min_messages TO warning",
     )?;
     let in_force = settings(client)?;
     if in_force.fsync != "on" || in_force.synchronous_commit != "on" || in_force.full_page_writes != "on" {
