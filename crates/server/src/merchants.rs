@@ -362,7 +362,16 @@ pub async fn ensure_dev_merchant(
                 ipn_url: None,
                 key_style: KeyStyle::Prefixed(Environment::Sandbox),
             };
-            let description = register(store, data_dir, new, now, Role::Development).await?;
+            let description = match register(store, data_dir, new, now, Role::Development).await {
+                Err(MerchantError::Store(StoreError::IdTaken(_))) if shared => {
+                    // Another node starting on the same empty database recorded its
+                    // development merchant first. Ours never committed: the key file just
+                    // written (there was none before) is nobody's. Take the other's.
+                    std::fs::remove_file(&key_path)?;
+                    return Box::pin(ensure_dev_merchant(store, data_dir, now, shared)).await;
+                }
+                registered => registered?,
+            };
             write_description(&description_path, &description)?;
             return Ok(description);
         }

@@ -144,3 +144,32 @@ async fn a_fault_added_through_one_node_applies_on_the_others_and_is_used_up_onc
         node.dev("GET", path.as_str()).send().await.assert_status(200);
     }
 }
+
+/// Nodes started at once on an empty database agree on one development merchant: the one
+/// that recorded it first keeps its key; the others start with its description and leave no
+/// key file of their own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nodes_started_at_once_on_an_empty_database_make_one_development_merchant() {
+    let database = fresh_postgres_database();
+    let dirs: Vec<tempfile::TempDir> = (0..NODES).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut starts = Vec::new();
+    for dir in &dirs {
+        let mut config = amzpay_server::Config::with_defaults();
+        config.data_dir = dir.path().to_owned();
+        config.listen = None;
+        config.tls_listen = None;
+        config.database = Some(database.clone());
+        starts.push(tokio::spawn(async move {
+            amzpay_server::Application::build(config).await.map(|app| app.dev_merchant.clone())
+        }));
+    }
+    let mut merchants = Vec::new();
+    for start in starts {
+        merchants.push(start.await.unwrap().expect("every node starts"));
+    }
+    assert!(merchants.iter().all(|m| m.merchant_id == merchants[0].merchant_id), "one development merchant");
+    let with_key: Vec<_> =
+        dirs.iter().filter(|dir| dir.path().join(amzpay_server::merchants::DEV_MERCHANT_KEY_FILE).exists()).collect();
+    assert_eq!(with_key.len(), 1, "one key file, on the node that made the merchant");
+    assert_eq!(merchants.iter().filter(|m| m.private_key_file.is_some()).count(), 1);
+}

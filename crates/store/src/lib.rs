@@ -43,6 +43,9 @@ pub enum StoreError {
     /// the store refuses to open rather than answer 2xx for writes a power loss could undo.
     #[error("the database cannot be used durably: {0}")]
     NotDurable(String),
+    /// `--database` does not name a database this store can open.
+    #[error("not a usable database URL: {0}")]
+    BadUrl(String),
     #[error("the database writer has stopped")]
     WriterStopped,
     /// The write queue is full: the disk cannot keep up (the server answers 503).

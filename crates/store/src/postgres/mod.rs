@@ -67,7 +67,7 @@ pub struct PostgresStore {
 /// Parses a `postgres://USER:PASSWORD@HOST:PORT/DB` URL (or `postgresql://`); the error
 /// names what is wrong without repeating the URL (it holds a password).
 pub fn parse_url(url: &str) -> Result<postgres::Config, StoreError> {
-    postgres::Config::from_str(url).map_err(|error| StoreError::NotDurable(format!("not a PostgreSQL URL ({error})")))
+    postgres::Config::from_str(url).map_err(|error| StoreError::BadUrl(format!("not a PostgreSQL URL ({error})")))
 }
 
 /// Runs `work` on a thread of its own: the synchronous client runs its own small runtime,
@@ -203,7 +203,7 @@ impl Store for PostgresStore {
 /// `admin_url` names, and gives the URL of it: tests give each test a database of its own.
 pub fn create_database(admin_url: &str, name: &str) -> Result<String, StoreError> {
     if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
-        return Err(StoreError::Corrupt(format!("not a database name: {name}")));
+        return Err(StoreError::BadUrl(format!("not a database name: {name}")));
     }
     let (base, query) = match admin_url.split_once('?') {
         Some((base, query)) => (base, Some(query)),
