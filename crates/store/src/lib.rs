@@ -346,13 +346,19 @@ pub fn new_merchant(merchant_id: &str, region: Region, store_id: &str, now: Time
 }
 
 /// Where a database is: what `--database` names.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Database {
     /// A SQLite file.
     Sqlite(std::path::PathBuf),
-    /// A PostgreSQL URL (`postgres://USER:PASSWORD@HOST:PORT/DB`). Its `Debug` would show
-    /// the password: print [`Database::describe`] instead.
+    /// A PostgreSQL URL (`postgres://USER:PASSWORD@HOST:PORT/DB`), which holds a password:
+    /// `Debug` and [`Database::describe`] name it without.
     Postgres(String),
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
 }
 
 impl Database {
@@ -420,6 +426,19 @@ impl Store for AnyStore {
         match self {
             AnyStore::Sqlite(store) => store.run_read(job),
             AnyStore::Postgres(store) => store.run_read(job),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Database;
+
+    #[test]
+    fn a_postgres_url_is_named_without_its_password() {
+        let database = Database::Postgres("postgres://amzpay:s3cret@db.internal:5432/payments".into());
+        for shown in [database.describe(), format!("{database:?}")] {
+            assert_eq!(shown, "PostgreSQL database payments on db.internal");
         }
     }
 }
