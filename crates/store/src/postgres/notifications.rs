@@ -150,7 +150,7 @@ impl PgTx<'_> {
         let rows = self.conn.query(
             &format!(
                 "SELECT {NOTIFICATION_COLUMNS} FROM ( \
-                     SELECT *, ROW_NUMBER() OVER (PARTITION BY merchant_id, environment ORDER BY next_attempt_ms, seq) AS nth \
+                     SELECT {NOTIFICATION_COLUMNS}, seq, ROW_NUMBER() OVER (PARTITION BY merchant_id, environment ORDER BY next_attempt_ms, seq) AS nth \
                      FROM events WHERE next_attempt_ms IS NOT NULL AND next_attempt_ms <= $1 AND lease_until_ms <= $1 \
                  ) AS due WHERE nth <= $2 ORDER BY next_attempt_ms, seq LIMIT $3"
             ),

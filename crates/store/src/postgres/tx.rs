@@ -2,7 +2,9 @@
 //! the same statements and scoping as SQLite's `tx` (every object read is scoped by merchant
 //! and environment, except the two sandbox lookups by id the hosted pages need; a save
 //! changes only the row of its id, merchant and environment). Nothing here begins or
-//! commits a transaction (the writer and the readers do).
+//! commits a transaction (the writer and the readers do). Queries name their columns (no
+//! `SELECT *`): a statement prepared by a node stays valid when a newer node's migration adds
+//! a column during a rolling upgrade.
 
 use amzpay_domain::checkout_session::{CheckoutSession, PaymentIntent};
 use amzpay_domain::metadata::{Channel, ChargeInitiator, OpaqueJson, SoftDescriptor};
@@ -209,7 +211,7 @@ impl ReadTx for PgTx<'_> {
     ) -> Result<Option<Charge>, StoreError> {
         query_one(
             self.conn,
-            "SELECT * FROM charges WHERE id = $1 AND merchant_id = $2 AND environment = $3",
+            &format!("SELECT {CHARGE_COLUMNS} FROM charges WHERE id = $1 AND merchant_id = $2 AND environment = $3"),
             &[&id.as_str(), &merchant_id, &environment.path_segment()],
             charge_from,
         )
@@ -223,7 +225,7 @@ impl ReadTx for PgTx<'_> {
     ) -> Result<Option<Refund>, StoreError> {
         query_one(
             self.conn,
-            "SELECT * FROM refunds WHERE id = $1 AND merchant_id = $2 AND environment = $3",
+            &format!("SELECT {REFUND_COLUMNS} FROM refunds WHERE id = $1 AND merchant_id = $2 AND environment = $3"),
             &[&id.as_str(), &merchant_id, &environment.path_segment()],
             refund_from,
         )
@@ -236,8 +238,10 @@ impl ReadTx for PgTx<'_> {
         permission_id: &ChargePermissionId,
     ) -> Result<Vec<Charge>, StoreError> {
         let rows = self.conn.query(
-            "SELECT * FROM charges WHERE permission_id = $1 AND merchant_id = $2 AND environment = $3 \
-             AND state IN ('AuthorizationInitiated', 'Authorized', 'CaptureInitiated') ORDER BY id",
+            &format!(
+                "SELECT {CHARGE_COLUMNS} FROM charges WHERE permission_id = $1 AND merchant_id = $2 \
+                 AND environment = $3 AND state IN ('AuthorizationInitiated', 'Authorized', 'CaptureInitiated') ORDER BY id"
+            ),
             &[&permission_id.as_str(), &merchant_id, &environment.path_segment()],
         )?;
         rows.iter().map(charge_from).collect()
@@ -327,7 +331,9 @@ impl ReadTx for PgTx<'_> {
     ) -> Result<Option<CheckoutSession>, StoreError> {
         query_one(
             self.conn,
-            "SELECT * FROM checkout_sessions WHERE id = $1 AND merchant_id = $2 AND environment = $3",
+            &format!(
+                "SELECT {SESSION_COLUMNS} FROM checkout_sessions WHERE id = $1 AND merchant_id = $2 AND environment = $3"
+            ),
             &[&id, &merchant_id, &environment.path_segment()],
             session_from,
         )
@@ -336,7 +342,7 @@ impl ReadTx for PgTx<'_> {
     fn sandbox_checkout_session_by_id(&mut self, id: &str) -> Result<Option<(String, CheckoutSession)>, StoreError> {
         query_one(
             self.conn,
-            "SELECT * FROM checkout_sessions WHERE id = $1 AND environment = 'sandbox'",
+            &format!("SELECT {SESSION_COLUMNS} FROM checkout_sessions WHERE id = $1 AND environment = 'sandbox'"),
             &[&id],
             |row| Ok((row.column::<String>("merchant_id")?, session_from(row)?)),
         )
