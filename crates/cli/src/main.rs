@@ -14,7 +14,8 @@ use amzpay_server::config::{
 };
 use amzpay_server::merchants::{KeyStyle, NewMerchant, add_key, create_merchant, set_ipn_url};
 use amzpay_server::{Application, Config, system_now};
-use amzpay_store::sqlite::SqliteStore;
+use amzpay_store::postgres::PostgresStore;
+use amzpay_store::{AnyStore, Database};
 use anyhow::{Context, bail};
 mod api;
 mod bench;
@@ -37,7 +38,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the server (HTTP and HTTPS) on an embedded SQLite database.
+    /// Run the server (HTTP and HTTPS) on an embedded SQLite database, or on PostgreSQL
+    /// (several servers on one PostgreSQL database are one service).
     ///
     /// On an empty data directory it creates a sandbox development merchant and prints
     /// where its key and description are.
@@ -51,7 +53,8 @@ enum Command {
         /// HTTPS address (self-signed certificate); port 0 picks a free port.
         #[arg(long, env = "AMZPAY_TLS_LISTEN", default_value = DEFAULT_TLS_LISTEN)]
         tls_listen: SocketAddr,
-        /// Database URL: sqlite://PATH (default: amzpay.db in the data directory).
+        /// Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB (default:
+        /// amzpay.db in the data directory).
         #[arg(long, env = "AMZPAY_DATABASE")]
         database: Option<String>,
         /// Sandbox seconds until a pending authorization resolves.
@@ -75,6 +78,14 @@ enum Command {
         retention: RetentionArgs,
         #[command(flatten)]
         operator: OperatorArgs,
+    },
+    /// Bring the database's schema up to date and exit (serve does it too, at start).
+    ///
+    /// Safe while servers run on the database and when several run it at once: migrations
+    /// run under a lock, each once.
+    Migrate {
+        #[command(flatten)]
+        store: StoreArgs,
     },
     /// The local certificate authority that lets amzpay stand in for Amazon's hosts through
     /// its HTTP proxy (CONNECT): trust its ca.pem in the client.
@@ -348,7 +359,8 @@ struct StoreArgs {
     /// The server's data directory (keys generated here are written into it).
     #[arg(long, env = "AMZPAY_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
     data_dir: PathBuf,
-    /// Database URL: sqlite://PATH (default: amzpay.db in the data directory).
+    /// Database URL: sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB (default:
+    /// amzpay.db in the data directory).
     #[arg(long, env = "AMZPAY_DATABASE")]
     database: Option<String>,
 }
@@ -481,6 +493,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ipn { connection, command } => ipn::run(&connection, command).await,
         Command::Faults { connection, command } => faults::run(&connection, command).await,
         Command::Bench { connection, args } => bench::run(&connection, args).await,
+        Command::Migrate { store: StoreArgs { data_dir, database } } => migrate(&data_dir, database),
         Command::Serve {
             data_dir,
             listen,
@@ -594,7 +607,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// The store the merchant commands write to: the server's, even while it runs.
-fn open_store(data_dir: &std::path::Path, database: Option<String>) -> anyhow::Result<SqliteStore> {
+fn open_store(data_dir: &std::path::Path, database: Option<String>) -> anyhow::Result<AnyStore> {
+    let location = database_location(data_dir, database)?;
+    location.open().with_context(|| format!("opening {}", location.describe()))
+}
+
+fn database_location(data_dir: &std::path::Path, database: Option<String>) -> anyhow::Result<Database> {
     let config = Config {
         data_dir: data_dir.to_owned(),
         listen: None,
@@ -607,8 +625,24 @@ fn open_store(data_dir: &std::path::Path, database: Option<String>) -> anyhow::R
         limits: ConnectionLimits::DEFAULT,
         retention: Retention::DEFAULT,
     };
-    let path = config.sqlite_path().map_err(anyhow::Error::msg)?;
-    SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))
+    config.database_location().map_err(anyhow::Error::msg)
+}
+
+/// `amzpay migrate`: PostgreSQL runs what it lacks under the migration lock; a SQLite file
+/// is migrated by opening it.
+fn migrate(data_dir: &std::path::Path, database: Option<String>) -> anyhow::Result<()> {
+    let location = database_location(data_dir, database)?;
+    let ran = match &location {
+        Database::Postgres(url) => {
+            PostgresStore::migrate(url).with_context(|| format!("migrating {}", location.describe()))?
+        }
+        Database::Sqlite(_) => {
+            location.open().with_context(|| format!("migrating {}", location.describe()))?.close();
+            0
+        }
+    };
+    println!("{}: schema up to date ({ran} migrations run)", location.describe());
+    Ok(())
 }
 
 fn read_public_key(file: Option<PathBuf>) -> anyhow::Result<Option<String>> {

@@ -1,6 +1,7 @@
 //! SIGKILL in the middle of a stream of Create Charge requests: after a restart, every
 //! request that got a 2xx is there, and retrying any request with its idempotency key
-//! replays instead of charging again.
+//! replays instead of charging again. On PostgreSQL the same with two nodes on one
+//! database: one is killed, and the other (no restart) holds everything it acknowledged.
 
 mod support;
 
@@ -29,6 +30,31 @@ struct Sent {
 async fn acknowledged_charges_survive_sigkill_and_retries_replay() {
     let data_dir = tempfile::tempdir().unwrap();
     let server = Server::start(data_dir.path());
+    let restart = || Server::start(data_dir.path());
+    stream_kill_and_check(server, restart).await;
+}
+
+/// Two nodes on one PostgreSQL database: the one taking the stream is killed, the other
+/// answers the retries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_killed_with_sigkill_loses_nothing_it_acknowledged_and_the_other_node_replays() {
+    let admin = std::env::var("AMZPAY_TEST_DATABASE_URL")
+        .expect("AMZPAY_TEST_DATABASE_URL is not set: run scripts/test, which starts PostgreSQL (scripts/postgres)");
+    let name = format!("amzpay_crash_{}", std::process::id());
+    let url = amzpay_store::postgres::create_database(&admin, &name).unwrap();
+    let (first_dir, second_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let first = Server::start_with(first_dir.path(), &["--database", &url]);
+    // The second node signs as the same development merchant: a copy of its files.
+    for file in ["dev-merchant.json", "dev-merchant-private-key.pem"] {
+        std::fs::copy(first_dir.path().join(file), second_dir.path().join(file)).unwrap();
+    }
+    let second = Server::start_with(second_dir.path(), &["--database", &url]);
+    stream_kill_and_check(first, move || second).await;
+}
+
+/// Streams charges to `server`, kills it with SIGKILL mid-stream, then checks through
+/// the server `after` gives (a restart, or another node).
+async fn stream_kill_and_check(server: Server, after: impl FnOnce() -> Server) {
     let merchant = server.dev_merchant();
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
     let base = server.http.clone();
@@ -87,7 +113,7 @@ async fn acknowledged_charges_survive_sigkill_and_retries_replay() {
     let in_flight = sent.iter().filter(|s| s.reply.is_none()).count();
     assert!(in_flight >= 1, "the kill must land while requests are in flight");
 
-    let restarted = Server::start(data_dir.path());
+    let restarted = after();
     let base = restarted.http.clone();
     let mut charged = 0;
     for request in &sent {

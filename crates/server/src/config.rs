@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use amzpay_domain::Timestamp;
+pub use amzpay_store::Database;
 
 /// `x-amz-pay-date` may be at most this far in the future (product.md: 5 minutes).
 pub const MAX_CLOCK_SKEW_FUTURE_SECONDS: i64 = 5 * 60;
@@ -252,7 +253,8 @@ pub struct Config {
     pub listen: Option<SocketAddr>,
     /// HTTPS listener; `None` disables it.
     pub tls_listen: Option<SocketAddr>,
-    /// `sqlite://PATH`; defaults to `amzpay.db` in the data directory.
+    /// `sqlite://PATH` or `postgres://USER:PASSWORD@HOST:PORT/DB`; defaults to `amzpay.db`
+    /// in the data directory.
     pub database: Option<String>,
     pub delays: SandboxDelays,
     /// The base URL buyers reach the server at (hosted pages, `amazonPayRedirectUrl`);
@@ -283,16 +285,22 @@ impl Config {
         }
     }
 
-    /// Where the SQLite file is.
-    pub fn sqlite_path(&self) -> Result<PathBuf, String> {
+    /// Which database: `sqlite://PATH`, `postgres://...` (or `postgresql://...`), or by
+    /// default `amzpay.db` in the data directory.
+    pub fn database_location(&self) -> Result<Database, String> {
         match &self.database {
-            None => Ok(self.data_dir.join(DATABASE_FILE)),
+            None => Ok(Database::Sqlite(self.data_dir.join(DATABASE_FILE))),
             Some(url) => match url.strip_prefix("sqlite://") {
-                Some(path) if !path.is_empty() => Ok(PathBuf::from(path)),
+                Some(path) if !path.is_empty() => Ok(Database::Sqlite(PathBuf::from(path))),
                 _ if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                    Err("PostgreSQL is not supported yet; use sqlite://PATH".to_owned())
+                    amzpay_store::postgres::parse_url(url).map_err(|error| error.to_string())?;
+                    Ok(Database::Postgres(url.clone()))
                 }
-                _ => Err(format!("unsupported --database '{url}'; use sqlite://PATH")),
+                // The URL may hold a password: name only its scheme.
+                _ => Err(format!(
+                    "unsupported --database '{}://...'; use sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DB",
+                    url.split("://").next().unwrap_or_default()
+                )),
             },
         }
     }

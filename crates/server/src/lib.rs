@@ -29,7 +29,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use amzpay_domain::{ReasonCode, Refusal, Timestamp};
-use amzpay_store::sqlite::SqliteStore;
+use amzpay_store::AnyStore;
 use amzpay_store::{Store, StoreError};
 use tokio::net::TcpListener;
 
@@ -84,7 +84,7 @@ pub(crate) fn internal_error(error: StoreError) -> Refusal {
 /// A built server: listeners bound, store open, not yet serving.
 pub struct Application {
     state: Arc<AppState>,
-    sqlite: Arc<SqliteStore>,
+    database: Arc<AnyStore>,
     http: Option<TcpListener>,
     https: Option<(TcpListener, tokio_rustls::TlsAcceptor)>,
     limits: config::ConnectionLimits,
@@ -102,10 +102,13 @@ impl Application {
         std::fs::create_dir_all(&config.data_dir)?;
         // Before the store opens: its writer takes its metric handles as it starts.
         telemetry::install();
-        let path = config.sqlite_path().map_err(BuildError::Config)?;
-        let sqlite = Arc::new(SqliteStore::open(&path)?);
-        let store: Arc<dyn Store> = sqlite.clone();
-        let dev_merchant = merchants::ensure_dev_merchant(store.as_ref(), &config.data_dir, system_now()).await?;
+        let location = config.database_location().map_err(BuildError::Config)?;
+        let database = Arc::new(location.open()?);
+        let store: Arc<dyn Store> = database.clone();
+        // On PostgreSQL, another node may have made the development merchant (its key is there).
+        let shared = matches!(location, config::Database::Postgres(_));
+        let dev_merchant =
+            merchants::ensure_dev_merchant(store.as_ref(), &config.data_dir, system_now(), shared).await?;
         let http = match config.listen {
             Some(addr) => Some(TcpListener::bind(addr).await?),
             None => None,
@@ -142,7 +145,8 @@ impl Application {
         let keys = auth::KeyCache::default();
         let body_budget = Arc::new(tokio::sync::Semaphore::new(config.limits.max_body_bytes_in_flight));
         let with_faults = store.read(|tx| tx.merchants_with_faults(amzpay_domain::Environment::Sandbox)).await?;
-        let faults = Arc::new(ops::faults::FaultIndex::new(with_faults));
+        // Several nodes serve one PostgreSQL database: faults added through another are looked up.
+        let faults = Arc::new(ops::faults::FaultIndex::new(with_faults, shared));
         let state = Arc::new(AppState {
             store,
             keys,
@@ -157,7 +161,7 @@ impl Application {
         });
         let limits = config.limits;
         let retention = config.retention;
-        Ok(Application { state, sqlite, http, https, limits, http_addr, https_addr, dev_merchant, retention })
+        Ok(Application { state, database, http, https, limits, http_addr, https_addr, dev_merchant, retention })
     }
 
     /// The store, for tools and tests that register merchants before serving.
@@ -211,7 +215,7 @@ impl Application {
         let _ = deliverer.await;
         let _ = pruner.await;
         drop(self.state);
-        self.sqlite.close();
+        self.database.close();
         result
     }
 }

@@ -279,10 +279,15 @@ struct Recorded {
 /// file missing, unreadable or not matching; a key file the database cannot place) refuses
 /// to start with [`MerchantError::Inconsistent`], naming the file and what to do. Nothing
 /// here ever overwrites a key file.
+///
+/// `shared` (PostgreSQL, several nodes on one database): a node whose data directory has
+/// neither file, on a database whose development merchant another node made, starts with
+/// that merchant's description and no key file (the key stays with the node that made it).
 pub async fn ensure_dev_merchant(
     store: &dyn Store,
     data_dir: &Path,
     now: Timestamp,
+    shared: bool,
 ) -> Result<MerchantDescription, MerchantError> {
     let description_path = data_dir.join(DEV_MERCHANT_FILE);
     let key_path = data_dir.join(DEV_MERCHANT_KEY_FILE);
@@ -357,12 +362,32 @@ pub async fn ensure_dev_merchant(
                 ipn_url: None,
                 key_style: KeyStyle::Prefixed(Environment::Sandbox),
             };
-            let description = register(store, data_dir, new, now, Role::Development).await?;
+            let description = match register(store, data_dir, new, now, Role::Development).await {
+                Err(MerchantError::Store(StoreError::IdTaken(_))) if shared => {
+                    // Another node starting on the same empty database recorded its
+                    // development merchant first. Ours never committed: the key file just
+                    // written (there was none before) is nobody's. Take the other's.
+                    std::fs::remove_file(&key_path)?;
+                    return Box::pin(ensure_dev_merchant(store, data_dir, now, shared)).await;
+                }
+                registered => registered?,
+            };
             write_description(&description_path, &description)?;
             return Ok(description);
         }
     };
     let (recorded, description) = recorded;
+    if shared && matches!((&description, &public_key), (Found::Missing, Found::Missing)) {
+        // Another node of a shared database made the development merchant: its key is in
+        // that node's data directory, and this one has nothing of it to lose or rebuild.
+        return Ok(MerchantDescription {
+            merchant_id: recorded.merchant.merchant_id.clone(),
+            public_key_id: recorded.key.public_key_id.clone(),
+            private_key_file: None,
+            region: recorded.merchant.region.code().to_owned(),
+            store_id: recorded.merchant.store_id.clone(),
+        });
+    }
     check_key_file(&recorded, &key_path, public_key)?;
     if let Found::Read(description) = &description
         && description.merchant_id == recorded.merchant.merchant_id

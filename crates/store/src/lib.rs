@@ -4,10 +4,15 @@
 //! durable write transaction, or inside a read snapshot. The closure sees a [`WriteTx`] /
 //! [`ReadTx`] of typed load and save methods; it never sees SQL. SQLite
 //! ([`sqlite::SqliteStore`]) is the first backend: WAL, `synchronous=FULL`, and one writer
-//! thread that commits batches of transactions together (group commit).
+//! thread that commits batches of transactions together (group commit). PostgreSQL
+//! ([`postgres::PostgresStore`]) is the second, for several processes on one database: the
+//! same shape, with every write transaction serialized across processes by an advisory
+//! lock.
 
+mod codec;
 pub mod metric_names;
 mod model;
+pub mod postgres;
 pub mod sqlite;
 
 use std::future::Future;
@@ -30,12 +35,18 @@ pub use model::{
 pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL answered an error, or the connection to it failed.
+    #[error("PostgreSQL error: {0}")]
+    Postgres(#[from] ::postgres::Error),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
     /// A connection does not have the settings durability needs (WAL, `synchronous=FULL`):
     /// the store refuses to open rather than answer 2xx for writes a power loss could undo.
     #[error("the database cannot be used durably: {0}")]
     NotDurable(String),
+    /// `--database` does not name a database this store can open.
+    #[error("not a usable database URL: {0}")]
+    BadUrl(String),
     #[error("the database writer has stopped")]
     WriterStopped,
     /// The write queue is full: the disk cannot keep up (the server answers 503).
@@ -333,4 +344,102 @@ pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// What a new merchant needs (used by the CLI and the development merchant).
 pub fn new_merchant(merchant_id: &str, region: Region, store_id: &str, now: Timestamp) -> MerchantRecord {
     MerchantRecord { merchant_id: merchant_id.to_owned(), region, store_id: store_id.to_owned(), created_at: now }
+}
+
+/// Where a database is: what `--database` names.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    /// A SQLite file.
+    Sqlite(std::path::PathBuf),
+    /// A PostgreSQL URL (`postgres://USER:PASSWORD@HOST:PORT/DB`), which holds a password:
+    /// `Debug` and [`Database::describe`] name it without.
+    Postgres(String),
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl Database {
+    /// Names the database without its password (for logs and messages).
+    pub fn describe(&self) -> String {
+        match self {
+            Database::Sqlite(path) => path.display().to_string(),
+            Database::Postgres(url) => match postgres::parse_url(url) {
+                Ok(config) => {
+                    let hosts: Vec<String> = config
+                        .get_hosts()
+                        .iter()
+                        .map(|host| match host {
+                            ::postgres::config::Host::Tcp(name) => name.clone(),
+                            ::postgres::config::Host::Unix(path) => path.display().to_string(),
+                        })
+                        .collect();
+                    format!(
+                        "PostgreSQL database {} on {}",
+                        config.get_dbname().unwrap_or("(default)"),
+                        if hosts.is_empty() { "localhost".to_owned() } else { hosts.join(",") }
+                    )
+                }
+                Err(_) => "a PostgreSQL database".to_owned(),
+            },
+        }
+    }
+
+    /// Opens the store: the SQLite file (made if missing), or the PostgreSQL database
+    /// (migrated if behind).
+    pub fn open(&self) -> Result<AnyStore, StoreError> {
+        match self {
+            Database::Sqlite(path) => Ok(AnyStore::Sqlite(sqlite::SqliteStore::open(path)?)),
+            Database::Postgres(url) => Ok(AnyStore::Postgres(Box::new(postgres::PostgresStore::open(url)?))),
+        }
+    }
+}
+
+/// A store of either backend, for the places that open one and close it (the server, the
+/// CLI's commands): everything else sees `dyn Store`.
+pub enum AnyStore {
+    Sqlite(sqlite::SqliteStore),
+    Postgres(Box<postgres::PostgresStore>),
+}
+
+impl AnyStore {
+    /// Stops accepting writes and waits for the queued ones to commit.
+    pub fn close(&self) {
+        match self {
+            AnyStore::Sqlite(store) => store.close(),
+            AnyStore::Postgres(store) => store.close(),
+        }
+    }
+}
+
+impl Store for AnyStore {
+    fn submit_write(&self, job: WriteJob) -> Result<(), StoreError> {
+        match self {
+            AnyStore::Sqlite(store) => store.submit_write(job),
+            AnyStore::Postgres(store) => store.submit_write(job),
+        }
+    }
+
+    fn run_read(&self, job: ReadJob) -> BoxFuture<'_, Result<(), StoreError>> {
+        match self {
+            AnyStore::Sqlite(store) => store.run_read(job),
+            AnyStore::Postgres(store) => store.run_read(job),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Database;
+
+    #[test]
+    fn a_postgres_url_is_named_without_its_password() {
+        let database = Database::Postgres("postgres://amzpay:s3cret@db.internal:5432/payments".into());
+        for shown in [database.describe(), format!("{database:?}")] {
+            assert_eq!(shown, "PostgreSQL database payments on db.internal");
+        }
+    }
 }

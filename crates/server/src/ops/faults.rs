@@ -44,22 +44,27 @@ const LIMITS: FaultLimits = FaultLimits { max_count: MAX_FAULT_COUNT, max_delay_
 /// of its was added. A write that fails marks its merchant again (a needless mark only costs
 /// one look).
 ///
-/// Per process: a fault added through another process sharing the database is seen here only
-/// after a restart. Several nodes serving one database (issue 14) need the index shared or
-/// refreshed from the store.
+/// Per process: a fault added through another process sharing a SQLite file is seen here
+/// only after a restart. On PostgreSQL, where several nodes serve one database, the index is
+/// `shared`: a merchant it does not know may have been given a fault through another node, so
+/// each of its sandbox requests reads the store (one read, no write) to find out, and marks it
+/// if so.
 #[derive(Debug, Default)]
 pub struct FaultIndex {
     merchants: RwLock<HashSet<String>>,
+    /// Other processes add faults too: a merchant not in the index is looked up.
+    shared: bool,
     /// `merchants.len()`, read without the lock: while no merchant has a fault, which is
     /// nearly always, a request only loads this.
     active: AtomicUsize,
 }
 
 impl FaultIndex {
-    pub fn new(merchants: impl IntoIterator<Item = String>) -> FaultIndex {
+    /// `shared`: other processes serve the same database and may add faults.
+    pub fn new(merchants: impl IntoIterator<Item = String>, shared: bool) -> FaultIndex {
         let merchants: HashSet<String> = merchants.into_iter().collect();
         let active = AtomicUsize::new(merchants.len());
-        FaultIndex { merchants: RwLock::new(merchants), active }
+        FaultIndex { merchants: RwLock::new(merchants), shared, active }
     }
 
     fn may_have(&self, merchant_id: &str) -> bool {
@@ -85,11 +90,22 @@ impl FaultIndex {
 /// operation run (no fault, or one that only delays).
 pub(super) async fn inject(state: &AppState, context: &Context, operation: &'static Operation) -> Option<Reply> {
     let merchant_id = &context.caller.merchant_id;
-    if operation.is_test_helper()
-        || context.caller.environment != Environment::Sandbox
-        || !state.faults.may_have(merchant_id)
-    {
+    if operation.is_test_helper() || context.caller.environment != Environment::Sandbox {
         return None;
+    }
+    if !state.faults.may_have(merchant_id) {
+        if !state.faults.shared {
+            return None;
+        }
+        // Another node may have given this merchant a fault since this one last looked.
+        let merchant = merchant_id.clone();
+        let found = state.store.read(move |tx| tx.faults(&merchant, Environment::Sandbox)).await;
+        match found {
+            Ok(faults) if faults.is_empty() => return None,
+            Ok(_) => state.faults.mark(merchant_id),
+            // The operation's own transaction meets the same failure and answers for it.
+            Err(_) => return None,
+        }
     }
     let index = state.faults.clone();
     let merchant = merchant_id.clone();

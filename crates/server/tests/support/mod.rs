@@ -1,5 +1,10 @@
 //! Test support: a real server on free ports in a fresh data directory, and a client that
 //! signs its requests the way the official SDKs do.
+//!
+//! The backend is a parameter of every suite that starts its servers here: SQLite (a file
+//! in the data directory) by default, PostgreSQL with `AMZPAY_TEST_BACKEND=postgres`, each
+//! server on a fresh database of the server `AMZPAY_TEST_DATABASE_URL` names. `scripts/test`
+//! runs the suites once on each.
 
 #![allow(dead_code)]
 
@@ -62,6 +67,34 @@ impl Response {
     }
 }
 
+/// Which backend the suites run on (`AMZPAY_TEST_BACKEND`).
+pub const BACKEND_VARIABLE: &str = "AMZPAY_TEST_BACKEND";
+/// The PostgreSQL server the tests make their databases on (`scripts/postgres` sets it).
+pub const DATABASE_URL_VARIABLE: &str = "AMZPAY_TEST_DATABASE_URL";
+
+/// The `--database` of a new test server: `None` (SQLite in its data directory), or a
+/// fresh PostgreSQL database. An unknown backend, or PostgreSQL without a server, fails
+/// the test rather than run it on another backend.
+pub fn test_database() -> Option<String> {
+    match std::env::var(BACKEND_VARIABLE).as_deref() {
+        Err(_) | Ok("sqlite") => None,
+        Ok("postgres") => Some(fresh_postgres_database()),
+        Ok(other) => panic!("{BACKEND_VARIABLE}={other}: use sqlite or postgres"),
+    }
+}
+
+/// A new, empty database on the test server, named uniquely for this process and test.
+pub fn fresh_postgres_database() -> String {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let admin = std::env::var(DATABASE_URL_VARIABLE).unwrap_or_else(|_| {
+        panic!("{DATABASE_URL_VARIABLE} is not set: run scripts/test, which starts PostgreSQL (scripts/postgres)")
+    });
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("amzpay_http_{}_{n}_{nanos}", std::process::id());
+    amzpay_store::postgres::create_database(&admin, &name).unwrap()
+}
+
 pub fn key_for(merchant: &amzpay_server::merchants::MerchantDescription) -> PrivateKey {
     let path = merchant.private_key_file.as_ref().expect("a generated key");
     parse_private_key_pem(&std::fs::read_to_string(path).unwrap()).unwrap()
@@ -112,6 +145,27 @@ impl TestApp {
         .await
     }
 
+    /// Servers on one fresh PostgreSQL database, as the nodes of one service: the first
+    /// makes the development merchant, the others start with copies of its description and
+    /// key in their own data directories (docs/deploy.md).
+    pub async fn spawn_nodes(count: usize) -> Vec<TestApp> {
+        let database = fresh_postgres_database();
+        let mut nodes = Vec::with_capacity(count);
+        for _ in 0..count {
+            let data_dir = tempfile::tempdir().unwrap();
+            if let Some(first) = nodes.first() {
+                let first: &TestApp = first;
+                for file in
+                    [amzpay_server::merchants::DEV_MERCHANT_FILE, amzpay_server::merchants::DEV_MERCHANT_KEY_FILE]
+                {
+                    std::fs::copy(first._data_dir.path().join(file), data_dir.path().join(file)).unwrap();
+                }
+            }
+            nodes.push(TestApp::spawn_in(data_dir, Some(database.clone()), |_| {}).await);
+        }
+        nodes
+    }
+
     async fn spawn_configured(
         ipn_delivery: Option<amzpay_server::config::IpnDelivery>,
         limits: amzpay_server::config::ConnectionLimits,
@@ -125,14 +179,24 @@ impl TestApp {
         .await
     }
 
-    /// A server on free ports in a fresh data directory, configured by `configure`.
+    /// A server on free ports in a fresh data directory, on the backend the suites run on
+    /// (`test_database`), configured by `configure`.
     async fn spawn_from(configure: impl FnOnce(&mut Config)) -> TestApp {
-        let data_dir = tempfile::tempdir().unwrap();
+        TestApp::spawn_in(tempfile::tempdir().unwrap(), test_database(), configure).await
+    }
+
+    /// A server on free ports in `data_dir`, on `database` (`None`: SQLite in the data
+    /// directory), configured by `configure`.
+    async fn spawn_in(
+        data_dir: tempfile::TempDir,
+        database: Option<String>,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let mut config = Config {
             data_dir: data_dir.path().to_owned(),
             listen: Some("127.0.0.1:0".parse().unwrap()),
             tls_listen: Some("127.0.0.1:0".parse().unwrap()),
-            database: None,
+            database,
             delays: amzpay_server::config::SandboxDelays::DEFAULT,
             public_url: None,
             admin_token: None,

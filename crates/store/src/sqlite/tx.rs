@@ -195,7 +195,9 @@ impl ReadTx for SqliteTx<'_> {
         let sql = format!(
             "SELECT {PERMISSION_COLUMNS} FROM charge_permissions WHERE id = ?1 AND merchant_id = ?2 AND environment = ?3"
         );
-        query_one(self.connection, &sql, &[&id.as_str(), &merchant_id, &environment.path_segment()], permission_from)
+        query_one(self.connection, &sql, &[&id.as_str(), &merchant_id, &environment.path_segment()], |row| {
+            permission_from(&Named::new(row)?)
+        })
     }
 
     fn charge(
@@ -208,7 +210,7 @@ impl ReadTx for SqliteTx<'_> {
             self.connection,
             "SELECT * FROM charges WHERE id = ?1 AND merchant_id = ?2 AND environment = ?3",
             &[&id.as_str(), &merchant_id, &environment.path_segment()],
-            charge_from,
+            |row| charge_from(&Named::new(row)?),
         )
     }
 
@@ -222,7 +224,7 @@ impl ReadTx for SqliteTx<'_> {
             self.connection,
             "SELECT * FROM refunds WHERE id = ?1 AND merchant_id = ?2 AND environment = ?3",
             &[&id.as_str(), &merchant_id, &environment.path_segment()],
-            refund_from,
+            |row| refund_from(&Named::new(row)?),
         )
     }
 
@@ -239,7 +241,7 @@ impl ReadTx for SqliteTx<'_> {
         let mut rows = statement.query(params![permission_id.as_str(), merchant_id, environment.path_segment()])?;
         let mut charges = Vec::new();
         while let Some(row) = rows.next()? {
-            charges.push(charge_from(row)?);
+            charges.push(charge_from(&Named::new(row)?)?);
         }
         Ok(charges)
     }
@@ -316,7 +318,7 @@ impl ReadTx for SqliteTx<'_> {
         let sql =
             format!("SELECT {PERMISSION_COLUMNS} FROM charge_permissions WHERE id = ?1 AND environment = 'sandbox'");
         query_one(self.connection, &sql, &[&id.as_str()], |row| {
-            Ok((row.get::<_, String>("merchant_id")?, permission_from(row)?))
+            Ok((row.get::<_, String>("merchant_id")?, permission_from(&Named::new(row)?)?))
         })
     }
 
@@ -330,7 +332,7 @@ impl ReadTx for SqliteTx<'_> {
             self.connection,
             "SELECT * FROM checkout_sessions WHERE id = ?1 AND merchant_id = ?2 AND environment = ?3",
             &[&id, &merchant_id, &environment.path_segment()],
-            session_from,
+            |row| session_from(&Named::new(row)?),
         )
     }
 
@@ -339,7 +341,7 @@ impl ReadTx for SqliteTx<'_> {
             self.connection,
             "SELECT * FROM checkout_sessions WHERE id = ?1 AND environment = 'sandbox'",
             &[&id],
-            |row| Ok((row.get::<_, String>("merchant_id")?, session_from(row)?)),
+            |row| Ok((row.get::<_, String>("merchant_id")?, session_from(&Named::new(row)?)?)),
         )
     }
 

@@ -1,5 +1,9 @@
 //! The store keeps what it is given, scoped to merchant and environment, and a failed job
-//! leaves no trace.
+//! leaves no trace: on both backends, from this one source. Each test is an `async fn`
+//! taking the database it runs on; `on_both!` at the end makes it a test on SQLite (a
+//! fresh file) and one on PostgreSQL (a fresh database on the server
+//! `AMZPAY_TEST_DATABASE_URL` names, which `scripts/test` starts). Without that variable the
+//! PostgreSQL tests fail: they never pass unrun.
 
 use std::sync::Arc;
 
@@ -11,13 +15,71 @@ use amzpay_domain::metadata::{
 use amzpay_domain::refund::{self, CreateRefund};
 use amzpay_domain::sandbox::{AuthorizationOutcome, SandboxCard};
 use amzpay_domain::*;
+use amzpay_store::postgres::PostgresStore;
 use amzpay_store::sqlite::SqliteStore;
 use amzpay_store::*;
 
 const T0: Timestamp = Timestamp::from_unix_seconds(1_705_320_000);
 
-fn open(dir: &tempfile::TempDir) -> Arc<dyn Store> {
-    Arc::new(SqliteStore::open(&dir.path().join("amzpay.db")).unwrap())
+/// The variable naming the PostgreSQL server the tests create their databases on.
+const DATABASE_URL_VARIABLE: &str = "AMZPAY_TEST_DATABASE_URL";
+
+/// The database one test runs on; `open` may be called again to reopen it.
+enum Db {
+    Sqlite(tempfile::TempDir),
+    Postgres(String),
+}
+
+impl Db {
+    fn sqlite() -> Db {
+        Db::Sqlite(tempfile::tempdir().unwrap())
+    }
+
+    /// A fresh database of its own on the test server.
+    fn postgres() -> Db {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let admin = std::env::var(DATABASE_URL_VARIABLE).unwrap_or_else(|_| {
+            panic!("{DATABASE_URL_VARIABLE} is not set: run scripts/test, which starts PostgreSQL (scripts/postgres)")
+        });
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("amzpay_store_{}_{n}_{nanos}", std::process::id());
+        Db::Postgres(amzpay_store::postgres::create_database(&admin, &name).unwrap())
+    }
+
+    fn open(&self) -> Arc<dyn Store> {
+        match self {
+            Db::Sqlite(dir) => Arc::new(SqliteStore::open(&dir.path().join("amzpay.db")).unwrap()),
+            Db::Postgres(url) => Arc::new(PostgresStore::open(url).unwrap()),
+        }
+    }
+
+    /// Diagnostics of a second store on the same database.
+    async fn jobs_for_object(&self, object_id: &str) -> Vec<(Job, Option<Timestamp>)> {
+        match self {
+            Db::Sqlite(dir) => {
+                SqliteStore::open(&dir.path().join("amzpay.db")).unwrap().jobs_for_object(object_id).await.unwrap()
+            }
+            Db::Postgres(url) => PostgresStore::open(url).unwrap().jobs_for_object(object_id).await.unwrap(),
+        }
+    }
+
+    /// Runs SQL outside the store (to damage a row).
+    fn execute_raw(&self, sql: &str) {
+        match self {
+            Db::Sqlite(dir) => {
+                rusqlite::Connection::open(dir.path().join("amzpay.db")).unwrap().execute_batch(sql).unwrap()
+            }
+            Db::Postgres(url) => amzpay_store::postgres::execute_raw(url, sql).unwrap(),
+        }
+    }
+
+    fn read_connections(&self) -> usize {
+        match self {
+            Db::Sqlite(_) => amzpay_store::sqlite::READ_CONNECTIONS,
+            Db::Postgres(_) => amzpay_store::postgres::READ_CONNECTIONS,
+        }
+    }
 }
 
 fn permission(kind: PermissionType) -> ChargePermission {
@@ -88,10 +150,8 @@ async fn save_for_m1(store: &Arc<dyn Store>, p: &ChargePermission, c: &Charge, r
         .unwrap();
 }
 
-#[tokio::test]
-async fn objects_round_trip_exactly_and_are_scoped_to_merchant_and_environment() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+async fn objects_round_trip_exactly_and_are_scoped_to_merchant_and_environment(db: Db) {
+    let store = db.open();
     let mut p = permission(PermissionType::Recurring);
     let request = CreateCharge {
         amount: Money::from_minor(500, Currency::Usd),
@@ -131,10 +191,8 @@ async fn objects_round_trip_exactly_and_are_scoped_to_merchant_and_environment()
     assert_eq!(other_env, None);
 }
 
-#[tokio::test]
-async fn a_save_naming_another_merchant_or_environment_cannot_overwrite_an_object() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+async fn a_save_naming_another_merchant_or_environment_cannot_overwrite_an_object(db: Db) {
+    let store = db.open();
     let mut p = permission(PermissionType::OneTime);
     let request = CreateCharge {
         amount: Money::from_minor(500, Currency::Usd),
@@ -198,10 +256,8 @@ async fn a_save_naming_another_merchant_or_environment_cannot_overwrite_an_objec
     assert_eq!(found, (Some(p), Some(*c), Some(r), None, None));
 }
 
-#[tokio::test]
-async fn a_failed_job_rolls_back_only_its_own_writes_and_commits_survive_reopening() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+async fn a_failed_job_rolls_back_only_its_own_writes_and_commits_survive_reopening(db: Db) {
+    let store = db.open();
     let mut one_time = permission(PermissionType::OneTime);
     let mut tasks = Vec::new();
     for n in 0..20u32 {
@@ -230,7 +286,7 @@ async fn a_failed_job_rolls_back_only_its_own_writes_and_commits_survive_reopeni
     let result = store.write(move |tx| tx.insert_permission("M1", &duplicate)).await;
     assert!(matches!(result, Err(StoreError::IdTaken(_))));
     drop(store);
-    let reopened = open(&dir);
+    let reopened = db.open();
     let found = reopened
         .read(|tx| -> Result<Vec<bool>, StoreError> {
             (0..20u32)
@@ -250,10 +306,8 @@ async fn a_failed_job_rolls_back_only_its_own_writes_and_commits_survive_reopeni
     assert_eq!(found, (0..20).map(|n| n % 2 == 0).collect::<Vec<_>>());
 }
 
-#[tokio::test]
-async fn open_charges_idempotency_records_and_events_are_kept() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+async fn open_charges_idempotency_records_and_events_are_kept(db: Db) {
+    let store = db.open();
     let mut p = permission(PermissionType::OneTime);
     let mut charges = Vec::new();
     for _ in 0..3 {
@@ -347,10 +401,8 @@ async fn open_charges_idempotency_records_and_events_are_kept() {
     assert_eq!(events[0].status, DeliveryStatus::Pending, "a new notification is due at once");
 }
 
-#[tokio::test]
-async fn merchants_and_keys_are_stored() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+async fn merchants_and_keys_are_stored(db: Db) {
+    let store = db.open();
     let merchant = new_merchant("AMZPAYDEV01", Region::Eu, "amzn1.application-oa2-client.0123", T0);
     let key = KeyRecord {
         public_key_id: "SANDBOX-ABC".into(),
@@ -378,11 +430,8 @@ async fn merchants_and_keys_are_stored() {
     assert_eq!(found, (Some(merchant), Some(key), Some(legacy), None));
 }
 
-#[tokio::test]
-async fn jobs_fall_due_on_their_merchants_clock_and_run_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = Arc::new(SqliteStore::open(&dir.path().join("amzpay.db")).unwrap());
-    let store: Arc<dyn Store> = sqlite.clone();
+async fn jobs_fall_due_on_their_merchants_clock_and_run_once(db: Db) {
+    let store = db.open();
     let job = |merchant: &str, environment, object: &str, due: i64| Job {
         id: 0,
         merchant_id: merchant.into(),
@@ -444,16 +493,14 @@ async fn jobs_fall_due_on_their_merchants_clock_and_run_once() {
         .unwrap();
     assert_eq!(claims, (true, false), "a job is claimed once");
     assert_eq!(due(None).await, ["c", "b"], "M2's frozen clock stands at 1000");
-    let history = sqlite.jobs_for_object("a").await.unwrap();
+    let history = db.jobs_for_object("a").await;
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].1, Some(Timestamp::from_unix_seconds(1)));
 }
 
-#[tokio::test]
-async fn checkout_sessions_round_trip_with_addresses() {
+async fn checkout_sessions_round_trip_with_addresses(db: Db) {
     use amzpay_domain::checkout_session::*;
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+    let store = db.open();
     let new = NewSession {
         store_id: "amzn1.application-oa2-client.x".into(),
         process_order: false,
@@ -568,10 +615,8 @@ fn event(n: u32, merchant: &str) -> Event {
     }
 }
 
-#[tokio::test]
-async fn notifications_are_leased_once_fairly_and_keep_every_attempt() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+async fn notifications_are_leased_once_fairly_and_keep_every_attempt(db: Db) {
+    let store = db.open();
     store
         .write(|tx| -> Result<(), StoreError> {
             tx.set_ipn_endpoint("M1", Environment::Sandbox, Some("http://a.example/ipn"))?;
@@ -686,10 +731,8 @@ async fn notifications_are_leased_once_fairly_and_keep_every_attempt() {
     assert_eq!(ids, ["n-M1-4", "n-M1-3"]);
 }
 
-#[tokio::test]
-async fn the_first_sns_signing_key_stored_is_the_one_kept() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+async fn the_first_sns_signing_key_stored_is_the_one_kept(db: Db) {
+    let store = db.open();
     assert!(store.read(|tx| tx.sns_signing_key()).await.unwrap().is_none());
     let key = |pem: &str| SnsSigningKey { private_key_pem: pem.into(), certificate_pem: "cert".into(), created_at: T0 };
     let (first, second) = (key("first"), key("second"));
@@ -714,11 +757,8 @@ fn job(merchant: &str, object: &str, due: i64) -> Job {
 /// A job row this version cannot read (an unknown kind) comes back in its place, as such,
 /// instead of failing the whole query; once failed it is kept with its error and is due no
 /// more, and the jobs behind it are.
-#[tokio::test]
-async fn an_unreadable_job_is_returned_in_its_place_and_a_failed_job_is_kept_with_its_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("amzpay.db");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+async fn an_unreadable_job_is_returned_in_its_place_and_a_failed_job_is_kept_with_its_error(db: Db) {
+    let store = db.open();
     store
         .write(|tx| -> Result<(), StoreError> {
             tx.insert_job(&job("M1", "bad", 1_000))?;
@@ -729,9 +769,7 @@ async fn an_unreadable_job_is_returned_in_its_place_and_a_failed_job_is_kept_wit
         .await
         .unwrap();
     // As a newer version (or a damaged file) might have left it.
-    let raw = rusqlite::Connection::open(&path).unwrap();
-    raw.execute("UPDATE jobs SET kind = 'NoSuchKind' WHERE object_id = 'bad'", []).unwrap();
-    drop(raw);
+    db.execute_raw("UPDATE jobs SET kind = 'NoSuchKind' WHERE object_id = 'bad'");
     let now = Timestamp::from_unix_seconds(2_000);
     let due = store.read(move |tx| tx.due_jobs(now, None, 10)).await.unwrap();
     assert_eq!(due.len(), 3, "{due:?}");
@@ -768,10 +806,8 @@ async fn an_unreadable_job_is_returned_in_its_place_and_a_failed_job_is_kept_wit
 
 /// Work in a savepoint: kept, rolled back alone, or rolled back alone after a panic, and
 /// the transaction around it goes on and commits.
-#[tokio::test]
-async fn isolated_work_rolls_back_alone_even_when_it_panics() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+async fn isolated_work_rolls_back_alone_even_when_it_panics(db: Db) {
+    let store = db.open();
     let outcomes = store
         .write(|tx| -> Result<Vec<Isolated>, StoreError> {
             let mut outcomes = Vec::new();
@@ -794,10 +830,8 @@ async fn isolated_work_rolls_back_alone_even_when_it_panics() {
 
 /// A write job that panics answers its caller with an error, rolls back its own writes only
 /// (not those of the jobs committed beside it) and the writer serves the next jobs.
-#[tokio::test]
-async fn a_panicking_write_answers_an_error_and_the_writer_serves_on() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+async fn a_panicking_write_answers_an_error_and_the_writer_serves_on(db: Db) {
+    let store = db.open();
     let mut writes = Vec::new();
     for n in 0..20 {
         let store = store.clone();
@@ -835,18 +869,16 @@ async fn a_panicking_write_answers_an_error_and_the_writer_serves_on() {
 
 /// More reads panic than the pool has connections; each answers an error, and afterwards as
 /// many reads as there are connections still run at once.
-#[tokio::test]
-async fn panicking_reads_answer_an_error_and_lose_no_connection() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
-    for n in 0..3 * amzpay_store::sqlite::READ_CONNECTIONS {
+async fn panicking_reads_answer_an_error_and_lose_no_connection(db: Db) {
+    let store = db.open();
+    for n in 0..3 * db.read_connections() {
         let result = store.read(move |_| -> Result<(), StoreError> { panic!("read {n} panics") }).await;
         assert!(matches!(result, Err(StoreError::ReadFailed(_))), "{result:?}");
     }
     // All connections at once: a lost one would leave a read with none.
-    let barrier = Arc::new(std::sync::Barrier::new(amzpay_store::sqlite::READ_CONNECTIONS));
+    let barrier = Arc::new(std::sync::Barrier::new(db.read_connections()));
     let mut reads = Vec::new();
-    for _ in 0..amzpay_store::sqlite::READ_CONNECTIONS {
+    for _ in 0..db.read_connections() {
         let (store, barrier) = (store.clone(), barrier.clone());
         reads.push(tokio::spawn(async move {
             store
@@ -876,10 +908,8 @@ fn fault(id: &str, merchant: &str, count: u32, operations: Option<&[&str]>) -> F
     }
 }
 
-#[tokio::test]
-async fn faults_are_kept_in_order_used_up_one_request_at_a_time_and_survive_reopening() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+async fn faults_are_kept_in_order_used_up_one_request_at_a_time_and_survive_reopening(db: Db) {
+    let store = db.open();
     let first = fault("f1", "M1", 2, Some(&["CreateCharge", "GetCharge"]));
     let second = Fault { reason_code: None, ..fault("f2", "M1", 1, None) };
     let (a, b, other) = (first.clone(), second.clone(), fault("f3", "M2", 1, None));
@@ -914,7 +944,7 @@ async fn faults_are_kept_in_order_used_up_one_request_at_a_time_and_survive_reop
         .unwrap();
     assert_eq!(consumed, [false, false, true], "only its merchant and environment use a fault");
     drop(store);
-    let store = open(&dir);
+    let store = db.open();
     let listed = store.read(|tx| tx.faults("M1", Environment::Sandbox)).await.unwrap();
     assert_eq!(listed[0].remaining, 1, "durable");
     let consumed = store
@@ -1019,10 +1049,8 @@ async fn the_checkpointer_copies_a_committed_write_into_the_database_file_while_
 
 /// Retention deletes the jobs that ran, never one still due and never a failed one (kept
 /// with its error for whoever looks into it).
-#[tokio::test]
-async fn pruning_finished_jobs_keeps_failed_and_pending_ones() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(&dir);
+async fn pruning_finished_jobs_keeps_failed_and_pending_ones(db: Db) {
+    let store = db.open();
     store
         .write(|tx| -> Result<(), StoreError> {
             for object in ["ran", "failed", "pending"] {
@@ -1060,3 +1088,39 @@ async fn pruning_finished_jobs_keeps_failed_and_pending_ones() {
     let failed = store.read(|tx| tx.failed_jobs(None, 10)).await.unwrap();
     assert_eq!(failed.iter().map(|j| j.object_id.as_str()).collect::<Vec<_>>(), ["failed"]);
 }
+
+/// Every test above that takes a `Db`, on each backend.
+macro_rules! on_both {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $test() {
+                super::$test(super::Db::sqlite()).await
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $test() {
+                super::$test(super::Db::postgres()).await
+            })*
+        }
+    };
+}
+
+on_both!(
+    objects_round_trip_exactly_and_are_scoped_to_merchant_and_environment,
+    a_save_naming_another_merchant_or_environment_cannot_overwrite_an_object,
+    a_failed_job_rolls_back_only_its_own_writes_and_commits_survive_reopening,
+    open_charges_idempotency_records_and_events_are_kept,
+    merchants_and_keys_are_stored,
+    jobs_fall_due_on_their_merchants_clock_and_run_once,
+    checkout_sessions_round_trip_with_addresses,
+    notifications_are_leased_once_fairly_and_keep_every_attempt,
+    the_first_sns_signing_key_stored_is_the_one_kept,
+    an_unreadable_job_is_returned_in_its_place_and_a_failed_job_is_kept_with_its_error,
+    isolated_work_rolls_back_alone_even_when_it_panics,
+    a_panicking_write_answers_an_error_and_the_writer_serves_on,
+    panicking_reads_answer_an_error_and_lose_no_connection,
+    faults_are_kept_in_order_used_up_one_request_at_a_time_and_survive_reopening,
+    pruning_finished_jobs_keeps_failed_and_pending_ones,
+);

@@ -1,0 +1,797 @@
+//! The transactions jobs see: `ReadTx` and `WriteTx` over one PostgreSQL connection, with
+//! the same statements and scoping as SQLite's `tx` (every object read is scoped by merchant
+//! and environment, except the two sandbox lookups by id the hosted pages need; a save
+//! changes only the row of its id, merchant and environment). Nothing here begins or
+//! commits a transaction (the writer and the readers do). Queries name their columns (no
+//! `SELECT *`): a statement prepared by a node stays valid when a newer node's migration adds
+//! a column during a rolling upgrade.
+
+use amzpay_domain::checkout_session::{CheckoutSession, PaymentIntent};
+use amzpay_domain::metadata::{Channel, ChargeInitiator, OpaqueJson, SoftDescriptor};
+use amzpay_domain::refund::RefundDeclineReason;
+use amzpay_domain::sandbox::SandboxCard;
+use amzpay_domain::*;
+
+use postgres::Row;
+
+use super::connection::{Connection, Param};
+use crate::codec::*;
+use crate::model::*;
+use crate::{ReadTx, StoreError, WriteTx};
+const CHARGE_COLUMNS: &str = "id, permission_id, merchant_id, environment, currency, amount, capture_amount, refunded, refund_pending, refund_count, soft_descriptor, mm_present, mm_reference_id, mm_store_name, mm_note_to_buyer, mm_custom_information, provider_reference_id, platform_id, charge_initiator, channel, capture_now, can_handle_pending, state, state_reason, reason_description, pending_resolution, state_updated_at, created_at, authorized_at, expires_at, period_start, wcd_present, wcd_review_url, wcd_result_url, wcd_cancel_url, atypical_activity";
+const REFUND_COLUMNS: &str = "id, charge_id, merchant_id, environment, currency, amount, soft_descriptor, state, state_reason, state_updated_at, created_at, pending_decline";
+const SESSION_COLUMNS: &str = "id, merchant_id, environment, region, store_id, review_url, result_url, cancel_url, process_order, kind, rm_present, rm_unit, rm_value, rm_amount, rm_currency, payment_intent, charge_amount, total_order_amount, amount_currency, can_handle_pending, soft_descriptor, presentment_currency, allow_overcharge, extend_expiration, mm_present, mm_reference_id, mm_store_name, mm_note_to_buyer, mm_custom_information, platform_id, buyer_id, buyer_name, buyer_email, buyer_phone, shipping_address, billing_address, payment_method, buyer_confirmed, state, state_reason, state_updated_at, created_at, expires_at, charge_permission_id, charge_id, supplementary_data, setup_only, delivery_specifications, address_details, renews_permission, checkout_button_text, estimate_order_total, estimate_currency, provider_reference_id";
+
+/// A job's view of its transaction.
+pub(super) struct PgTx<'c> {
+    pub(super) conn: &'c mut Connection,
+}
+
+impl<'c> PgTx<'c> {
+    pub(super) fn new(conn: &'c mut Connection) -> PgTx<'c> {
+        PgTx { conn }
+    }
+}
+
+/// Runs a query for at most one row and decodes it.
+fn query_one<T>(
+    conn: &mut Connection,
+    sql: &str,
+    params: &[Param<'_>],
+    map: impl FnOnce(&Row) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    conn.query_opt(sql, params)?.as_ref().map(map).transpose()
+}
+
+const PERMISSION_COLUMNS: &str = "id, merchant_id, environment, region, kind, currency, amount_limit, captured, open_authorized, period_start, period_used, charges_created, charge_sequence, refund_sequence, state, state_reason, state_description, state_updated_at, created_at, expires_at, mm_present, mm_reference_id, mm_store_name, mm_note_to_buyer, mm_custom_information, mm_locked, rm_present, rm_unit, rm_value, rm_amount, buyer_id, buyer_name, buyer_email, buyer_phone, payment_method, platform_id, shipping_address, billing_address, setup_only";
+
+impl PgTx<'_> {
+    /// Diagnostics: an object's jobs and when each ran.
+    pub(super) fn jobs_for_object(&mut self, object_id: &str) -> Result<Vec<(Job, Option<Timestamp>)>, StoreError> {
+        let rows = self.conn.query(
+            "SELECT id, merchant_id, environment, kind, object_id, due_at, done_at FROM jobs WHERE object_id = $1 ORDER BY id",
+            &[&object_id],
+        )?;
+        rows.iter().map(|row| Ok((job_from(row)?, row.column::<Option<i64>>("done_at")?.map(ts)))).collect()
+    }
+
+    /// Writes a permission with `sql`, whose parameters are [`PERMISSION_COLUMNS`] in order
+    /// (`$1` the id, `$2` the merchant, `$3` the environment); the number of rows it changed.
+    fn write_permission(&mut self, sql: &str, merchant_id: &str, p: &ChargePermission) -> Result<u64, StoreError> {
+        let (state, reason, description) = permission_state_columns(&p.state);
+        let mm = p.merchant_metadata.as_ref();
+        let rm = p.recurring_metadata.as_ref();
+        let buyer = p.buyer.as_ref();
+        self.conn.execute(
+            sql,
+            &[
+                &p.id.as_str(),
+                &merchant_id,
+                &p.environment.path_segment(),
+                &p.region.code(),
+                &p.kind.as_str(),
+                &p.currency.code(),
+                &p.amount_limit.minor(),
+                &p.captured.minor(),
+                &p.open_authorized.minor(),
+                &p.period_start.unix_seconds(),
+                &p.period_used.minor(),
+                &i64::from(p.charges_created),
+                &i64::from(p.charge_sequence),
+                &i64::from(p.refund_sequence),
+                &state,
+                &reason,
+                &description,
+                &p.state_updated_at.unix_seconds(),
+                &p.created_at.unix_seconds(),
+                &p.expires_at.map(Timestamp::unix_seconds),
+                &mm.is_some(),
+                &mm.and_then(|m| m.merchant_reference_id.as_deref()),
+                &mm.and_then(|m| m.merchant_store_name.as_deref()),
+                &mm.and_then(|m| m.note_to_buyer.as_deref()),
+                &mm.and_then(|m| m.custom_information.as_deref()),
+                &p.merchant_metadata_locked,
+                &rm.is_some(),
+                &rm.and_then(|m| m.frequency).map(|(unit, _)| unit.as_str()),
+                &rm.and_then(|m| m.frequency).map(|(_, value)| i64::from(value)),
+                &rm.and_then(|m| m.amount).map(Money::minor),
+                &buyer.map(|b| b.buyer_id.as_str()),
+                &buyer.map(|b| b.name.as_str()),
+                &buyer.map(|b| b.email.as_str()),
+                &buyer.and_then(|b| b.phone_number.as_deref()),
+                &p.payment_method.last_four(),
+                &p.platform_id.as_deref(),
+                &p.shipping_address.as_ref().map(address_text),
+                &p.billing_address.as_ref().map(address_text),
+                &p.setup_only,
+            ],
+        )
+    }
+}
+
+/// Numbered parameters `$1, $2, ...`, one per column.
+fn placeholders(columns: &str) -> String {
+    (1..=columns.split(", ").count()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Inserts a new object: fails if its id exists (in any scope).
+fn insert_sql(table: &str, columns: &str) -> String {
+    format!("INSERT INTO {table} ({columns}) VALUES ({})", placeholders(columns))
+}
+
+/// Updates an object only where it has the id AND the merchant AND the environment given
+/// (`$1`, `$2`, `$3`: the first three columns of a permission): another scope's object with
+/// that id is not touched, and no row changes.
+fn scoped_update_sql(table: &str, columns: &str) -> String {
+    format!(
+        "UPDATE {table} SET ({columns}) = ({}) WHERE id = $1 AND merchant_id = $2 AND environment = $3",
+        placeholders(columns)
+    )
+}
+
+/// Inserts an object, or updates it if its id exists in the same merchant and environment;
+/// an object of the same id in another scope is left as it was and no row changes. A save
+/// names its merchant and environment, so it cannot overwrite another's object even if a
+/// caller forgot the scoped load before it.
+fn scoped_upsert_sql(table: &str, columns: &str) -> String {
+    let excluded = columns.split(", ").map(|c| format!("excluded.{c}")).collect::<Vec<_>>().join(", ");
+    format!(
+        "INSERT INTO {table} ({columns}) VALUES ({}) ON CONFLICT (id) DO UPDATE SET ({columns}) = ({excluded}) \
+         WHERE {table}.merchant_id = excluded.merchant_id AND {table}.environment = excluded.environment",
+        placeholders(columns)
+    )
+}
+
+/// A scoped write changed one row, or the id is another merchant's or environment's (or,
+/// for an update, absent): `OutOfScope`, and the job's writes roll back.
+fn in_scope(changed: u64, what: &str, id: &str, merchant_id: &str, environment: Environment) -> Result<(), StoreError> {
+    match changed {
+        1 => Ok(()),
+        _ => Err(StoreError::OutOfScope(format!(
+            "{what} {id} is not merchant {merchant_id}'s in {}",
+            environment.path_segment()
+        ))),
+    }
+}
+
+impl ReadTx for PgTx<'_> {
+    fn merchant(&mut self, merchant_id: &str) -> Result<Option<MerchantRecord>, StoreError> {
+        query_one(
+            self.conn,
+            "SELECT merchant_id, region, store_id, created_at FROM merchants WHERE merchant_id = $1",
+            &[&merchant_id],
+            |row| {
+                Ok(MerchantRecord {
+                    merchant_id: row.column("merchant_id")?,
+                    region: region_of(&row.column::<String>("region")?)?,
+                    store_id: row.column("store_id")?,
+                    created_at: ts(row.column("created_at")?),
+                })
+            },
+        )
+    }
+
+    fn key(&mut self, public_key_id: &str) -> Result<Option<KeyRecord>, StoreError> {
+        query_one(
+            self.conn,
+            "SELECT public_key_id, merchant_id, environment, public_key_pem, created_at FROM keys WHERE public_key_id = $1",
+            &[&public_key_id],
+            |row| {
+                Ok(KeyRecord {
+                    public_key_id: row.column("public_key_id")?,
+                    merchant_id: row.column("merchant_id")?,
+                    environment: row
+                        .column::<Option<String>>("environment")?
+                        .map(|e| environment_of(&e))
+                        .transpose()?,
+                    public_key_pem: row.column("public_key_pem")?,
+                    created_at: ts(row.column("created_at")?),
+                })
+            },
+        )
+    }
+
+    fn permission(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        id: &ChargePermissionId,
+    ) -> Result<Option<ChargePermission>, StoreError> {
+        let sql = format!(
+            "SELECT {PERMISSION_COLUMNS} FROM charge_permissions WHERE id = $1 AND merchant_id = $2 AND environment = $3"
+        );
+        query_one(self.conn, &sql, &[&id.as_str(), &merchant_id, &environment.path_segment()], permission_from)
+    }
+
+    fn charge(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        id: &ChargeId,
+    ) -> Result<Option<Charge>, StoreError> {
+        query_one(
+            self.conn,
+            &format!("SELECT {CHARGE_COLUMNS} FROM charges WHERE id = $1 AND merchant_id = $2 AND environment = $3"),
+            &[&id.as_str(), &merchant_id, &environment.path_segment()],
+            charge_from,
+        )
+    }
+
+    fn refund(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        id: &RefundId,
+    ) -> Result<Option<Refund>, StoreError> {
+        query_one(
+            self.conn,
+            &format!("SELECT {REFUND_COLUMNS} FROM refunds WHERE id = $1 AND merchant_id = $2 AND environment = $3"),
+            &[&id.as_str(), &merchant_id, &environment.path_segment()],
+            refund_from,
+        )
+    }
+
+    fn open_charges(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        permission_id: &ChargePermissionId,
+    ) -> Result<Vec<Charge>, StoreError> {
+        let rows = self.conn.query(
+            &format!(
+                "SELECT {CHARGE_COLUMNS} FROM charges WHERE permission_id = $1 AND merchant_id = $2 \
+                 AND environment = $3 AND state IN ('AuthorizationInitiated', 'Authorized', 'CaptureInitiated') ORDER BY id"
+            ),
+            &[&permission_id.as_str(), &merchant_id, &environment.path_segment()],
+        )?;
+        rows.iter().map(charge_from).collect()
+    }
+
+    fn idempotency(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        scope: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        // A record of this scope, else one from before scopes existed (empty scope).
+        query_one(
+            self.conn,
+            "SELECT scope, fingerprint, status, body, created_at, body_encoding FROM idempotency_records \
+             WHERE merchant_id = $1 AND environment = $2 AND key = $3 AND scope IN ($4, '') ORDER BY scope DESC LIMIT 1",
+            &[&merchant_id, &environment.path_segment(), &key, &scope],
+            |row| {
+                let encoding: String = row.column("body_encoding")?;
+                let encoding = ReplyEncoding::parse(&encoding).ok_or_else(|| corrupt("reply encoding", &encoding))?;
+                Ok(IdempotencyRecord {
+                    merchant_id: merchant_id.to_owned(),
+                    environment,
+                    key: key.to_owned(),
+                    scope: row.column("scope")?,
+                    fingerprint: row.column("fingerprint")?,
+                    status: row.column("status")?,
+                    body: decode_reply(row.column("body")?, encoding)?,
+                    created_at: ts(row.column("created_at")?),
+                })
+            },
+        )
+    }
+
+    fn ipn_endpoint(&mut self, merchant_id: &str, environment: Environment) -> Result<Option<String>, StoreError> {
+        self.read_ipn_endpoint(merchant_id, environment)
+    }
+
+    fn notifications(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        limit: u32,
+    ) -> Result<Vec<Notification>, StoreError> {
+        self.read_notifications(merchant_id, environment, limit)
+    }
+
+    fn notification(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        notification_id: &str,
+    ) -> Result<Option<Notification>, StoreError> {
+        self.read_notification(merchant_id, environment, notification_id)
+    }
+
+    fn due_notifications(
+        &mut self,
+        real_now_ms: i64,
+        per_merchant: u32,
+        limit: u32,
+    ) -> Result<Vec<Notification>, StoreError> {
+        self.read_due_notifications(real_now_ms, per_merchant, limit)
+    }
+
+    fn sns_signing_key(&mut self) -> Result<Option<SnsSigningKey>, StoreError> {
+        self.read_sns_signing_key()
+    }
+
+    fn sandbox_permission_by_id(
+        &mut self,
+        id: &ChargePermissionId,
+    ) -> Result<Option<(String, ChargePermission)>, StoreError> {
+        let sql =
+            format!("SELECT {PERMISSION_COLUMNS} FROM charge_permissions WHERE id = $1 AND environment = 'sandbox'");
+        query_one(self.conn, &sql, &[&id.as_str()], |row| {
+            Ok((row.column::<String>("merchant_id")?, permission_from(row)?))
+        })
+    }
+
+    fn checkout_session(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        id: &str,
+    ) -> Result<Option<CheckoutSession>, StoreError> {
+        query_one(
+            self.conn,
+            &format!(
+                "SELECT {SESSION_COLUMNS} FROM checkout_sessions WHERE id = $1 AND merchant_id = $2 AND environment = $3"
+            ),
+            &[&id, &merchant_id, &environment.path_segment()],
+            session_from,
+        )
+    }
+
+    fn sandbox_checkout_session_by_id(&mut self, id: &str) -> Result<Option<(String, CheckoutSession)>, StoreError> {
+        query_one(
+            self.conn,
+            &format!("SELECT {SESSION_COLUMNS} FROM checkout_sessions WHERE id = $1 AND environment = 'sandbox'"),
+            &[&id],
+            |row| Ok((row.column::<String>("merchant_id")?, session_from(row)?)),
+        )
+    }
+
+    fn development_merchant(&mut self) -> Result<Option<(String, String)>, StoreError> {
+        query_one(self.conn, "SELECT merchant_id, public_key_id FROM development_merchant", &[], |row| {
+            Ok((row.column("merchant_id")?, row.column("public_key_id")?))
+        })
+    }
+
+    fn clock(&mut self, merchant_id: &str) -> Result<SandboxClock, StoreError> {
+        let found = query_one(
+            self.conn,
+            "SELECT offset_seconds, frozen_at FROM clocks WHERE merchant_id = $1",
+            &[&merchant_id],
+            |row| {
+                Ok(SandboxClock {
+                    offset_seconds: row.column("offset_seconds")?,
+                    frozen_at: row.column::<Option<i64>>("frozen_at")?.map(ts),
+                })
+            },
+        )?;
+        Ok(found.unwrap_or(SandboxClock { offset_seconds: 0, frozen_at: None }))
+    }
+
+    fn due_jobs(&mut self, real_now: Timestamp, merchant: Option<&str>, limit: u32) -> Result<Vec<DueJob>, StoreError> {
+        let rows = self.conn.query(
+            "SELECT j.id, j.merchant_id, j.environment, j.kind, j.object_id, j.due_at FROM jobs j \
+             LEFT JOIN clocks c ON c.merchant_id = j.merchant_id AND j.environment = 'sandbox' \
+             WHERE j.done_at IS NULL AND j.due_at <= COALESCE(c.frozen_at, $1 + COALESCE(c.offset_seconds, 0)) \
+             AND ($2::text IS NULL OR (j.merchant_id = $2::text AND j.environment = 'sandbox')) \
+             ORDER BY j.due_at, j.id LIMIT $3",
+            &[&real_now.unix_seconds(), &merchant, &i64::from(limit)],
+        )?;
+        due_jobs_from(&rows)
+    }
+
+    fn due_sandbox_jobs_until(
+        &mut self,
+        merchant_id: &str,
+        until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<DueJob>, StoreError> {
+        let rows = self.conn.query(
+            "SELECT id, merchant_id, environment, kind, object_id, due_at FROM jobs \
+             WHERE done_at IS NULL AND merchant_id = $1 AND environment = 'sandbox' AND due_at <= $2 \
+             ORDER BY due_at, id LIMIT $3",
+            &[&merchant_id, &until.unix_seconds(), &i64::from(limit)],
+        )?;
+        due_jobs_from(&rows)
+    }
+
+    fn failed_jobs(&mut self, merchant_id: Option<&str>, limit: u32) -> Result<Vec<FailedJob>, StoreError> {
+        let rows = self.conn.query(
+            "SELECT id, merchant_id, environment, kind, object_id, due_at, done_at, attempts, last_error FROM jobs \
+             WHERE status = 'failed' AND ($1::text IS NULL OR merchant_id = $1::text) \
+             ORDER BY due_at DESC, id DESC LIMIT $2",
+            &[&merchant_id, &i64::from(limit)],
+        )?;
+        rows.iter()
+            .map(|row| {
+                Ok(FailedJob {
+                    id: row.column("id")?,
+                    merchant_id: row.column("merchant_id")?,
+                    environment: row.column("environment")?,
+                    kind: row.column("kind")?,
+                    object_id: row.column("object_id")?,
+                    due_at: ts(row.column("due_at")?),
+                    finished_at: ts(row.column::<Option<i64>>("done_at")?.unwrap_or_default()),
+                    attempts: row.column("attempts")?,
+                    error: row.column::<Option<String>>("last_error")?.unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    fn faults(&mut self, merchant_id: &str, environment: Environment) -> Result<Vec<Fault>, StoreError> {
+        self.read_faults(merchant_id, environment)
+    }
+
+    fn merchants_with_faults(&mut self, environment: Environment) -> Result<Vec<String>, StoreError> {
+        self.read_merchants_with_faults(environment)
+    }
+}
+
+/// Due job rows, each read on its own: one that cannot be read is returned as such.
+fn due_jobs_from(rows: &[Row]) -> Result<Vec<DueJob>, StoreError> {
+    let mut jobs = Vec::new();
+    for row in rows {
+        jobs.push(match job_from(row) {
+            Ok(job) => Ok(job),
+            Err(StoreError::Corrupt(error)) => Err(UndecodableJob {
+                id: row.column("id")?,
+                merchant_id: row.column("merchant_id")?,
+                due_at: ts(row.column("due_at")?),
+                error: format!("stored data is not valid: {error}"),
+            }),
+            Err(other) => return Err(other),
+        });
+    }
+    Ok(jobs)
+}
+
+impl WriteTx for PgTx<'_> {
+    fn insert_merchant(&mut self, m: &MerchantRecord) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO merchants (merchant_id, region, store_id, created_at) VALUES ($1, $2, $3, $4)",
+            &[&m.merchant_id, &m.region.code(), &m.store_id, &m.created_at.unix_seconds()],
+        )?;
+        Ok(())
+    }
+
+    fn insert_key(&mut self, k: &KeyRecord) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO keys (public_key_id, merchant_id, environment, public_key_pem, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &k.public_key_id,
+                &k.merchant_id,
+                &k.environment.map(Environment::path_segment),
+                &k.public_key_pem,
+                &k.created_at.unix_seconds(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn set_development_merchant(&mut self, merchant_id: &str, public_key_id: &str) -> Result<(), StoreError> {
+        let inserted = self.conn.execute(
+            "INSERT INTO development_merchant (id, merchant_id, public_key_id) VALUES (1, $1, $2) \
+             ON CONFLICT (id) DO NOTHING",
+            &[&merchant_id, &public_key_id],
+        )?;
+        match inserted {
+            1 => Ok(()),
+            _ => Err(StoreError::IdTaken("the development merchant".into())),
+        }
+    }
+
+    fn insert_permission(&mut self, merchant_id: &str, permission: &ChargePermission) -> Result<(), StoreError> {
+        let exists =
+            self.conn.query_opt("SELECT 1 FROM charge_permissions WHERE id = $1", &[&permission.id.as_str()])?;
+        if exists.is_some() {
+            return Err(StoreError::IdTaken(format!("charge permission {}", permission.id)));
+        }
+        self.write_permission(&insert_sql("charge_permissions", PERMISSION_COLUMNS), merchant_id, permission)?;
+        Ok(())
+    }
+
+    fn update_permission(&mut self, merchant_id: &str, permission: &ChargePermission) -> Result<(), StoreError> {
+        let changed = self.write_permission(
+            &scoped_update_sql("charge_permissions", PERMISSION_COLUMNS),
+            merchant_id,
+            permission,
+        )?;
+        in_scope(changed, "charge permission", permission.id.as_str(), merchant_id, permission.environment)
+    }
+
+    fn save_charge(&mut self, merchant_id: &str, c: &Charge) -> Result<(), StoreError> {
+        let mm = c.merchant_metadata.as_ref();
+        let changed = self.conn.execute(
+            &scoped_upsert_sql("charges", CHARGE_COLUMNS),
+            &[
+                &c.id.as_str(),
+                &c.permission_id.as_str(),
+                &merchant_id,
+                &c.environment.path_segment(),
+                &c.amount.currency().code(),
+                &c.amount.minor(),
+                &c.capture_amount.map(Money::minor),
+                &c.refunded.minor(),
+                &c.refund_pending.minor(),
+                &i64::from(c.refund_count),
+                &c.soft_descriptor.as_ref().map(SoftDescriptor::as_str),
+                &mm.is_some(),
+                &mm.and_then(|m| m.merchant_reference_id.as_deref()),
+                &mm.and_then(|m| m.merchant_store_name.as_deref()),
+                &mm.and_then(|m| m.note_to_buyer.as_deref()),
+                &mm.and_then(|m| m.custom_information.as_deref()),
+                &c.provider_reference_id.as_deref(),
+                &c.platform_id.as_deref(),
+                &c.charge_initiator.map(ChargeInitiator::as_str),
+                &c.channel.map(Channel::as_str),
+                &c.capture_now,
+                &c.can_handle_pending_authorization,
+                &c.state.name(),
+                &c.state.reason_code(),
+                &c.reason_description.as_deref(),
+                &pending_resolution_text(c.pending_resolution),
+                &c.state_updated_at.unix_seconds(),
+                &c.created_at.unix_seconds(),
+                &c.authorized_at.map(Timestamp::unix_seconds),
+                &c.expires_at.unix_seconds(),
+                &c.period_start.unix_seconds(),
+                &c.web_checkout_details.is_some(),
+                &c.web_checkout_details.as_ref().and_then(|w| w.checkout_review_return_url.as_deref()),
+                &c.web_checkout_details.as_ref().and_then(|w| w.checkout_result_return_url.as_deref()),
+                &c.web_checkout_details.as_ref().and_then(|w| w.checkout_cancel_url.as_deref()),
+                &c.atypical_activity,
+            ],
+        )?;
+        in_scope(changed, "charge", c.id.as_str(), merchant_id, c.environment)
+    }
+
+    fn save_refund(&mut self, merchant_id: &str, r: &Refund) -> Result<(), StoreError> {
+        let changed = self.conn.execute(
+            &scoped_upsert_sql("refunds", REFUND_COLUMNS),
+            &[
+                &r.id.as_str(),
+                &r.charge_id.as_str(),
+                &merchant_id,
+                &r.environment.path_segment(),
+                &r.amount.currency().code(),
+                &r.amount.minor(),
+                &r.soft_descriptor.as_ref().map(SoftDescriptor::as_str),
+                &r.state.name(),
+                &r.state.reason_code(),
+                &r.state_updated_at.unix_seconds(),
+                &r.created_at.unix_seconds(),
+                &r.pending_decline.map(RefundDeclineReason::as_str),
+            ],
+        )?;
+        in_scope(changed, "refund", r.id.as_str(), merchant_id, r.environment)
+    }
+
+    fn insert_event(&mut self, e: &Event) -> Result<(), StoreError> {
+        self.insert_notification(e)
+    }
+
+    fn save_checkout_session(&mut self, merchant_id: &str, c: &CheckoutSession) -> Result<(), StoreError> {
+        let mm = c.merchant_metadata.as_ref();
+        let rm = c.recurring_metadata.as_ref();
+        let buyer = c.buyer.as_ref();
+        let p = &c.payment;
+        let amount_currency = p.charge_amount.or(p.total_order_amount).map(|m| m.currency().code());
+        let changed = self.conn.execute(
+            &scoped_upsert_sql("checkout_sessions", SESSION_COLUMNS),
+            &[
+                &c.id,
+                &merchant_id,
+                &c.environment.path_segment(),
+                &c.region.code(),
+                &c.store_id,
+                &c.checkout_review_return_url,
+                &c.checkout_result_return_url,
+                &c.checkout_cancel_url,
+                &c.process_order,
+                &c.kind.as_str(),
+                &rm.is_some(),
+                &rm.and_then(|m| m.frequency).map(|(unit, _)| unit.as_str()),
+                &rm.and_then(|m| m.frequency).map(|(_, value)| i64::from(value)),
+                &rm.and_then(|m| m.amount).map(Money::minor),
+                &rm.and_then(|m| m.amount).map(|m| m.currency().code()),
+                &p.payment_intent.map(PaymentIntent::as_str),
+                &p.charge_amount.map(Money::minor),
+                &p.total_order_amount.map(Money::minor),
+                &amount_currency,
+                &p.can_handle_pending_authorization,
+                &p.soft_descriptor.as_ref().map(SoftDescriptor::as_str),
+                &p.presentment_currency.map(|c| c.code()),
+                &p.allow_overcharge,
+                &p.extend_expiration,
+                &mm.is_some(),
+                &mm.and_then(|m| m.merchant_reference_id.as_deref()),
+                &mm.and_then(|m| m.merchant_store_name.as_deref()),
+                &mm.and_then(|m| m.note_to_buyer.as_deref()),
+                &mm.and_then(|m| m.custom_information.as_deref()),
+                &c.platform_id,
+                &buyer.map(|b| b.buyer_id.as_str()),
+                &buyer.map(|b| b.name.as_str()),
+                &buyer.map(|b| b.email.as_str()),
+                &buyer.and_then(|b| b.phone_number.as_deref()),
+                &c.shipping_address.as_ref().map(address_text),
+                &c.billing_address.as_ref().map(address_text),
+                &c.payment_method.map(SandboxCard::last_four),
+                &c.buyer_confirmed,
+                &c.state.name(),
+                &c.state.reason_code(),
+                &c.state_updated_at.unix_seconds(),
+                &c.created_at.unix_seconds(),
+                &c.expires_at.unix_seconds(),
+                &c.charge_permission_id.as_ref().map(ChargePermissionId::as_str),
+                &c.charge_id.as_ref().map(ChargeId::as_str),
+                &c.supplementary_data,
+                &c.setup_only,
+                &c.delivery_specifications.as_ref().map(OpaqueJson::as_str),
+                &c.address_details.as_ref().map(address_text),
+                &c.renews_permission.as_ref().map(ChargePermissionId::as_str),
+                &c.checkout_button_text,
+                &p.estimate_order_total.map(Money::minor),
+                &p.estimate_order_total.map(|m| m.currency().code()),
+                &c.provider_reference_id,
+            ],
+        )?;
+        in_scope(changed, "checkout session", &c.id, merchant_id, c.environment)
+    }
+
+    fn insert_job(&mut self, job: &Job) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO jobs (merchant_id, environment, kind, object_id, due_at) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &job.merchant_id,
+                &job.environment.path_segment(),
+                &job.kind.as_str(),
+                &job.object_id,
+                &job.due_at.unix_seconds(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn claim_job(&mut self, id: i64, at: Timestamp) -> Result<bool, StoreError> {
+        let changed = self.conn.execute(
+            "UPDATE jobs SET done_at = $2, status = 'done', attempts = attempts + 1, \
+                 finished_at = floor(extract(epoch FROM clock_timestamp()))::bigint WHERE id = $1 AND done_at IS NULL",
+            &[&id, &at.unix_seconds()],
+        )?;
+        Ok(changed == 1)
+    }
+
+    fn fail_job(&mut self, id: i64, at: Timestamp, error: &str) -> Result<bool, StoreError> {
+        let changed = self.conn.execute(
+            "UPDATE jobs SET done_at = $2, status = 'failed', attempts = attempts + 1, last_error = $3, \
+                 finished_at = floor(extract(epoch FROM clock_timestamp()))::bigint \
+                 WHERE id = $1 AND done_at IS NULL",
+            &[&id, &at.unix_seconds(), &error],
+        )?;
+        Ok(changed == 1)
+    }
+
+    fn isolated(&mut self, work: &mut dyn FnMut(&mut dyn WriteTx) -> bool) -> Result<Isolated, StoreError> {
+        self.conn.batch("SAVEPOINT isolated")?;
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(self)));
+        let isolated = match outcome {
+            Ok(true) => Isolated::Kept,
+            Ok(false) => Isolated::RolledBack,
+            Err(payload) => Isolated::Panicked(crate::panic_message(payload.as_ref())),
+        };
+        if self.conn.is_closed() {
+            // The connection went, and the transaction with it: nothing of it will commit.
+            return Err(StoreError::CommitFailed("the connection to the database was lost".into()));
+        }
+        match isolated {
+            // Work that kept its writes after one of its statements failed cannot release
+            // (the transaction is aborted until the savepoint is rolled back): that failure
+            // is the transaction's, as SQLite's would be.
+            Isolated::Kept => self.conn.batch("RELEASE isolated")?,
+            _ => self.conn.batch("ROLLBACK TO isolated; RELEASE isolated")?,
+        }
+        Ok(isolated)
+    }
+
+    fn set_clock(&mut self, merchant_id: &str, clock: SandboxClock) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO clocks (merchant_id, offset_seconds, frozen_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT (merchant_id) DO UPDATE SET offset_seconds = excluded.offset_seconds, frozen_at = excluded.frozen_at",
+            &[&merchant_id, &clock.offset_seconds, &clock.frozen_at.map(Timestamp::unix_seconds)])?;
+        Ok(())
+    }
+
+    fn insert_idempotency(&mut self, r: &IdempotencyRecord) -> Result<(), StoreError> {
+        // `recorded_at`: when it was written, in real time (the database's clock, as SQLite's `unixepoch()`), for retention.
+        let (body, encoding) = encode_reply(&r.body);
+        self.conn
+            .execute(
+                "INSERT INTO idempotency_records (merchant_id, environment, key, scope, fingerprint, status, body, body_encoding, created_at, recorded_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, floor(extract(epoch FROM clock_timestamp()))::bigint)",
+            &[
+                &r.merchant_id,
+                &r.environment.path_segment(),
+                &r.key,
+                &r.scope,
+                &r.fingerprint,
+                &i64::from(r.status),
+                &body,
+                &encoding.as_str(),
+                &r.created_at.unix_seconds(),
+            ])?;
+        Ok(())
+    }
+
+    fn set_ipn_endpoint(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        url: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.write_ipn_endpoint(merchant_id, environment, url)
+    }
+
+    fn lease_notification(
+        &mut self,
+        notification_id: &str,
+        real_now_ms: i64,
+        lease_until_ms: i64,
+    ) -> Result<bool, StoreError> {
+        self.write_lease(notification_id, real_now_ms, lease_until_ms)
+    }
+
+    fn release_notification(&mut self, notification_id: &str) -> Result<(), StoreError> {
+        self.write_release(notification_id)
+    }
+
+    fn finish_attempt(&mut self, notification_id: &str, outcome: &AttemptOutcome) -> Result<(), StoreError> {
+        self.write_attempt(notification_id, outcome)
+    }
+
+    fn redeliver(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        notification_id: &str,
+        real_now_ms: i64,
+    ) -> Result<bool, StoreError> {
+        self.write_redelivery(merchant_id, environment, notification_id, real_now_ms)
+    }
+
+    fn prune_idempotency_records(&mut self, before: Timestamp, limit: u32) -> Result<u32, StoreError> {
+        self.delete_idempotency_records(before, limit)
+    }
+
+    fn prune_delivered_notifications(&mut self, before: Timestamp, limit: u32) -> Result<u32, StoreError> {
+        self.delete_delivered_notifications(before, limit)
+    }
+
+    fn prune_finished_jobs(&mut self, before: Timestamp, limit: u32) -> Result<u32, StoreError> {
+        self.delete_finished_jobs(before, limit)
+    }
+
+    fn insert_sns_signing_key(&mut self, key: &SnsSigningKey) -> Result<(), StoreError> {
+        self.write_sns_signing_key(key)
+    }
+
+    fn insert_fault(&mut self, fault: &Fault) -> Result<(), StoreError> {
+        self.write_fault(fault)
+    }
+
+    fn consume_fault(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        fault_id: &str,
+    ) -> Result<bool, StoreError> {
+        self.write_consumption(merchant_id, environment, fault_id)
+    }
+
+    fn clear_faults(&mut self, merchant_id: &str, environment: Environment) -> Result<usize, StoreError> {
+        self.delete_faults(merchant_id, environment)
+    }
+}
