@@ -1,6 +1,7 @@
 //! The buyer's page in a real browser: headless Chromium (Debian's `chromium`, which
 //! `.ci/run` installs) opens it, picks a card with the keyboard, submits, and the charge
-//! permission becomes Chargeable again.
+//! permission becomes Chargeable again; a checkout page shows a merchant's hostile text as
+//! text and runs none of it.
 //!
 //! `AMZPAY_SCREENSHOT=docs/buyer-page.png cargo test -p amzpay-cli --test browser` refreshes
 //! the screenshot in `docs/`.
@@ -90,6 +91,42 @@ async fn a_buyer_fixes_a_hard_declined_payment_method_in_chromium() {
             .unwrap();
     assert_eq!(permission.json()["statusDetails"]["state"], "Chargeable");
     assert_eq!(permission.json()["paymentPreferences"][0]["paymentDescriptor"], "Visa ****4444");
+}
+
+#[tokio::test]
+async fn a_merchants_hostile_text_shows_as_text_and_runs_nothing_in_chromium() {
+    let chromium = chromium();
+    let data_dir = tempfile::tempdir().unwrap();
+    let server = Server::start(data_dir.path());
+    let merchant = server.dev_merchant();
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    // A script, both quotes, and an entity that must stay as typed (merchantStoreName's 50 characters fit it).
+    let hostile = r#"<script>alert(1)</script>"'&amp;"#;
+    let body = serde_json::json!({
+        "webCheckoutDetails": {"checkoutReviewReturnUrl": "https://shop.example/review"},
+        "storeId": merchant.description["storeId"],
+        "merchantMetadata": {"merchantReferenceId": hostile, "merchantStoreName": hostile, "noteToBuyer": hostile},
+    });
+    let created =
+        call(&client, &server.http, &merchant, "POST", "/v2/checkoutSessions", &body.to_string(), Some("hostile"))
+            .await
+            .unwrap();
+    assert_eq!(created.status, 201);
+    let id = created.json()["checkoutSessionId"].as_str().unwrap().to_owned();
+
+    let output = Command::new("node")
+        .arg("hostile_page.js")
+        .current_dir(compat_dir())
+        .env("CHROMIUM", &chromium)
+        .env("AMZPAY_PAGE_URL", format!("{}/checkout/{id}/signin", server.http))
+        .env("AMZPAY_HOSTILE_TEXT", hostile)
+        .env("AMZPAY_SELECTORS", "#store-name,#reference,#note-to-buyer")
+        .output()
+        .expect("running node");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("{stdout}");
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("1 passed, 0 failed"), "{stdout}");
 }
 
 /// The sample store (`examples/store`), started on a free port against a running amzpay.

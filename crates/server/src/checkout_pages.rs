@@ -2,7 +2,8 @@
 //! `amazon.Pay.renderButton`, the button's form target (which checks the button signature
 //! and creates the session), the sign-in page where a sandbox buyer picks a card, and the
 //! confirm page at `amazonPayRedirectUrl`. Plain HTML that works without JavaScript; only
-//! the button itself needs the script, as on Amazon's.
+//! the button itself needs the script, as on Amazon's. The pages are the templates
+//! `sign_in.html` and `confirm.html` under `crates/server/templates/`.
 
 use std::sync::Arc;
 
@@ -15,15 +16,16 @@ use amzpay_domain::sandbox::SandboxCard;
 use amzpay_domain::{Environment, Refusal, Timestamp};
 use amzpay_signing::{Algorithm, button_string_to_sign, parse_public_key_pem, verify};
 use amzpay_store::{Job, JobKind, StoreError};
+use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, State};
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::hosted::{self, escape, message, page, read_sandbox, write_sandbox};
+use crate::hosted::{self, message, read_sandbox, render, write_sandbox};
 use crate::ops::checkout::{after_sign_in_url, session_id, with_session_id};
 use crate::ops::merchant_now;
 
@@ -232,16 +234,38 @@ fn not_open(session: &CheckoutSession) -> Option<Response> {
     }
 }
 
-fn summary(session: &CheckoutSession) -> String {
-    let amount =
-        session.payment.charge_amount.map(|m| m.to_string()).unwrap_or_else(|| "set by the merchant next".to_owned());
-    format!(
-        r#"<dl><dt>Merchant order</dt><dd>{reference}</dd><dt>Amount</dt><dd id="amount">{amount}</dd><dt>Agreement</dt><dd>{kind}</dd><dt>Expires</dt><dd>{expires}</dd></dl>"#,
-        reference =
-            escape(session.merchant_metadata.as_ref().and_then(|m| m.merchant_reference_id.as_deref()).unwrap_or("-")),
-        kind = session.kind.as_str(),
-        expires = format_timestamp(session.expires_at),
-    )
+/// What the checkout pages show of the session (`templates/checkout_summary.html`).
+struct Summary<'a> {
+    store_name: Option<&'a str>,
+    reference: &'a str,
+    note: Option<&'a str>,
+    amount: String,
+    kind: &'static str,
+    expires: String,
+}
+
+fn summary(session: &CheckoutSession) -> Summary<'_> {
+    let metadata = session.merchant_metadata.as_ref();
+    Summary {
+        store_name: metadata.and_then(|m| m.merchant_store_name.as_deref()),
+        reference: metadata.and_then(|m| m.merchant_reference_id.as_deref()).unwrap_or("-"),
+        note: metadata.and_then(|m| m.note_to_buyer.as_deref()),
+        amount: session
+            .payment
+            .charge_amount
+            .map(|m| m.to_string())
+            .unwrap_or_else(|| "set by the merchant next".to_owned()),
+        kind: session.kind.as_str(),
+        expires: format_timestamp(session.expires_at),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage<'a> {
+    summary: Summary<'a>,
+    buyers: &'static [(&'static str, &'static str, &'static str)],
+    cards: &'static [(&'static str, &'static str)],
 }
 
 async fn show_sign_in(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
@@ -249,24 +273,7 @@ async fn show_sign_in(State(state): State<Arc<AppState>>, Path(id): Path<String>
         Ok(session) => session,
         Err(response) => return response,
     };
-    let mut body = String::from("<h1>Sign in with Amazon Pay</h1>");
-    body.push_str(&summary(&session));
-    body.push_str(r#"<form method="post"><fieldset><legend>Sandbox buyer</legend>"#);
-    for (index, (buyer_id, name, email)) in TEST_BUYERS.iter().enumerate() {
-        let checked = if index == 0 { " checked" } else { "" };
-        body.push_str(&format!(
-            r#"<label for="buyer-{index}"><input type="radio" id="buyer-{index}" name="buyer" value="{buyer_id}"{checked}> {name} <small>({email})</small></label>"#
-        ));
-    }
-    body.push_str(r#"</fieldset><fieldset><legend>Payment method</legend>"#);
-    for (index, (card, effect)) in CARDS.iter().enumerate() {
-        let checked = if index == 0 { " checked" } else { "" };
-        body.push_str(&format!(
-            r#"<label for="card-{card}"><input type="radio" id="card-{card}" name="paymentMethod" value="{card}"{checked}> Visa ****{card} <small>({effect})</small></label>"#
-        ));
-    }
-    body.push_str(r#"</fieldset><button type="submit" id="continue">Continue</button></form>"#);
-    Html(page("Sign in", &body)).into_response()
+    render(StatusCode::OK, &SignInPage { summary: summary(&session), buyers: &TEST_BUYERS, cards: &CARDS })
 }
 
 #[derive(Debug, Deserialize)]
@@ -300,22 +307,22 @@ async fn sign_in(State(state): State<Arc<AppState>>, Path(id): Path<String>, For
     }
 }
 
+#[derive(Template)]
+#[template(path = "confirm.html")]
+struct ConfirmPage<'a> {
+    summary: Summary<'a>,
+    buyer: String,
+    card: String,
+}
+
 async fn show_confirm(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
     let session = match load_open(&state, &id).await {
         Ok(session) => session,
         Err(response) => return response,
     };
-    let mut body = String::from("<h1>Confirm your payment</h1>");
-    body.push_str(&summary(&session));
     let card = session.payment_method.map(|c| c.payment_descriptor()).unwrap_or_default();
     let buyer = session.buyer.as_ref().map(|b| format!("{} ({})", b.name, b.email)).unwrap_or_default();
-    body.push_str(&format!(
-        r#"<dl><dt>Paying as</dt><dd>{}</dd><dt>Payment method</dt><dd id="payment-method">{}</dd></dl>"#,
-        escape(&buyer),
-        escape(&card)
-    ));
-    body.push_str(r#"<form method="post"><button type="submit" id="confirm">Confirm and pay</button></form>"#);
-    Html(page("Confirm", &body)).into_response()
+    render(StatusCode::OK, &ConfirmPage { summary: summary(&session), buyer, card })
 }
 
 async fn confirm(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {

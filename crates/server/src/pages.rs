@@ -1,7 +1,7 @@
 //! The buyer's side of the sandbox: `/jr/your-account/ba/{chargePermissionId}`, the page
 //! Amazon tells merchants to send a buyer to after a hard decline (seeds 001/004). The
 //! sandbox buyer picks another test card or closes the permission. Plain HTML, no
-//! JavaScript, labels on every control.
+//! JavaScript, labels on every control: `templates/buyer.html`.
 
 use std::sync::Arc;
 
@@ -11,15 +11,16 @@ use amzpay_domain::charge_permission::PermissionState;
 use amzpay_domain::sandbox::{SUCCESS_CARDS, SandboxCard};
 use amzpay_domain::{ChargePermission, ChargePermissionId, Environment, Refusal, Timestamp};
 use amzpay_store::StoreError;
+use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::hosted::{escape, page, read_sandbox, storage_failure, write_sandbox};
+use crate::hosted::{read_sandbox, render, storage_failure, write_sandbox};
 use crate::ops::Scope;
 use crate::ops::permissions::apply_buyer_action;
 
@@ -30,55 +31,80 @@ pub fn router() -> Router<Arc<AppState>> {
 /// Cards a buyer can switch to: the ones that authorize, and the two that pend.
 const SELECTABLE_CARDS: [&str; 7] = ["1111", "0005", "4444", "9424", "0000", "0701", "4354"];
 
-fn not_found(id: &str) -> Response {
-    let body = format!("<h1>Not found</h1><p>There is no sandbox charge permission <code>{}</code>.</p>", escape(id));
-    (StatusCode::NOT_FOUND, Html(page("Not found", &body))).into_response()
+#[derive(Template)]
+#[template(path = "buyer_not_found.html")]
+struct NotFound<'a> {
+    id: &'a str,
 }
 
-fn describe(permission: &ChargePermission, now: Timestamp, notice: Option<(bool, String)>) -> String {
+fn not_found(id: &str) -> Response {
+    render(StatusCode::NOT_FOUND, &NotFound { id })
+}
+
+/// A line above the permission: what the buyer's last action did.
+struct Notice {
+    ok: bool,
+    text: String,
+}
+
+/// A card the buyer can switch to, as the page lists it.
+struct CardChoice {
+    number: &'static str,
+    descriptor: String,
+    note: &'static str,
+    checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "buyer.html")]
+struct BuyerPage {
+    notice: Option<Notice>,
+    id: String,
+    kind: &'static str,
+    state: String,
+    card: String,
+    now: String,
+    closed: bool,
+    cards: Vec<CardChoice>,
+}
+
+fn describe(status: StatusCode, permission: &ChargePermission, now: Timestamp, notice: Option<Notice>) -> Response {
     let state = match &permission.state {
         PermissionState::Chargeable => "Chargeable".to_owned(),
         PermissionState::NonChargeable(reason) => format!("NonChargeable ({})", reason.as_str()),
         PermissionState::Closed { reason: Some(reason), .. } => format!("Closed ({})", reason.as_str()),
         PermissionState::Closed { reason: None, .. } => "Closed".to_owned(),
     };
-    let mut body = String::new();
-    body.push_str("<h1>Your Amazon Pay payment method</h1>");
-    if let Some((ok, message)) = notice {
-        let class = if ok { "ok" } else { "error" };
-        body.push_str(&format!(r#"<div class="notice {class}" role="status">{}</div>"#, escape(&message)));
-    }
-    body.push_str(&format!(
-        r#"<dl><dt>Agreement</dt><dd><code id="permission-id">{id}</code></dd><dt>Type</dt><dd>{kind}</dd><dt>Status</dt><dd id="state">{state}</dd><dt>Payment method</dt><dd id="payment-method">{card}</dd><dt>As of</dt><dd>{now}</dd></dl>"#,
-        id = escape(permission.id.as_str()),
-        kind = permission.kind.as_str(),
-        state = escape(&state),
-        card = escape(&permission.payment_method.payment_descriptor()),
-        now = format_timestamp(now),
-    ));
-    if permission.state.is_closed() {
-        body.push_str("<p>This agreement is closed. To pay this merchant again, check out with Amazon Pay again.</p>");
-        return body;
-    }
-    body.push_str(r#"<form method="post"><input type="hidden" name="action" value="UpdatePaymentMethod"><fieldset><legend>Choose a payment method</legend>"#);
-    for card in SELECTABLE_CARDS {
-        let parsed = SandboxCard::parse(card).expect("listed cards parse");
-        let checked = if parsed == permission.payment_method { " checked" } else { "" };
-        let note = if SUCCESS_CARDS.contains(&card) {
-            "authorizes"
-        } else if card == "0701" {
-            "pends, then authorizes"
-        } else {
-            "pends, then is declined"
-        };
-        body.push_str(&format!(
-            r#"<label for="card-{card}"><input type="radio" id="card-{card}" name="paymentMethod" value="{card}"{checked}> {} <small>({note})</small></label>"#,
-            escape(&parsed.payment_descriptor())
-        ));
-    }
-    body.push_str(r#"</fieldset><button type="submit" id="use-card">Use this payment method</button></form>"#);
-    body.push_str(r#"<form method="post"><input type="hidden" name="action" value="Close"><fieldset><legend>Stop payments to this merchant</legend><p>Closing the agreement cancels charges not yet captured.</p><button type="submit" class="secondary" id="close">Close this agreement</button></fieldset></form>"#);
-    body
+    let cards = SELECTABLE_CARDS
+        .iter()
+        .map(|&number| {
+            let parsed = SandboxCard::parse(number).expect("listed cards parse");
+            let note = if SUCCESS_CARDS.contains(&number) {
+                "authorizes"
+            } else if number == "0701" {
+                "pends, then authorizes"
+            } else {
+                "pends, then is declined"
+            };
+            CardChoice {
+                number,
+                descriptor: parsed.payment_descriptor(),
+                note,
+                checked: parsed == permission.payment_method,
+            }
+        })
+        .collect();
+    let page = BuyerPage {
+        notice,
+        id: permission.id.as_str().to_owned(),
+        kind: permission.kind.as_str(),
+        state,
+        card: permission.payment_method.payment_descriptor(),
+        now: format_timestamp(now),
+        closed: permission.state.is_closed(),
+        cards,
+    };
+    render(status, &page)
 }
 
 async fn load(state: &AppState, id: ChargePermissionId) -> Result<Option<(ChargePermission, Timestamp)>, StoreError> {
@@ -91,7 +117,7 @@ async fn show(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Res
     match load(&state, permission_id).await {
         Ok(Some((mut permission, now))) => {
             permission.advance_to(now);
-            Html(page("Payment method", &describe(&permission, now, None))).into_response()
+            describe(StatusCode::OK, &permission, now, None)
         }
         Ok(None) => not_found(&id),
         Err(error) => storage_failure(error, "buyer page"),
@@ -113,9 +139,8 @@ async fn act(State(state): State<Arc<AppState>>, Path(id): Path<String>, Form(fo
         _ => {
             return match load(&state, permission_id).await {
                 Ok(Some((permission, now))) => {
-                    let notice = Some((false, "Choose a payment method first.".to_owned()));
-                    (StatusCode::BAD_REQUEST, Html(page("Payment method", &describe(&permission, now, notice))))
-                        .into_response()
+                    let notice = Notice { ok: false, text: "Choose a payment method first.".to_owned() };
+                    describe(StatusCode::BAD_REQUEST, &permission, now, Some(notice))
                 }
                 _ => not_found(&id),
             };
@@ -136,17 +161,17 @@ async fn act(State(state): State<Arc<AppState>>, Path(id): Path<String>, Form(fo
     .await;
     match outcome {
         Ok(Some((Ok(permission), now))) => {
-            let message = match action {
+            let text = match action {
                 BuyerAction::UpdatePaymentMethod(card) => {
                     format!("Done: your payment method is now {}.", card.payment_descriptor())
                 }
                 BuyerAction::Close => "Done: this agreement is closed.".to_owned(),
             };
-            Html(page("Payment method", &describe(&permission, now, Some((true, message))))).into_response()
+            describe(StatusCode::OK, &permission, now, Some(Notice { ok: true, text }))
         }
         Ok(Some((Err((error, permission)), now))) => {
-            let body = describe(&permission, now, Some((false, error.message)));
-            (StatusCode::UNPROCESSABLE_ENTITY, Html(page("Payment method", &body))).into_response()
+            let notice = Notice { ok: false, text: error.message };
+            describe(StatusCode::UNPROCESSABLE_ENTITY, &permission, now, Some(notice))
         }
         Ok(None) => not_found(&id),
         Err(error) => storage_failure(error, "buyer page"),
