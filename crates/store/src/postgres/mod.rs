@@ -23,6 +23,7 @@ mod tx;
 mod writer;
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Sender, SyncSender, TrySendError, channel, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -56,6 +57,8 @@ pub const MIGRATION_LOCK_KEY: i64 = 0x616d_7a70_6179_206d;
 /// A store on one PostgreSQL database.
 pub struct PostgresStore {
     sender: Mutex<Option<SyncSender<WriteJob>>>,
+    /// Write jobs sent and not yet taken by the writer (the queue depth metric).
+    queued: Arc<AtomicUsize>,
     writer: Mutex<Option<JoinHandle<()>>>,
     reads: Mutex<Option<Sender<ReadWork>>>,
     readers: Mutex<Vec<JoinHandle<()>>>,
@@ -93,10 +96,12 @@ impl PostgresStore {
             Ok((writer, readers))
         })??;
         let (sender, receiver) = sync_channel(WRITE_QUEUE_CAPACITY);
+        let queued = Arc::new(AtomicUsize::new(0));
+        let writer_queued = queued.clone();
         let writer_config = config.clone();
         let writer = std::thread::Builder::new()
             .name("amzpay-postgres-writer".into())
-            .spawn(move || writer::write_loop(writer_connection, writer_config, receiver))?;
+            .spawn(move || writer::write_loop(writer_connection, writer_config, receiver, &writer_queued))?;
         let (reads, read_queue) = channel::<ReadWork>();
         let read_queue = Arc::new(Mutex::new(read_queue));
         let mut readers = Vec::with_capacity(READ_CONNECTIONS);
@@ -111,6 +116,7 @@ impl PostgresStore {
         }
         Ok(PostgresStore {
             sender: Mutex::new(Some(sender)),
+            queued,
             writer: Mutex::new(Some(writer)),
             reads: Mutex::new(Some(reads)),
             readers: Mutex::new(readers),
@@ -187,7 +193,13 @@ impl Store for PostgresStore {
     fn submit_write(&self, job: WriteJob) -> Result<(), StoreError> {
         let guard = self.sender.lock().expect("sender lock");
         let sender = guard.as_ref().ok_or(StoreError::WriterStopped)?;
-        match sender.try_send(job) {
+        // Counted before it is sent, so the writer never takes a job not yet counted.
+        self.queued.fetch_add(1, Ordering::Relaxed);
+        let sent = sender.try_send(job);
+        if sent.is_err() {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+        }
+        match sent {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(_)) => Err(StoreError::QueueFull),
             Err(TrySendError::Disconnected(_)) => Err(StoreError::WriterStopped),

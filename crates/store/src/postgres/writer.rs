@@ -23,14 +23,28 @@
 //! - The queue is bounded (`WRITE_QUEUE_CAPACITY`): a full queue refuses new jobs (the server
 //!   answers 503) rather than growing without bound.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::Receiver;
+use std::time::Instant;
 
 use super::connection::Connection;
 use super::tx::PgTx;
 use super::{MAX_GROUP_COMMIT_JOBS, RECONNECT_PAUSE, WRITE_LOCK_KEY};
+use crate::metric_names::{WRITE_BATCH_DURATION_SECONDS, WRITE_BATCH_JOBS, WRITE_QUEUE_DEPTH};
 use crate::{Deliver, StoreError, WriteJob};
 
-pub(super) fn write_loop(mut connection: Connection, config: postgres::Config, receiver: Receiver<WriteJob>) {
+/// `queued` counts the jobs sent and not yet taken (the sender adds, the writer takes away).
+/// The batch metrics are SQLite's writer's (`crate::metric_names`), through handles taken
+/// once as the writer starts.
+pub(super) fn write_loop(
+    mut connection: Connection,
+    config: postgres::Config,
+    receiver: Receiver<WriteJob>,
+    queued: &AtomicUsize,
+) {
+    let batch_jobs = metrics::histogram!(WRITE_BATCH_JOBS);
+    let batch_duration = metrics::histogram!(WRITE_BATCH_DURATION_SECONDS);
+    let queue_depth = metrics::gauge!(WRITE_QUEUE_DEPTH);
     while let Ok(first) = receiver.recv() {
         let mut batch = Vec::with_capacity(64);
         batch.push(first);
@@ -40,6 +54,10 @@ pub(super) fn write_loop(mut connection: Connection, config: postgres::Config, r
                 Err(_) => break,
             }
         }
+        queued.fetch_sub(batch.len(), Ordering::Relaxed);
+        queue_depth.set(queued.load(Ordering::Relaxed) as f64);
+        batch_jobs.record(batch.len() as f64);
+        let started = Instant::now();
         if connection.is_closed() {
             match Connection::open(&config) {
                 Ok(fresh) => connection = fresh,
@@ -53,6 +71,7 @@ pub(super) fn write_loop(mut connection: Connection, config: postgres::Config, r
             }
         }
         run_batch(&mut connection, batch);
+        batch_duration.record(started.elapsed().as_secs_f64());
     }
 }
 
