@@ -22,6 +22,7 @@ fn the_official_node_sdk_runs_the_charge_lifecycle_against_amzpay() {
     let legacy = amzpay()
         .args(["merchant", "create", "--region", "na", "--key", "legacy", "--json", "--data-dir"])
         .arg(data_dir.path())
+        .args(database_args(data_dir.path()))
         .output()
         .unwrap();
     assert!(legacy.status.success(), "{}", String::from_utf8_lossy(&legacy.stderr));

@@ -13,6 +13,45 @@ pub fn amzpay() -> Command {
     Command::new(env!("CARGO_BIN_EXE_amzpay"))
 }
 
+/// Which backend the suites run on (`AMZPAY_TEST_BACKEND`), as in the server's HTTP suites.
+pub const BACKEND_VARIABLE: &str = "AMZPAY_TEST_BACKEND";
+/// The PostgreSQL server the tests make their databases on (`scripts/postgres` sets it).
+pub const DATABASE_URL_VARIABLE: &str = "AMZPAY_TEST_DATABASE_URL";
+/// Where a data directory remembers the PostgreSQL database made for it, so that a server
+/// restarted on the directory, and a command run on it, find the same one.
+const DATABASE_URL_FILE: &str = "test-database-url";
+
+/// The `--database` flag for a server or a command on `data_dir`: none on SQLite (the
+/// database is in the data directory); on PostgreSQL (`AMZPAY_TEST_BACKEND=postgres`) a fresh
+/// database made the first time a directory asks, the same one after. An unknown backend,
+/// or PostgreSQL without a server, fails the test rather than run it on another backend.
+pub fn database_args(data_dir: &Path) -> Vec<String> {
+    match std::env::var(BACKEND_VARIABLE).as_deref() {
+        Err(_) | Ok("sqlite") => Vec::new(),
+        Ok("postgres") => {
+            let remembered = data_dir.join(DATABASE_URL_FILE);
+            let url = match std::fs::read_to_string(&remembered) {
+                Ok(url) => url,
+                Err(_) => {
+                    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+                    let admin = std::env::var(DATABASE_URL_VARIABLE)
+                        .unwrap_or_else(|_| panic!("{DATABASE_URL_VARIABLE} is not set: run scripts/test"));
+                    let nanos =
+                        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+                    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let name = format!("amzpay_cli_{}_{n}_{nanos}", std::process::id());
+                    let url = amzpay_store::postgres::create_database(&admin, &name).unwrap();
+                    std::fs::create_dir_all(data_dir).unwrap();
+                    std::fs::write(&remembered, &url).unwrap();
+                    url
+                }
+            };
+            vec!["--database".to_owned(), url]
+        }
+        Ok(other) => panic!("{BACKEND_VARIABLE}={other}: use sqlite or postgres"),
+    }
+}
+
 pub struct Server {
     pub child: Child,
     pub http: String,
@@ -53,10 +92,12 @@ impl Server {
     }
 
     fn spawn(data_dir: &Path, flags: &[&str], rust_log: &str, stderr: Stdio) -> Server {
+        let database = if flags.contains(&"--database") { Vec::new() } else { database_args(data_dir) };
         let mut child = amzpay()
             .args(["serve", "--listen", "127.0.0.1:0", "--tls-listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(flags)
+            .args(database)
             .env("RUST_LOG", rust_log)
             .stdout(Stdio::piped())
             .stderr(stderr)
