@@ -596,6 +596,31 @@ pub(crate) fn job_from(row: &impl Columns) -> Result<Job, StoreError> {
     })
 }
 
+pub(crate) fn merchant_from(row: &impl Columns) -> Result<MerchantRecord, StoreError> {
+    Ok(MerchantRecord {
+        merchant_id: row.column("merchant_id")?,
+        region: region_of(&row.column::<String>("region")?)?,
+        store_id: row.column("store_id")?,
+        created_at: ts(row.column("created_at")?),
+    })
+}
+
+pub(crate) fn state_change_from(row: &impl Columns) -> Result<StateChange, StoreError> {
+    let kind: String = row.column("object_kind")?;
+    let cause: String = row.column("cause")?;
+    Ok(StateChange {
+        merchant_id: row.column("merchant_id")?,
+        environment: environment_of(&row.column::<String>("environment")?)?,
+        object_kind: ObjectKind::parse(&kind).ok_or_else(|| corrupt("object kind", &kind))?,
+        object_id: row.column("object_id")?,
+        state: row.column("state")?,
+        reason_code: row.column("reason_code")?,
+        at: ts(row.column("at")?),
+        cause: Cause::parse(&cause).ok_or_else(|| corrupt("cause", &cause))?,
+        detail: row.column("detail")?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,9 +24,9 @@ use amzpay_domain::{
 };
 
 pub use model::{
-    Attempt, AttemptOutcome, DeliveryStatus, DueJob, Event, FailedJob, Fault, IdempotencyRecord, Isolated, Job,
-    JobKind, KeyRecord, MerchantRecord, Notification, NotificationType, ObjectType, SandboxClock, SnsSigningKey,
-    UndecodableJob,
+    Attempt, AttemptOutcome, Cause, DeliveryStatus, DueJob, Event, FailedJob, Fault, IdempotencyRecord, Isolated, Job,
+    JobKind, KeyRecord, MerchantRecord, Notification, NotificationType, ObjectFilter, ObjectKind, ObjectType,
+    SandboxClock, SnsSigningKey, StateChange, UndecodableJob,
 };
 
 /// Why a store operation failed. Each variant is one cause, so that callers can act on it
@@ -181,6 +181,46 @@ pub trait ReadTx {
     /// Every merchant with an active fault in an environment (a process learns them when
     /// it starts).
     fn merchants_with_faults(&mut self, environment: Environment) -> Result<Vec<String>, StoreError>;
+    /// Every merchant, oldest first, at most `limit`: for the operator's dashboard, which
+    /// is the one reader that sees across merchants (behind the admin gate).
+    fn merchants(&mut self, limit: u32) -> Result<Vec<MerchantRecord>, StoreError>;
+    /// A merchant's checkout sessions in an environment, newest first, as `filter` says.
+    fn list_checkout_sessions(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        filter: &ObjectFilter,
+    ) -> Result<Vec<CheckoutSession>, StoreError>;
+    /// A merchant's charge permissions in an environment, newest first, as `filter` says.
+    fn list_permissions(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        filter: &ObjectFilter,
+    ) -> Result<Vec<ChargePermission>, StoreError>;
+    /// A merchant's charges in an environment, newest first, as `filter` says.
+    fn list_charges(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        filter: &ObjectFilter,
+    ) -> Result<Vec<Charge>, StoreError>;
+    /// A merchant's refunds in an environment, newest first, as `filter` says.
+    fn list_refunds(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        filter: &ObjectFilter,
+    ) -> Result<Vec<Refund>, StoreError>;
+    /// An object's timeline: its state changes, oldest first (in the order they were
+    /// recorded), at most `limit`.
+    fn state_changes(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        object_id: &str,
+        limit: u32,
+    ) -> Result<Vec<StateChange>, StoreError>;
 }
 
 /// Writes, inside one transaction that commits durably or not at all.
@@ -196,6 +236,8 @@ pub trait WriteTx: ReadTx {
     fn save_charge(&mut self, merchant_id: &str, charge: &Charge) -> Result<(), StoreError>;
     fn save_refund(&mut self, merchant_id: &str, refund: &Refund) -> Result<(), StoreError>;
     fn insert_event(&mut self, event: &Event) -> Result<(), StoreError>;
+    /// Appends a change of state to its object's timeline.
+    fn insert_state_change(&mut self, change: &StateChange) -> Result<(), StoreError>;
     fn insert_idempotency(&mut self, record: &IdempotencyRecord) -> Result<(), StoreError>;
     fn save_checkout_session(&mut self, merchant_id: &str, session: &CheckoutSession) -> Result<(), StoreError>;
     fn insert_job(&mut self, job: &Job) -> Result<(), StoreError>;

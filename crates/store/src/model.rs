@@ -2,7 +2,7 @@
 
 use amzpay_domain::{Environment, ReasonCode, Region, Timestamp};
 
-amzpay_domain::named!(ObjectType, NotificationType, JobKind, DeliveryStatus);
+amzpay_domain::named!(ObjectType, NotificationType, JobKind, DeliveryStatus, ObjectKind, Cause);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MerchantRecord {
@@ -278,4 +278,60 @@ impl Fault {
     pub fn applies_to(&self, operation: &str) -> bool {
         self.operations.as_ref().is_none_or(|names| names.iter().any(|name| name == operation))
     }
+}
+
+/// Which kind of object a state change or a dashboard list is about: the four objects a
+/// merchant's integration makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString)]
+pub enum ObjectKind {
+    CheckoutSession,
+    ChargePermission,
+    Charge,
+    Refund,
+}
+
+/// What made an object change state, as the dashboard's timeline names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr, strum::EnumString)]
+pub enum Cause {
+    /// A signed API call (the detail names the operation).
+    Api,
+    /// A signed API call with a sandbox simulation code (the detail names the code).
+    Simulation,
+    /// Time: a scheduled transition fell due on the merchant's clock, as the clock ran or
+    /// was advanced (the detail names the transition).
+    Clock,
+    /// The buyer: a hosted page, or the buyer-action test helper (the detail names the
+    /// action).
+    Buyer,
+    /// Amazon acting on its own (the Amazon-action test helper; the detail names it).
+    Amazon,
+}
+
+/// One change of an object's state, recorded in the same transaction as the change: the
+/// object's timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateChange {
+    pub merchant_id: String,
+    pub environment: Environment,
+    pub object_kind: ObjectKind,
+    pub object_id: String,
+    /// The new state, as Amazon names it (`Authorized`, `Closed`...).
+    pub state: String,
+    /// The state's reason code, when it has one (`Declined`'s `HardDeclined`...).
+    pub reason_code: Option<String>,
+    /// When, on the merchant's clock.
+    pub at: Timestamp,
+    pub cause: Cause,
+    /// What of the cause: the operation, simulation code, transition or action's name.
+    pub detail: String,
+}
+
+/// Which of a merchant's objects a dashboard list shows: newest first, at most `limit`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ObjectFilter {
+    /// Only objects in this state (as stored: `Authorized`, `Open`...).
+    pub state: Option<String>,
+    /// Only objects whose id contains this text (exactly, case and all).
+    pub id_contains: Option<String>,
+    pub limit: u32,
 }

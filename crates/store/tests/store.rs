@@ -1089,6 +1089,138 @@ async fn pruning_finished_jobs_keeps_failed_and_pending_ones(db: Db) {
     assert_eq!(failed.iter().map(|j| j.object_id.as_str()).collect::<Vec<_>>(), ["failed"]);
 }
 
+/// A one-time permission of id number `n`, created `n` minutes after T0.
+fn permission_numbered(n: u32) -> ChargePermission {
+    let mut p = permission(PermissionType::OneTime);
+    p.id = ChargePermissionId::generate(Environment::Sandbox, Region::Na, n, n + 1);
+    p.created_at = T0.plus_seconds(60 * i64::from(n));
+    p
+}
+
+async fn dashboard_lists_are_newest_first_filtered_and_scoped(db: Db) {
+    let store = db.open();
+    let (first, mut second, third) = (permission_numbered(1), permission_numbered(2), permission_numbered(3));
+    second.state = PermissionState::Closed { reason: None, description: None };
+    let mut elsewhere = permission_numbered(4);
+    elsewhere.environment = Environment::Live;
+    let mut p = permission_numbered(5);
+    let request = CreateCharge {
+        amount: Money::from_minor(500, Currency::Usd),
+        capture_now: true,
+        soft_descriptor: None,
+        can_handle_pending_authorization: false,
+        merchant_metadata: None,
+        provider_reference_id: None,
+        platform_id: None,
+        charge_initiator: None,
+        channel: None,
+        web_checkout_details: None,
+    };
+    let (c, r) = charge_and_refund(&mut p, request);
+    let saved = [first.clone(), second.clone(), third.clone(), p.clone()];
+    let (other, c2, r2) = (elsewhere.clone(), c.clone(), r.clone());
+    store
+        .write(move |tx| -> Result<(), StoreError> {
+            for p in &saved {
+                tx.insert_permission("M1", p)?;
+            }
+            tx.insert_permission("M1", &other)?;
+            tx.save_charge("M1", &c2)?;
+            tx.save_refund("M1", &r2)
+        })
+        .await
+        .unwrap();
+    let all = ObjectFilter { limit: 10, ..Default::default() };
+    let closed = ObjectFilter { state: Some("Closed".into()), limit: 10, ..Default::default() };
+    let by_id =
+        ObjectFilter { id_contains: Some(third.id.as_str()[4..12].to_owned()), limit: 10, ..Default::default() };
+    let two = ObjectFilter { limit: 2, ..Default::default() };
+    let filters = [all.clone(), closed, by_id, two];
+    let (lists, other_merchant, live, charges, refunds) = store
+        .read(move |tx| -> Result<_, StoreError> {
+            let mut lists = Vec::new();
+            for filter in &filters {
+                lists.push(tx.list_permissions("M1", Environment::Sandbox, filter)?);
+            }
+            Ok((
+                lists,
+                tx.list_permissions("M2", Environment::Sandbox, &all)?,
+                tx.list_permissions("M1", Environment::Live, &all)?,
+                tx.list_charges("M1", Environment::Sandbox, &all)?,
+                tx.list_refunds("M1", Environment::Sandbox, &all)?,
+            ))
+        })
+        .await
+        .unwrap();
+    let ids = |list: &[ChargePermission]| list.iter().map(|p| p.id.to_string()).collect::<Vec<_>>();
+    let id = |p: &ChargePermission| p.id.to_string();
+    assert_eq!(ids(&lists[0]), [id(&p), id(&third), id(&second), id(&first)]);
+    assert_eq!(lists[0][2], second, "a listed object is the whole object");
+    assert_eq!(ids(&lists[1]), [id(&second)]);
+    assert_eq!(ids(&lists[2]), [id(&third)]);
+    assert_eq!(ids(&lists[3]), [id(&p), id(&third)]);
+    assert!(other_merchant.is_empty());
+    assert_eq!(ids(&live), [id(&elsewhere)]);
+    assert_eq!(charges, [*c]);
+    assert_eq!(refunds, [r]);
+}
+
+async fn timelines_keep_each_change_in_order_with_its_cause(db: Db) {
+    let store = db.open();
+    let change = |merchant: &str, object: &str, state: &str, at: i64, cause: Cause, detail: &str| StateChange {
+        merchant_id: merchant.to_owned(),
+        environment: Environment::Sandbox,
+        object_kind: ObjectKind::Charge,
+        object_id: object.to_owned(),
+        state: state.to_owned(),
+        reason_code: (state == "Declined").then(|| "HardDeclined".to_owned()),
+        at: T0.plus_seconds(at),
+        cause,
+        detail: detail.to_owned(),
+    };
+    let mine = vec![
+        change("M1", "C1", "AuthorizationInitiated", 0, Cause::Api, "CreateCharge"),
+        change("M1", "C1", "Declined", 30, Cause::Clock, "ResolveAuthorization"),
+    ];
+    let others = vec![
+        change("M1", "C2", "Authorized", 10, Cause::Simulation, "AmzpayPending"),
+        change("M2", "C1", "Captured", 5, Cause::Buyer, "Confirm"),
+    ];
+    let written = [mine.clone(), others].concat();
+    store
+        .write(move |tx| -> Result<(), StoreError> {
+            for change in &written {
+                tx.insert_state_change(change)?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let (timeline, first, live, merchants) = store
+        .read(|tx| -> Result<_, StoreError> {
+            Ok((
+                tx.state_changes("M1", Environment::Sandbox, "C1", 10)?,
+                tx.state_changes("M1", Environment::Sandbox, "C1", 1)?,
+                tx.state_changes("M1", Environment::Live, "C1", 10)?,
+                tx.merchants(10)?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(timeline, mine);
+    assert_eq!(first, mine[..1]);
+    assert!(live.is_empty());
+    assert!(merchants.is_empty(), "{merchants:?}");
+    for (id, at) in [("M2", 20), ("M1", 10)] {
+        store
+            .write(move |tx| tx.insert_merchant(&new_merchant(id, Region::Eu, "store", T0.plus_seconds(at))))
+            .await
+            .unwrap();
+    }
+    let merchants = store.read(|tx| tx.merchants(10)).await.unwrap();
+    assert_eq!(merchants.iter().map(|m| m.merchant_id.as_str()).collect::<Vec<_>>(), ["M1", "M2"]);
+}
+
 /// Every test above that takes a `Db`, on each backend.
 macro_rules! on_both {
     ($($test:ident),* $(,)?) => {
@@ -1123,4 +1255,6 @@ on_both!(
     panicking_reads_answer_an_error_and_lose_no_connection,
     faults_are_kept_in_order_used_up_one_request_at_a_time_and_survive_reopening,
     pruning_finished_jobs_keeps_failed_and_pending_ones,
+    dashboard_lists_are_newest_first_filtered_and_scoped,
+    timelines_keep_each_change_in_order_with_its_cause,
 );

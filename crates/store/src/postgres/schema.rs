@@ -13,7 +13,8 @@ use postgres::Client;
 use super::{MIGRATION_LOCK_KEY, WRITE_LOCK_KEY};
 use crate::StoreError;
 
-pub(super) const MIGRATIONS: &[&str] = &[r#"
+pub(super) const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE merchants (
     merchant_id TEXT PRIMARY KEY,
     region TEXT NOT NULL,
@@ -275,7 +276,30 @@ CREATE TABLE faults (
     created_at BIGINT NOT NULL
 );
 CREATE INDEX faults_by_merchant ON faults (merchant_id, environment, seq);
-"#];
+"#,
+    // The dashboard (issue 15), as SQLite's migration of the same purpose: each object's
+    // timeline, one row per change of state with its cause, and each object list of a
+    // merchant, newest first.
+    r#"
+CREATE TABLE state_changes (
+    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    merchant_id TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    object_kind TEXT NOT NULL,
+    object_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    reason_code TEXT,
+    at BIGINT NOT NULL,
+    cause TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX state_changes_by_object ON state_changes (object_id, seq);
+CREATE INDEX checkout_sessions_by_merchant ON checkout_sessions (merchant_id, environment, created_at);
+CREATE INDEX charge_permissions_by_merchant ON charge_permissions (merchant_id, environment, created_at);
+CREATE INDEX charges_by_merchant ON charges (merchant_id, environment, created_at);
+CREATE INDEX refunds_by_merchant ON refunds (merchant_id, environment, created_at);
+"#,
+];
 
 /// The server settings a commit's durability rests on, as the server reports them.
 #[derive(Debug, Clone, PartialEq, Eq)]

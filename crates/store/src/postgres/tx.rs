@@ -427,6 +427,101 @@ impl ReadTx for PgTx<'_> {
     fn merchants_with_faults(&mut self, environment: Environment) -> Result<Vec<String>, StoreError> {
         self.read_merchants_with_faults(environment)
     }
+
+    fn merchants(&mut self, limit: u32) -> Result<Vec<MerchantRecord>, StoreError> {
+        let rows = self.conn.query(
+            "SELECT merchant_id, region, store_id, created_at FROM merchants ORDER BY created_at, merchant_id LIMIT $1",
+            &[&i64::from(limit)],
+        )?;
+        rows.iter().map(merchant_from).collect()
+    }
+
+    fn list_checkout_sessions(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        filter: &ObjectFilter,
+    ) -> Result<Vec<CheckoutSession>, StoreError> {
+        let rows = self.list(&LIST_SESSIONS, merchant_id, environment, filter)?;
+        rows.iter().map(session_from).collect()
+    }
+
+    fn list_permissions(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        filter: &ObjectFilter,
+    ) -> Result<Vec<ChargePermission>, StoreError> {
+        let rows = self.list(&LIST_PERMISSIONS, merchant_id, environment, filter)?;
+        rows.iter().map(permission_from).collect()
+    }
+
+    fn list_charges(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        filter: &ObjectFilter,
+    ) -> Result<Vec<Charge>, StoreError> {
+        let rows = self.list(&LIST_CHARGES, merchant_id, environment, filter)?;
+        rows.iter().map(charge_from).collect()
+    }
+
+    fn list_refunds(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        filter: &ObjectFilter,
+    ) -> Result<Vec<Refund>, StoreError> {
+        let rows = self.list(&LIST_REFUNDS, merchant_id, environment, filter)?;
+        rows.iter().map(refund_from).collect()
+    }
+
+    fn state_changes(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        object_id: &str,
+        limit: u32,
+    ) -> Result<Vec<StateChange>, StoreError> {
+        let rows = self.conn.query(
+            "SELECT merchant_id, environment, object_kind, object_id, state, reason_code, at, cause, detail \
+             FROM state_changes WHERE object_id = $1 AND merchant_id = $2 AND environment = $3 ORDER BY seq LIMIT $4",
+            &[&object_id, &merchant_id, &environment.path_segment(), &i64::from(limit)],
+        )?;
+        rows.iter().map(state_change_from).collect()
+    }
+}
+
+/// A dashboard list of one table, newest first: `$1` the merchant, `$2` the environment,
+/// `$3` a state or NULL, `$4` text the id contains or NULL, `$5` the limit.
+fn list_sql(table: &str, columns: &str) -> String {
+    format!(
+        "SELECT {columns} FROM {table} WHERE merchant_id = $1 AND environment = $2 \
+         AND ($3::text IS NULL OR state = $3::text) AND ($4::text IS NULL OR strpos(id, $4::text) > 0) \
+         ORDER BY created_at DESC, id DESC LIMIT $5"
+    )
+}
+
+static LIST_SESSIONS: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| list_sql("checkout_sessions", SESSION_COLUMNS));
+static LIST_PERMISSIONS: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| list_sql("charge_permissions", PERMISSION_COLUMNS));
+static LIST_CHARGES: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| list_sql("charges", CHARGE_COLUMNS));
+static LIST_REFUNDS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| list_sql("refunds", REFUND_COLUMNS));
+
+impl PgTx<'_> {
+    fn list(
+        &mut self,
+        sql: &str,
+        merchant_id: &str,
+        environment: Environment,
+        filter: &ObjectFilter,
+    ) -> Result<Vec<Row>, StoreError> {
+        self.conn.query(
+            sql,
+            &[&merchant_id, &environment.path_segment(), &filter.state, &filter.id_contains, &i64::from(filter.limit)],
+        )
+    }
 }
 
 /// Due job rows, each read on its own: one that cannot be read is returned as such.
@@ -571,6 +666,25 @@ impl WriteTx for PgTx<'_> {
 
     fn insert_event(&mut self, e: &Event) -> Result<(), StoreError> {
         self.insert_notification(e)
+    }
+
+    fn insert_state_change(&mut self, c: &StateChange) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO state_changes (merchant_id, environment, object_kind, object_id, state, reason_code, at, \
+             cause, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            &[
+                &c.merchant_id,
+                &c.environment.path_segment(),
+                &c.object_kind.as_str(),
+                &c.object_id,
+                &c.state,
+                &c.reason_code,
+                &c.at.unix_seconds(),
+                &c.cause.as_str(),
+                &c.detail,
+            ],
+        )?;
+        Ok(())
     }
 
     fn save_checkout_session(&mut self, merchant_id: &str, c: &CheckoutSession) -> Result<(), StoreError> {

@@ -341,6 +341,28 @@ CREATE TRIGGER jobs_finished_at AFTER UPDATE OF done_at ON jobs
     BEGIN UPDATE jobs SET finished_at = unixepoch() WHERE id = NEW.id; END;
 CREATE INDEX jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
 "#,
+    // The dashboard (issue 15). Each object's timeline: one row per change of state, with
+    // its cause, written in the transaction of the change (objects changed before this
+    // migration have none). Each object list of a merchant, newest first.
+    r#"
+CREATE TABLE state_changes (
+    seq INTEGER PRIMARY KEY,
+    merchant_id TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    object_kind TEXT NOT NULL,
+    object_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    reason_code TEXT,
+    at INTEGER NOT NULL,
+    cause TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX state_changes_by_object ON state_changes (object_id, seq);
+CREATE INDEX checkout_sessions_by_merchant ON checkout_sessions (merchant_id, environment, created_at);
+CREATE INDEX charge_permissions_by_merchant ON charge_permissions (merchant_id, environment, created_at);
+CREATE INDEX charges_by_merchant ON charges (merchant_id, environment, created_at);
+CREATE INDEX refunds_by_merchant ON refunds (merchant_id, environment, created_at);
+"#,
 ];
 
 /// The settings a connection has in force, as SQLite reports them.

@@ -418,6 +418,112 @@ impl ReadTx for SqliteTx<'_> {
     fn merchants_with_faults(&mut self, environment: Environment) -> Result<Vec<String>, StoreError> {
         self.read_merchants_with_faults(environment)
     }
+
+    fn merchants(&mut self, limit: u32) -> Result<Vec<MerchantRecord>, StoreError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT merchant_id, region, store_id, created_at FROM merchants ORDER BY created_at, merchant_id LIMIT ?1",
+        )?;
+        let mut rows = statement.query(params![limit])?;
+        let mut merchants = Vec::new();
+        while let Some(row) = rows.next()? {
+            merchants.push(merchant_from(&Named::new(row)?)?);
+        }
+        Ok(merchants)
+    }
+
+    fn list_checkout_sessions(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        filter: &ObjectFilter,
+    ) -> Result<Vec<CheckoutSession>, StoreError> {
+        self.list(&LIST_SESSIONS, merchant_id, environment, filter, |row| session_from(row))
+    }
+
+    fn list_permissions(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        filter: &ObjectFilter,
+    ) -> Result<Vec<ChargePermission>, StoreError> {
+        self.list(&LIST_PERMISSIONS, merchant_id, environment, filter, |row| permission_from(row))
+    }
+
+    fn list_charges(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        filter: &ObjectFilter,
+    ) -> Result<Vec<Charge>, StoreError> {
+        self.list(&LIST_CHARGES, merchant_id, environment, filter, |row| charge_from(row))
+    }
+
+    fn list_refunds(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        filter: &ObjectFilter,
+    ) -> Result<Vec<Refund>, StoreError> {
+        self.list(&LIST_REFUNDS, merchant_id, environment, filter, |row| refund_from(row))
+    }
+
+    fn state_changes(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        object_id: &str,
+        limit: u32,
+    ) -> Result<Vec<StateChange>, StoreError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT merchant_id, environment, object_kind, object_id, state, reason_code, at, cause, detail \
+             FROM state_changes WHERE object_id = ?1 AND merchant_id = ?2 AND environment = ?3 ORDER BY seq LIMIT ?4",
+        )?;
+        let mut rows = statement.query(params![object_id, merchant_id, environment.path_segment(), limit])?;
+        let mut changes = Vec::new();
+        while let Some(row) = rows.next()? {
+            changes.push(state_change_from(&Named::new(row)?)?);
+        }
+        Ok(changes)
+    }
+}
+
+/// A dashboard list of one table, newest first: `?1` the merchant, `?2` the environment,
+/// `?3` a state or NULL, `?4` text the id contains or NULL, `?5` the limit.
+fn list_sql(table: &str, columns: &str) -> String {
+    format!(
+        "SELECT {columns} FROM {table} WHERE merchant_id = ?1 AND environment = ?2 AND (?3 IS NULL OR state = ?3) \
+         AND (?4 IS NULL OR instr(id, ?4) > 0) ORDER BY created_at DESC, id DESC LIMIT ?5"
+    )
+}
+
+static LIST_SESSIONS: LazyLock<String> = LazyLock::new(|| list_sql("checkout_sessions", "*"));
+static LIST_PERMISSIONS: LazyLock<String> = LazyLock::new(|| list_sql("charge_permissions", PERMISSION_COLUMNS));
+static LIST_CHARGES: LazyLock<String> = LazyLock::new(|| list_sql("charges", "*"));
+static LIST_REFUNDS: LazyLock<String> = LazyLock::new(|| list_sql("refunds", "*"));
+
+impl SqliteTx<'_> {
+    fn list<T>(
+        &self,
+        sql: &str,
+        merchant_id: &str,
+        environment: Environment,
+        filter: &ObjectFilter,
+        decode: impl Fn(&Named<'_, '_>) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut statement = self.connection.prepare_cached(sql)?;
+        let mut rows = statement.query(params![
+            merchant_id,
+            environment.path_segment(),
+            filter.state,
+            filter.id_contains,
+            filter.limit
+        ])?;
+        let mut objects = Vec::new();
+        while let Some(row) = rows.next()? {
+            objects.push(decode(&Named::new(row)?)?);
+        }
+        Ok(objects)
+    }
 }
 
 /// Due job rows, each read on its own: one that cannot be read is returned as such.
@@ -550,6 +656,26 @@ impl WriteTx for SqliteTx<'_> {
 
     fn insert_event(&mut self, e: &Event) -> Result<(), StoreError> {
         self.insert_notification(e)
+    }
+
+    fn insert_state_change(&mut self, c: &StateChange) -> Result<(), StoreError> {
+        self.connection
+            .prepare_cached(
+                "INSERT INTO state_changes (merchant_id, environment, object_kind, object_id, state, reason_code, at, \
+                 cause, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                c.merchant_id,
+                c.environment.path_segment(),
+                c.object_kind.as_str(),
+                c.object_id,
+                c.state,
+                c.reason_code,
+                c.at.unix_seconds(),
+                c.cause.as_str(),
+                c.detail,
+            ])?;
+        Ok(())
     }
 
     fn save_checkout_session(&mut self, merchant_id: &str, c: &CheckoutSession) -> Result<(), StoreError> {
