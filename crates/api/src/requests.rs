@@ -383,6 +383,16 @@ pub enum BuyerAction {
     Close,
 }
 
+impl BuyerAction {
+    /// The action's name, as the test helper's body spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            BuyerAction::UpdatePaymentMethod(_) => "UpdatePaymentMethod",
+            BuyerAction::Close => "Close",
+        }
+    }
+}
+
 /// `POST /v2/testHelpers/chargePermissions/{id}/buyerActions`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

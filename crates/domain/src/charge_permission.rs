@@ -75,6 +75,15 @@ impl PermissionState {
         self.into()
     }
 
+    /// The state's reason code, as Amazon writes it, when it has one.
+    pub fn reason_code(&self) -> Option<&'static str> {
+        match self {
+            PermissionState::Chargeable => None,
+            PermissionState::NonChargeable(reason) => Some(reason.as_str()),
+            PermissionState::Closed { reason, .. } => reason.map(|r| r.as_str()),
+        }
+    }
+
     pub fn is_closed(&self) -> bool {
         matches!(self, PermissionState::Closed { .. })
     }

@@ -231,6 +231,18 @@ pub enum SimulationCode {
 }
 
 impl SimulationCode {
+    /// The code as sent in `x-amz-pay-simulation-code`.
+    pub fn code(self) -> &'static str {
+        match self {
+            SimulationCode::Decline(reason) => reason.as_str(),
+            SimulationCode::AmazonClosed => "AmazonClosed",
+            SimulationCode::BuyerCanceled => "BuyerCanceled",
+            SimulationCode::AmazonCanceled => "AmazonCanceled",
+            SimulationCode::Declined => "Declined",
+            SimulationCode::Amzpay(ours) => ours.code(),
+        }
+    }
+
     fn parse(text: &str) -> Option<SimulationCode> {
         if let Some(reason) = DeclineReason::parse(text) {
             return Some(SimulationCode::Decline(reason));
@@ -312,6 +324,17 @@ mod tests {
         assert!(SandboxCard::parse("1234").is_none());
         assert!(!SandboxCard::parse("3064").unwrap().usable_for_charges());
         assert_eq!(SandboxCard::parse("4444").unwrap().payment_descriptor(), "Visa ****4444");
+    }
+
+    #[test]
+    fn a_simulation_code_is_named_as_it_was_sent() {
+        let codes = ["HardDeclined", "SoftDeclined", "AmazonRejected", "ProcessingFailure", "TransactionTimedOut"]
+            .into_iter()
+            .chain(["AmazonClosed", "BuyerCanceled", "AmazonCanceled", "Declined"])
+            .chain(AmzpaySimulation::ALL.map(AmzpaySimulation::code));
+        for code in codes {
+            assert_eq!(SimulationCode::parse(code).map(SimulationCode::code), Some(code));
+        }
     }
 
     #[test]

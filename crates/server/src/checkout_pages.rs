@@ -15,7 +15,7 @@ use amzpay_domain::metadata::Buyer;
 use amzpay_domain::sandbox::SandboxCard;
 use amzpay_domain::{Environment, Refusal, Timestamp};
 use amzpay_signing::{Algorithm, button_string_to_sign, parse_public_key_pem, verify};
-use amzpay_store::{Job, JobKind, StoreError};
+use amzpay_store::{Cause, Job, JobKind, StoreError};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, State};
@@ -25,6 +25,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::effects::{Origin, save_checkout_session};
 use crate::hosted::{self, message, read_sandbox, render, write_sandbox};
 use crate::ops::checkout::{after_sign_in_url, session_id, with_session_id};
 use crate::ops::merchant_now;
@@ -163,7 +164,9 @@ async fn button(State(state): State<Arc<AppState>>, Form(form): Form<ButtonForm>
                 Ok(session) => session,
                 Err(error) => return Ok(Err(error)),
             };
-            tx.save_checkout_session(&merchant_id, &session)?;
+            // The buyer pressed the merchant's button: the session is the buyer's doing.
+            let origin = Origin::new(Cause::Buyer, "AmazonPayButton");
+            save_checkout_session(tx, &merchant_id, &session, now, origin)?;
             tx.insert_job(&Job {
                 id: 0,
                 merchant_id: merchant_id.clone(),
@@ -204,6 +207,7 @@ async fn load_open(state: &AppState, id: &str) -> Result<CheckoutSession, Respon
 async fn change_session(
     state: &AppState,
     id: String,
+    origin: Origin,
     change: impl FnOnce(&mut CheckoutSession, Timestamp) -> Result<(), Refusal> + Send + 'static,
 ) -> Result<Option<Result<CheckoutSession, Refusal>>, StoreError> {
     write_sandbox(
@@ -213,7 +217,7 @@ async fn change_session(
             if let Err(error) = change(&mut session, now) {
                 return Ok(Err(error));
             }
-            tx.save_checkout_session(merchant, &session)?;
+            save_checkout_session(tx, merchant, &session, now, origin)?;
             Ok(Ok(session))
         },
     )
@@ -294,8 +298,10 @@ async fn sign_in(State(state): State<Arc<AppState>>, Path(id): Path<String>, For
         TEST_BUYERS.iter().find(|b| Some(b.0) == form.buyer.as_deref()).copied().unwrap_or(TEST_BUYERS[0]);
     let buyer = Buyer { buyer_id: buyer_id.into(), name: name.into(), email: email.into(), phone_number: None };
     let address = amzpay_domain::checkout_session::Address { name: Some(name.into()), ..default_address() };
-    let outcome =
-        change_session(&state, id, move |session, now| session.sign_in(buyer, Some(address), card, now)).await;
+    let outcome = change_session(&state, id, Origin::new(Cause::Buyer, "SignIn"), move |session, now| {
+        session.sign_in(buyer, Some(address), card, now)
+    })
+    .await;
     match outcome {
         Ok(Some(Ok(session))) => match after_sign_in_url(&session) {
             Some(url) => Redirect::to(&url).into_response(),
@@ -329,7 +335,8 @@ async fn confirm(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> 
     let Ok(id) = session_id(&id) else {
         return message(StatusCode::NOT_FOUND, "Not found", "There is no such checkout.");
     };
-    let outcome = change_session(&state, id, |session, now| session.confirm(now)).await;
+    let outcome =
+        change_session(&state, id, Origin::new(Cause::Buyer, "Confirm"), |session, now| session.confirm(now)).await;
     match outcome {
         Ok(Some(Ok(session))) => match session.checkout_result_return_url.as_deref() {
             Some(url) => Redirect::to(&with_session_id(url, &session.id)).into_response(),

@@ -200,6 +200,7 @@ async fn process(
         real_now,
         delays: state.delays,
         simulation,
+        origin: crate::ops::origin_of(operation, simulation),
         public_url: match tunneled {
             Some(amazon) => crate::proxy::pages_base(amazon.region).to_owned(),
             None => state.public_url.clone(),

@@ -21,11 +21,11 @@ use std::time::Duration;
 use amzpay_domain::charge::{self};
 use amzpay_domain::refund;
 use amzpay_domain::{ChargeId, ChargePermissionId, ChargeState, RefundId, RefundState, Refusal, Timestamp};
-use amzpay_store::{DueJob, Isolated, Job, JobKind, StoreError, WriteTx};
+use amzpay_store::{Cause, DueJob, Isolated, Job, JobKind, StoreError, WriteTx};
 
 use crate::AppState;
 use crate::config::{MAX_JOBS_PER_TRANSACTION, SandboxDelays, WORKER_MAX_BACKOFF_MS, WORKER_POLL_INTERVAL_MS};
-use crate::effects::Effects;
+use crate::effects::{Effects, Origin};
 
 /// Why a job could not run.
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +50,8 @@ pub fn run_job(
         return Ok(false);
     }
     let now = job.due_at;
-    let mut effects = Effects::new(&job.merchant_id, job.environment, now, delays);
+    let origin = Origin::new(Cause::Clock, job.kind.as_str());
+    let mut effects = Effects::new(&job.merchant_id, job.environment, now, delays, origin);
     let (merchant, environment) = (job.merchant_id.as_str(), job.environment);
     match job.kind {
         JobKind::ResolveAuthorization | JobKind::CompleteCapture | JobKind::ExpireAuthorization => {
@@ -99,7 +100,7 @@ pub fn run_job(
             tx.save_refund(merchant, &refund)?;
         }
         JobKind::ExpireCheckoutSession => {
-            crate::ops::checkout::expire(tx, merchant, environment, &job.object_id, now)?;
+            crate::ops::checkout::expire(tx, merchant, environment, &job.object_id, now, origin)?;
         }
         JobKind::ExpirePermission => {
             let Some(id) = ChargePermissionId::parse(&job.object_id) else {

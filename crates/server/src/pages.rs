@@ -10,7 +10,7 @@ use amzpay_api::requests::BuyerAction;
 use amzpay_domain::charge_permission::PermissionState;
 use amzpay_domain::sandbox::{SUCCESS_CARDS, SandboxCard};
 use amzpay_domain::{ChargePermission, ChargePermissionId, Environment, Refusal, Timestamp};
-use amzpay_store::StoreError;
+use amzpay_store::{Cause, StoreError};
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, State};
@@ -20,6 +20,7 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::effects::Origin;
 use crate::hosted::{read_sandbox, render, storage_failure, write_sandbox};
 use crate::ops::Scope;
 use crate::ops::permissions::apply_buyer_action;
@@ -152,7 +153,8 @@ async fn act(State(state): State<Arc<AppState>>, Path(id): Path<String>, Form(fo
         &state,
         move |tx| tx.sandbox_permission_by_id(&permission_id),
         move |tx, merchant_id, permission: ChargePermission, now| -> Result<Outcome, StoreError> {
-            let scope = Scope { merchant_id, environment: Environment::Sandbox, delays };
+            let origin = Origin::new(Cause::Buyer, action.name());
+            let scope = Scope { merchant_id, environment: Environment::Sandbox, delays, origin };
             let unchanged = permission.clone();
             let result = apply_buyer_action(tx, scope, permission, action, now)?;
             Ok((result.map_err(|error| (error, unchanged)), now))

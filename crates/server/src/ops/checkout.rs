@@ -88,7 +88,7 @@ pub fn create(tx: &mut dyn WriteTx, context: &Context, body: &[u8], now: Timesta
     }
     let id = uuid::Uuid::new_v4().hyphenated().to_string();
     let session = refuse!(CheckoutSession::create(id, caller.environment, caller.region, new, now));
-    tx.save_checkout_session(&caller.merchant_id, &session)?;
+    context.save_session(tx, &session, now)?;
     tx.insert_job(&Job {
         id: 0,
         merchant_id: caller.merchant_id.clone(),
@@ -107,7 +107,7 @@ pub fn update(tx: &mut dyn WriteTx, context: &Context, id: &str, body: &[u8], no
         Some(reason) => refuse!(session.cancel(reason, now)),
         None => refuse!(session.update(update, now)),
     }
-    tx.save_checkout_session(&context.caller.merchant_id, &session)?;
+    context.save_session(tx, &session, now)?;
     Ok(Ok(render(context, &session, now, 200)))
 }
 
@@ -143,7 +143,7 @@ fn complete_or_finalize(
     };
     if let Some(reason) = cancel_reason(context) {
         refuse!(session.cancel(reason, now));
-        tx.save_checkout_session(&caller.merchant_id, &session)?;
+        context.save_session(tx, &session, now)?;
         return Ok(Err(Refusal::new(
             ReasonCode::CheckoutSessionCanceled,
             format!("the Checkout Session is Canceled ({})", reason.as_str()),
@@ -170,7 +170,7 @@ fn complete_or_finalize(
             Ok(completion) => completion,
             Err(declined) => {
                 // A synchronous decline cancels the session; that change stands.
-                tx.save_checkout_session(&caller.merchant_id, &attempt)?;
+                context.save_session(tx, &attempt, now)?;
                 return Ok(Err(declined));
             }
         };
@@ -192,7 +192,7 @@ fn complete_or_finalize(
             tx.save_charge(&caller.merchant_id, charge)?;
         }
         effects.write(tx)?;
-        tx.save_checkout_session(&caller.merchant_id, &attempt)?;
+        context.save_session(tx, &attempt, now)?;
         return Ok(Ok(render_as(context, &attempt, now, if pending { 202 } else { 200 }, view)));
     }
     Err(StoreError::IdTaken("every charge permission id drawn".into()))
@@ -204,7 +204,7 @@ pub fn sign_in(tx: &mut dyn WriteTx, context: &Context, id: &str, body: &[u8], n
     let (buyer, address, card) = refuse!(parse_body::<SignInBody>(body).and_then(SignInBody::into_parts));
     let mut session = refuse!(load(tx, context, id)?);
     refuse!(session.sign_in(buyer, Some(address), card, now));
-    tx.save_checkout_session(&context.caller.merchant_id, &session)?;
+    context.save_session(tx, &session, now)?;
     Ok(Ok(render(context, &session, now, 200)))
 }
 
@@ -231,7 +231,7 @@ pub fn confirm(tx: &mut dyn WriteTx, context: &Context, id: &str, _body: &[u8], 
     refuse!(super::sandbox_only(context, "testHelpers/checkoutSessions/{id}/confirm"));
     let mut session = refuse!(load(tx, context, id)?);
     refuse!(session.confirm(now));
-    tx.save_checkout_session(&context.caller.merchant_id, &session)?;
+    context.save_session(tx, &session, now)?;
     let redirect_url = session.checkout_result_return_url.as_deref().map(|url| with_session_id(url, &session.id));
     Ok(Ok(Reply::json(200, to_json(&amzpay_api::responses::ConfirmOut { redirect_url }))))
 }
@@ -243,11 +243,12 @@ pub fn expire(
     environment: amzpay_domain::Environment,
     id: &str,
     now: Timestamp,
+    origin: crate::effects::Origin,
 ) -> Result<(), StoreError> {
     if let Some(mut session) = tx.checkout_session(merchant_id, environment, id)?
         && session.advance_to(now)
     {
-        tx.save_checkout_session(merchant_id, &session)?;
+        crate::effects::save_checkout_session(tx, merchant_id, &session, now, origin)?;
     }
     Ok(())
 }

@@ -15,13 +15,13 @@ use amzpay_domain::sandbox::{Forced, SimulationCode};
 use amzpay_domain::{
     ChargeId, ChargePermissionId, DeclineReason, Environment, ReasonCode, RefundId, Refusal, Timestamp,
 };
-use amzpay_store::{IdempotencyRecord, ReadTx, StoreError, WriteTx};
+use amzpay_store::{Cause, IdempotencyRecord, ReadTx, StoreError, WriteTx};
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::auth::Caller;
 use crate::config::SandboxDelays;
-use crate::effects::Effects;
+use crate::effects::{Effects, Origin};
 use crate::routes::{Handler, Idempotency, Operation, Read, Routed, Write};
 
 /// An HTTP answer: status and JSON body.
@@ -127,12 +127,29 @@ pub struct Scope<'a> {
     pub merchant_id: &'a str,
     pub environment: Environment,
     pub delays: SandboxDelays,
+    /// What the changes are caused by (the timeline's cause).
+    pub origin: Origin,
 }
 
 impl Scope<'_> {
     pub(crate) fn effects(&self, now: Timestamp) -> Effects<'_> {
-        Effects::new(self.merchant_id, self.environment, now, self.delays)
+        Effects::new(self.merchant_id, self.environment, now, self.delays, self.origin)
     }
+}
+
+/// What a signed request's changes are caused by: its simulation code when it has one, else
+/// the buyer for the test helpers that act as the buyer, Amazon for the one that acts as
+/// Amazon, else the operation.
+pub fn origin_of(operation: &Operation, simulation: Option<SimulationCode>) -> Origin {
+    if let Some(code) = simulation {
+        return Origin::new(Cause::Simulation, code.code());
+    }
+    let cause = match operation.name {
+        "BuyerAction" | "SignIn" | "ConfirmCheckout" => Cause::Buyer,
+        "AmazonAction" => Cause::Amazon,
+        _ => Cause::Api,
+    };
+    Origin::new(cause, operation.name)
 }
 
 /// Everything an operation's shell needs besides the store.
@@ -142,6 +159,8 @@ pub struct Context {
     pub real_now: Timestamp,
     pub delays: SandboxDelays,
     pub simulation: Option<SimulationCode>,
+    /// What the request's changes are caused by (`origin_of`).
+    pub origin: Origin,
     /// The server's own base URL, for the links it hands out (`amazonPayRedirectUrl`).
     pub public_url: String,
     /// The request's query string, raw (only the delivery log reads one).
@@ -156,11 +175,26 @@ impl Context {
     }
 
     pub(crate) fn scope(&self) -> Scope<'_> {
-        Scope { merchant_id: &self.caller.merchant_id, environment: self.caller.environment, delays: self.delays }
+        Scope {
+            merchant_id: &self.caller.merchant_id,
+            environment: self.caller.environment,
+            delays: self.delays,
+            origin: self.origin,
+        }
     }
 
     pub(crate) fn effects(&self, now: Timestamp) -> Effects<'_> {
-        Effects::new(&self.caller.merchant_id, self.caller.environment, now, self.delays)
+        Effects::new(&self.caller.merchant_id, self.caller.environment, now, self.delays, self.origin)
+    }
+
+    /// Saves a checkout session, with its timeline entry if its state changed.
+    pub(crate) fn save_session(
+        &self,
+        tx: &mut dyn WriteTx,
+        session: &amzpay_domain::checkout_session::CheckoutSession,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        crate::effects::save_checkout_session(tx, &self.caller.merchant_id, session, now, self.origin)
     }
 
     fn decline(&self) -> Option<DeclineReason> {

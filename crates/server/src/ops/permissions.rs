@@ -10,7 +10,9 @@ use amzpay_api::responses::{ChargePermissionOut, to_json};
 use amzpay_domain::charge;
 use amzpay_domain::sandbox::SimulationCode;
 use amzpay_domain::{Charge, ChargePermission, ChargePermissionId, Refusal, Timestamp};
-use amzpay_store::{ReadTx, StoreError, WriteTx};
+use amzpay_store::{Cause, ReadTx, StoreError, WriteTx};
+
+use crate::effects::Origin;
 
 use super::{Context, OpResult, PERMISSION_ID_ATTEMPTS, Reply, Scope, not_found, sandbox_only};
 
@@ -103,7 +105,8 @@ pub fn buyer_action(
     refuse!(sandbox_only(context, "testHelpers/chargePermissions/{id}/buyerActions"));
     let action = refuse!(parse_body::<BuyerActionBody>(body).and_then(BuyerActionBody::into_action));
     let permission = refuse!(load_permission(tx, context.scope(), id)?);
-    let updated = refuse!(apply_buyer_action(tx, context.scope(), permission, action, now)?);
+    let scope = Scope { origin: Origin::new(Cause::Buyer, action.name()), ..context.scope() };
+    let updated = refuse!(apply_buyer_action(tx, scope, permission, action, now)?);
     Ok(Ok(Reply::json(200, to_json(&ChargePermissionOut::new(&updated, now)))))
 }
 
