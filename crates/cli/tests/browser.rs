@@ -1,15 +1,18 @@
 //! The buyer's page in a real browser: headless Chromium (Debian's `chromium`, which
 //! `.ci/run` installs) opens it, picks a card with the keyboard, submits, and the charge
 //! permission becomes Chargeable again; a checkout page shows a merchant's hostile text as
-//! text and runs none of it.
+//! text and runs none of it; the dashboard shows a checkout made through the API with its
+//! timeline, advances the clock, redelivers a notification, all without a reload.
 //!
 //! `AMZPAY_SCREENSHOT=docs/buyer-page.png cargo test -p amzpay-cli --test browser` refreshes
-//! the screenshot in `docs/`.
+//! the buyer page's screenshot in `docs/`, `AMZPAY_SCREENSHOT_DIR=docs` the dashboard's.
 
 mod support;
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use support::*;
@@ -127,6 +130,122 @@ async fn a_merchants_hostile_text_shows_as_text_and_runs_nothing_in_chromium() {
     println!("{stdout}");
     assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains("1 passed, 0 failed"), "{stdout}");
+}
+
+/// A receiver that answers every notification 200 and counts what arrives.
+fn ipn_receiver(listener: tokio::net::TcpListener) -> Arc<AtomicUsize> {
+    let received = Arc::new(AtomicUsize::new(0));
+    let counter = received.clone();
+    let app = axum::Router::new().route(
+        "/ipn",
+        axum::routing::post(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async { "ok" }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    received
+}
+
+// Several threads: the receiver must answer while this test's thread waits for node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_shows_a_checkout_live_and_its_controls_work_in_chromium() {
+    let chromium = chromium();
+    let data_dir = tempfile::tempdir().unwrap();
+    let server = Server::start(data_dir.path());
+    let merchant = server.dev_merchant();
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}/ipn", listener.local_addr().unwrap());
+    let received = ipn_receiver(listener);
+    let body = serde_json::json!({ "url": endpoint }).to_string();
+    let set = call(&client, &server.http, &merchant, "PUT", "/v2/testHelpers/ipnEndpoint", &body, None).await.unwrap();
+    assert_eq!(set.status, 200);
+
+    // A checkout through the API, its buyer's card pending authorization (0701), the
+    // merchant's reference id a script that would call alert() if it ever ran.
+    let hostile = r#"<script>alert(1)</script>"'&amp;"#;
+    let api = |method: &'static str, path: String, body: serde_json::Value, key: Option<&'static str>| {
+        let (client, server, merchant) = (&client, &server, &merchant);
+        async move {
+            let reply = call(client, &server.http, merchant, method, &path, &body.to_string(), key).await.unwrap();
+            assert!((200..300).contains(&reply.status), "{method} {path}: {}", String::from_utf8_lossy(&reply.body));
+            reply.json()
+        }
+    };
+    let created = api(
+        "POST",
+        "/v2/checkoutSessions".into(),
+        serde_json::json!({
+            "webCheckoutDetails": {"checkoutReviewReturnUrl": "https://shop.example/review"},
+            "storeId": merchant.description["storeId"],
+            "merchantMetadata": {"merchantReferenceId": hostile},
+        }),
+        Some("dashboard-session"),
+    )
+    .await;
+    let session_id = created["checkoutSessionId"].as_str().unwrap().to_owned();
+    api(
+        "POST",
+        format!("/v2/testHelpers/checkoutSessions/{session_id}/signIn"),
+        serde_json::json!({"paymentMethod": "0701"}),
+        None,
+    )
+    .await;
+    api(
+        "PATCH",
+        format!("/v2/checkoutSessions/{session_id}"),
+        serde_json::json!({
+            "webCheckoutDetails": {"checkoutResultReturnUrl": "https://shop.example/result"},
+            "paymentDetails": {"paymentIntent": "Authorize", "chargeAmount": {"amount": "20.00", "currencyCode": "USD"}, "canHandlePendingAuthorization": true},
+        }),
+        None,
+    )
+    .await;
+    api("POST", format!("/v2/testHelpers/checkoutSessions/{session_id}/confirm"), serde_json::json!({}), None).await;
+    let completed = api(
+        "POST",
+        format!("/v2/checkoutSessions/{session_id}/complete"),
+        serde_json::json!({"chargeAmount": {"amount": "20.00", "currencyCode": "USD"}}),
+        Some("dashboard-complete"),
+    )
+    .await;
+    let charge_id = completed["chargeId"].as_str().unwrap().to_owned();
+
+    let merchant_id = merchant.description["merchantId"].as_str().unwrap();
+    let mut command = Command::new("node");
+    command
+        .arg("dashboard.js")
+        .current_dir(compat_dir())
+        .env("CHROMIUM", &chromium)
+        .env("AMZPAY_DASHBOARD_URL", format!("{}/dashboard/merchants/{merchant_id}", server.http))
+        .env("AMZPAY_SESSION_ID", &session_id)
+        .env("AMZPAY_CHARGE_ID", &charge_id)
+        .env("AMZPAY_HOSTILE_TEXT", hostile);
+    if let Ok(dir) = std::env::var("AMZPAY_SCREENSHOT_DIR") {
+        command.env("AMZPAY_SCREENSHOT_DIR", PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(dir));
+    }
+    let output = command.output().expect("running node");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("{stdout}");
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("6 passed, 0 failed"), "{stdout}");
+
+    // What the page showed is what the API says, and the receiver got the redelivery.
+    let charge =
+        call(&client, &server.http, &merchant, "GET", &format!("/v2/charges/{charge_id}"), "", None).await.unwrap();
+    assert_eq!(charge.json()["statusDetails"]["state"], "Authorized");
+    let clock = call(&client, &server.http, &merchant, "GET", "/v2/testHelpers/clock", "", None).await.unwrap();
+    assert!(clock.status == 200, "{}", String::from_utf8_lossy(&clock.body));
+    let log = call(&client, &server.http, &merchant, "GET", "/v2/testHelpers/notifications", "", None).await.unwrap();
+    let attempts: usize =
+        log.json()["notifications"].as_array().unwrap().iter().map(|n| n["attempts"].as_array().unwrap().len()).sum();
+    let notifications = log.json()["notifications"].as_array().unwrap().len();
+    assert!(
+        attempts > notifications,
+        "a redelivery adds an attempt: {attempts} attempts of {notifications} notifications"
+    );
+    assert_eq!(received.load(Ordering::SeqCst), attempts, "every attempt reached the receiver");
 }
 
 /// The sample store (`examples/store`), started on a free port against a running amzpay.

@@ -4,7 +4,10 @@
 //! with an admin token (`--admin-token`, `AMZPAY_ADMIN_TOKEN`): then it requires
 //! `Authorization: Bearer TOKEN` of every request, loopback ones included, and lets any
 //! address in with it. Behind a reverse proxy on the same host every request comes from
-//! loopback: such a deployment must set a token.
+//! loopback: such a deployment must set a token. A browser cannot add a bearer header to
+//! the pages it loads, so the token is also taken as the password of HTTP Basic
+//! authentication (any user name), and a refusal offers both schemes: a browser opening
+//! the dashboard asks for it once and sends it with every request after.
 //!
 //! The token is kept only as its SHA-256 digest and compared in constant time
 //! (`subtle`), digests of equal length whatever was sent: neither the comparison's time
@@ -90,7 +93,7 @@ impl Refused {
             Refused::MissingToken => (
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
-                "operator endpoints require the header Authorization: Bearer <admin token>",
+                "operator endpoints require the admin token: the header Authorization: Bearer <token>, or the token as the password of HTTP Basic authentication",
             ),
             Refused::WrongToken => (StatusCode::UNAUTHORIZED, "unauthorized", "the admin token is not the server's"),
         };
@@ -99,7 +102,9 @@ impl Refused {
         *response.status_mut() = status;
         response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"amzpay\""));
+            // Basic first: a browser asks for the token as a password (any user name).
+            let challenges = "Basic realm=\"amzpay operator\", Bearer realm=\"amzpay\"";
+            response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static(challenges));
         }
         response
     }
@@ -118,8 +123,27 @@ pub fn check(
             _ => Err(Refused::NotLoopback),
         };
     };
-    let presented = authorization.and_then(|value| bearer(value.as_bytes())).ok_or(Refused::MissingToken)?;
-    if token.matches(presented) { Ok(()) } else { Err(Refused::WrongToken) }
+    let header = authorization.map(HeaderValue::as_bytes);
+    let presented = match (header.and_then(bearer), header.and_then(basic_password)) {
+        (Some(token), _) => token.to_vec(),
+        (None, Some(password)) => password,
+        (None, None) => return Err(Refused::MissingToken),
+    };
+    if token.matches(&presented) { Ok(()) } else { Err(Refused::WrongToken) }
+}
+
+/// The password of `Basic <base64 of user:password>` (RFC 7617; the scheme's name is
+/// case-insensitive).
+fn basic_password(header: &[u8]) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let scheme = header.get(..6)?;
+    if !scheme.eq_ignore_ascii_case(b"basic ") {
+        return None;
+    }
+    let credentials = base64::engine::general_purpose::STANDARD.decode(header[6..].trim_ascii()).ok()?;
+    let colon = credentials.iter().position(|&b| b == b':')?;
+    let password = credentials[colon + 1..].to_vec();
+    (!password.is_empty()).then_some(password)
 }
 
 /// The credentials of `Bearer <token>` (the scheme's name is case-insensitive, RFC 9110).
@@ -216,6 +240,19 @@ mod tests {
             }
             for right in ["Bearer s3cret-Token_1", "bearer s3cret-Token_1", "BEARER  s3cret-Token_1 "] {
                 assert_eq!(check(peer, Some(&header(right)), Some(&token)), Ok(()), "{right}");
+            }
+            // Basic: any user name, the token as the password (base64 of "dev:s3cret-Token_1" and
+            // of ":s3cret-Token_1"); another password is wrong; no password or no colon is none.
+            for right in ["Basic ZGV2OnMzY3JldC1Ub2tlbl8x", "basic OnMzY3JldC1Ub2tlbl8x"] {
+                assert_eq!(check(peer, Some(&header(right)), Some(&token)), Ok(()), "{right}");
+            }
+            // "dev:s3cret-Token_2", "dev:", "dev".
+            assert_eq!(
+                check(peer, Some(&header("Basic ZGV2OnMzY3JldC1Ub2tlbl8y")), Some(&token)),
+                Err(Refused::WrongToken)
+            );
+            for none in ["Basic ZGV2Og==", "Basic ZGV2", "Basic !!!"] {
+                assert_eq!(check(peer, Some(&header(none)), Some(&token)), Err(Refused::MissingToken), "{none}");
             }
         }
     }

@@ -98,6 +98,25 @@ pub const MAX_FAULT_COUNT: u32 = 1_000;
 /// reads while it has any.
 pub const MAX_ACTIVE_FAULTS_PER_MERCHANT: usize = 100;
 
+/// How often an open dashboard page asks the server for what changed (ours): a developer
+/// watching a checkout sees each change within a second; each poll is one read of the store.
+pub const DASHBOARD_POLL_INTERVAL_MS: u32 = 1_000;
+/// Rows of each object list on a merchant's dashboard page, newest first (ours): a page
+/// a person reads; a search by id finds an older one.
+pub const DASHBOARD_LIST_ROWS: u32 = 25;
+/// Notifications shown on a merchant's dashboard page, newest first (ours).
+pub const DASHBOARD_NOTIFICATIONS: u32 = 25;
+/// Merchants listed on the dashboard's first page (ours).
+pub const DASHBOARD_MERCHANTS: u32 = 500;
+/// Timeline entries shown for one object (ours): far more changes than any object's life
+/// in Amazon's state machines makes.
+pub const DASHBOARD_TIMELINE_ENTRIES: u32 = 200;
+/// The merchant's latest notifications searched for one object's (ours).
+pub const DASHBOARD_OBJECT_NOTIFICATIONS_SCANNED: u32 = 1_000;
+/// The longest search text and state name a dashboard filter takes (ours): ids and states
+/// are far shorter.
+pub const DASHBOARD_FILTER_MAX_CHARS: usize = 100;
+
 /// product.md: an IPN attempt that has not been answered in 10 s is a timeout.
 pub const IPN_TIMEOUT_MS: u64 = 10_000;
 /// product.md: retries after 10 s, 30 s, 1 min, 5 min, 15 min, then hourly.

@@ -39,6 +39,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             .merge(crate::checkout_pages::router())
             .merge(crate::ipn::router())
             .merge(crate::admin::router(state.clone()))
+            .merge(crate::dashboard::router(state.clone()))
             .fallback(handle)
             // The pages' forms are bounded like the API's bodies (axum's default is 2 MB).
             .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

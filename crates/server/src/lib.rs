@@ -8,6 +8,7 @@ pub mod admin;
 pub mod auth;
 mod checkout_pages;
 pub mod config;
+pub mod dashboard;
 mod effects;
 mod files;
 mod hosted;

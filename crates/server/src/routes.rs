@@ -237,6 +237,11 @@ pub struct Routed {
     pub id: Option<String>,
 }
 
+/// The entry of `OPERATIONS` of this name.
+pub fn operation_named(name: &str) -> Option<&'static Operation> {
+    OPERATIONS.iter().find(|operation| operation.name == name)
+}
+
 /// Whether `segments` fit `path`; the `{id}` segment if they do.
 fn fit(path: &str, segments: &[String]) -> Option<Option<String>> {
     let pattern: Vec<&str> = path.split('/').collect();

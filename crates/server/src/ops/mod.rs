@@ -276,6 +276,13 @@ pub async fn execute(
     }
 }
 
+/// Runs an operation for the operator's dashboard, acting as the merchant (`context`): as
+/// [`execute`], but no sandbox fault applies (they are the merchant's, for its own
+/// integration's requests) and no idempotency key is taken.
+pub(crate) async fn perform(state: &Arc<AppState>, context: Context, routed: Routed, body: Vec<u8>) -> Reply {
+    run(state, context, &routed, None, body).await.unwrap_or_else(|refusal| Reply::error(&refusal))
+}
+
 async fn run(
     state: &Arc<AppState>,
     context: Context,
