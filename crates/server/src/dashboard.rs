@@ -810,8 +810,8 @@ fn read_object_page(
 ) -> Result<Option<ObjectData>, StoreError> {
     let Some(merchant) = tx.merchant(merchant_id)? else { return Ok(None) };
     let Some(found) = find_object(tx, merchant_id, environment, id)? else { return Ok(None) };
-    let mut notifications = tx.notifications(merchant_id, environment, DASHBOARD_OBJECT_NOTIFICATIONS_SCANNED)?;
-    notifications.retain(|n| n.event.object_id == id);
+    let notifications =
+        tx.object_notifications(merchant_id, environment, id, DASHBOARD_OBJECT_NOTIFICATIONS_SCANNED)?;
     Ok(Some(ObjectData {
         clock: tx.clock(merchant_id)?,
         timeline: tx.state_changes(merchant_id, environment, id, DASHBOARD_TIMELINE_ENTRIES)?,

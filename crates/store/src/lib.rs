@@ -121,6 +121,16 @@ pub trait ReadTx {
         environment: Environment,
         limit: u32,
     ) -> Result<Vec<Notification>, StoreError>;
+    /// The notifications of one object among a merchant's latest `scanned` in an
+    /// environment, newest first, each with its attempts (the dashboard's object page: a
+    /// bounded read however many notifications the merchant has).
+    fn object_notifications(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        object_id: &str,
+        scanned: u32,
+    ) -> Result<Vec<Notification>, StoreError>;
     /// One notification of a merchant, with its attempts.
     fn notification(
         &mut self,

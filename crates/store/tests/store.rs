@@ -1221,6 +1221,35 @@ async fn timelines_keep_each_change_in_order_with_its_cause(db: Db) {
     assert_eq!(merchants.iter().map(|m| m.merchant_id.as_str()).collect::<Vec<_>>(), ["M1", "M2"]);
 }
 
+async fn an_objects_notifications_are_found_among_the_merchants_latest(db: Db) {
+    let store = db.open();
+    store
+        .write(|tx| -> Result<(), StoreError> {
+            // Objects 1 and 2 in turns, then six of object 3; and object 1 of another merchant.
+            for (seq, object) in [1, 2, 1, 2, 3, 3, 3, 3, 3, 3].into_iter().enumerate() {
+                let mut e = event(object, "M1");
+                e.notification_id = format!("n-{seq}");
+                tx.insert_event(&e)?;
+            }
+            tx.insert_event(&event(1, "M2"))
+        })
+        .await
+        .unwrap();
+    let found = |object: u32, scanned: u32| {
+        let store = store.clone();
+        async move {
+            let id = event(object, "M1").object_id;
+            let list = store.read(move |tx| tx.object_notifications("M1", Environment::Sandbox, &id, scanned)).await;
+            list.unwrap().into_iter().map(|n| n.event.notification_id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found(1, 100).await, ["n-2", "n-0"], "newest first, its own only");
+    assert_eq!(found(2, 100).await, ["n-3", "n-1"]);
+    assert_eq!(found(1, 8).await, ["n-2"], "among the latest 8 only");
+    assert_eq!(found(1, 7).await, Vec::<String>::new());
+    assert_eq!(found(4, 100).await, Vec::<String>::new());
+}
+
 /// Every test above that takes a `Db`, on each backend.
 macro_rules! on_both {
     ($($test:ident),* $(,)?) => {
@@ -1257,4 +1286,5 @@ on_both!(
     pruning_finished_jobs_keeps_failed_and_pending_ones,
     dashboard_lists_are_newest_first_filtered_and_scoped,
     timelines_keep_each_change_in_order_with_its_cause,
+    an_objects_notifications_are_found_among_the_merchants_latest,
 );

@@ -120,6 +120,27 @@ impl PgTx<'_> {
         Ok(notifications)
     }
 
+    pub(super) fn read_object_notifications(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        object_id: &str,
+        scanned: u32,
+    ) -> Result<Vec<Notification>, StoreError> {
+        let rows = self.conn.query(
+            &format!(
+                "SELECT {NOTIFICATION_COLUMNS} FROM (SELECT * FROM events WHERE merchant_id = $1 AND environment = $2 \
+                 ORDER BY seq DESC LIMIT $4) AS latest WHERE object_id = $3 ORDER BY seq DESC"
+            ),
+            &[&merchant_id, &environment.path_segment(), &object_id, &i64::from(scanned)],
+        )?;
+        let mut notifications = rows.iter().map(notification_from).collect::<Result<Vec<_>, _>>()?;
+        for notification in &mut notifications {
+            notification.attempts = self.attempts(&notification.event.notification_id)?;
+        }
+        Ok(notifications)
+    }
+
     pub(super) fn read_notification(
         &mut self,
         merchant_id: &str,

@@ -121,6 +121,28 @@ impl SqliteTx<'_> {
         Ok(notifications)
     }
 
+    pub(super) fn read_object_notifications(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        object_id: &str,
+        scanned: u32,
+    ) -> Result<Vec<Notification>, StoreError> {
+        let mut statement = self.connection.prepare_cached(&format!(
+            "SELECT {NOTIFICATION_COLUMNS} FROM (SELECT * FROM events WHERE merchant_id = ?1 AND environment = ?2 \
+             ORDER BY seq DESC LIMIT ?4) WHERE object_id = ?3 ORDER BY seq DESC"
+        ))?;
+        let mut rows = statement.query(params![merchant_id, environment.path_segment(), object_id, scanned])?;
+        let mut notifications = Vec::new();
+        while let Some(row) = rows.next()? {
+            notifications.push(notification_from(row)?);
+        }
+        for notification in &mut notifications {
+            notification.attempts = self.attempts(&notification.event.notification_id)?;
+        }
+        Ok(notifications)
+    }
+
     pub(super) fn read_notification(
         &mut self,
         merchant_id: &str,

@@ -289,6 +289,16 @@ impl ReadTx for SqliteTx<'_> {
         self.read_notifications(merchant_id, environment, limit)
     }
 
+    fn object_notifications(
+        &mut self,
+        merchant_id: &str,
+        environment: Environment,
+        object_id: &str,
+        scanned: u32,
+    ) -> Result<Vec<Notification>, StoreError> {
+        self.read_object_notifications(merchant_id, environment, object_id, scanned)
+    }
+
     fn notification(
         &mut self,
         merchant_id: &str,
