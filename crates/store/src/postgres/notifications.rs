@@ -129,8 +129,9 @@ impl PgTx<'_> {
     ) -> Result<Vec<Notification>, StoreError> {
         let rows = self.conn.query(
             &format!(
-                "SELECT {NOTIFICATION_COLUMNS} FROM (SELECT * FROM events WHERE merchant_id = $1 AND environment = $2 \
-                 ORDER BY seq DESC LIMIT $4) AS latest WHERE object_id = $3 ORDER BY seq DESC"
+                "SELECT {NOTIFICATION_COLUMNS} FROM (SELECT seq, {NOTIFICATION_COLUMNS} FROM events \
+                 WHERE merchant_id = $1 AND environment = $2 ORDER BY seq DESC LIMIT $4) AS latest \
+                 WHERE object_id = $3 ORDER BY seq DESC"
             ),
             &[&merchant_id, &environment.path_segment(), &object_id, &i64::from(scanned)],
         )?;

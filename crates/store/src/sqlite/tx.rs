@@ -105,10 +105,18 @@ fn insert_sql(table: &str, columns: &str) -> String {
 /// (`?1`, `?2`, `?3`: the first three columns of a permission): another scope's object with
 /// that id is not touched, and no row changes.
 fn scoped_update_sql(table: &str, columns: &str) -> String {
-    format!(
-        "UPDATE {table} SET ({columns}) = ({}) WHERE id = ?1 AND merchant_id = ?2 AND environment = ?3",
-        placeholders(columns)
-    )
+    let set = mutable(columns).map(|(n, c)| format!("{c} = ?{n}")).collect::<Vec<_>>().join(", ");
+    format!("UPDATE {table} SET {set} WHERE id = ?1 AND merchant_id = ?2 AND environment = ?3")
+}
+
+/// The columns an update or upsert sets, numbered by their place in `columns`: all but
+/// what an object never changes (its id, merchant, environment, creation instant). SQLite
+/// rewrites the entries of every index whose columns an UPDATE names, changed or not, and the
+/// dashboard's lists index merchant, environment and creation: naming them would rewrite
+/// those entries on every change of every object.
+fn mutable(columns: &str) -> impl Iterator<Item = (usize, &str)> {
+    const IMMUTABLE: [&str; 4] = ["id", "merchant_id", "environment", "created_at"];
+    columns.split(", ").enumerate().map(|(i, c)| (i + 1, c)).filter(|(_, c)| !IMMUTABLE.contains(c))
 }
 
 /// Inserts an object, or updates it if its id exists in the same merchant and environment;
@@ -116,9 +124,9 @@ fn scoped_update_sql(table: &str, columns: &str) -> String {
 /// names its merchant and environment, so it cannot overwrite another's object even if a
 /// caller forgot the scoped load before it.
 fn scoped_upsert_sql(table: &str, columns: &str) -> String {
-    let excluded = columns.split(", ").map(|c| format!("excluded.{c}")).collect::<Vec<_>>().join(", ");
+    let set = mutable(columns).map(|(_, c)| format!("{c} = excluded.{c}")).collect::<Vec<_>>().join(", ");
     format!(
-        "INSERT INTO {table} ({columns}) VALUES ({}) ON CONFLICT (id) DO UPDATE SET ({columns}) = ({excluded}) \
+        "INSERT INTO {table} ({columns}) VALUES ({}) ON CONFLICT (id) DO UPDATE SET {set} \
          WHERE {table}.merchant_id = excluded.merchant_id AND {table}.environment = excluded.environment",
         placeholders(columns)
     )
