@@ -13,6 +13,7 @@ mod codec;
 pub mod metric_names;
 mod model;
 pub mod postgres;
+mod queue;
 pub mod sqlite;
 
 use std::future::Future;

@@ -23,8 +23,7 @@ mod tx;
 mod writer;
 
 use std::str::FromStr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{Sender, SyncSender, TrySendError, channel, sync_channel};
+use std::sync::mpsc::{Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -32,6 +31,7 @@ use std::time::Duration;
 use amzpay_domain::Timestamp;
 
 use crate::model::Job;
+use crate::queue::{WriteQueue, write_queue};
 use crate::{BoxFuture, ReadJob, Store, StoreError, WriteJob};
 use connection::Connection;
 use readers::ReadWork;
@@ -56,9 +56,8 @@ pub const MIGRATION_LOCK_KEY: i64 = 0x616d_7a70_6179_206d;
 
 /// A store on one PostgreSQL database.
 pub struct PostgresStore {
-    sender: Mutex<Option<SyncSender<WriteJob>>>,
-    /// Write jobs sent and not yet taken by the writer (the queue depth metric).
-    queued: Arc<AtomicUsize>,
+    /// Write jobs, to the writer thread.
+    queue: WriteQueue<WriteJob>,
     writer: Mutex<Option<JoinHandle<()>>>,
     reads: Mutex<Option<Sender<ReadWork>>>,
     readers: Mutex<Vec<JoinHandle<()>>>,
@@ -95,13 +94,11 @@ impl PostgresStore {
             let readers = (0..READ_CONNECTIONS).map(|_| Connection::open(&opening)).collect::<Result<Vec<_>, _>>()?;
             Ok((writer, readers))
         })??;
-        let (sender, receiver) = sync_channel(WRITE_QUEUE_CAPACITY);
-        let queued = Arc::new(AtomicUsize::new(0));
-        let writer_queued = queued.clone();
+        let (queue, incoming) = write_queue(WRITE_QUEUE_CAPACITY);
         let writer_config = config.clone();
         let writer = std::thread::Builder::new()
             .name("amzpay-postgres-writer".into())
-            .spawn(move || writer::write_loop(writer_connection, writer_config, receiver, &writer_queued))?;
+            .spawn(move || writer::write_loop(writer_connection, writer_config, incoming))?;
         let (reads, read_queue) = channel::<ReadWork>();
         let read_queue = Arc::new(Mutex::new(read_queue));
         let mut readers = Vec::with_capacity(READ_CONNECTIONS);
@@ -115,8 +112,7 @@ impl PostgresStore {
             );
         }
         Ok(PostgresStore {
-            sender: Mutex::new(Some(sender)),
-            queued,
+            queue,
             writer: Mutex::new(Some(writer)),
             reads: Mutex::new(Some(reads)),
             readers: Mutex::new(readers),
@@ -138,7 +134,7 @@ impl PostgresStore {
     /// Stops accepting writes, lets the writer commit what is queued, and waits for it and
     /// the readers.
     pub fn close(&self) {
-        drop(self.sender.lock().expect("sender lock").take());
+        self.queue.close();
         if let Some(handle) = self.writer.lock().expect("writer lock").take() {
             let _ = handle.join();
         }
@@ -191,19 +187,7 @@ impl Drop for PostgresStore {
 
 impl Store for PostgresStore {
     fn submit_write(&self, job: WriteJob) -> Result<(), StoreError> {
-        let guard = self.sender.lock().expect("sender lock");
-        let sender = guard.as_ref().ok_or(StoreError::WriterStopped)?;
-        // Counted before it is sent, so the writer never takes a job not yet counted.
-        self.queued.fetch_add(1, Ordering::Relaxed);
-        let sent = sender.try_send(job);
-        if sent.is_err() {
-            self.queued.fetch_sub(1, Ordering::Relaxed);
-        }
-        match sent {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => Err(StoreError::QueueFull),
-            Err(TrySendError::Disconnected(_)) => Err(StoreError::WriterStopped),
-        }
+        self.queue.submit(job)
     }
 
     fn run_read(&self, job: ReadJob) -> BoxFuture<'_, Result<(), StoreError>> {

@@ -23,40 +23,20 @@
 //! - The queue is bounded (`WRITE_QUEUE_CAPACITY`): a full queue refuses new jobs (the server
 //!   answers 503) rather than growing without bound.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::Receiver;
 use std::time::Instant;
 
 use super::connection::Connection;
 use super::tx::PgTx;
 use super::{MAX_GROUP_COMMIT_JOBS, RECONNECT_PAUSE, WRITE_LOCK_KEY};
-use crate::metric_names::{WRITE_BATCH_DURATION_SECONDS, WRITE_BATCH_JOBS, WRITE_QUEUE_DEPTH};
+use crate::queue::Incoming;
 use crate::{Deliver, StoreError, WriteJob};
 
-/// `queued` counts the jobs sent and not yet taken (the sender adds, the writer takes away).
-/// The batch metrics are SQLite's writer's (`crate::metric_names`), through handles taken
-/// once as the writer starts.
-pub(super) fn write_loop(
-    mut connection: Connection,
-    config: postgres::Config,
-    receiver: Receiver<WriteJob>,
-    queued: &AtomicUsize,
-) {
-    let batch_jobs = metrics::histogram!(WRITE_BATCH_JOBS);
-    let batch_duration = metrics::histogram!(WRITE_BATCH_DURATION_SECONDS);
-    let queue_depth = metrics::gauge!(WRITE_QUEUE_DEPTH);
-    while let Ok(first) = receiver.recv() {
-        let mut batch = Vec::with_capacity(64);
-        batch.push(first);
-        while batch.len() < MAX_GROUP_COMMIT_JOBS {
-            match receiver.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        queued.fetch_sub(batch.len(), Ordering::Relaxed);
-        queue_depth.set(queued.load(Ordering::Relaxed) as f64);
-        batch_jobs.record(batch.len() as f64);
+/// `incoming` is the store's queue (`crate::queue`), whose batch metrics are SQLite's
+/// writer's too.
+pub(super) fn write_loop(mut connection: Connection, config: postgres::Config, incoming: Incoming<WriteJob>) {
+    let metrics = incoming.metrics();
+    while let Some(batch) = incoming.batch(MAX_GROUP_COMMIT_JOBS) {
+        metrics.took(batch.len());
         let started = Instant::now();
         if connection.is_closed() {
             match Connection::open(&config) {
@@ -71,7 +51,7 @@ pub(super) fn write_loop(
             }
         }
         run_batch(&mut connection, batch);
-        batch_duration.record(started.elapsed().as_secs_f64());
+        metrics.settled(started);
     }
 }
 

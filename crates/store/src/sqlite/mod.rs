@@ -25,8 +25,7 @@ mod tx;
 mod writer;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -35,6 +34,7 @@ use rusqlite::Connection;
 use amzpay_domain::Timestamp;
 
 use crate::model::Job;
+use crate::queue::{WriteQueue, write_queue};
 use crate::{BoxFuture, ReadJob, Store, StoreError, WriteJob};
 use readers::ReaderPool;
 pub use schema::{ConnectionSettings, SYNCHRONOUS_FULL, expected_settings};
@@ -61,10 +61,8 @@ pub const WRITER_PAGE_CACHE_KIB: i64 = 32 * 1024;
 
 /// A store on one SQLite file.
 pub struct SqliteStore {
-    sender: Mutex<Option<SyncSender<Message>>>,
-    /// Write jobs sent and not yet taken by the writer (the queue depth metric: a standard
-    /// channel does not tell its length).
-    queued: Arc<AtomicUsize>,
+    /// Write jobs and the writer's diagnostics, to the writer thread.
+    queue: WriteQueue<Message>,
     writer: Mutex<Option<JoinHandle<()>>>,
     checkpointer: Mutex<Option<JoinHandle<()>>>,
     readers: Arc<ReaderPool>,
@@ -117,15 +115,12 @@ impl SqliteStore {
         } else {
             None
         };
-        let (sender, receiver) = sync_channel(WRITE_QUEUE_CAPACITY);
-        let queued = Arc::new(AtomicUsize::new(0));
-        let writer_queued = queued.clone();
+        let (queue, incoming) = write_queue(WRITE_QUEUE_CAPACITY);
         let handle = std::thread::Builder::new()
             .name("amzpay-sqlite-writer".into())
-            .spawn(move || writer::write_loop(writer, receiver, &writer_queued, commits))?;
+            .spawn(move || writer::write_loop(writer, incoming, commits))?;
         Ok(SqliteStore {
-            sender: Mutex::new(Some(sender)),
-            queued,
+            queue,
             writer: Mutex::new(Some(handle)),
             checkpointer: Mutex::new(checkpointer),
             readers: Arc::new(ReaderPool::new(readers, path.to_owned())),
@@ -134,7 +129,7 @@ impl SqliteStore {
 
     /// Stops accepting writes, lets the writer commit what is queued, and waits for it.
     pub fn close(&self) {
-        drop(self.sender.lock().expect("sender lock").take());
+        self.queue.close();
         if let Some(handle) = self.writer.lock().expect("writer lock").take() {
             let _ = handle.join();
         }
@@ -175,15 +170,7 @@ impl SqliteStore {
         let look: Box<dyn FnOnce(&Connection) + Send> = Box::new(move |connection| {
             let _ = sender.send(schema::settings(connection));
         });
-        {
-            let guard = self.sender.lock().expect("sender lock");
-            let writer = guard.as_ref().ok_or(StoreError::WriterStopped)?;
-            match writer.try_send(Message::Inspect(look)) {
-                Ok(()) => {}
-                Err(TrySendError::Full(_)) => return Err(StoreError::QueueFull),
-                Err(TrySendError::Disconnected(_)) => return Err(StoreError::WriterStopped),
-            }
-        }
+        self.queue.send_uncounted(Message::Inspect(look))?;
         let writer = receiver.await.map_err(|_| StoreError::WriterStopped)??;
         let readers = self.readers.clone().inspect_each(schema::settings).await?;
         let mut all = vec![(ConnectionRole::Writer, writer)];
@@ -202,19 +189,7 @@ impl Drop for SqliteStore {
 
 impl Store for SqliteStore {
     fn submit_write(&self, job: WriteJob) -> Result<(), StoreError> {
-        let guard = self.sender.lock().expect("sender lock");
-        let sender = guard.as_ref().ok_or(StoreError::WriterStopped)?;
-        // Counted before it is sent, so the writer never takes a job not yet counted.
-        self.queued.fetch_add(1, Ordering::Relaxed);
-        let sent = sender.try_send(Message::Job(job));
-        if sent.is_err() {
-            self.queued.fetch_sub(1, Ordering::Relaxed);
-        }
-        match sent {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => Err(StoreError::QueueFull),
-            Err(TrySendError::Disconnected(_)) => Err(StoreError::WriterStopped),
-        }
+        self.queue.submit(Message::Job(job))
     }
 
     fn run_read(&self, job: ReadJob) -> BoxFuture<'_, Result<(), StoreError>> {

@@ -23,8 +23,7 @@
 //! commit, and the jobs still queued behind it, through handles taken once when the writer
 //! starts: nothing per job.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::mpsc::SyncSender;
 use std::time::Instant;
 
 use rusqlite::Connection;
@@ -38,42 +37,25 @@ pub(super) enum Message {
 
 use super::MAX_GROUP_COMMIT_JOBS;
 use super::tx::SqliteTx;
-use crate::metric_names::{WRITE_BATCH_DURATION_SECONDS, WRITE_BATCH_JOBS, WRITE_QUEUE_DEPTH};
+use crate::queue::Incoming;
 use crate::{StoreError, WriteJob};
 
-/// `queued` counts the jobs sent and not yet taken (the sender adds, the writer takes away);
-/// `commits` signals the checkpointer after each commit.
-pub(super) fn write_loop(
-    connection: Connection,
-    receiver: Receiver<Message>,
-    queued: &AtomicUsize,
-    commits: SyncSender<()>,
-) {
-    // Handles of the process's recorder, if one was installed before the store opened.
-    let batch_jobs = metrics::histogram!(WRITE_BATCH_JOBS);
-    let batch_duration = metrics::histogram!(WRITE_BATCH_DURATION_SECONDS);
-    let queue_depth = metrics::gauge!(WRITE_QUEUE_DEPTH);
-    let take = |message: Message, batch: &mut Vec<WriteJob>| match message {
-        Message::Job(job) => {
-            queued.fetch_sub(1, Ordering::Relaxed);
-            batch.push(job);
-        }
-        Message::Inspect(look) => look(&connection),
-    };
-    while let Ok(first) = receiver.recv() {
-        let mut batch = Vec::with_capacity(64);
-        take(first, &mut batch);
-        while batch.len() < MAX_GROUP_COMMIT_JOBS {
-            match receiver.try_recv() {
-                Ok(message) => take(message, &mut batch),
-                Err(_) => break,
+/// `incoming` is the store's queue (`crate::queue`); `commits` signals the checkpointer
+/// after each commit.
+pub(super) fn write_loop(connection: Connection, incoming: Incoming<Message>, commits: SyncSender<()>) {
+    let metrics = incoming.metrics();
+    while let Some(messages) = incoming.batch(MAX_GROUP_COMMIT_JOBS) {
+        let mut batch = Vec::with_capacity(messages.len());
+        for message in messages {
+            match message {
+                Message::Job(job) => batch.push(job),
+                Message::Inspect(look) => look(&connection),
             }
         }
         if batch.is_empty() {
             continue;
         }
-        queue_depth.set(queued.load(Ordering::Relaxed) as f64);
-        batch_jobs.record(batch.len() as f64);
+        metrics.took(batch.len());
         let started = Instant::now();
         if let Err(error) = run(&connection, "BEGIN IMMEDIATE") {
             // Dropping the jobs drops their result channels: each requester sees the writer
@@ -130,7 +112,7 @@ pub(super) fn write_loop(
         if committed.is_err() && !connection.is_autocommit() {
             let _ = connection.execute_batch("ROLLBACK");
         }
-        batch_duration.record(started.elapsed().as_secs_f64());
+        metrics.settled(started);
         if committed.is_ok() {
             // Full means a checkpoint is already due; a stopped checkpointer leaves the
             // writer's own backstop (checkpointer.rs).
