@@ -38,10 +38,7 @@ async fn acknowledged_charges_survive_sigkill_and_retries_replay() {
 /// answers the retries.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_node_killed_with_sigkill_loses_nothing_it_acknowledged_and_the_other_node_replays() {
-    let admin = std::env::var("AMZPAY_TEST_DATABASE_URL")
-        .expect("AMZPAY_TEST_DATABASE_URL is not set: run scripts/test, which starts PostgreSQL (scripts/postgres)");
-    let name = format!("amzpay_crash_{}", std::process::id());
-    let url = amzpay_store::postgres::create_database(&admin, &name).unwrap();
+    let url = amzpay_store::postgres::create_test_database("amzpay_crash").unwrap();
     let (first_dir, second_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let first = Server::start_with(first_dir.path(), &["--database", &url]);
     // The second node signs as the same development merchant: a copy of its files.

@@ -10,11 +10,7 @@ use amzpay_store::postgres::{MINIMUM_MAJOR_VERSION, PostgresStore};
 use amzpay_store::*;
 
 fn fresh_database(tag: &str) -> String {
-    let admin = std::env::var("AMZPAY_TEST_DATABASE_URL")
-        .expect("AMZPAY_TEST_DATABASE_URL is not set: run scripts/test, which starts PostgreSQL (scripts/postgres)");
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-    let name = format!("amzpay_pg_{tag}_{}_{nanos}", std::process::id());
-    amzpay_store::postgres::create_database(&admin, &name).unwrap()
+    amzpay_store::postgres::create_test_database(&format!("amzpay_pg_{tag}")).unwrap()
 }
 
 #[tokio::test]

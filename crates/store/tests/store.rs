@@ -21,9 +21,6 @@ use amzpay_store::*;
 
 const T0: Timestamp = Timestamp::from_unix_seconds(1_705_320_000);
 
-/// The variable naming the PostgreSQL server the tests create their databases on.
-const DATABASE_URL_VARIABLE: &str = "AMZPAY_TEST_DATABASE_URL";
-
 /// The database one test runs on; `open` may be called again to reopen it.
 enum Db {
     Sqlite(tempfile::TempDir),
@@ -37,14 +34,7 @@ impl Db {
 
     /// A fresh database of its own on the test server.
     fn postgres() -> Db {
-        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let admin = std::env::var(DATABASE_URL_VARIABLE).unwrap_or_else(|_| {
-            panic!("{DATABASE_URL_VARIABLE} is not set: run scripts/test, which starts PostgreSQL (scripts/postgres)")
-        });
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let name = format!("amzpay_store_{}_{n}_{nanos}", std::process::id());
-        Db::Postgres(amzpay_store::postgres::create_database(&admin, &name).unwrap())
+        Db::Postgres(amzpay_store::postgres::create_test_database("amzpay_store").unwrap())
     }
 
     fn open(&self) -> Arc<dyn Store> {

@@ -15,8 +15,6 @@ pub fn amzpay() -> Command {
 
 /// Which backend the suites run on (`AMZPAY_TEST_BACKEND`), as in the server's HTTP suites.
 pub const BACKEND_VARIABLE: &str = "AMZPAY_TEST_BACKEND";
-/// The PostgreSQL server the tests make their databases on (`scripts/postgres` sets it).
-pub const DATABASE_URL_VARIABLE: &str = "AMZPAY_TEST_DATABASE_URL";
 /// Where a data directory remembers the PostgreSQL database made for it, so that a server
 /// restarted on the directory, and a command run on it, find the same one.
 const DATABASE_URL_FILE: &str = "test-database-url";
@@ -33,14 +31,7 @@ pub fn database_args(data_dir: &Path) -> Vec<String> {
             let url = match std::fs::read_to_string(&remembered) {
                 Ok(url) => url,
                 Err(_) => {
-                    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-                    let admin = std::env::var(DATABASE_URL_VARIABLE)
-                        .unwrap_or_else(|_| panic!("{DATABASE_URL_VARIABLE} is not set: run scripts/test"));
-                    let nanos =
-                        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-                    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let name = format!("amzpay_cli_{}_{n}_{nanos}", std::process::id());
-                    let url = amzpay_store::postgres::create_database(&admin, &name).unwrap();
+                    let url = amzpay_store::postgres::create_test_database("amzpay_cli").unwrap();
                     std::fs::create_dir_all(data_dir).unwrap();
                     std::fs::write(&remembered, &url).unwrap();
                     url

@@ -69,8 +69,6 @@ impl Response {
 
 /// Which backend the suites run on (`AMZPAY_TEST_BACKEND`).
 pub const BACKEND_VARIABLE: &str = "AMZPAY_TEST_BACKEND";
-/// The PostgreSQL server the tests make their databases on (`scripts/postgres` sets it).
-pub const DATABASE_URL_VARIABLE: &str = "AMZPAY_TEST_DATABASE_URL";
 
 /// The `--database` of a new test server: `None` (SQLite in its data directory), or a
 /// fresh PostgreSQL database. An unknown backend, or PostgreSQL without a server, fails
@@ -85,14 +83,7 @@ pub fn test_database() -> Option<String> {
 
 /// A new, empty database on the test server, named uniquely for this process and test.
 pub fn fresh_postgres_database() -> String {
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let admin = std::env::var(DATABASE_URL_VARIABLE).unwrap_or_else(|_| {
-        panic!("{DATABASE_URL_VARIABLE} is not set: run scripts/test, which starts PostgreSQL (scripts/postgres)")
-    });
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let name = format!("amzpay_http_{}_{n}_{nanos}", std::process::id());
-    amzpay_store::postgres::create_database(&admin, &name).unwrap()
+    amzpay_store::postgres::create_test_database("amzpay_http").unwrap()
 }
 
 pub fn key_for(merchant: &amzpay_server::merchants::MerchantDescription) -> PrivateKey {

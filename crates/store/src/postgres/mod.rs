@@ -195,6 +195,26 @@ impl Store for PostgresStore {
     }
 }
 
+/// The variable naming the PostgreSQL server the tests make their databases on
+/// (`scripts/postgres` sets it).
+pub const TEST_DATABASE_URL_VARIABLE: &str = "AMZPAY_TEST_DATABASE_URL";
+
+/// For tests: a new, empty database on the server [`TEST_DATABASE_URL_VARIABLE`] names,
+/// called `{prefix}_{process}_{count}_{nanoseconds}` so that tests running at once, in one
+/// process or several, never share one; its URL. `BadUrl` when the variable is not set: a
+/// test meant for PostgreSQL fails rather than pass unrun.
+pub fn create_test_database(prefix: &str) -> Result<String, StoreError> {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let admin = std::env::var(TEST_DATABASE_URL_VARIABLE).map_err(|_| {
+        StoreError::BadUrl(format!(
+            "{TEST_DATABASE_URL_VARIABLE} is not set: run scripts/test, which starts PostgreSQL (scripts/postgres)"
+        ))
+    })?;
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().subsec_nanos();
+    let count = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    create_database(&admin, &format!("{prefix}_{}_{count}_{nanos}", std::process::id()))
+}
+
 /// Creates an empty database `name` (letters, digits and `_` only) on the server
 /// `admin_url` names, and gives the URL of it: tests give each test a database of its own.
 pub fn create_database(admin_url: &str, name: &str) -> Result<String, StoreError> {
