@@ -10,6 +10,7 @@
 //! lock.
 
 mod codec;
+mod columns;
 pub mod metric_names;
 mod model;
 pub mod postgres;

@@ -9,10 +9,8 @@ use postgres::Row;
 use super::tx::PgTx;
 use crate::StoreError;
 use crate::codec::*;
+use crate::columns::*;
 use crate::model::Fault;
-
-const FAULT_COLUMNS: &str =
-    "fault_id, merchant_id, environment, reason_code, count, remaining, operations, delay_ms, created_at";
 
 /// Operation names are identifiers (`CreateCharge`): a space separates them.
 const OPERATION_SEPARATOR: char = ' ';

@@ -9,10 +9,8 @@ use rusqlite::{OptionalExtension, Row, params};
 use super::codec::*;
 use super::tx::SqliteTx;
 use crate::StoreError;
+use crate::columns::*;
 use crate::model::Fault;
-
-const FAULT_COLUMNS: &str =
-    "fault_id, merchant_id, environment, reason_code, count, remaining, operations, delay_ms, created_at";
 
 /// Operation names are identifiers (`CreateCharge`): a space separates them.
 const OPERATION_SEPARATOR: char = ' ';

@@ -11,10 +11,8 @@ use rusqlite::{OptionalExtension, Row, params};
 use super::codec::*;
 use super::tx::SqliteTx;
 use crate::StoreError;
+use crate::columns::*;
 use crate::model::*;
-
-const NOTIFICATION_COLUMNS: &str = "notification_id, message_id, merchant_id, environment, object_type, object_id, \
-     charge_permission_id, notification_type, created_at, status, next_attempt_ms, first_attempt_ms, round_attempts, published_ms";
 
 fn notification_from(row: &Row<'_>) -> Result<Notification, StoreError> {
     let object_type: String = row.get(4)?;
