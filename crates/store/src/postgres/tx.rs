@@ -105,39 +105,6 @@ impl PgTx<'_> {
     }
 }
 
-/// Numbered parameters `$1, $2, ...`, one per column.
-fn placeholders(columns: &str) -> String {
-    (1..=columns.split(", ").count()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
-}
-
-/// Inserts a new object: fails if its id exists (in any scope).
-fn insert_sql(table: &str, columns: &str) -> String {
-    format!("INSERT INTO {table} ({columns}) VALUES ({})", placeholders(columns))
-}
-
-/// Updates an object only where it has the id AND the merchant AND the environment given
-/// (`$1`, `$2`, `$3`: the first three columns of a permission): another scope's object with
-/// that id is not touched, and no row changes.
-fn scoped_update_sql(table: &str, columns: &str) -> String {
-    format!(
-        "UPDATE {table} SET ({columns}) = ({}) WHERE id = $1 AND merchant_id = $2 AND environment = $3",
-        placeholders(columns)
-    )
-}
-
-/// Inserts an object, or updates it if its id exists in the same merchant and environment;
-/// an object of the same id in another scope is left as it was and no row changes. A save
-/// names its merchant and environment, so it cannot overwrite another's object even if a
-/// caller forgot the scoped load before it.
-fn scoped_upsert_sql(table: &str, columns: &str) -> String {
-    let excluded = columns.split(", ").map(|c| format!("excluded.{c}")).collect::<Vec<_>>().join(", ");
-    format!(
-        "INSERT INTO {table} ({columns}) VALUES ({}) ON CONFLICT (id) DO UPDATE SET ({columns}) = ({excluded}) \
-         WHERE {table}.merchant_id = excluded.merchant_id AND {table}.environment = excluded.environment",
-        placeholders(columns)
-    )
-}
-
 /// A scoped write changed one row, or the id is another merchant's or environment's (or,
 /// for an update, absent): `OutOfScope`, and the job's writes roll back.
 fn in_scope(changed: u64, what: &str, id: &str, merchant_id: &str, environment: Environment) -> Result<(), StoreError> {
@@ -590,23 +557,19 @@ impl WriteTx for PgTx<'_> {
         if exists.is_some() {
             return Err(StoreError::IdTaken(format!("charge permission {}", permission.id)));
         }
-        self.write_permission(&insert_sql("charge_permissions", PERMISSION_COLUMNS), merchant_id, permission)?;
+        self.write_permission(&POSTGRES_STATEMENTS.permission_insert, merchant_id, permission)?;
         Ok(())
     }
 
     fn update_permission(&mut self, merchant_id: &str, permission: &ChargePermission) -> Result<(), StoreError> {
-        let changed = self.write_permission(
-            &scoped_update_sql("charge_permissions", PERMISSION_COLUMNS),
-            merchant_id,
-            permission,
-        )?;
+        let changed = self.write_permission(&POSTGRES_STATEMENTS.permission_update, merchant_id, permission)?;
         in_scope(changed, "charge permission", permission.id.as_str(), merchant_id, permission.environment)
     }
 
     fn save_charge(&mut self, merchant_id: &str, c: &Charge) -> Result<(), StoreError> {
         let mm = c.merchant_metadata.as_ref();
         let changed = self.conn.execute(
-            &scoped_upsert_sql("charges", CHARGE_COLUMNS),
+            &POSTGRES_STATEMENTS.charge_upsert,
             &[
                 &c.id.as_str(),
                 &c.permission_id.as_str(),
@@ -651,7 +614,7 @@ impl WriteTx for PgTx<'_> {
 
     fn save_refund(&mut self, merchant_id: &str, r: &Refund) -> Result<(), StoreError> {
         let changed = self.conn.execute(
-            &scoped_upsert_sql("refunds", REFUND_COLUMNS),
+            &POSTGRES_STATEMENTS.refund_upsert,
             &[
                 &r.id.as_str(),
                 &r.charge_id.as_str(),
@@ -700,7 +663,7 @@ impl WriteTx for PgTx<'_> {
         let p = &c.payment;
         let amount_currency = p.charge_amount.or(p.total_order_amount).map(|m| m.currency().code());
         let changed = self.conn.execute(
-            &scoped_upsert_sql("checkout_sessions", SESSION_COLUMNS),
+            &POSTGRES_STATEMENTS.session_upsert,
             &[
                 &c.id,
                 &merchant_id,

@@ -87,57 +87,6 @@ impl SqliteTx<'_> {
     }
 }
 
-/// Numbered parameters `?1, ?2, ...`, one per column.
-fn placeholders(columns: &str) -> String {
-    (1..=columns.split(", ").count()).map(|n| format!("?{n}")).collect::<Vec<_>>().join(", ")
-}
-
-/// Inserts a new object: fails if its id exists (in any scope).
-fn insert_sql(table: &str, columns: &str) -> String {
-    format!("INSERT INTO {table} ({columns}) VALUES ({})", placeholders(columns))
-}
-
-/// Updates an object only where it has the id AND the merchant AND the environment given
-/// (`?1`, `?2`, `?3`: the first three columns of a permission): another scope's object with
-/// that id is not touched, and no row changes.
-fn scoped_update_sql(table: &str, columns: &str) -> String {
-    let set = mutable(columns).map(|(n, c)| format!("{c} = ?{n}")).collect::<Vec<_>>().join(", ");
-    format!("UPDATE {table} SET {set} WHERE id = ?1 AND merchant_id = ?2 AND environment = ?3")
-}
-
-/// The columns an update or upsert sets, numbered by their place in `columns`: all but
-/// what an object never changes (its id, merchant, environment, creation instant). SQLite
-/// rewrites the entries of every index whose columns an UPDATE names, changed or not, and the
-/// dashboard's lists index merchant, environment and creation: naming them would rewrite
-/// those entries on every change of every object.
-fn mutable(columns: &str) -> impl Iterator<Item = (usize, &str)> {
-    const IMMUTABLE: [&str; 4] = ["id", "merchant_id", "environment", "created_at"];
-    columns.split(", ").enumerate().map(|(i, c)| (i + 1, c)).filter(|(_, c)| !IMMUTABLE.contains(c))
-}
-
-/// Inserts an object, or updates it if its id exists in the same merchant and environment;
-/// an object of the same id in another scope is left as it was and no row changes. A save
-/// names its merchant and environment, so it cannot overwrite another's object even if a
-/// caller forgot the scoped load before it.
-fn scoped_upsert_sql(table: &str, columns: &str) -> String {
-    let set = mutable(columns).map(|(_, c)| format!("{c} = excluded.{c}")).collect::<Vec<_>>().join(", ");
-    format!(
-        "INSERT INTO {table} ({columns}) VALUES ({}) ON CONFLICT (id) DO UPDATE SET {set} \
-         WHERE {table}.merchant_id = excluded.merchant_id AND {table}.environment = excluded.environment",
-        placeholders(columns)
-    )
-}
-
-// The statements built from the column lists, once: they are the keys of the connection's
-// prepared-statement cache, and building them on every write was a twentieth of the
-// writer thread's time (docs/performance.md).
-static PERMISSION_INSERT: LazyLock<String> = LazyLock::new(|| insert_sql("charge_permissions", PERMISSION_COLUMNS));
-static PERMISSION_UPDATE: LazyLock<String> =
-    LazyLock::new(|| scoped_update_sql("charge_permissions", PERMISSION_COLUMNS));
-static CHARGE_UPSERT: LazyLock<String> = LazyLock::new(|| scoped_upsert_sql("charges", CHARGE_COLUMNS));
-static REFUND_UPSERT: LazyLock<String> = LazyLock::new(|| scoped_upsert_sql("refunds", REFUND_COLUMNS));
-static SESSION_UPSERT: LazyLock<String> = LazyLock::new(|| scoped_upsert_sql("checkout_sessions", SESSION_COLUMNS));
-
 /// A scoped write changed one row, or the id is another merchant's or environment's (or,
 /// for an update, absent): `OutOfScope`, and the job's writes roll back.
 fn in_scope(
@@ -598,18 +547,18 @@ impl WriteTx for SqliteTx<'_> {
         if exists.is_some() {
             return Err(StoreError::IdTaken(format!("charge permission {}", permission.id)));
         }
-        self.write_permission(&PERMISSION_INSERT, merchant_id, permission)?;
+        self.write_permission(&SQLITE_STATEMENTS.permission_insert, merchant_id, permission)?;
         Ok(())
     }
 
     fn update_permission(&mut self, merchant_id: &str, permission: &ChargePermission) -> Result<(), StoreError> {
-        let changed = self.write_permission(&PERMISSION_UPDATE, merchant_id, permission)?;
+        let changed = self.write_permission(&SQLITE_STATEMENTS.permission_update, merchant_id, permission)?;
         in_scope(changed, "charge permission", permission.id.as_str(), merchant_id, permission.environment)
     }
 
     fn save_charge(&mut self, merchant_id: &str, c: &Charge) -> Result<(), StoreError> {
         let mm = c.merchant_metadata.as_ref();
-        let changed = self.connection.prepare_cached(&CHARGE_UPSERT)?.execute(params![
+        let changed = self.connection.prepare_cached(&SQLITE_STATEMENTS.charge_upsert)?.execute(params![
             c.id.as_str(),
             c.permission_id.as_str(),
             merchant_id,
@@ -651,7 +600,7 @@ impl WriteTx for SqliteTx<'_> {
     }
 
     fn save_refund(&mut self, merchant_id: &str, r: &Refund) -> Result<(), StoreError> {
-        let changed = self.connection.prepare_cached(&REFUND_UPSERT)?.execute(params![
+        let changed = self.connection.prepare_cached(&SQLITE_STATEMENTS.refund_upsert)?.execute(params![
             r.id.as_str(),
             r.charge_id.as_str(),
             merchant_id,
@@ -698,7 +647,7 @@ impl WriteTx for SqliteTx<'_> {
         let buyer = c.buyer.as_ref();
         let p = &c.payment;
         let amount_currency = p.charge_amount.or(p.total_order_amount).map(|m| m.currency().code());
-        let changed = self.connection.prepare_cached(&SESSION_UPSERT)?.execute(params![
+        let changed = self.connection.prepare_cached(&SQLITE_STATEMENTS.session_upsert)?.execute(params![
             c.id,
             merchant_id,
             c.environment.path_segment(),
