@@ -675,6 +675,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         app.dev_merchant.merchant_id,
         app.dev_merchant.public_key_id
     );
+    println!("dashboard: http://{http}{}", amzpay_server::dashboard::DASHBOARD_PATH);
     tracing::info!(%http, %https, "serving");
     app.run_until(shutdown).await?;
     tracing::info!("stopped");
