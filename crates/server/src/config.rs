@@ -104,6 +104,9 @@ pub const DASHBOARD_POLL_INTERVAL_MS: u32 = 1_000;
 /// Rows of each object list on a merchant's dashboard page, newest first (ours): a page
 /// a person reads; a search by id finds an older one.
 pub const DASHBOARD_LIST_ROWS: u32 = 25;
+/// The most rows of each object list a page shows when asked for more (ours): one read
+/// of a bounded size, every second while the page is open.
+pub const DASHBOARD_MAX_LIST_ROWS: u32 = 1_000;
 /// Notifications shown on a merchant's dashboard page, newest first (ours).
 pub const DASHBOARD_NOTIFICATIONS: u32 = 25;
 /// Merchants listed on the dashboard's first page (ours).

@@ -45,8 +45,9 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::config::{
-    DASHBOARD_FILTER_MAX_CHARS, DASHBOARD_LIST_ROWS, DASHBOARD_MERCHANTS, DASHBOARD_NOTIFICATIONS,
-    DASHBOARD_OBJECT_NOTIFICATIONS_SCANNED, DASHBOARD_POLL_INTERVAL_MS, DASHBOARD_TIMELINE_ENTRIES,
+    DASHBOARD_FILTER_MAX_CHARS, DASHBOARD_LIST_ROWS, DASHBOARD_MAX_LIST_ROWS, DASHBOARD_MERCHANTS,
+    DASHBOARD_NOTIFICATIONS, DASHBOARD_OBJECT_NOTIFICATIONS_SCANNED, DASHBOARD_POLL_INTERVAL_MS,
+    DASHBOARD_TIMELINE_ENTRIES,
 };
 use crate::ops::{Context, origin_of, perform};
 use crate::routes::{Routed, operation_named};
@@ -385,6 +386,18 @@ impl NotificationRow {
     }
 }
 
+/// A page's own address with `rows` in place of any it had (and no control's outcome).
+fn with_rows(uri: &Uri, rows: u32) -> String {
+    let query = uri.query().unwrap_or("");
+    let mut kept: Vec<String> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !["rows=", "notice=", "failed="].iter().any(|name| p.starts_with(name)))
+        .map(str::to_owned)
+        .collect();
+    kept.push(format!("rows={rows}"));
+    format!("{}?{}", uri.path(), kept.join("&"))
+}
+
 /// A page's own address (path and query), for its controls to come back to.
 fn back(uri: &Uri) -> String {
     uri.path_and_query().map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned())
@@ -407,6 +420,8 @@ struct PageQuery {
     /// The one kind of object shown (`checkoutSessions`, `chargePermissions`, `charges`,
     /// `refunds`).
     kind: Option<String>,
+    /// Rows of each list (`DASHBOARD_LIST_ROWS` when absent, at most `DASHBOARD_MAX_LIST_ROWS`).
+    rows: Option<String>,
     /// The merchant, on an object's page.
     merchant: Option<String>,
     /// What the last control did (set by `act`'s redirect).
@@ -471,6 +486,8 @@ struct ObjectRow {
 struct Section {
     title: &'static str,
     rows: Vec<ObjectRow>,
+    /// The same page with more rows, when this list may have more than it shows.
+    more: Option<String>,
 }
 
 struct StateOption {
@@ -578,7 +595,15 @@ async fn merchant_page(
         (Err(response), _) | (_, Err(response)) => return *response,
     };
     let kind = KINDS.iter().find(|(_, name, _)| Some(*name) == query.kind.as_deref()).map(|(kind, _, _)| *kind);
-    let filter = ObjectFilter { state: state_filter.clone(), id_contains: q.clone(), limit: DASHBOARD_LIST_ROWS };
+    let limit = match query.rows.as_deref().map(str::parse::<u32>) {
+        None => DASHBOARD_LIST_ROWS,
+        Some(Ok(rows)) if (1..=DASHBOARD_MAX_LIST_ROWS).contains(&rows) => rows,
+        Some(_) => {
+            let text = format!("rows is a whole number from 1 to {DASHBOARD_MAX_LIST_ROWS}.");
+            return message(StatusCode::BAD_REQUEST, "Too many rows", &text);
+        }
+    };
+    let filter = ObjectFilter { state: state_filter.clone(), id_contains: q.clone(), limit };
     let id = merchant_id.clone();
     let real_now = crate::system_now();
     let read = state.store.read(move |tx| read_merchant_page(tx, &id, environment, &filter, kind)).await;
@@ -605,6 +630,7 @@ async fn merchant_page(
     };
     let sections = vec![
         Section {
+            more: None,
             title: "Checkout Sessions",
             rows: data
                 .sessions
@@ -624,6 +650,7 @@ async fn merchant_page(
                 .collect(),
         },
         Section {
+            more: None,
             title: "Charge Permissions",
             rows: data
                 .permissions
@@ -642,6 +669,7 @@ async fn merchant_page(
                 .collect(),
         },
         Section {
+            more: None,
             title: "Charges",
             rows: data
                 .charges
@@ -660,6 +688,7 @@ async fn merchant_page(
                 .collect(),
         },
         Section {
+            more: None,
             title: "Refunds",
             rows: data
                 .refunds
@@ -681,8 +710,15 @@ async fn merchant_page(
     .into_iter()
     .zip(KINDS)
     .filter(|(_, (k, _, _))| kind.is_none_or(|only| only == *k))
-    .map(|(section, _)| section)
-    .collect();
+    .map(|(mut section, _)| {
+        // A full list may have more: the same page, with four times the rows.
+        if section.rows.len() as u32 == limit && limit < DASHBOARD_MAX_LIST_ROWS {
+            let more = limit.saturating_mul(4).min(DASHBOARD_MAX_LIST_ROWS);
+            section.more = Some(with_rows(&uri, more));
+        }
+        section
+    })
+    .collect::<Vec<Section>>();
     let selected_state = state_filter.as_deref().unwrap_or("");
     let page_data = MerchantPage {
         back: back(&uri),

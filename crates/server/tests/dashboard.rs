@@ -117,6 +117,14 @@ async fn a_merchants_objects_are_listed_newest_first_and_filtered_by_state_id_an
     assert_eq!(rows(&merchant_page(&app, &format!("q={}", &charge[4..15])).await), [second.clone(), charge.clone()]);
     assert_eq!(rows(&merchant_page(&app, "kind=charges").await), [charge.as_str()]);
     assert_eq!(rows(&merchant_page(&app, "state=Refunded").await), Vec::<String>::new());
+    // A full list offers more rows: the same page, four times as many.
+    let two = merchant_page(&app, "kind=chargePermissions&rows=1").await;
+    assert_eq!(rows(&two), [second.as_str()]);
+    assert!(two.contains(r#"class="more" href="/dashboard/merchants/"#), "{two}");
+    assert!(two.contains("?kind=chargePermissions&#38;rows=4\""), "{two}");
+    let all = merchant_page(&app, "kind=chargePermissions&rows=4").await;
+    assert_eq!(rows(&all), [second.as_str(), first.as_str()]);
+    assert!(!all.contains(r#"class="more""#), "a list shorter than asked has no more");
     // Another merchant's page shows none of these, and live shows none of the sandbox's.
     let other = app.merchant(amzpay_domain::Region::Na, SANDBOX_KEY).await;
     let (status, html) = page(&app, &format!("/dashboard/merchants/{}", other.merchant_id)).await;
@@ -298,6 +306,9 @@ async fn pages_that_find_nothing_or_are_asked_wrongly_answer_4xx() {
         ("/dashboard/merchants/NOSUCHMERCHANT".to_owned(), 404),
         (format!("/dashboard/merchants/{merchant}?env=mars"), 400),
         (format!("/dashboard/merchants/{merchant}?q={long}"), 400),
+        (format!("/dashboard/merchants/{merchant}?rows=0"), 400),
+        (format!("/dashboard/merchants/{merchant}?rows=1001"), 400),
+        (format!("/dashboard/merchants/{merchant}?rows=many"), 400),
         ("/dashboard/objects/S01-0000000-0000000".to_owned(), 404),
         (format!("/dashboard/objects/S01-0000000-0000000?merchant={merchant}"), 404),
         (format!("/dashboard/objects/%3Cscript%3E?merchant={merchant}"), 404),
