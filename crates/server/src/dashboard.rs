@@ -628,97 +628,51 @@ async fn merchant_page(
         parent: parent.map(|p| (p.to_owned(), object_href(m, environment, p))),
         created: time(created),
     };
-    let sections = vec![
-        Section {
-            more: None,
-            title: "Checkout Sessions",
-            rows: data
-                .sessions
-                .iter()
-                .map(|s| {
-                    let amount = s.payment.charge_amount.or(s.payment.total_order_amount);
-                    let parent = s.charge_permission_id.as_ref().map(ChargePermissionId::as_str);
-                    row(
-                        &s.id,
-                        (s.state.name(), s.state.reason_code()),
-                        amount,
-                        s.merchant_metadata.as_ref(),
-                        parent,
-                        s.created_at,
-                    )
-                })
-                .collect(),
-        },
-        Section {
-            more: None,
-            title: "Charge Permissions",
-            rows: data
-                .permissions
-                .iter()
-                .map(|p| {
-                    let limit = (p.amount_limit.minor() > 0).then_some(p.amount_limit);
-                    row(
-                        p.id.as_str(),
-                        (p.state.name(), p.state.reason_code()),
-                        limit,
-                        p.merchant_metadata.as_ref(),
-                        None,
-                        p.created_at,
-                    )
-                })
-                .collect(),
-        },
-        Section {
-            more: None,
-            title: "Charges",
-            rows: data
-                .charges
-                .iter()
-                .map(|c| {
-                    let parent = Some(c.permission_id.as_str());
-                    row(
-                        c.id.as_str(),
-                        (c.state.name(), c.state.reason_code()),
-                        Some(c.amount),
-                        c.merchant_metadata.as_ref(),
-                        parent,
-                        c.created_at,
-                    )
-                })
-                .collect(),
-        },
-        Section {
-            more: None,
-            title: "Refunds",
-            rows: data
-                .refunds
-                .iter()
-                .map(|r| {
-                    let parent = Some(r.charge_id.as_str());
-                    row(
-                        r.id.as_str(),
-                        (r.state.name(), r.state.reason_code()),
-                        Some(r.amount),
-                        None,
-                        parent,
-                        r.created_at,
-                    )
-                })
-                .collect(),
-        },
-    ]
-    .into_iter()
-    .zip(KINDS)
-    .filter(|(_, (k, _, _))| kind.is_none_or(|only| only == *k))
-    .map(|(mut section, _)| {
-        // A full list may have more: the same page, with four times the rows.
-        if section.rows.len() as u32 == limit && limit < DASHBOARD_MAX_LIST_ROWS {
-            let more = limit.saturating_mul(4).min(DASHBOARD_MAX_LIST_ROWS);
-            section.more = Some(with_rows(&uri, more));
-        }
-        section
-    })
-    .collect::<Vec<Section>>();
+    // One list of rows per kind, in the order of `KINDS`.
+    let lists: [Vec<ObjectRow>; 4] = [
+        data.sessions
+            .iter()
+            .map(|s| {
+                let amount = s.payment.charge_amount.or(s.payment.total_order_amount);
+                let parent = s.charge_permission_id.as_ref().map(ChargePermissionId::as_str);
+                let status = (s.state.name(), s.state.reason_code());
+                row(&s.id, status, amount, s.merchant_metadata.as_ref(), parent, s.created_at)
+            })
+            .collect(),
+        data.permissions
+            .iter()
+            .map(|p| {
+                let limit = (p.amount_limit.minor() > 0).then_some(p.amount_limit);
+                let status = (p.state.name(), p.state.reason_code());
+                row(p.id.as_str(), status, limit, p.merchant_metadata.as_ref(), None, p.created_at)
+            })
+            .collect(),
+        data.charges
+            .iter()
+            .map(|c| {
+                let (status, parent) = ((c.state.name(), c.state.reason_code()), Some(c.permission_id.as_str()));
+                row(c.id.as_str(), status, Some(c.amount), c.merchant_metadata.as_ref(), parent, c.created_at)
+            })
+            .collect(),
+        data.refunds
+            .iter()
+            .map(|r| {
+                let (status, parent) = ((r.state.name(), r.state.reason_code()), Some(r.charge_id.as_str()));
+                row(r.id.as_str(), status, Some(r.amount), None, parent, r.created_at)
+            })
+            .collect(),
+    ];
+    let sections = lists
+        .into_iter()
+        .zip(KINDS)
+        .filter(|(_, (k, _, _))| kind.is_none_or(|only| only == *k))
+        .map(|(rows, (_, _, title))| {
+            // A full list may have more: the same page, with four times the rows.
+            let full = rows.len() as u32 == limit && limit < DASHBOARD_MAX_LIST_ROWS;
+            let more = full.then(|| with_rows(&uri, limit.saturating_mul(4).min(DASHBOARD_MAX_LIST_ROWS)));
+            Section { title, rows, more }
+        })
+        .collect();
     let selected_state = state_filter.as_deref().unwrap_or("");
     let page_data = MerchantPage {
         back: back(&uri),

@@ -115,6 +115,22 @@ fn permission(kind: PermissionType) -> ChargePermission {
     .unwrap()
 }
 
+/// A Create Charge of `minor` US cents, with nothing else set.
+fn charge_request(minor: i64, capture_now: bool) -> CreateCharge {
+    CreateCharge {
+        amount: Money::from_minor(minor, Currency::Usd),
+        capture_now,
+        soft_descriptor: None,
+        can_handle_pending_authorization: false,
+        merchant_metadata: None,
+        provider_reference_id: None,
+        platform_id: None,
+        charge_initiator: None,
+        channel: None,
+        web_checkout_details: None,
+    }
+}
+
 /// A charge approved on `p` and a refund of USD 1.00 on it.
 fn charge_and_refund(p: &mut ChargePermission, request: CreateCharge) -> (Box<Charge>, Refund) {
     let ChargeCreation::Created(mut c) = charge::create_charge(p, request, AuthorizationOutcome::Approved, T0).unwrap()
@@ -184,18 +200,7 @@ async fn objects_round_trip_exactly_and_are_scoped_to_merchant_and_environment(d
 async fn a_save_naming_another_merchant_or_environment_cannot_overwrite_an_object(db: Db) {
     let store = db.open();
     let mut p = permission(PermissionType::OneTime);
-    let request = CreateCharge {
-        amount: Money::from_minor(500, Currency::Usd),
-        capture_now: true,
-        soft_descriptor: None,
-        can_handle_pending_authorization: false,
-        merchant_metadata: None,
-        provider_reference_id: None,
-        platform_id: None,
-        charge_initiator: None,
-        channel: None,
-        web_checkout_details: None,
-    };
+    let request = charge_request(500, true);
     let (c, r) = charge_and_refund(&mut p, request);
     save_for_m1(&store, &p, &c, &r).await;
 
@@ -301,18 +306,7 @@ async fn open_charges_idempotency_records_and_events_are_kept(db: Db) {
     let mut p = permission(PermissionType::OneTime);
     let mut charges = Vec::new();
     for _ in 0..3 {
-        let request = CreateCharge {
-            amount: Money::from_minor(100, Currency::Usd),
-            capture_now: false,
-            soft_descriptor: None,
-            can_handle_pending_authorization: false,
-            merchant_metadata: None,
-            provider_reference_id: None,
-            platform_id: None,
-            charge_initiator: None,
-            channel: None,
-            web_checkout_details: None,
-        };
+        let request = charge_request(100, false);
         let ChargeCreation::Created(c) =
             charge::create_charge(&mut p, request, AuthorizationOutcome::Approved, T0).unwrap()
         else {
@@ -1094,18 +1088,7 @@ async fn dashboard_lists_are_newest_first_filtered_and_scoped(db: Db) {
     let mut elsewhere = permission_numbered(4);
     elsewhere.environment = Environment::Live;
     let mut p = permission_numbered(5);
-    let request = CreateCharge {
-        amount: Money::from_minor(500, Currency::Usd),
-        capture_now: true,
-        soft_descriptor: None,
-        can_handle_pending_authorization: false,
-        merchant_metadata: None,
-        provider_reference_id: None,
-        platform_id: None,
-        charge_initiator: None,
-        channel: None,
-        web_checkout_details: None,
-    };
+    let request = charge_request(500, true);
     let (c, r) = charge_and_refund(&mut p, request);
     let saved = [first.clone(), second.clone(), third.clone(), p.clone()];
     let (other, c2, r2) = (elsewhere.clone(), c.clone(), r.clone());

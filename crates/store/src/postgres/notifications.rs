@@ -67,6 +67,14 @@ impl PgTx<'_> {
         Ok(())
     }
 
+    /// Each notification with its attempts.
+    fn with_attempts(&mut self, mut notifications: Vec<Notification>) -> Result<Vec<Notification>, StoreError> {
+        for notification in &mut notifications {
+            notification.attempts = self.attempts(&notification.event.notification_id)?;
+        }
+        Ok(notifications)
+    }
+
     fn attempts(&mut self, notification_id: &str) -> Result<Vec<Attempt>, StoreError> {
         let rows = self.conn.query(
             "SELECT at_ms, url, status_code, error, latency_ms FROM notification_attempts \
@@ -111,11 +119,8 @@ impl PgTx<'_> {
             ),
             &[&merchant_id, &environment.path_segment(), &i64::from(limit)],
         )?;
-        let mut notifications = rows.iter().map(notification_from).collect::<Result<Vec<_>, _>>()?;
-        for notification in &mut notifications {
-            notification.attempts = self.attempts(&notification.event.notification_id)?;
-        }
-        Ok(notifications)
+        let notifications = rows.iter().map(notification_from).collect::<Result<Vec<_>, _>>()?;
+        self.with_attempts(notifications)
     }
 
     pub(super) fn read_object_notifications(
@@ -133,11 +138,8 @@ impl PgTx<'_> {
             ),
             &[&merchant_id, &environment.path_segment(), &object_id, &i64::from(scanned)],
         )?;
-        let mut notifications = rows.iter().map(notification_from).collect::<Result<Vec<_>, _>>()?;
-        for notification in &mut notifications {
-            notification.attempts = self.attempts(&notification.event.notification_id)?;
-        }
-        Ok(notifications)
+        let notifications = rows.iter().map(notification_from).collect::<Result<Vec<_>, _>>()?;
+        self.with_attempts(notifications)
     }
 
     pub(super) fn read_notification(

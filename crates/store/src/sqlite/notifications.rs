@@ -69,6 +69,14 @@ impl SqliteTx<'_> {
         Ok(())
     }
 
+    /// Each notification with its attempts.
+    fn with_attempts(&self, mut notifications: Vec<Notification>) -> Result<Vec<Notification>, StoreError> {
+        for notification in &mut notifications {
+            notification.attempts = self.attempts(&notification.event.notification_id)?;
+        }
+        Ok(notifications)
+    }
+
     fn attempts(&self, notification_id: &str) -> Result<Vec<Attempt>, StoreError> {
         let mut statement = self.connection.prepare_cached(
             "SELECT at_ms, url, status_code, error, latency_ms FROM notification_attempts \
@@ -113,10 +121,7 @@ impl SqliteTx<'_> {
         while let Some(row) = rows.next()? {
             notifications.push(notification_from(row)?);
         }
-        for notification in &mut notifications {
-            notification.attempts = self.attempts(&notification.event.notification_id)?;
-        }
-        Ok(notifications)
+        self.with_attempts(notifications)
     }
 
     pub(super) fn read_object_notifications(
@@ -135,10 +140,7 @@ impl SqliteTx<'_> {
         while let Some(row) = rows.next()? {
             notifications.push(notification_from(row)?);
         }
-        for notification in &mut notifications {
-            notification.attempts = self.attempts(&notification.event.notification_id)?;
-        }
-        Ok(notifications)
+        self.with_attempts(notifications)
     }
 
     pub(super) fn read_notification(
